@@ -1,0 +1,130 @@
+"""The data contract of DESIGN §2 and §4: input columns, reason codes, column glossary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "COLUMN_DESCRIPTIONS",
+    "GLOSSARY",
+    "SOURCES",
+    "QuarantineReason",
+    "SourceSpec",
+    "UNATTRIBUTED_CHANNEL",
+]
+
+UNATTRIBUTED_CHANNEL = "(none)"
+
+
+class QuarantineReason(StrEnum):
+    """Why an input row was quarantined instead of staged (DESIGN §2)."""
+
+    MISSING_REQUIRED = "missing_required"
+    BAD_TIMESTAMP = "bad_timestamp"
+    BAD_AMOUNT = "bad_amount"
+    BAD_STAGE = "bad_stage"
+    BAD_CURRENCY = "bad_currency"
+    CLOSED_BEFORE_CREATED = "closed_before_created"
+    MISSING_CLOSED_AT = "missing_closed_at"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    DUPLICATE_ID = "duplicate_id"
+    UNKNOWN_CURRENCY = "unknown_currency"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """An input source: its required and optional columns (all read as text first)."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+SOURCES: dict[str, SourceSpec] = {
+    "touchpoints": SourceSpec(
+        name="touchpoints",
+        required=("touchpoint_id", "occurred_at", "account_id", "channel"),
+        optional=("contact_id", "campaign", "touch_type"),
+    ),
+    "opportunities": SourceSpec(
+        name="opportunities",
+        required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
+        optional=("closed_at", "currency"),
+    ),
+    "fx_rates": SourceSpec(
+        name="fx_rates",
+        required=("currency", "date", "rate_to_reporting"),
+        optional=(),
+    ),
+}
+
+GLOSSARY: dict[str, str] = {
+    "touchpoint": "One recorded marketing or sales interaction of an account (optionally of a "
+    "contact): an ad click, form fill, email click, webinar attended, event visit, meeting.",
+    "channel": "The normalized marketing channel of a touchpoint, lower snake case.",
+    "opportunity": "A sales deal of an account, with an amount, a stage (open, closed_won, "
+    "closed_lost) and created / closed dates.",
+    "pipeline": "The sum of amounts of opportunities created in a period, in the reporting "
+    "currency.",
+    "pipeline journey": "The touches of the opportunity's account in [created_at - lookback, "
+    "created_at], ordered by (occurred_at, touchpoint_id).",
+    "revenue journey": "For a closed opportunity, the touches of its account in [created_at - "
+    "lookback, closed_at], ordered by (occurred_at, touchpoint_id).",
+    "influenced pipeline / revenue": "Amounts of opportunities (won opportunities) whose "
+    "pipeline (revenue) journey has at least one touch: a yes/no measure, independent of model.",
+    "attributed pipeline / revenue": "For a model and a channel (or campaign, or touch): the sum "
+    "over journeys of credit x amount. Every model attributes the full amount of every "
+    "opportunity, so totals agree across models.",
+    "unattributed": "The pseudo-channel (none) that takes credit 1 for an opportunity whose "
+    "journey is empty, so totals still reconcile.",
+    "credit": "The fraction of one journey's value a model gives one touch; per journey, credits "
+    "sum to exactly 1.",
+}
+
+COLUMN_DESCRIPTIONS: dict[str, str] = {
+    "touchpoint_id": "Unique id of the touchpoint (trimmed text).",
+    "occurred_at": "When the touch happened, UTC.",
+    "account_id": "The account (company) the touch or opportunity belongs to.",
+    "contact_id": "The contact (person) of the touch, when known.",
+    "channel": GLOSSARY["channel"] + " '(none)' is the unattributed pseudo-channel.",
+    "campaign": "The campaign of the touch, when known.",
+    "touch_type": "The kind of interaction (click, form_fill, attended, ...), when known.",
+    "opportunity_id": "Unique id of the opportunity.",
+    "created_at": "When the opportunity was created, UTC: the pipeline conversion event.",
+    "closed_at": "When the opportunity was closed, UTC: the revenue conversion event.",
+    "stage": "open, closed_won or closed_lost.",
+    "amount": "Opportunity amount in its own currency.",
+    "currency": "ISO 4217 currency of the amount.",
+    "pipeline_amount": "Amount in the reporting currency at the fx rate of created_at's date.",
+    "revenue_amount": "Amount in the reporting currency at the fx rate of closed_at's date "
+    "(closed opportunities only).",
+    "reporting_currency": "The currency every reported amount is expressed in.",
+    "journey_kind": "pipeline (touches up to created_at) or revenue (touches up to closed_at).",
+    "event_at": "The conversion event of the journey: created_at (pipeline) or closed_at "
+    "(revenue).",
+    "window_start": "Start of the journey window: created_at - lookback.",
+    "journey_amount": "The value the journey distributes: pipeline_amount or revenue_amount.",
+    "is_converted": "True when the journey ends in the measured conversion (every pipeline "
+    "journey; won revenue journeys). Only converted journeys get credits.",
+    "touch_count": "Number of touches in the journey.",
+    "position": "1-based position of the touch in its journey, ordered by (occurred_at, "
+    "touchpoint_id).",
+    "days_before_event": "Days from the touch to the conversion event (fractional).",
+    "model": "The attribution model: first_touch, last_touch, linear, time_decay, markov.",
+    "credit": GLOSSARY["credit"],
+    "attributed_amount": "credit x journey_amount, in the reporting currency.",
+    "period_month": "First day of the month of the conversion event.",
+    "share_of_total": "attributed_amount / total of the journey kind and model.",
+    "opportunities_credited": "Distinct opportunities that gave this channel a non-zero credit.",
+    "source": "The input the row came from: touchpoints, opportunities or fx_rates.",
+    "source_file": "The file the row was read from.",
+    "source_row": "1-based row number within the source load.",
+    "record": "The input row as JSON, exactly as read (text).",
+    "reason": "Why the row was quarantined (a QuarantineReason code).",
+    "loaded_at": "When the load ran (the run's as-of time), UTC.",
+}

@@ -1,0 +1,278 @@
+"""Load input files into DuckDB staging tables; every row is staged or quarantined with a reason."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from attribution.config import AttributionConfig
+from attribution.contracts import SOURCES, SourceSpec
+from attribution.sql import read_sql
+
+__all__ = [
+    "InputFileError",
+    "LoadResult",
+    "create_ingest_tables",
+    "load_fx_rates",
+    "load_opportunities",
+    "load_touchpoints",
+    "resolve_paths",
+]
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+class InputFileError(Exception):
+    """An input file cannot be read at all: missing, unreadable, or without the required columns."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Row accounting of one load: raw = staged + quarantined."""
+
+    source: str
+    files: tuple[str, ...]
+    raw_rows: int
+    staged_rows: int
+    quarantined_rows: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.raw_rows == self.staged_rows + self.quarantined_rows
+
+
+def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
+    """Expand globs into a sorted, de-duplicated file list; a pattern matching nothing is an error."""
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    files: list[str] = []
+    for item in items:
+        text = str(item)
+        if glob.has_magic(text) and not os.path.exists(text):
+            matched = sorted(glob.glob(text, recursive=True))
+            if not matched:
+                raise InputFileError(f"{text}: no file matches this pattern")
+            files.extend(matched)
+        else:
+            if not os.path.isfile(text):
+                raise InputFileError(f"{text}: file not found")
+            files.append(text)
+    return list(dict.fromkeys(files))
+
+
+def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the quarantine and load-audit tables if they do not exist yet."""
+    conn.sql(
+        """
+        create table if not exists quarantine (
+            source varchar not null,
+            source_file varchar,
+            source_row bigint,
+            record varchar,
+            reason varchar not null,
+            loaded_at timestamp not null
+        )
+        """
+    )
+    conn.sql(
+        """
+        create table if not exists load_audit (
+            source varchar primary key,
+            files varchar[],
+            raw_rows bigint,
+            staged_rows bigint,
+            quarantined_rows bigint,
+            loaded_at timestamp
+        )
+        """
+    )
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _read_file(conn: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Read one file, all columns as text, into the temp table `_raw_file` (rowid = file order)."""
+    is_parquet = path.lower().endswith(_PARQUET_SUFFIXES)
+    try:
+        if is_parquet:
+            conn.sql(
+                "create or replace temp table _raw_file as select * from read_parquet(?)",
+                params=[path],
+            )
+            columns = conn.sql("select * from _raw_file limit 0").columns
+            casts = ", ".join(f"cast({_quote_ident(c)} as varchar) as {_quote_ident(c)}" for c in columns)
+            conn.sql(f"create or replace temp table _raw_file as select {casts} from _raw_file")
+        else:
+            conn.sql(
+                """
+                create or replace temp table _raw_file as
+                select * from read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')
+                """,
+                params=[path],
+            )
+    except duckdb.Error as exc:
+        kind = "Parquet" if is_parquet else "CSV"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputFileError(f"{path}: cannot be read as {kind}: {first_line}") from exc
+
+
+def _stage_raw(
+    conn: duckdb.DuckDBPyConnection, spec: SourceSpec, files: list[str]
+) -> int:
+    """Collect every row of `files` into temp table `raw_<source>` with the contract's columns."""
+    raw = f"raw_{spec.name}"
+    columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
+    conn.sql(
+        f"create or replace temp table {raw} (source_file varchar, source_row bigint, "
+        f"{columns}, record varchar)"
+    )
+    offset = 0
+    for path in files:
+        _read_file(conn, path)
+        present = conn.sql("select * from _raw_file limit 0").columns
+        by_name = {c.strip().lower().lstrip("\ufeff"): c for c in present}
+        missing = [c for c in spec.required if c not in by_name]
+        if missing:
+            raise InputFileError(
+                f"{path}: missing required column(s) {', '.join(missing)} for {spec.name}; "
+                f"found {', '.join(present) or 'no columns'}; expected at least "
+                f"{', '.join(spec.required)}"
+            )
+        selected = ", ".join(
+            _quote_ident(by_name[c]) if c in by_name else "null" for c in spec.columns
+        )
+        conn.sql(
+            f"insert into {raw} select ?, rowid + 1 + ?, {selected}, to_json(_raw_file) from _raw_file",
+            params=[path, offset],
+        )
+        offset = conn.sql(f"select count(*) from {raw}").fetchall()[0][0]
+    conn.sql("drop table if exists _raw_file")
+    return int(offset)
+
+
+def _publish(
+    conn: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    files: list[str],
+    checked_sql: str,
+    stg_table: str,
+    stg_columns: str,
+    config: AttributionConfig,
+    params: dict[str, object],
+) -> LoadResult:
+    """Validate raw rows with `checked_sql` and replace the staging table and quarantine rows."""
+    raw_rows = _stage_raw(conn, spec, files)
+    conn.sql(
+        f"create or replace temp table checked_{spec.name} as\n" + read_sql(checked_sql),
+        params=params,
+    )
+    conn.sql("begin transaction")
+    try:
+        conn.sql(
+            f"create or replace table {stg_table} as select {stg_columns} "
+            f"from checked_{spec.name} where reason is null order by source_row"
+        )
+        conn.sql("delete from quarantine where source = ?", params=[spec.name])
+        conn.sql(
+            f"""
+            insert into quarantine
+            select ?, source_file, source_row, record, reason, ?
+            from checked_{spec.name} where reason is not null order by source_row
+            """,
+            params=[spec.name, config.as_of],
+        )
+        staged = conn.sql(f"select count(*) from {stg_table}").fetchall()[0][0]
+        quarantined = conn.sql(
+            "select count(*) from quarantine where source = ?", params=[spec.name]
+        ).fetchall()[0][0]
+        conn.sql("delete from load_audit where source = ?", params=[spec.name])
+        conn.sql(
+            "insert into load_audit values (?, ?, ?, ?, ?, ?)",
+            params=[spec.name, files, raw_rows, staged, quarantined, config.as_of],
+        )
+        conn.sql("commit")
+    except BaseException:
+        conn.sql("rollback")
+        raise
+    conn.sql(f"drop table if exists checked_{spec.name}")
+    conn.sql(f"drop table if exists raw_{spec.name}")
+    return LoadResult(spec.name, tuple(files), raw_rows, int(staged), int(quarantined))
+
+
+def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.sql("set TimeZone = 'UTC'")
+    create_ingest_tables(conn)
+
+
+def load_fx_rates(
+    conn: duckdb.DuckDBPyConnection,
+    paths: str | Path | Sequence[str | Path] | None,
+    config: AttributionConfig,
+) -> LoadResult:
+    """Load fx rates into `stg_fx_rates` (empty when no file is configured: then only the
+    reporting currency converts)."""
+    _prepare(conn)
+    spec = SOURCES["fx_rates"]
+    files = resolve_paths(paths) if paths else []
+    return _publish(
+        conn,
+        spec,
+        files,
+        "staging/stg_fx_rates.sql",
+        "stg_fx_rates",
+        "currency, rate_date, rate_to_reporting",
+        config,
+        {},
+    )
+
+
+def load_opportunities(
+    conn: duckdb.DuckDBPyConnection,
+    paths: str | Path | Sequence[str | Path],
+    config: AttributionConfig,
+) -> LoadResult:
+    """Load opportunities into `stg_opportunities`, amounts converted to the reporting currency.
+
+    Needs `stg_fx_rates` (from `load_fx_rates`) for any currency other than the reporting one.
+    """
+    _prepare(conn)
+    conn.sql(
+        "create table if not exists stg_fx_rates "
+        "(currency varchar, rate_date date, rate_to_reporting double)"
+    )
+    return _publish(
+        conn,
+        SOURCES["opportunities"],
+        resolve_paths(paths),
+        "staging/stg_opportunities.sql",
+        "stg_opportunities",
+        "opportunity_id, account_id, created_at, closed_at, stage, amount, currency, "
+        "pipeline_amount, revenue_amount, reporting_currency",
+        config,
+        {"as_of": config.as_of, "reporting_currency": config.reporting_currency},
+    )
+
+
+def load_touchpoints(
+    conn: duckdb.DuckDBPyConnection,
+    paths: str | Path | Sequence[str | Path],
+    config: AttributionConfig,
+) -> LoadResult:
+    """Load touchpoints into `stg_touchpoints` with UTC timestamps and normalized channels."""
+    _prepare(conn)
+    return _publish(
+        conn,
+        SOURCES["touchpoints"],
+        resolve_paths(paths),
+        "staging/stg_touchpoints.sql",
+        "stg_touchpoints",
+        "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type",
+        config,
+        {"as_of": config.as_of},
+    )

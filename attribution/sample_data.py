@@ -1,0 +1,278 @@
+"""Deterministic synthetic B2B world: accounts, touches, opportunities and fx rates.
+
+Channels differ in how likely a touch is to create an opportunity, so the models have
+something real to find. Generation is vectorized and chunked by account, so a large
+scale streams to many part files instead of building one huge frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+__all__ = ["CHANNELS", "SampleSpec", "generate_chunks", "main", "write_sample"]
+
+# channel -> (share of touches, probability that one touch sparks an opportunity)
+CHANNELS: dict[str, tuple[float, float]] = {
+    "paid_search": (0.16, 0.030),
+    "organic_search": (0.14, 0.025),
+    "paid_social": (0.12, 0.008),
+    "email": (0.18, 0.012),
+    "webinar": (0.06, 0.060),
+    "event": (0.04, 0.080),
+    "content_syndication": (0.08, 0.015),
+    "referral": (0.03, 0.110),
+    "direct": (0.12, 0.020),
+    "sdr_outreach": (0.07, 0.070),
+}
+TOUCH_TYPES: dict[str, str] = {
+    "paid_search": "click",
+    "organic_search": "visit",
+    "paid_social": "click",
+    "email": "email_click",
+    "webinar": "attended",
+    "event": "visit",
+    "content_syndication": "form_fill",
+    "referral": "form_fill",
+    "direct": "visit",
+    "sdr_outreach": "meeting",
+}
+CURRENCIES: dict[str, tuple[float, float]] = {"USD": (0.70, 1.0), "EUR": (0.20, 1.08), "GBP": (0.10, 1.27)}
+WIN_RATE: dict[str, float] = {
+    "paid_search": 0.30,
+    "organic_search": 0.32,
+    "paid_social": 0.20,
+    "email": 0.25,
+    "webinar": 0.40,
+    "event": 0.45,
+    "content_syndication": 0.22,
+    "referral": 0.55,
+    "direct": 0.30,
+    "sdr_outreach": 0.35,
+    "(sales)": 0.30,
+}
+_MICROS_PER_DAY = 86_400 * 1_000_000
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """Size and shape of the synthetic world; scale 1 is ~50k touches, ~1.5k opportunities."""
+
+    scale: float = 1.0
+    seed: int = 42
+    start: datetime = datetime(2025, 10, 1)
+    end: datetime = datetime(2026, 11, 1)
+    accounts_per_scale: int = 3000
+    touches_per_account: float = 17.0
+    sales_sourced_share: float = 0.08
+    accounts_per_chunk: int = 50_000
+
+    @property
+    def n_accounts(self) -> int:
+        return max(1, round(self.accounts_per_scale * self.scale))
+
+
+def _iso(col: pl.Expr) -> pl.Expr:
+    return col.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng([spec.seed, chunk_index])
+    start_us = int((spec.start - datetime(1970, 1, 1)).total_seconds() * 1e6)
+    end_us = int((spec.end - datetime(1970, 1, 1)).total_seconds() * 1e6)
+    span_us = end_us - start_us
+
+    channel_names = list(CHANNELS)
+    channel_mix = np.array([CHANNELS[c][0] for c in channel_names])
+    channel_mix = channel_mix / channel_mix.sum()
+    spark = np.array([CHANNELS[c][1] for c in channel_names])
+
+    engagement = rng.gamma(shape=1.2, scale=1 / 1.2, size=n_accounts)
+    fit = rng.lognormal(mean=0.0, sigma=0.5, size=n_accounts)
+    n_touches = rng.poisson(spec.touches_per_account * engagement)
+    account_idx = np.repeat(np.arange(n_accounts), n_touches)
+    total = int(n_touches.sum())
+
+    # touches cluster around a few "buying moments" per account, the way real journeys do
+    centre = rng.integers(0, span_us, size=n_accounts)
+    spread = rng.exponential(45 * _MICROS_PER_DAY, size=total)
+    offset = (rng.standard_normal(total) * spread).astype(np.int64)
+    uniform = rng.integers(0, span_us, size=total)
+    clustered = rng.random(total) < 0.7
+    occurred = np.where(clustered, centre[account_idx] + offset, uniform)
+    occurred = np.clip(occurred, 0, span_us - 1) + start_us
+    channel_idx = rng.choice(len(channel_names), size=total, p=channel_mix)
+    contact_k = rng.integers(1, 5, size=total)
+    campaign_k = rng.integers(1, 5, size=total)
+
+    global_account = first_account + account_idx
+    touch_seq = np.arange(total)
+    touches = pl.DataFrame(
+        {
+            "account_n": global_account,
+            "occurred_us": occurred,
+            "channel_idx": channel_idx,
+            "contact_k": contact_k,
+            "campaign_k": campaign_k,
+            "seq": touch_seq,
+        }
+    )
+
+    # opportunities sparked by touches: at most one per account per 90-day bucket
+    p_spark = np.clip(spark[channel_idx] * fit[account_idx], 0, 0.9)
+    sparked = rng.random(total) < p_spark
+    delay = (rng.exponential(6 * _MICROS_PER_DAY, size=total)).astype(np.int64) + 3_600_000_000
+    created = occurred + delay
+    cand = pl.DataFrame(
+        {
+            "account_n": global_account[sparked],
+            "created_us": created[sparked],
+            "source_channel_idx": channel_idx[sparked],
+        }
+    ).filter(pl.col("created_us") < end_us)
+    n_sales = int(round(len(cand) * spec.sales_sourced_share / (1 - spec.sales_sourced_share)))
+    sales = pl.DataFrame(
+        {
+            "account_n": first_account + rng.integers(0, n_accounts, size=n_sales),
+            "created_us": start_us + rng.integers(0, span_us, size=n_sales),
+            "source_channel_idx": np.full(n_sales, -1),
+        }
+    )
+    cand = pl.concat([cand, sales]).with_columns(
+        (pl.col("created_us") // (90 * _MICROS_PER_DAY)).alias("bucket")
+    )
+    opps = cand.sort("account_n", "created_us").unique(["account_n", "bucket"], keep="first", maintain_order=True)
+    n_opps = len(opps)
+    win_rate = np.array([WIN_RATE[c] for c in channel_names] + [WIN_RATE["(sales)"]])
+    src = opps["source_channel_idx"].to_numpy()
+    p_win = win_rate[np.where(src < 0, len(channel_names), src)]
+    cycle = rng.gamma(shape=2.0, scale=30 * _MICROS_PER_DAY, size=n_opps).astype(np.int64)
+    closed = opps["created_us"].to_numpy() + cycle
+    is_closed = closed < end_us
+    won = rng.random(n_opps) < p_win
+    currency_names = list(CURRENCIES)
+    currency_p = np.array([CURRENCIES[c][0] for c in currency_names])
+    currency_idx = rng.choice(len(currency_names), size=n_opps, p=currency_p)
+    amount = np.round(rng.lognormal(mean=math.log(25_000), sigma=0.8, size=n_opps), 2)
+    opps = opps.with_columns(
+        pl.Series("closed_us", np.where(is_closed, closed, 0)),
+        pl.Series("is_closed", is_closed),
+        pl.Series("won", won),
+        pl.Series("currency", np.array(currency_names)[currency_idx]),
+        pl.Series("amount", amount),
+    )
+    return touches, opps
+
+
+def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Yield (touchpoints, opportunities) frames in the input contract, one chunk of accounts each."""
+    channel_names = list(CHANNELS)
+    touch_types = [TOUCH_TYPES[c] for c in CHANNELS]
+    codes = list(range(len(channel_names)))
+    touch_offset = 0
+    opp_offset = 0
+    n_chunks = math.ceil(spec.n_accounts / spec.accounts_per_chunk)
+    for chunk_index in range(n_chunks):
+        first = chunk_index * spec.accounts_per_chunk
+        n = min(spec.accounts_per_chunk, spec.n_accounts - first)
+        raw_touches, raw_opps = _chunk(spec, chunk_index, first, n)
+        account = pl.format("acc-{}", pl.col("account_n").cast(pl.String).str.zfill(7))
+        channel = pl.col("channel_idx").replace_strict(codes, channel_names, return_dtype=pl.String)
+        touches = raw_touches.select(
+            pl.format("tp-{}", (pl.col("seq") + touch_offset).cast(pl.String).str.zfill(10)).alias("touchpoint_id"),
+            _iso(pl.from_epoch("occurred_us", time_unit="us")).alias("occurred_at"),
+            account.alias("account_id"),
+            pl.format("{}-c{}", account, pl.col("contact_k")).alias("contact_id"),
+            channel.alias("channel"),
+            pl.format("{}-{}", channel, pl.col("campaign_k")).alias("campaign"),
+            pl.col("channel_idx")
+            .replace_strict(codes, touch_types, return_dtype=pl.String)
+            .alias("touch_type"),
+        )
+        opps = raw_opps.with_row_index("seq").select(
+            pl.format("opp-{}", (pl.col("seq") + opp_offset).cast(pl.String).str.zfill(8)).alias("opportunity_id"),
+            account.alias("account_id"),
+            _iso(pl.from_epoch("created_us", time_unit="us")).alias("created_at"),
+            pl.when(pl.col("is_closed"))
+            .then(_iso(pl.from_epoch("closed_us", time_unit="us")))
+            .otherwise(None)
+            .alias("closed_at"),
+            pl.when(~pl.col("is_closed"))
+            .then(pl.lit("open"))
+            .when(pl.col("won"))
+            .then(pl.lit("closed_won"))
+            .otherwise(pl.lit("closed_lost"))
+            .alias("stage"),
+            pl.col("amount"),
+            pl.col("currency"),
+        )
+        touch_offset += len(touches)
+        opp_offset += len(opps)
+        yield touches, opps
+
+
+def fx_rates(spec: SampleSpec) -> pl.DataFrame:
+    """Monthly rates to USD for every non-USD currency, from three months before the start."""
+    rng = np.random.default_rng([spec.seed, 999_999])
+    first_month = datetime(spec.start.year, spec.start.month, 1)
+    months = pl.date_range(
+        pl.lit(first_month).dt.offset_by("-3mo"), spec.end, interval="1mo", eager=True
+    )
+    frames = []
+    for currency, (_, base) in CURRENCIES.items():
+        if currency == "USD":
+            continue
+        walk = base * np.exp(np.cumsum(rng.normal(0, 0.01, size=len(months))))
+        frames.append(
+            pl.DataFrame(
+                {"currency": currency, "date": months, "rate_to_reporting": np.round(walk, 6)}
+            )
+        )
+    return pl.concat(frames).with_columns(pl.col("date").dt.strftime("%Y-%m-%d"))
+
+
+def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> dict[str, int]:
+    """Write touchpoints/, opportunities/ part files and fx_rates under out_dir; return row counts."""
+    counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0}
+    for sub in ("touchpoints", "opportunities"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+        for old in (out_dir / sub).glob("part-*"):
+            old.unlink()
+    for i, (touches, opps) in enumerate(generate_chunks(spec)):
+        for name, frame in (("touchpoints", touches), ("opportunities", opps)):
+            path = out_dir / name / f"part-{i:05d}.{file_format}"
+            if file_format == "parquet":
+                frame.write_parquet(path)
+            else:
+                frame.write_csv(path)
+            counts[name] += len(frame)
+    rates = fx_rates(spec)
+    if file_format == "parquet":
+        rates.write_parquet(out_dir / "fx_rates.parquet")
+    else:
+        rates.write_csv(out_dir / "fx_rates.csv")
+    counts["fx_rates"] = len(rates)
+    return counts
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: write a deterministic sample world (`attribution-sample --scale 1 --out data/sample`)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = ~50k touches")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path, default=Path("data/sample"))
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    args = parser.parse_args(argv)
+    counts = write_sample(args.out, SampleSpec(scale=args.scale, seed=args.seed), args.format)
+    print(f"wrote {args.out}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Access to the project's SQL files (one statement per file under `sql/`)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+__all__ = ["SQL_DIR", "read_sql", "run_sql"]
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def read_sql(relative_path: str) -> str:
+    """The text of `sql/<relative_path>`; the header comment stays (DuckDB ignores it)."""
+    path = SQL_DIR / relative_path
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL file {path} not found: is the project installed editable (pip install -e .)?")
+    return path.read_text(encoding="utf-8")
+
+
+def run_sql(
+    conn: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyRelation:
+    """Run one SQL file with named bind parameters ($name); values are never spliced as text."""
+    return conn.sql(read_sql(relative_path), params=params or None)

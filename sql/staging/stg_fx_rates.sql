@@ -1,0 +1,49 @@
+-- stg_fx_rates (checked): one row per raw fx-rate row, parsed, with `reason` null when valid.
+-- A rate converts one unit of `currency` into the reporting currency from `rate_date` on.
+-- Reads temp table raw_fx_rates (all text). No parameters.
+with raw as (
+    select * from raw_fx_rates
+),
+
+parsed as (
+    select
+        source_file,
+        source_row,
+        record,
+        nullif(upper(trim(currency)), '') as currency,
+        nullif(trim("date"), '') as rate_date_text,
+        try_cast(trim("date") as date) as rate_date,
+        nullif(trim(rate_to_reporting), '') as rate_text,
+        try_cast(trim(rate_to_reporting) as double) as rate_to_reporting
+    from raw
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when currency is null or rate_date_text is null or rate_text is null
+                then 'missing_required'
+            when rate_date is null then 'bad_timestamp'
+            when rate_to_reporting is null or isnan(rate_to_reporting)
+                or isinf(rate_to_reporting) or rate_to_reporting <= 0 then 'bad_amount'
+            when not regexp_full_match(currency, '[A-Z]{3}') then 'unknown_currency'
+        end as first_reason
+    from parsed
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            first_reason,
+            case
+                when row_number() over (
+                    partition by currency, rate_date, first_reason is null order by source_row
+                ) > 1 then 'duplicate_id'
+            end
+        ) as reason
+    from reasoned
+)
+
+select * from final

@@ -1,0 +1,52 @@
+-- stg_touchpoints (checked): one row per raw touchpoint row, parsed, with `reason` null when
+-- the row is valid and otherwise the first quarantine reason that applies.
+-- Reads temp table raw_touchpoints (all text). Parameters: $as_of (timestamp, UTC).
+-- Timestamps: ISO-8601; no offset means UTC; offsets are normalized to UTC.
+with raw as (
+    select * from raw_touchpoints
+),
+
+parsed as (
+    select
+        source_file,
+        source_row,
+        record,
+        nullif(trim(touchpoint_id), '') as touchpoint_id,
+        nullif(trim(occurred_at), '') as occurred_at_text,
+        try_cast(trim(occurred_at) as timestamptz) at time zone 'UTC' as occurred_at,
+        nullif(trim(account_id), '') as account_id,
+        nullif(trim(contact_id), '') as contact_id,
+        nullif(trim(both '_' from regexp_replace(lower(trim(channel)), '[^a-z0-9]+', '_', 'g')), '')
+            as channel,
+        nullif(trim(campaign), '') as campaign,
+        nullif(lower(trim(touch_type)), '') as touch_type
+    from raw
+),
+
+reasoned as (
+    select
+        *,
+        case
+            when touchpoint_id is null or occurred_at_text is null or account_id is null
+                or channel is null then 'missing_required'
+            when occurred_at is null then 'bad_timestamp'
+            when occurred_at > $as_of then 'future_timestamp'
+        end as first_reason
+    from parsed
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            first_reason,
+            case
+                when row_number() over (
+                    partition by touchpoint_id, first_reason is null order by source_row
+                ) > 1 then 'duplicate_id'
+            end
+        ) as reason
+    from reasoned
+)
+
+select * from final
