@@ -1,0 +1,55 @@
+"""The shared model signature: journey touches in, per-touch credits out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import polars as pl
+
+from attribution.config import AttributionConfig
+
+__all__ = ["CREDIT_COLUMNS", "JOURNEY_KEY", "AttributionModel", "ModelInput", "credits_frame"]
+
+JOURNEY_KEY: tuple[str, str] = ("journey_kind", "opportunity_id")
+CREDIT_COLUMNS: tuple[str, ...] = (
+    "journey_kind",
+    "opportunity_id",
+    "touchpoint_id",
+    "channel",
+    "credit",
+)
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What a model sees.
+
+    `journey_touches`: converted journeys, one row per touch (journey_kind, opportunity_id,
+    touchpoint_id, channel, position, touch_count, days_before_event).
+    `journey_values`: one row per converted journey (journey_kind, opportunity_id,
+    journey_amount); empty journeys included.
+    `null_path_touches`: non-converting paths for the Markov chain, one row per touch
+    (journey_kind, path_id, position, channel); heuristic models ignore it.
+    """
+
+    journey_touches: pl.DataFrame
+    journey_values: pl.DataFrame | None = None
+    null_path_touches: pl.DataFrame | None = None
+
+
+class AttributionModel(Protocol):
+    """Per-touch credits summing to 1 per non-empty journey (columns: CREDIT_COLUMNS)."""
+
+    def __call__(self, inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame: ...
+
+
+def credits_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Select and type the credit columns in the contract order."""
+    return frame.select(
+        pl.col("journey_kind").cast(pl.String),
+        pl.col("opportunity_id").cast(pl.String),
+        pl.col("touchpoint_id").cast(pl.String),
+        pl.col("channel").cast(pl.String),
+        pl.col("credit").cast(pl.Float64),
+    )

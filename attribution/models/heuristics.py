@@ -1,0 +1,49 @@
+"""Rule-based models of DESIGN §3: first_touch, last_touch, linear, time_decay."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from attribution.config import AttributionConfig
+from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+
+__all__ = ["first_touch", "last_touch", "linear", "time_decay"]
+
+
+def first_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Credit 1 to the first touch of each journey (ties in time broken by touchpoint_id)."""
+    touches = inputs.journey_touches
+    return credits_frame(
+        touches.with_columns(credit=(pl.col("position") == 1).cast(pl.Float64))
+    )
+
+
+def last_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Credit 1 to the last touch of each journey (ties in time broken by touchpoint_id)."""
+    touches = inputs.journey_touches
+    return credits_frame(
+        touches.with_columns(
+            credit=(pl.col("position") == pl.col("touch_count")).cast(pl.Float64)
+        )
+    )
+
+
+def linear(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Credit 1/n to each of the n touches of a journey."""
+    touches = inputs.journey_touches
+    return credits_frame(touches.with_columns(credit=1.0 / pl.col("touch_count")))
+
+
+def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Weight 2^(-days_before_event / half_life), normalized per journey.
+
+    The exponent is shifted by the journey's smallest gap so the nearest touch weighs 1:
+    the same ratios, but no underflow to 0/0 for long gaps or tiny half-lives.
+    """
+    touches = inputs.journey_touches
+    half_life = config.time_decay_half_life_days
+    gap = pl.col("days_before_event") - pl.col("days_before_event").min().over(JOURNEY_KEY)
+    weighted = touches.with_columns(weight=pl.lit(2.0).pow(-gap / half_life))
+    return credits_frame(
+        weighted.with_columns(credit=pl.col("weight") / pl.col("weight").sum().over(JOURNEY_KEY))
+    )

@@ -1,0 +1,44 @@
+-- int_journey_touches: one row per (journey_kind, opportunity, touch) for every touch of the
+-- opportunity's account inside the journey window, ordered by (occurred_at, touchpoint_id).
+-- Reads int_journeys, stg_touchpoints. No parameters (the window is in int_journeys).
+with journeys as (
+    select * from int_journeys
+),
+
+touchpoints as (
+    select * from stg_touchpoints
+),
+
+joined as (
+    select
+        journeys.journey_kind,
+        journeys.opportunity_id,
+        journeys.account_id,
+        journeys.is_converted,
+        journeys.event_at,
+        touchpoints.touchpoint_id,
+        touchpoints.occurred_at,
+        touchpoints.contact_id,
+        touchpoints.channel,
+        touchpoints.campaign,
+        touchpoints.touch_type
+    from journeys
+    inner join touchpoints
+        on journeys.account_id = touchpoints.account_id
+        and touchpoints.occurred_at between journeys.window_start and journeys.event_at
+),
+
+final as (
+    select
+        *,
+        row_number() over journey as position,
+        count(*) over (partition by journey_kind, opportunity_id) as touch_count,
+        epoch(event_at - occurred_at) / 86400.0 as days_before_event
+    from joined
+    window journey as (
+        partition by journey_kind, opportunity_id order by occurred_at, touchpoint_id
+    )
+)
+
+select * from final
+order by journey_kind, opportunity_id, position
