@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` (set up + run on the sample) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DAGSTER := $(VENV)/bin/dagster
+export DAGSTER_HOME := $(CURDIR)/.dagster
+SAMPLE := data/sample/fx_rates.csv
+UI_PORT ?= 3000
+
+.PHONY: install sample run report test ui bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster_home.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster_home.yaml $@
+
+sample: install
+	@test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample
+
+run: install sample $(DAGSTER_HOME)/dagster.yaml
+	@echo "materializing every asset into $${ATTRIBUTION_DUCKDB:-data/attribution.duckdb} (log: .dagster/last_run.log)"
+	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
+		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
+	@grep -c "ASSET_MATERIALIZATION" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} assets materialized"
+	@$(PY) -m attribution.report
+
+report: install
+	@$(PY) -m attribution.report
+
+test: install
+	@$(PY) -m pytest -q; rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+ui: install sample $(DAGSTER_HOME)/dagster.yaml
+	$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME) data/sample data/attribution.duckdb data/exports

@@ -1,0 +1,119 @@
+"""Invariants of the tables, as queries returning the offending rows (empty means it holds)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+__all__ = [
+    "CENT",
+    "credit_conservation_violations",
+    "duplicate_key_rows",
+    "row_accounting_violations",
+    "total_reconciliation_violations",
+    "touches_after_event",
+]
+
+CENT = 0.005
+
+
+def row_accounting_violations(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
+    """The load-audit row of `source` unless raw = staged + quarantined and both match the tables."""
+    staged_table = f"stg_{source}"
+    return conn.sql(
+        f"""
+        select a.source, a.raw_rows, a.staged_rows, a.quarantined_rows,
+               (select count(*) from "{staged_table}") as staged_in_table,
+               (select count(*) from quarantine q where q.source = a.source) as quarantined_in_table
+        from load_audit a
+        where a.source = ?
+          and not (a.raw_rows = a.staged_rows + a.quarantined_rows
+                   and a.staged_rows = staged_in_table
+                   and a.quarantined_rows = quarantined_in_table)
+        union all
+        select ?, null, null, null, null, null
+        where not exists (select 1 from load_audit where source = ?)
+        """,
+        params=[source, source, source],
+    ).pl()
+
+
+def duplicate_key_rows(conn: duckdb.DuckDBPyConnection, table: str, key: str) -> pl.DataFrame:
+    """Keys of `table` that are null or appear more than once."""
+    return conn.sql(
+        f'select "{key}" as key, count(*) as n from "{table}" group by 1 '
+        f'having count(*) > 1 or "{key}" is null order by 1 limit 100'
+    ).pl()
+
+
+def credit_conservation_violations(
+    conn: duckdb.DuckDBPyConnection, tolerance: float = 1e-9
+) -> pl.DataFrame:
+    """Converted journeys (per model) whose credits do not sum to 1, whose attributed amounts do
+    not sum to the journey amount within a cent, or that have no credit row at all."""
+    return conn.sql(
+        """
+        with expected as (
+            select j.journey_kind, j.opportunity_id, j.journey_amount, m.model
+            from int_journeys j
+            cross join (select distinct model from mart_attribution_credits) m
+            where j.is_converted
+        ),
+        actual as (
+            select journey_kind, model, opportunity_id,
+                   sum(credit) as credit_sum, sum(attributed_amount) as attributed_sum,
+                   min(credit) as min_credit
+            from mart_attribution_credits
+            group by all
+        )
+        select e.journey_kind, e.model, e.opportunity_id, e.journey_amount,
+               a.credit_sum, a.attributed_sum, a.min_credit
+        from expected e
+        full outer join actual a using (journey_kind, model, opportunity_id)
+        where a.credit_sum is null or e.journey_amount is null
+           or abs(a.credit_sum - 1) > ? or a.min_credit < -?
+           or abs(a.attributed_sum - e.journey_amount) > ?
+        order by 1, 2, 3
+        limit 100
+        """,
+        params=[tolerance, tolerance, CENT],
+    ).pl()
+
+
+def total_reconciliation_violations(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(journey_kind, model) whose attributed total differs from the total pipeline (won revenue)
+    by more than a cent, or whose influenced amount exceeds the total."""
+    return conn.sql(
+        """
+        with totals as (
+            select journey_kind,
+                   sum(journey_amount) as total_amount,
+                   coalesce(sum(journey_amount) filter (where touch_count > 0), 0) as influenced_amount
+            from int_journeys where is_converted group by journey_kind
+        ),
+        attributed as (
+            select journey_kind, model, sum(attributed_amount) as attributed_amount
+            from mart_attribution_credits group by all
+        )
+        select a.journey_kind, a.model, t.total_amount, a.attributed_amount, t.influenced_amount
+        from attributed a left join totals t using (journey_kind)
+        where t.total_amount is null
+           or abs(round(a.attributed_amount, 2) - round(t.total_amount, 2)) > 0.005
+           or t.influenced_amount > t.total_amount + 0.005
+        order by 1, 2
+        """
+    ).pl()
+
+
+def touches_after_event(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Journey touches outside their window (after the conversion event or before the lookback)."""
+    return conn.sql(
+        """
+        select t.journey_kind, t.opportunity_id, t.touchpoint_id, t.occurred_at, j.window_start, j.event_at
+        from int_journey_touches t
+        inner join int_journeys j using (journey_kind, opportunity_id)
+        where t.occurred_at > j.event_at or t.occurred_at < j.window_start
+        order by 1, 2, 3
+        limit 100
+        """
+    ).pl()

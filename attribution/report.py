@@ -1,0 +1,120 @@
+"""The channel x model comparison, as a frame and as a readable terminal table."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import duckdb
+import polars as pl
+
+from attribution.contracts import UNATTRIBUTED_CHANNEL
+
+__all__ = ["comparison_table", "format_comparison", "headline_totals", "main"]
+
+
+def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    from attribution.models import MODELS
+
+    present = {r[0] for r in conn.sql("select distinct model from mart_channel_comparison").fetchall()}
+    return [m for m in MODELS if m in present] + sorted(present - set(MODELS))
+
+
+def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.DataFrame:
+    """One row per channel (largest first, `(none)` last, then a TOTAL row), one column per model."""
+    models = _model_order(conn)
+    long = conn.sql(
+        "select channel, model, attributed_amount from mart_channel_comparison "
+        "where journey_kind = ?",
+        params=[journey_kind],
+    ).pl()
+    if long.is_empty():
+        return pl.DataFrame(schema={"channel": pl.String, **{m: pl.Float64 for m in models}})
+    wide = long.pivot(on="model", index="channel", values="attributed_amount").fill_null(0.0)
+    for model in models:
+        if model not in wide.columns:
+            wide = wide.with_columns(pl.lit(0.0).alias(model))
+    wide = wide.select("channel", *models)
+    wide = wide.sort(
+        by=[pl.col("channel") == UNATTRIBUTED_CHANNEL, pl.mean_horizontal(models), "channel"],
+        descending=[False, True, False],
+    )
+    total = wide.select(pl.lit("TOTAL").alias("channel"), *[pl.col(m).sum() for m in models])
+    return pl.concat([wide, total])
+
+
+def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Total and influenced pipeline and won revenue, in the reporting currency."""
+    row = conn.sql(
+        """
+        select
+            coalesce(sum(journey_amount) filter (where journey_kind = 'pipeline'), 0),
+            coalesce(sum(journey_amount) filter (where journey_kind = 'pipeline' and touch_count > 0), 0),
+            coalesce(sum(journey_amount) filter (where journey_kind = 'revenue' and is_converted), 0),
+            coalesce(sum(journey_amount) filter (
+                where journey_kind = 'revenue' and is_converted and touch_count > 0), 0),
+            count(*) filter (where journey_kind = 'pipeline'),
+            count(*) filter (where journey_kind = 'revenue' and is_converted)
+        from int_journeys
+        """
+    ).fetchall()[0]
+    keys = (
+        "pipeline",
+        "influenced_pipeline",
+        "won_revenue",
+        "influenced_revenue",
+        "opportunities",
+        "won_opportunities",
+    )
+    return {k: float(v) for k, v in zip(keys, row, strict=True)}
+
+
+def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD") -> str:
+    """A fixed-width text table with thousands separators, for the terminal."""
+    columns = table.columns
+    cells = [[str(v) if c == "channel" else f"{v:,.0f}" for c, v in zip(columns, row, strict=True)] for row in table.iter_rows()]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        )
+    rule = "  ".join("-" * w for w in widths)
+    body = [line(r) for r in cells]
+    if len(body) > 1:
+        body.insert(len(body) - 1, rule)
+    return "\n".join([f"{title} ({currency})", line(columns), rule, *body])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: print the pipeline and revenue comparison from a DuckDB file."""
+    parser = argparse.ArgumentParser(description="Print the channel x model comparison.")
+    parser.add_argument(
+        "--database", default=os.environ.get("ATTRIBUTION_DUCKDB") or "data/attribution.duckdb"
+    )
+    args = parser.parse_args(argv)
+    if not os.path.exists(args.database):
+        sys.exit(f"{args.database}: no such DuckDB file; run the pipeline first (make run)")
+    with duckdb.connect(args.database, read_only=True) as conn:
+        currency_rows = conn.sql("select distinct reporting_currency from stg_opportunities").fetchall()
+        currency = currency_rows[0][0] if currency_rows else "USD"
+        totals = headline_totals(conn)
+        for kind, title in (("pipeline", "Attributed pipeline"), ("revenue", "Attributed won revenue")):
+            print(format_comparison(comparison_table(conn, kind), f"{title} by channel and model", currency))
+            print()
+        share_p = totals["influenced_pipeline"] / totals["pipeline"] if totals["pipeline"] else 0.0
+        share_r = totals["influenced_revenue"] / totals["won_revenue"] if totals["won_revenue"] else 0.0
+        print(
+            f"Pipeline {totals['pipeline']:,.0f} {currency} from {totals['opportunities']:,.0f} "
+            f"opportunities; influenced {totals['influenced_pipeline']:,.0f} ({share_p:.1%})."
+        )
+        print(
+            f"Won revenue {totals['won_revenue']:,.0f} {currency} from "
+            f"{totals['won_opportunities']:,.0f} won opportunities; influenced "
+            f"{totals['influenced_revenue']:,.0f} ({share_r:.1%})."
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Journeys group: journey windows and the ordered touches inside them."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from attribution.contracts import GLOSSARY
+from attribution.journeys import build_journey_touches, build_journeys
+from dagster_defs.assets import DUCKDB_POOL, JOURNEYS
+from dagster_defs.assets.ingest import stg_opportunities, stg_touchpoints
+from dagster_defs.metadata import table_metadata
+from dagster_defs.resources import AttributionSettings
+
+
+@dg.asset(
+    group_name=JOURNEYS,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=[stg_opportunities, stg_touchpoints],
+    description="One row per (journey_kind, opportunity): window, conversion event, value, touch "
+    f"count. {GLOSSARY['pipeline journey']} {GLOSSARY['revenue journey']}",
+)
+def int_journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
+    config = settings.to_config()
+    with duckdb.get_connection() as conn:
+        build_journeys(conn, config)
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(conn, "int_journeys"),
+                "lookback_days": dg.MetadataValue.int(config.lookback_days),
+            }
+        )
+
+
+@dg.asset(
+    group_name=JOURNEYS,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=[int_journeys],
+    description="One row per (journey_kind, opportunity, touch) inside the journey window, with "
+    "position (ordered by occurred_at, touchpoint_id), touch count and days before the event.",
+)
+def int_journey_touches(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        build_journey_touches(conn)
+        return dg.MaterializeResult(metadata=table_metadata(conn, "int_journey_touches"))

@@ -1,0 +1,52 @@
+"""Asset metadata: row count, column schema with the glossary's descriptions, markdown preview."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from attribution.contracts import COLUMN_DESCRIPTIONS
+
+__all__ = ["markdown_table", "table_metadata"]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(frame: pl.DataFrame) -> str:
+    """A frame as a GitHub-flavoured markdown table."""
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, rule, *rows])
+
+
+def table_metadata(
+    conn: duckdb.DuckDBPyConnection, table: str, preview_rows: int = 10
+) -> dict[str, Any]:
+    """Standard metadata of one of our tables (the name is ours, never user input)."""
+    described = conn.sql(f'describe "{table}"').fetchall()
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=str(name), type=str(dtype), description=COLUMN_DESCRIPTIONS.get(str(name))
+            )
+            for name, dtype, *_ in described
+        ]
+    )
+    row_count = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
+    preview = conn.sql(f'select * from "{table}" limit {int(preview_rows)}').pl()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(row_count),
+        "dagster/column_schema": schema,
+        "dagster/table_name": dg.MetadataValue.text(table),
+        "preview": dg.MetadataValue.md(markdown_table(preview)),
+    }

@@ -1,0 +1,84 @@
+"""Resources: the DuckDB file, where the input files are, and the model settings."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from attribution.config import AttributionConfig
+from attribution.pipeline import SourcePaths
+
+__all__ = [
+    "AttributionSettings",
+    "DEFAULT_DUCKDB_PATH",
+    "SourceFiles",
+    "duckdb_resource_from_env",
+    "source_files_from_env",
+]
+
+DEFAULT_DUCKDB_PATH = "data/attribution.duckdb"
+DEFAULT_SOURCES = {
+    "touchpoints": "data/sample/touchpoints/*.csv",
+    "opportunities": "data/sample/opportunities/*.csv",
+    "fx_rates": "data/sample/fx_rates.csv",
+}
+
+
+class SourceFiles(dg.ConfigurableResource):
+    """Input files: a path or glob per source. An empty fx_rates means no fx file."""
+
+    touchpoints: str = DEFAULT_SOURCES["touchpoints"]
+    opportunities: str = DEFAULT_SOURCES["opportunities"]
+    fx_rates: str = DEFAULT_SOURCES["fx_rates"]
+
+    def paths(self) -> SourcePaths:
+        return SourcePaths(
+            touchpoints=self.touchpoints,
+            opportunities=self.opportunities,
+            fx_rates=self.fx_rates or None,
+        )
+
+
+class AttributionSettings(dg.ConfigurableResource):
+    """Model and window parameters (DESIGN §1 defaults), editable in the launchpad."""
+
+    lookback_days: int = 90
+    time_decay_half_life_days: float = 7.0
+    markov_order: int = 1
+    collapse_repeats: bool = False
+    reporting_currency: str = "USD"
+    as_of: str | None = None
+
+    def to_config(self) -> AttributionConfig:
+        """The library's frozen config; as_of defaults to now (UTC) when not set."""
+        extra = {"as_of": datetime.fromisoformat(self.as_of)} if self.as_of else {}
+        return AttributionConfig(
+            lookback_days=self.lookback_days,
+            time_decay_half_life_days=self.time_decay_half_life_days,
+            markov_order=self.markov_order,
+            collapse_repeats=self.collapse_repeats,
+            reporting_currency=self.reporting_currency,
+            **extra,
+        )
+
+
+def duckdb_resource_from_env() -> DuckDBResource:
+    """DuckDB file from ATTRIBUTION_DUCKDB (default data/attribution.duckdb)."""
+    path = os.environ.get("ATTRIBUTION_DUCKDB") or DEFAULT_DUCKDB_PATH
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    return DuckDBResource(database=path)
+
+
+def source_files_from_env() -> SourceFiles:
+    """Input paths from ATTRIBUTION_TOUCHPOINTS / _OPPORTUNITIES / _FX_RATES (default: sample)."""
+    return SourceFiles(
+        touchpoints=os.environ.get("ATTRIBUTION_TOUCHPOINTS", DEFAULT_SOURCES["touchpoints"]),
+        opportunities=os.environ.get(
+            "ATTRIBUTION_OPPORTUNITIES", DEFAULT_SOURCES["opportunities"]
+        ),
+        fx_rates=os.environ.get("ATTRIBUTION_FX_RATES", DEFAULT_SOURCES["fx_rates"]),
+    )
