@@ -24,7 +24,6 @@ class QuarantineReason(StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"
     BAD_AMOUNT = "bad_amount"
     BAD_STAGE = "bad_stage"
-    BAD_CURRENCY = "bad_currency"
     CLOSED_BEFORE_CREATED = "closed_before_created"
     MISSING_CLOSED_AT = "missing_closed_at"
     FUTURE_TIMESTAMP = "future_timestamp"

@@ -1,25 +1,41 @@
-"""The single `defs` of the code location."""
+"""The single `defs` of the code location, and the factory tests use to point it elsewhere."""
 
 from __future__ import annotations
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
-from dagster_defs.resources import AttributionSettings, duckdb_resource_from_env, source_files_from_env
+from dagster_defs.resources import (
+    AttributionSettings,
+    SourceFiles,
+    duckdb_resource_from_env,
+    source_files_from_env,
+)
 from dagster_defs.schedules import nightly_attribution_job, nightly_schedule
 
-# One process runs every step: DuckDB allows one writer per file, and a step process costs
-# ~3 s of start-up against ~0.5 s of work on the sample.
-defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingest, journeys, models, reporting]),
-    asset_checks=list(ASSET_CHECKS),
-    jobs=[nightly_attribution_job],
-    schedules=[nightly_schedule],
-    executor=dg.in_process_executor,
-    resources={
-        "duckdb": duckdb_resource_from_env(),
-        "source_files": source_files_from_env(),
-        "settings": AttributionSettings(),
-    },
-)
+__all__ = ["build_defs", "defs"]
+
+
+def build_defs(
+    duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings | None = None
+) -> dg.Definitions:
+    """Every asset, check, job and schedule, bound to these resources."""
+    # One process runs every step: DuckDB allows one writer per file, and a step process
+    # costs ~3 s of start-up against ~0.5 s of work on the sample.
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([ingest, journeys, models, reporting]),
+        asset_checks=list(ASSET_CHECKS),
+        jobs=[nightly_attribution_job],
+        schedules=[nightly_schedule],
+        executor=dg.in_process_executor,
+        resources={
+            "duckdb": duckdb,
+            "source_files": source_files,
+            "settings": settings or AttributionSettings(),
+        },
+    )
+
+
+defs = build_defs(duckdb_resource_from_env(), source_files_from_env())

@@ -1,0 +1,147 @@
+"""Heuristic models on tiny hand-built journeys; expected credits worked out in comments."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from attribution.config import AttributionConfig
+from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.models import MODELS, ModelInput, attribute, conservation_errors
+from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
+
+
+def journey(
+    opportunity_id: str,
+    touches: list[tuple[str, str, float]],
+    journey_kind: str = "pipeline",
+) -> pl.DataFrame:
+    """touches: (touchpoint_id, channel, days_before_event), already in journey order."""
+    n = len(touches)
+    return pl.DataFrame(
+        {
+            "journey_kind": [journey_kind] * n,
+            "opportunity_id": [opportunity_id] * n,
+            "touchpoint_id": [t[0] for t in touches],
+            "channel": [t[1] for t in touches],
+            "position": list(range(1, n + 1)),
+            "touch_count": [n] * n,
+            "days_before_event": [t[2] for t in touches],
+        },
+        schema_overrides={"position": pl.Int64, "touch_count": pl.Int64},
+    )
+
+
+# o1: three touches 10, 3 and 0 days before the event.
+O1 = journey("o1", [("t1", "paid_search", 10.0), ("t2", "email", 3.0), ("t3", "webinar", 0.0)])
+# o2: one touch.
+O2 = journey("o2", [("t9", "event", 5.0)])
+CONFIG = AttributionConfig(time_decay_half_life_days=7.0)
+
+
+def credits_of(model, frame: pl.DataFrame, config: AttributionConfig = CONFIG) -> dict[str, float]:
+    out = model(ModelInput(journey_touches=frame), config)
+    return dict(zip(out["touchpoint_id"], out["credit"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (first_touch, {"t1": 1.0, "t2": 0.0, "t3": 0.0, "t9": 1.0}),
+        (last_touch, {"t1": 0.0, "t2": 0.0, "t3": 1.0, "t9": 1.0}),
+        (linear, {"t1": 1 / 3, "t2": 1 / 3, "t3": 1 / 3, "t9": 1.0}),
+    ],
+)
+def test_position_models(model, expected):
+    got = credits_of(model, pl.concat([O1, O2]))
+    assert got.keys() == expected.keys()
+    for touch, credit in expected.items():
+        assert got[touch] == pytest.approx(credit, abs=1e-12)
+
+
+def test_time_decay_exact_weights_for_known_gaps():
+    # weights 2^(-10/7), 2^(-3/7), 2^0 ; normalized by their sum
+    w = [2 ** (-10 / 7), 2 ** (-3 / 7), 1.0]
+    total = sum(w)
+    got = credits_of(time_decay, O1)
+    assert got["t1"] == pytest.approx(w[0] / total, rel=1e-12)
+    assert got["t2"] == pytest.approx(w[1] / total, rel=1e-12)
+    assert got["t3"] == pytest.approx(w[2] / total, rel=1e-12)
+    # one half-life apart: the nearer touch weighs exactly twice the farther one
+    pair = journey("o3", [("a", "email", 14.0), ("b", "email", 7.0)])
+    got_pair = credits_of(time_decay, pair)
+    assert got_pair == {"a": pytest.approx(1 / 3), "b": pytest.approx(2 / 3)}
+
+
+def test_time_decay_respects_half_life_config():
+    pair = journey("o3", [("a", "email", 2.0), ("b", "email", 0.0)])
+    # half-life 1 day: weights 2^-2 = 0.25 and 1 -> credits 0.2 and 0.8
+    got = credits_of(time_decay, pair, AttributionConfig(time_decay_half_life_days=1.0))
+    assert got == {"a": pytest.approx(0.2), "b": pytest.approx(0.8)}
+
+
+def test_time_decay_does_not_underflow_for_long_gaps():
+    # 2^(-5000/0.5) underflows to 0 in double precision; the shifted exponent keeps ratios exact
+    far = journey("o4", [("a", "email", 5000.0), ("b", "event", 4999.5)])
+    got = credits_of(time_decay, far, AttributionConfig(time_decay_half_life_days=0.5))
+    assert got == {"a": pytest.approx(1 / 3), "b": pytest.approx(2 / 3)}
+    assert all(math.isfinite(v) for v in got.values())
+
+
+def test_single_touch_journey_gets_full_credit_in_every_model():
+    for name, model in MODELS.items():
+        got = credits_of(model, O2)
+        assert got == {"t9": pytest.approx(1.0)}, name
+
+
+def test_ties_in_time_follow_position_which_breaks_ties_by_touchpoint_id():
+    # two touches at the same instant: SQL orders them by touchpoint_id, so 'a' is position 1
+    tie = journey("o5", [("a", "email", 1.0), ("b", "webinar", 1.0)])
+    assert credits_of(first_touch, tie) == {"a": 1.0, "b": 0.0}
+    assert credits_of(last_touch, tie) == {"a": 0.0, "b": 1.0}
+    assert credits_of(time_decay, tie) == {"a": pytest.approx(0.5), "b": pytest.approx(0.5)}
+
+
+def test_empty_journey_goes_to_none_bucket_in_every_model():
+    values = pl.DataFrame(
+        {
+            "journey_kind": ["pipeline", "pipeline"],
+            "opportunity_id": ["o1", "empty"],
+            "journey_amount": [100.0, 50.0],
+        }
+    )
+    credits = attribute(ModelInput(journey_touches=O1, journey_values=values), CONFIG)
+    none_rows = credits.filter(pl.col("channel") == UNATTRIBUTED_CHANNEL)
+    assert sorted(none_rows["model"].to_list()) == sorted(MODELS)
+    assert none_rows["opportunity_id"].unique().to_list() == ["empty"]
+    assert none_rows["credit"].to_list() == [1.0] * len(MODELS)
+    assert none_rows["touchpoint_id"].null_count() == len(MODELS)
+    assert conservation_errors(credits).is_empty()
+
+
+def test_conservation_errors_catches_a_broken_model():
+    def broken(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+        return linear(inputs, config).with_columns(pl.col("credit") * 0.9)
+
+    credits = attribute(ModelInput(journey_touches=O1), CONFIG, {"broken": broken})
+    errors = conservation_errors(credits)
+    assert errors["opportunity_id"].to_list() == ["o1"]
+    assert errors["credit_sum"][0] == pytest.approx(0.9)
+
+
+def test_every_model_conserves_credit_on_many_random_journeys():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    frames = []
+    for j in range(200):
+        n = int(rng.integers(1, 30))
+        days = np.sort(rng.uniform(0, 90, size=n))[::-1]
+        frames.append(
+            journey(f"o{j}", [(f"t{j}-{i}", f"c{rng.integers(0, 5)}", float(d)) for i, d in enumerate(days)])
+        )
+    credits = attribute(ModelInput(journey_touches=pl.concat(frames)), CONFIG)
+    assert conservation_errors(credits).is_empty()
+    assert credits["credit"].min() >= 0

@@ -1,0 +1,103 @@
+"""Journey windows in SQL: boundaries, touches after the event, other accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from attribution.config import AttributionConfig
+from attribution.ingest import load_opportunities, load_touchpoints
+from attribution.journeys import build_journey_touches, build_journeys
+from tests.conftest import write_csv
+
+TOUCH_HEADER = ["touchpoint_id", "occurred_at", "account_id", "channel"]
+OPP_HEADER = ["opportunity_id", "account_id", "created_at", "closed_at", "stage", "amount", "currency"]
+
+
+@pytest.fixture
+def journeys(conn, tmp_path):
+    # lookback 30 days; opportunity created 2026-03-31 12:00, closed 2026-04-10 12:00
+    # window start = 2026-03-01 12:00:00
+    touches = [
+        ["on_boundary", "2026-03-01T12:00:00Z", "acme", "email"],  # exactly window start: in
+        ["one_second_out", "2026-03-01T11:59:59Z", "acme", "email"],  # 1 s before: out
+        ["middle", "2026-03-15T00:00:00Z", "acme", "webinar"],
+        ["at_created", "2026-03-31T12:00:00Z", "acme", "event"],  # at created_at: in both
+        ["after_created", "2026-04-05T00:00:00Z", "acme", "sdr_outreach"],  # revenue only
+        ["at_closed", "2026-04-10T12:00:00Z", "acme", "referral"],  # at closed_at: revenue only
+        ["after_closed", "2026-04-10T12:00:01Z", "acme", "direct"],  # after close: out
+        ["other_account", "2026-03-20T00:00:00Z", "globex", "email"],  # another account: out
+        ["b_same_time", "2026-03-15T00:00:00Z", "acme", "paid_search"],  # ties with 'middle'
+    ]
+    opps = [
+        ["won", "acme", "2026-03-31T12:00:00Z", "2026-04-10T12:00:00Z", "closed_won", "1000", "USD"],
+        ["quiet", "initech", "2026-03-31T12:00:00Z", "", "open", "10", "USD"],
+    ]
+    config = AttributionConfig(lookback_days=30, as_of=datetime(2026, 6, 1))
+    load_touchpoints(conn, write_csv(tmp_path / "t.csv", TOUCH_HEADER, touches), config)
+    load_opportunities(conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), config)
+    build_journeys(conn, config)
+    build_journey_touches(conn)
+    return conn
+
+
+def _touches(conn, kind: str, opportunity_id: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.sql(
+            "select touchpoint_id from int_journey_touches where journey_kind = ? "
+            "and opportunity_id = ? order by position",
+            params=[kind, opportunity_id],
+        ).fetchall()
+    ]
+
+
+def test_pipeline_window_includes_boundary_and_event_excludes_outside(journeys):
+    # 'b_same_time' and 'middle' share a timestamp: ordered by touchpoint_id
+    assert _touches(journeys, "pipeline", "won") == ["on_boundary", "b_same_time", "middle", "at_created"]
+
+
+def test_revenue_window_runs_to_closed_at(journeys):
+    assert _touches(journeys, "revenue", "won") == [
+        "on_boundary",
+        "b_same_time",
+        "middle",
+        "at_created",
+        "after_created",
+        "at_closed",
+    ]
+
+
+def test_positions_counts_and_days_before_event(journeys):
+    rows = journeys.sql(
+        "select touchpoint_id, position, touch_count, days_before_event from int_journey_touches "
+        "where journey_kind = 'pipeline' and opportunity_id = 'won' order by position"
+    ).fetchall()
+    assert [r[1] for r in rows] == [1, 2, 3, 4]
+    assert {r[2] for r in rows} == {4}
+    # on_boundary is exactly 30 days before created_at; at_created is 0 days before
+    assert rows[0][3] == pytest.approx(30.0)
+    assert rows[-1][3] == pytest.approx(0.0)
+
+
+def test_journeys_table_has_empty_journeys_and_revenue_only_for_closed(journeys):
+    rows = journeys.sql(
+        "select journey_kind, opportunity_id, touch_count, is_converted, journey_amount "
+        "from int_journeys order by all"
+    ).fetchall()
+    assert rows == [
+        ("pipeline", "quiet", 0, True, 10.0),
+        ("pipeline", "won", 4, True, 1000.0),
+        ("revenue", "won", 6, True, 1000.0),
+    ]
+
+
+def test_lookback_is_config(conn, tmp_path):
+    touches = [["t", "2026-03-21T12:00:00Z", "acme", "email"]]  # 10 days before created
+    opps = [["o", "acme", "2026-03-31T12:00:00Z", "", "open", "1", "USD"]]
+    load_touchpoints(conn, write_csv(tmp_path / "t.csv", TOUCH_HEADER, touches), AttributionConfig(as_of=datetime(2026, 6, 1)))
+    load_opportunities(conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), AttributionConfig(as_of=datetime(2026, 6, 1)))
+    for lookback, expected in ((10, 1), (9, 0)):
+        build_journeys(conn, AttributionConfig(lookback_days=lookback, as_of=datetime(2026, 6, 1)))
+        assert conn.sql("select touch_count from int_journeys").fetchall() == [(expected,)]
