@@ -8,7 +8,14 @@ import polars as pl
 from attribution.config import AttributionConfig
 from attribution.sql import read_sql
 
-__all__ = ["JOURNEY_TOUCH_COLUMNS", "build_journey_touches", "build_journeys", "converted_journey_touches"]
+__all__ = [
+    "JOURNEY_TOUCH_COLUMNS",
+    "build_journey_touches",
+    "build_journeys",
+    "build_null_paths",
+    "converted_journey_touches",
+    "pipeline_null_paths",
+]
 
 JOURNEY_TOUCH_COLUMNS: tuple[str, ...] = (
     "journey_kind",
@@ -46,3 +53,75 @@ def converted_journey_touches(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         f"select {columns} from int_journey_touches where is_converted "
         "order by journey_kind, opportunity_id, position"
     ).pl()
+
+
+def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """Cut each account's touches (outside every pipeline journey) into chunks: a chunk starts
+    at its first touch and takes every touch up to `lookback_days` later. Input columns:
+    account_id, touchpoint_id, occurred_at, channel; output adds path_id and position."""
+    window = pl.duration(days=lookback_days)
+    remaining = touches.sort("account_id", "occurred_at", "touchpoint_id")
+    chunks: list[pl.DataFrame] = []
+    chunk = 0
+    while len(remaining):
+        start = pl.col("occurred_at").min().over("account_id")
+        marked = remaining.with_columns(in_chunk=pl.col("occurred_at") <= start + window)
+        chunks.append(marked.filter("in_chunk").drop("in_chunk").with_columns(chunk=pl.lit(chunk)))
+        remaining = marked.filter(~pl.col("in_chunk")).drop("in_chunk")
+        chunk += 1
+    if not chunks:
+        return touches.with_columns(
+            path_id=pl.lit(None, dtype=pl.String), position=pl.lit(None, dtype=pl.Int64)
+        )
+    return (
+        pl.concat(chunks)
+        .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))
+        .sort("path_id", "occurred_at", "touchpoint_id")
+        .with_columns(position=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("path_id"))
+        .drop("chunk")
+    )
+
+
+def build_null_paths(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3).
+
+    pipeline: per account, touches in no pipeline journey, cut into lookback-long chunks;
+    revenue: revenue journeys of closed_lost opportunities (open ones are left out).
+    """
+    outside = conn.sql(
+        """
+        select t.account_id, t.touchpoint_id, t.occurred_at, t.channel
+        from stg_touchpoints t
+        where not exists (
+            select 1 from int_journey_touches j
+            where j.journey_kind = 'pipeline' and j.touchpoint_id = t.touchpoint_id
+        )
+        """
+    ).pl()
+    pipeline = pipeline_null_paths(outside, config.lookback_days).select(
+        pl.lit("pipeline").alias("journey_kind"),
+        "path_id",
+        "account_id",
+        "touchpoint_id",
+        "occurred_at",
+        "channel",
+        "position",
+    )
+    revenue = conn.sql(
+        """
+        select 'revenue' as journey_kind, opportunity_id as path_id, account_id, touchpoint_id,
+               occurred_at, channel, position
+        from int_journey_touches
+        where journey_kind = 'revenue' and not is_converted
+        """
+    ).pl()
+    paths = pl.concat([pipeline, revenue.cast(pipeline.schema)])
+    conn.register("_null_paths", paths)
+    try:
+        conn.sql(
+            "create or replace table int_null_path_touches as "
+            "select * from _null_paths order by journey_kind, path_id, position"
+        )
+    finally:
+        conn.unregister("_null_paths")
+    return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

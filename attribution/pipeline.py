@@ -14,8 +14,14 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.ingest import LoadResult, load_fx_rates, load_opportunities, load_touchpoints
-from attribution.journeys import build_journey_touches, build_journeys, converted_journey_touches
+from attribution.journeys import (
+    build_journey_touches,
+    build_journeys,
+    build_null_paths,
+    converted_journey_touches,
+)
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
+from attribution.models.markov import markov_fit
 from attribution.sql import read_sql
 
 __all__ = [
@@ -68,8 +74,14 @@ def model_input(conn: duckdb.DuckDBPyConnection) -> ModelInput:
         "select journey_kind, opportunity_id, journey_amount from int_journeys "
         "where is_converted order by journey_kind, opportunity_id"
     ).pl()
+    null_paths = conn.sql(
+        "select journey_kind, path_id, position, channel from int_null_path_touches "
+        "order by journey_kind, path_id, position"
+    ).pl()
     return ModelInput(
-        journey_touches=converted_journey_touches(conn), journey_values=journey_values
+        journey_touches=converted_journey_touches(conn),
+        journey_values=journey_values,
+        null_path_touches=null_paths,
     )
 
 
@@ -78,9 +90,17 @@ def run_models(
     config: AttributionConfig,
     models: Mapping[str, AttributionModel] | None = None,
 ) -> int:
-    """Run every model over the journeys; write `int_attribution_credits` and
-    `mart_attribution_credits`; return the mart's row count."""
-    credits = attribute(model_input(conn), config, models if models is not None else MODELS)
+    """Run every model over the journeys; write `int_attribution_credits`,
+    `mart_attribution_credits`, `markov_removal_effects` and `markov_transitions`; return the
+    credit mart's row count. The Markov chain is fitted once and serves all three."""
+    inputs = model_input(conn)
+    registry = dict(models if models is not None else MODELS)
+    if "markov" in registry:
+        fit = markov_fit(inputs, config)
+        registry["markov"] = lambda _inputs, _config: fit.credits
+        write_frame(conn, "markov_removal_effects", fit.removal_effects)
+        write_frame(conn, "markov_transitions", fit.transitions)
+    credits = attribute(inputs, config, registry)
     write_frame(conn, "int_attribution_credits", credits)
     conn.sql(
         "create or replace table mart_attribution_credits as\n"
@@ -110,6 +130,7 @@ def run_pipeline(
     results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
     results["int_journeys"] = build_journeys(conn, config)
     results["int_journey_touches"] = build_journey_touches(conn)
+    results["int_null_path_touches"] = build_null_paths(conn, config)
     results["mart_attribution_credits"] = run_models(conn, config)
     results.update(build_marts(conn))
     return results

@@ -10,6 +10,7 @@ from attribution.config import AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
+from attribution.models.markov import markov
 
 __all__ = [
     "CREDIT_COLUMNS",
@@ -25,6 +26,7 @@ MODELS: dict[str, AttributionModel] = {
     "last_touch": last_touch,
     "linear": linear,
     "time_decay": time_decay,
+    "markov": markov,
 }
 
 

@@ -1,0 +1,475 @@
+"""Markov-chain attribution (DESIGN §3): exact absorbing-chain solution, order k, two entry points.
+
+1. Aggregated paths (the format other tools use): `markov_attribution(paths)`.
+2. Journeys: `markov_fit(inputs, config)` gives per-touch credits whose channel totals are the
+   canonical Markov totals wherever reachable (Sinkhorn fit), plus removal effects and the
+   transition table; `markov` is the registry's model function over it.
+
+P(conversion) comes from solving (I - Q) x = r over the transient states, not from simulation.
+Value semantics: value follows the removal-effect share (ChannelAttribution instead splits
+value by the last channel before conversion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from scipy.sparse.linalg import spsolve
+
+from attribution.config import AttributionConfig
+from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+
+__all__ = [
+    "CONVERSION",
+    "NULL",
+    "START",
+    "MarkovChain",
+    "MarkovFit",
+    "build_chain",
+    "markov",
+    "markov_attribution",
+    "markov_fit",
+]
+
+START = "(start)"
+CONVERSION = "(conversion)"
+NULL = "(null)"
+STATE_SEPARATOR = " > "
+SINKHORN_TOLERANCE = 1e-10
+SINKHORN_MAX_ITERATIONS = 10_000
+
+_RESULT_SCHEMA = {
+    "channel": pl.String,
+    "removal_effect": pl.Float64,
+    "share": pl.Float64,
+    "attributed_conversions": pl.Float64,
+    "attributed_value": pl.Float64,
+}
+_TRANSITION_SCHEMA = {
+    "from_state": pl.String,
+    "to_state": pl.String,
+    "transition_count": pl.Float64,
+    "probability": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class MarkovChain:
+    """A fitted chain: the graph (edge attrs `count`, `probability`), P(conversion), results."""
+
+    graph: nx.DiGraph
+    p_conversion: float
+    removal_effects: pl.DataFrame
+    transitions: pl.DataFrame
+    total_conversions: float
+    total_value: float
+
+
+def _long_states(paths: pl.DataFrame, order: int, collapse_repeats: bool) -> pl.DataFrame:
+    """One row per (path, step) with the chain state at that step (last `order` channels)."""
+    steps = (
+        paths.select("path_id", "path")
+        .explode("path")
+        .rename({"path": "channel"})
+        .filter(pl.col("channel").is_not_null())
+    )
+    same_path = pl.col("path_id") == pl.col("path_id").shift(1)
+    if collapse_repeats:
+        steps = steps.filter(~(same_path & (pl.col("channel") == pl.col("channel").shift(1))).fill_null(False))
+    lagged = []
+    for lag in range(order - 1, -1, -1):
+        valid = pl.lit(True)
+        for back in range(1, lag + 1):
+            valid = valid & (pl.col("path_id") == pl.col("path_id").shift(back))
+        lagged.append(pl.when(valid.fill_null(False)).then(pl.col("channel").shift(lag)).otherwise(None))
+    return steps.with_columns(
+        state=pl.concat_str(lagged, separator=STATE_SEPARATOR, ignore_nulls=True)
+    )
+
+
+def _transition_counts(paths: pl.DataFrame, order: int, collapse_repeats: bool) -> pl.DataFrame:
+    """Counted transitions (from_state, to_state, transition_count) over all paths."""
+    weights = paths.select(
+        "path_id",
+        conversions=pl.col("conversions").cast(pl.Float64),
+        nulls=pl.col("nulls").cast(pl.Float64),
+    )
+    states = _long_states(paths, order, collapse_repeats)
+    first_of_path = pl.col("path_id") != pl.col("path_id").shift(1)
+    last_of_path = pl.col("path_id") != pl.col("path_id").shift(-1)
+    inner = (
+        states.with_columns(
+            from_state=pl.when(first_of_path.fill_null(True))
+            .then(pl.lit(START))
+            .otherwise(pl.col("state").shift(1)),
+            is_last=last_of_path.fill_null(True),
+        )
+        .join(weights, on="path_id", how="left")
+    )
+    moves = inner.select(
+        "from_state", to_state="state", transition_count=pl.col("conversions") + pl.col("nulls")
+    )
+    ends = inner.filter("is_last")
+    empty_paths = weights.join(ends.select("path_id"), on="path_id", how="anti")
+    to_conversion = pl.concat(
+        [
+            ends.select("state", "conversions").rename({"state": "from_state"}),
+            empty_paths.select(pl.lit(START).alias("from_state"), "conversions"),
+        ]
+    ).select("from_state", to_state=pl.lit(CONVERSION), transition_count="conversions")
+    to_null = pl.concat(
+        [
+            ends.select("state", "nulls").rename({"state": "from_state"}),
+            empty_paths.select(pl.lit(START).alias("from_state"), "nulls"),
+        ]
+    ).select("from_state", to_state=pl.lit(NULL), transition_count="nulls")
+    return (
+        pl.concat([moves, to_conversion, to_null])
+        .filter(pl.col("transition_count") > 0)
+        .group_by("from_state", "to_state")
+        .agg(pl.col("transition_count").sum())
+        .with_columns(
+            probability=pl.col("transition_count")
+            / pl.col("transition_count").sum().over("from_state")
+        )
+        .sort("from_state", "to_state")
+    )
+
+
+def _solve(q: sp.csr_array, r: np.ndarray, keep: np.ndarray, start: int) -> float:
+    """P(conversion) from `start` when only the `keep` states remain (others lead to null)."""
+    index = np.flatnonzero(keep)
+    if index.size == 0:
+        return 0.0
+    sub = q[index][:, index]
+    system = sp.identity(index.size, format="csc") - sub.tocsc()
+    solution = np.atleast_1d(spsolve(system, r[index]))
+    position = int(np.searchsorted(index, start))
+    return float(solution[position])
+
+
+def build_chain(
+    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
+) -> MarkovChain:
+    """Fit the chain on aggregated paths (`path` list[str], `conversions`, `nulls`, `value`)."""
+    if not 1 <= order <= 4:
+        raise ValueError(f"markov order must be in 1..4, got {order}")
+    missing = {"path", "conversions", "nulls"} - set(paths.columns)
+    if missing:
+        raise ValueError(f"paths frame lacks column(s) {sorted(missing)}")
+    value = paths["value"].sum() if "value" in paths.columns else 0.0
+    total_conversions = float(paths["conversions"].sum()) if len(paths) else 0.0
+    total_value = float(value or 0.0)
+    indexed = paths.with_row_index("path_id")
+    transitions = (
+        _transition_counts(indexed, order, collapse_repeats)
+        if len(paths)
+        else pl.DataFrame(schema=_TRANSITION_SCHEMA)
+    )
+    graph = nx.DiGraph()
+    graph.add_node(START)
+    graph.add_edges_from(
+        (u, v, {"count": c, "probability": p})
+        for u, v, c, p in transitions.select(
+            "from_state", "to_state", "transition_count", "probability"
+        ).iter_rows()
+    )
+    channels = sorted(
+        {c for c in indexed.select(pl.col("path").explode()).to_series().drop_nulls().to_list()}
+    ) if len(paths) else []
+    if len(transitions) == 0 or total_conversions <= 0:
+        effects = pl.DataFrame(
+            {
+                "channel": channels,
+                "removal_effect": [0.0] * len(channels),
+                "share": [0.0] * len(channels),
+                "attributed_conversions": [0.0] * len(channels),
+                "attributed_value": [0.0] * len(channels),
+            },
+            schema=_RESULT_SCHEMA,
+        )
+        return MarkovChain(graph, 0.0, effects, transitions, total_conversions, total_value)
+
+    transient = [START] + sorted(n for n in graph.nodes if n not in (START, CONVERSION, NULL))
+    nodelist = transient + [CONVERSION, NULL]
+    for absorbing in (CONVERSION, NULL):
+        graph.add_node(absorbing)
+    matrix = nx.to_scipy_sparse_array(graph, nodelist=nodelist, weight="probability", format="csr")
+    n = len(transient)
+    q = matrix[:n, :n]
+    r = matrix[:n, [n]].toarray().ravel()
+    keep_all = np.ones(n, dtype=bool)
+    p_conversion = _solve(q, r, keep_all, 0)
+    members = [set(s.split(STATE_SEPARATOR)) if s != START else set() for s in transient]
+    effects_list = []
+    for channel in channels:
+        keep = np.array([channel not in m for m in members], dtype=bool)
+        p_without = _solve(q, r, keep, 0)
+        effect = 1.0 - p_without / p_conversion if p_conversion > 0 else 0.0
+        effects_list.append(max(effect, 0.0))
+    removal = np.array(effects_list, dtype=float)
+    total_effect = removal.sum()
+    share = removal / total_effect if total_effect > 0 else np.zeros_like(removal)
+    effects = pl.DataFrame(
+        {
+            "channel": channels,
+            "removal_effect": removal,
+            "share": share,
+            "attributed_conversions": share * total_conversions,
+            "attributed_value": share * total_value,
+        },
+        schema=_RESULT_SCHEMA,
+    )
+    return MarkovChain(graph, p_conversion, effects, transitions, total_conversions, total_value)
+
+
+def markov_attribution(
+    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
+) -> pl.DataFrame:
+    """Aggregated paths in (`path` list[str], `conversions`, `nulls`, `value`); one row per
+    channel out (`channel`, `removal_effect`, `share`, `attributed_conversions`,
+    `attributed_value`); shares sum to 1 unless nothing converts."""
+    return build_chain(paths, order, collapse_repeats).removal_effects
+
+
+@dataclass(frozen=True)
+class MarkovFit:
+    """Journey-route result: credits, per-channel removal effects (canonical and reconciled
+    value), the transition table and P(conversion), each per journey kind."""
+
+    credits: pl.DataFrame
+    removal_effects: pl.DataFrame
+    transitions: pl.DataFrame
+
+
+def _aggregate_paths(journeys: pl.DataFrame, nulls: pl.DataFrame | None, kind: str, values: pl.DataFrame) -> pl.DataFrame:
+    """Converting journeys (value = journey amount) and null paths as aggregated paths."""
+    converting = (
+        journeys.filter(pl.col("journey_kind") == kind)
+        .sort("opportunity_id", "position")
+        .group_by("opportunity_id", maintain_order=True)
+        .agg(path=pl.col("channel"))
+        .join(values.filter(pl.col("journey_kind") == kind), on="opportunity_id", how="left")
+        .select(
+            "path",
+            conversions=pl.lit(1, dtype=pl.Int64),
+            nulls=pl.lit(0, dtype=pl.Int64),
+            value=pl.col("journey_amount").fill_null(0.0),
+        )
+    )
+    frames = [converting]
+    if nulls is not None and len(nulls):
+        frames.append(
+            nulls.filter(pl.col("journey_kind") == kind)
+            .sort("path_id", "position")
+            .group_by("path_id", maintain_order=True)
+            .agg(path=pl.col("channel"))
+            .select(
+                "path",
+                conversions=pl.lit(0, dtype=pl.Int64),
+                nulls=pl.lit(1, dtype=pl.Int64),
+                value=pl.lit(0.0),
+            )
+        )
+    combined = pl.concat(frames)
+    key = pl.col("path").list.join("\x1f")
+    return (
+        combined.with_columns(path_key=key)
+        .group_by("path_key", maintain_order=True)
+        .agg(
+            pl.col("path").first(),
+            pl.col("conversions").sum(),
+            pl.col("nulls").sum(),
+            pl.col("value").sum(),
+        )
+        .drop("path_key")
+    )
+
+
+def _reachable_targets(targets: np.ndarray, forced: np.ndarray, total: float) -> np.ndarray:
+    """Lift channels whose forced value (single-channel journeys) exceeds their canonical
+    target to that bound and scale the others to share the rest."""
+    adjusted = targets.copy()
+    bound = np.zeros(targets.size, dtype=bool)
+    for _ in range(targets.size + 1):
+        newly = (forced > adjusted + 1e-12) & ~bound
+        if not newly.any():
+            break
+        bound |= newly
+        adjusted[bound] = forced[bound]
+        free = ~bound
+        rest = total - adjusted[bound].sum()
+        free_sum = targets[free].sum()
+        adjusted[free] = targets[free] * (rest / free_sum) if free_sum > 0 else 0.0
+    return adjusted
+
+
+def _sinkhorn(start: np.ndarray, row_value: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Row-stochastic X close to `start` (same zeros) with column totals X' row_value -> targets;
+    the last step always normalizes rows to exactly 1."""
+    x = start / start.sum(axis=1, keepdims=True)
+    scale = np.ones(start.shape[1])
+    previous = np.inf
+    for _ in range(SINKHORN_MAX_ITERATIONS):
+        column = row_value @ x
+        ratio = np.divide(targets, column, out=np.ones_like(targets), where=column > 0)
+        scale *= ratio
+        weighted = start * scale
+        sums = weighted.sum(axis=1, keepdims=True)
+        x = np.divide(weighted, sums, out=start / start.sum(axis=1, keepdims=True), where=sums > 0)
+        change = float(np.max(np.abs(row_value @ x - targets)) / max(targets.sum(), 1e-300))
+        if change < SINKHORN_TOLERANCE or abs(previous - change) < SINKHORN_TOLERANCE * 1e-3:
+            break
+        previous = change
+    return x / x.sum(axis=1, keepdims=True)
+
+
+def _journey_fractions(
+    journeys: pl.DataFrame, values: pl.DataFrame, chain: MarkovChain
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per (journey, channel) fraction of the journey's value, and the per-channel reconciled
+    values; fitted on distinct channel sets weighted by value."""
+    effect = dict(zip(chain.removal_effects["channel"], chain.removal_effects["removal_effect"], strict=True))
+    per_channel = (
+        journeys.group_by("opportunity_id", "channel")
+        .agg(touches=pl.len())
+        .join(values.select("opportunity_id", "journey_amount"), on="opportunity_id", how="left")
+        .with_columns(pl.col("journey_amount").fill_null(0.0))
+    )
+    sets = per_channel.group_by("opportunity_id").agg(
+        channel_set=pl.col("channel").sort().str.join("\x1f"),
+        touches_total=pl.col("touches").sum(),
+        journey_amount=pl.col("journey_amount").first(),
+    )
+    per_channel = per_channel.join(sets.select("opportunity_id", "channel_set", "touches_total"), on="opportunity_id")
+    per_channel = per_channel.with_columns(
+        effect=pl.col("channel").replace_strict(effect, default=0.0, return_dtype=pl.Float64)
+    )
+    zero_sets = per_channel.group_by("opportunity_id").agg(all_zero=(pl.col("effect").sum() <= 0))
+    per_channel = per_channel.join(zero_sets, on="opportunity_id")
+
+    # journeys whose channels all have RE 0 stay linear: their value is forced onto those channels
+    linear_part = per_channel.filter("all_zero").with_columns(
+        fraction=pl.col("touches") / pl.col("touches_total")
+    )
+    fit_part = per_channel.filter(~pl.col("all_zero"))
+    channels = chain.removal_effects["channel"].to_list()
+    col_index = {c: i for i, c in enumerate(channels)}
+    groups = (
+        fit_part.unique("opportunity_id")
+        .group_by("channel_set")
+        .agg(value=pl.col("journey_amount").sum())
+        .sort("channel_set")
+    )
+    group_index = {g: i for i, g in enumerate(groups["channel_set"].to_list())}
+    start = np.zeros((len(groups), len(channels)))
+    for channel_set in groups["channel_set"].to_list():
+        for channel in channel_set.split("\x1f"):
+            start[group_index[channel_set], col_index[channel]] = effect.get(channel, 0.0)
+    row_value = groups["value"].to_numpy().astype(float)
+    forced_linear = np.zeros(len(channels))
+    if len(linear_part):
+        forced = linear_part.group_by("channel").agg(v=(pl.col("fraction") * pl.col("journey_amount")).sum())
+        for channel, v in forced.iter_rows():
+            forced_linear[col_index[channel]] = v
+    fit_total = float(row_value.sum())
+    fitted_fractions: dict[tuple[str, str], float] = {}
+    reconciled = forced_linear.copy()
+    if len(groups):
+        shares = chain.removal_effects["share"].to_numpy()
+        targets = shares * fit_total
+        single = np.zeros(len(channels))
+        for channel_set, i in group_index.items():
+            members = channel_set.split("\x1f")
+            if len(members) == 1:
+                single[col_index[members[0]]] += row_value[i]
+        reachable = _reachable_targets(targets, single, fit_total)
+        x = _sinkhorn(start, row_value, reachable) if fit_total > 0 else start / start.sum(axis=1, keepdims=True)
+        reconciled += row_value @ x
+        for channel_set, i in group_index.items():
+            for channel in channel_set.split("\x1f"):
+                fitted_fractions[(channel_set, channel)] = float(x[i, col_index[channel]])
+    fitted = pl.DataFrame(
+        {
+            "channel_set": [k[0] for k in fitted_fractions],
+            "channel": [k[1] for k in fitted_fractions],
+            "fraction": list(fitted_fractions.values()),
+        },
+        schema={"channel_set": pl.String, "channel": pl.String, "fraction": pl.Float64},
+    )
+    fractions = pl.concat(
+        [
+            fit_part.join(fitted, on=["channel_set", "channel"], how="left").select(
+                "opportunity_id", "channel", "touches", "fraction"
+            ),
+            linear_part.select("opportunity_id", "channel", "touches", "fraction"),
+        ]
+    )
+    values_by_channel = pl.DataFrame({"channel": channels, "reconciled_value": reconciled})
+    return fractions, values_by_channel
+
+
+def markov_fit(inputs: ModelInput, config: AttributionConfig) -> MarkovFit:
+    """Fit one chain per journey kind and turn it into per-touch credits (see module doc)."""
+    touches = inputs.journey_touches
+    values = (
+        inputs.journey_values
+        if inputs.journey_values is not None
+        else touches.select(*JOURNEY_KEY).unique().with_columns(journey_amount=pl.lit(1.0))
+    )
+    credit_frames: list[pl.DataFrame] = []
+    effect_frames: list[pl.DataFrame] = []
+    transition_frames: list[pl.DataFrame] = []
+    for kind in sorted(set(touches["journey_kind"].to_list())):
+        kind_touches = touches.filter(pl.col("journey_kind") == kind)
+        kind_values = values.filter(pl.col("journey_kind") == kind)
+        paths = _aggregate_paths(touches, inputs.null_path_touches, kind, values)
+        chain = build_chain(paths, config.markov_order, config.collapse_repeats)
+        fractions, by_channel = _journey_fractions(kind_touches, kind_values, chain)
+        credit_frames.append(
+            kind_touches.join(fractions, on=["opportunity_id", "channel"], how="left").with_columns(
+                credit=pl.col("fraction") / pl.col("touches")
+            )
+        )
+        effect_frames.append(
+            chain.removal_effects.join(by_channel, on="channel", how="left").with_columns(
+                journey_kind=pl.lit(kind),
+                canonical_value=pl.col("attributed_value"),
+                gap=pl.col("reconciled_value") - pl.col("attributed_value"),
+                p_conversion=pl.lit(chain.p_conversion),
+                markov_order=pl.lit(config.markov_order),
+                converting_paths=pl.lit(chain.total_conversions),
+            )
+        )
+        transition_frames.append(chain.transitions.with_columns(journey_kind=pl.lit(kind)))
+    if credit_frames:
+        credits = credits_frame(pl.concat(credit_frames))
+        effects = pl.concat(effect_frames).select(
+            "journey_kind",
+            "channel",
+            "removal_effect",
+            "share",
+            "attributed_conversions",
+            "attributed_value",
+            "canonical_value",
+            "reconciled_value",
+            "gap",
+            "p_conversion",
+            "markov_order",
+            "converting_paths",
+        )
+        transitions = pl.concat(transition_frames).select("journey_kind", *_TRANSITION_SCHEMA)
+    else:
+        credits = credits_frame(touches.with_columns(credit=pl.lit(0.0)))
+        effects = pl.DataFrame()
+        transitions = pl.DataFrame(schema={"journey_kind": pl.String, **_TRANSITION_SCHEMA})
+    return MarkovFit(credits=credits, removal_effects=effects, transitions=transitions)
+
+
+def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Markov credits per touch: removal-effect weights fitted to the canonical channel totals."""
+    return markov_fit(inputs, config).credits
