@@ -8,6 +8,8 @@ import polars as pl
 __all__ = [
     "CENT",
     "credit_conservation_violations",
+    "markov_gap_violations",
+    "markov_violations",
     "duplicate_key_rows",
     "row_accounting_violations",
     "total_reconciliation_violations",
@@ -116,4 +118,34 @@ def touches_after_event(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         order by 1, 2, 3
         limit 100
         """
+    ).pl()
+
+
+def markov_violations(conn: duckdb.DuckDBPyConnection, tolerance: float = 1e-9) -> pl.DataFrame:
+    """Journey kinds whose P(conversion) is not in (0, 1) or whose shares do not sum to 1."""
+    return conn.sql(
+        """
+        select journey_kind, any_value(p_conversion) as p_conversion, sum(share) as share_sum
+        from markov_removal_effects
+        group by journey_kind
+        having not (any_value(p_conversion) > 0 and any_value(p_conversion) < 1)
+            or abs(sum(share) - 1) > ?
+        order by 1
+        """,
+        params=[tolerance],
+    ).pl()
+
+
+def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> pl.DataFrame:
+    """Channels whose reconciled Markov value differs from the canonical one by more than
+    `threshold` of the journey kind's total value."""
+    return conn.sql(
+        """
+        select journey_kind, channel, canonical_value, reconciled_value, gap,
+               gap / nullif(sum(canonical_value) over (partition by journey_kind), 0) as gap_share
+        from markov_removal_effects
+        qualify abs(gap_share) > ?
+        order by 1, 2
+        """,
+        params=[threshold],
     ).pl()

@@ -11,13 +11,14 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import (
     credit_conservation_violations,
     duplicate_key_rows,
+    markov_gap_violations,
+    markov_violations,
     row_accounting_violations,
     total_reconciliation_violations,
     touches_after_event,
 )
 from dagster_defs.assets.ingest import stg_fx_rates, stg_opportunities, stg_touchpoints
 from dagster_defs.assets.journeys import int_journey_touches
-from dagster_defs.assets.models import mart_attribution_credits
 from dagster_defs.metadata import markdown_table
 
 
@@ -71,7 +72,7 @@ def no_touch_after_conversion(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=mart_attribution_credits,
+    asset="mart_attribution_credits",
     blocking=True,
     description="For every model and converted journey, credits sum to 1 and attributed amounts "
     "sum to the opportunity amount (within a cent).",
@@ -82,7 +83,7 @@ def credit_conservation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=mart_attribution_credits,
+    asset="mart_attribution_credits",
     blocking=True,
     description="Per model and journey kind, attributed totals equal total pipeline / won revenue "
     "to the cent, and influenced <= total.",
@@ -90,6 +91,28 @@ def credit_conservation(duckdb: DuckDBResource) -> dg.AssetCheckResult:
 def totals_reconcile_across_models(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as conn:
         return _result(total_reconciliation_violations(conn), "totals reconcile")
+
+
+@dg.asset_check(
+    asset="markov_removal_effects",
+    blocking=True,
+    description="Markov sanity per journey kind: P(conversion) strictly between 0 and 1 and the "
+    "channel shares sum to 1.",
+)
+def markov_sanity(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        return _result(markov_violations(conn), "0 < P(conversion) < 1 and shares sum to 1")
+
+
+@dg.asset_check(
+    asset="markov_removal_effects",
+    blocking=False,
+    description="Per-journey Markov credits reach the canonical channel totals within 1% of "
+    "the total value (a larger gap means some channel's canonical total is unreachable).",
+)
+def markov_reconciliation_gap(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        return _result(markov_gap_violations(conn, 0.01), "Markov gap within 1%")
 
 
 ASSET_CHECKS: Sequence[dg.AssetChecksDefinition] = (
@@ -101,4 +124,6 @@ ASSET_CHECKS: Sequence[dg.AssetChecksDefinition] = (
     no_touch_after_conversion,
     credit_conservation,
     totals_reconcile_across_models,
+    markov_sanity,
+    markov_reconciliation_gap,
 )

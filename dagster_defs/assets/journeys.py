@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.journeys import build_journey_touches, build_journeys
+from attribution.journeys import build_journey_touches, build_journeys, build_null_paths
 from dagster_defs.assets import DUCKDB_POOL, JOURNEYS
 from dagster_defs.assets.ingest import stg_opportunities, stg_touchpoints
 from dagster_defs.metadata import table_metadata
@@ -45,3 +45,29 @@ def int_journey_touches(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         build_journey_touches(conn)
         return dg.MaterializeResult(metadata=table_metadata(conn, "int_journey_touches"))
+
+
+@dg.asset(
+    group_name=JOURNEYS,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb", "polars"},
+    deps=[int_journey_touches],
+    description="The Markov chain's non-converting paths, one row per touch. pipeline: per "
+    "account, touches in no pipeline journey, cut into chunks no longer than the lookback "
+    "(each chunk starts at its first touch); revenue: revenue journeys of closed_lost "
+    "opportunities (open ones are left out).",
+)
+def int_null_path_touches(
+    duckdb: DuckDBResource, settings: AttributionSettings
+) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        build_null_paths(conn, settings.to_config())
+        paths = conn.sql(
+            "select journey_kind, count(distinct path_id) from int_null_path_touches group by 1"
+        ).fetchall()
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(conn, "int_null_path_touches"),
+                **{f"{kind}_null_paths": dg.MetadataValue.int(int(n)) for kind, n in paths},
+            }
+        )

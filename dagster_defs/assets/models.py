@@ -1,4 +1,4 @@
-"""Models group: per-touch credits of every attribution model."""
+"""Models group: per-touch credits of every attribution model, and the Markov chain's tables."""
 
 from __future__ import annotations
 
@@ -8,29 +8,76 @@ from dagster_duckdb import DuckDBResource
 from attribution.contracts import GLOSSARY
 from attribution.pipeline import run_models
 from dagster_defs.assets import DUCKDB_POOL, MODELS
-from dagster_defs.assets.journeys import int_journey_touches
-from dagster_defs.metadata import table_metadata
+from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
-
-@dg.asset(
+_CREDITS = dg.AssetSpec(
+    "mart_attribution_credits",
     group_name=MODELS,
-    pool=DUCKDB_POOL,
     kinds={"duckdb", "polars"},
-    deps=[int_journey_touches],
+    deps=["int_journey_touches", "int_null_path_touches"],
     description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
     f"amount in the reporting currency; the source of truth of every mart. {GLOSSARY['credit']} "
     f"{GLOSSARY['unattributed']}",
 )
-def mart_attribution_credits(
-    duckdb: DuckDBResource, settings: AttributionSettings
-) -> dg.MaterializeResult:
+_REMOVAL_EFFECTS = dg.AssetSpec(
+    "markov_removal_effects",
+    group_name=MODELS,
+    kinds={"duckdb", "networkx"},
+    deps=["int_journey_touches", "int_null_path_touches"],
+    description="One row per (journey_kind, channel): Markov removal effect RE = 1 - P_without / "
+    "P, share = RE / sum RE, canonical value (share x total value), the value the per-journey "
+    "credits reconcile to, and the gap between them. Value follows the removal-effect share "
+    "(ChannelAttribution splits value by the last channel instead).",
+)
+_TRANSITIONS = dg.AssetSpec(
+    "markov_transitions",
+    group_name=MODELS,
+    kinds={"duckdb", "networkx"},
+    deps=["int_journey_touches", "int_null_path_touches"],
+    description="The Markov chain as an edge table: one row per (journey_kind, from_state, "
+    "to_state) with counted transitions and probability; states are (start), channels (for "
+    "order k: the last k channels joined by ' > '), (conversion), (null).",
+)
+
+
+@dg.multi_asset(specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL)
+def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  # type: ignore[no-untyped-def]
+    """Run every model once; the Markov chain is fitted once and feeds all three tables."""
     config = settings.to_config()
     with duckdb.get_connection() as conn:
         run_models(conn, config)
-        return dg.MaterializeResult(
+        effects = conn.sql(
+            "select journey_kind, channel, removal_effect, share, canonical_value, "
+            "reconciled_value, gap from markov_removal_effects order by journey_kind, share desc"
+        ).pl()
+        p_conversion = dict(
+            conn.sql(
+                "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1"
+            ).fetchall()
+        )
+        yield dg.MaterializeResult(
+            asset_key="mart_attribution_credits",
             metadata={
                 **table_metadata(conn, "mart_attribution_credits"),
-                "time_decay_half_life_days": dg.MetadataValue.float(config.time_decay_half_life_days),
-            }
+                "time_decay_half_life_days": dg.MetadataValue.float(
+                    config.time_decay_half_life_days
+                ),
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key="markov_removal_effects",
+            metadata={
+                **table_metadata(conn, "markov_removal_effects"),
+                "removal_effects": dg.MetadataValue.md(markdown_table(effects)),
+                "markov_order": dg.MetadataValue.int(config.markov_order),
+                "collapse_repeats": dg.MetadataValue.bool(config.collapse_repeats),
+                **{
+                    f"p_conversion_{kind}": dg.MetadataValue.float(float(p))
+                    for kind, p in p_conversion.items()
+                },
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key="markov_transitions", metadata=table_metadata(conn, "markov_transitions")
         )

@@ -9,7 +9,6 @@ from attribution.contracts import GLOSSARY
 from attribution.pipeline import build_mart
 from attribution.report import comparison_table, headline_totals
 from dagster_defs.assets import DUCKDB_POOL, REPORTING
-from dagster_defs.assets.models import mart_attribution_credits
 from dagster_defs.metadata import markdown_table, table_metadata
 
 
@@ -17,7 +16,7 @@ from dagster_defs.metadata import markdown_table, table_metadata
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
-    deps=[mart_attribution_credits],
+    deps=["mart_attribution_credits"],
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
     f"model's total, opportunities credited. {GLOSSARY['attributed pipeline / revenue']}",
 )
@@ -53,7 +52,7 @@ def mart_channel_comparison_wide(duckdb: DuckDBResource) -> dg.MaterializeResult
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
-    deps=[mart_attribution_credits],
+    deps=["mart_attribution_credits"],
     description="One row per (month of created_at, model, channel): attributed pipeline next to "
     f"the month's total and influenced pipeline. {GLOSSARY['influenced pipeline / revenue']}",
 )
@@ -67,7 +66,7 @@ def mart_influenced_pipeline(duckdb: DuckDBResource) -> dg.MaterializeResult:
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
-    deps=[mart_attribution_credits],
+    deps=["mart_attribution_credits"],
     description="One row per (month of closed_at, model, channel): attributed won revenue next "
     f"to the month's won and influenced revenue. {GLOSSARY['influenced pipeline / revenue']}",
 )

@@ -13,7 +13,10 @@ EXPECTED_GROUPS = {
     "quarantine": "ingest",
     "int_journeys": "journeys",
     "int_journey_touches": "journeys",
+    "int_null_path_touches": "journeys",
     "mart_attribution_credits": "models",
+    "markov_removal_effects": "models",
+    "markov_transitions": "models",
     "mart_channel_comparison": "reporting",
     "mart_channel_comparison_wide": "reporting",
     "mart_influenced_pipeline": "reporting",
@@ -38,6 +41,8 @@ def test_checks_and_schedule_are_defined():
         "no_touch_after_conversion",
         "credit_conservation",
         "totals_reconcile_across_models",
+        "markov_sanity",
+        "markov_reconciliation_gap",
     } <= check_names
     schedule = repo.get_schedule_def("nightly_attribution_0200")
     assert schedule.cron_schedule == "0 2 * * *"

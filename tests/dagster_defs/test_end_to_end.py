@@ -51,6 +51,9 @@ def test_every_asset_materialized(materialized):
         "mart_channel_comparison_wide",
         "mart_influenced_pipeline",
         "mart_influenced_revenue",
+        "int_null_path_touches",
+        "markov_removal_effects",
+        "markov_transitions",
     } <= tables
 
 
@@ -119,3 +122,31 @@ def test_influenced_marts_match_the_yes_no_definition(materialized):
             "period_influenced_pipeline from mart_influenced_pipeline)"
         ).fetchall()[0][0]
     assert from_mart == pytest.approx(influenced, abs=0.01)
+
+
+def test_markov_tables_are_consistent(materialized):
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        shares = conn.sql(
+            "select journey_kind, sum(share), min(p_conversion), max(p_conversion) "
+            "from markov_removal_effects group by 1 order by 1"
+        ).fetchall()
+        # outgoing probabilities of every transient state sum to 1
+        out_sums = conn.sql(
+            "select max(abs(s - 1)) from (select journey_kind, from_state, sum(probability) s "
+            "from markov_transitions group by all)"
+        ).fetchall()[0][0]
+        # the markov column of the comparison mart equals the reconciled values
+        gap = conn.sql(
+            """
+            select max(abs(c.attributed_amount - m.reconciled_value))
+            from mart_channel_comparison c
+            join markov_removal_effects m using (journey_kind, channel)
+            where c.model = 'markov'
+            """
+        ).fetchall()[0][0]
+    assert [k for k, *_ in shares] == ["pipeline", "revenue"]
+    for _, share_sum, p_min, p_max in shares:
+        assert share_sum == pytest.approx(1.0)
+        assert 0 < p_min == p_max < 1
+    assert out_sums < 1e-12
+    assert gap < 0.01
