@@ -101,3 +101,56 @@ def test_lookback_is_config(conn, tmp_path):
     for lookback, expected in ((10, 1), (9, 0)):
         build_journeys(conn, AttributionConfig(lookback_days=lookback, as_of=datetime(2026, 6, 1)))
         assert conn.sql("select touch_count from int_journeys").fetchall() == [(expected,)]
+
+
+def test_pipeline_null_paths_are_cut_into_lookback_chunks():
+    import polars as pl
+
+    from attribution.journeys import pipeline_null_paths
+
+    # lookback 10 days; account x touches on days 0, 5, 10 (chunk 1: up to day 10 inclusive),
+    # 11, 20 (chunk 2 starts at day 11, runs to day 21), 22 (chunk 3); account y: one touch.
+    day = lambda d: datetime(2026, 1, 1) + (datetime(2026, 1, 2) - datetime(2026, 1, 1)) * d  # noqa: E731
+    touches = pl.DataFrame(
+        {
+            "account_id": ["x"] * 6 + ["y"],
+            "touchpoint_id": ["t0", "t5", "t10", "t11", "t20", "t22", "y0"],
+            "occurred_at": [day(0), day(5), day(10), day(11), day(20), day(22), day(3)],
+            "channel": ["a", "b", "c", "a", "b", "c", "a"],
+        }
+    )
+    chunks = pipeline_null_paths(touches, lookback_days=10)
+    grouped = {
+        path_id: ids
+        for path_id, ids in chunks.sort("path_id", "position")
+        .group_by("path_id", maintain_order=True)
+        .agg(pl.col("touchpoint_id"))
+        .iter_rows()
+    }
+    assert grouped == {
+        "x#0": ["t0", "t5", "t10"],
+        "x#1": ["t11", "t20"],
+        "x#2": ["t22"],
+        "y#0": ["y0"],
+    }
+
+
+def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journeys(journeys):
+    from attribution.journeys import build_null_paths
+
+    build_null_paths(journeys, AttributionConfig(lookback_days=30, as_of=datetime(2026, 6, 1)))
+    pipeline = journeys.sql(
+        "select touchpoint_id from int_null_path_touches where journey_kind = 'pipeline' order by all"
+    ).fetchall()
+    # every touch outside the pipeline journey of 'won' (the only journey with touches)
+    assert [r[0] for r in pipeline] == [
+        "after_closed",
+        "after_created",
+        "at_closed",
+        "one_second_out",
+        "other_account",
+    ]
+    # 'won' is won: no revenue null paths
+    assert journeys.sql(
+        "select count(*) from int_null_path_touches where journey_kind = 'revenue'"
+    ).fetchall() == [(0,)]

@@ -1,0 +1,251 @@
+"""Markov chain: tiny chains solved by hand, order k, degenerate input, the journey route."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from attribution.config import AttributionConfig
+from attribution.models import ModelInput, attribute, conservation_errors
+from attribution.models.markov import (
+    CONVERSION,
+    NULL,
+    START,
+    build_chain,
+    markov_attribution,
+    markov_fit,
+)
+
+
+def paths(*rows: tuple[list[str], int, int, float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "path": [r[0] for r in rows],
+            "conversions": [r[1] for r in rows],
+            "nulls": [r[2] for r in rows],
+            "value": [r[3] for r in rows],
+        },
+        schema={"path": pl.List(pl.String), "conversions": pl.Int64, "nulls": pl.Int64, "value": pl.Float64},
+    )
+
+
+def as_dict(frame: pl.DataFrame, column: str) -> dict[str, float]:
+    return dict(zip(frame["channel"], frame[column], strict=True))
+
+
+def test_two_channel_chain_by_hand():
+    # paths: (a) 2 conv; (b) 1 conv + 1 null; (a, b) 1 conv.
+    # counts: start->a 3, start->b 2; a->conv 2, a->b 1; b->conv 2, b->null 1
+    # x_b = 2/3; x_a = 2/3 + 1/3 * x_b = 8/9; P = 3/5 * 8/9 + 2/5 * 2/3 = 0.8
+    # without a: P = 2/5 * 2/3 = 4/15 -> RE_a = 1 - (4/15)/0.8 = 2/3
+    # without b: x_a = 2/3 -> P = 3/5 * 2/3 = 2/5 -> RE_b = 1/2
+    # shares: a = (2/3)/(7/6) = 4/7, b = 3/7; 4 conversions, value 700
+    chain = build_chain(paths((["a"], 2, 0, 300.0), (["b"], 1, 1, 100.0), (["a", "b"], 1, 0, 300.0)))
+    assert chain.p_conversion == pytest.approx(0.8)
+    effects = chain.removal_effects
+    assert as_dict(effects, "removal_effect") == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 2)}
+    assert as_dict(effects, "share") == {"a": pytest.approx(4 / 7), "b": pytest.approx(3 / 7)}
+    assert as_dict(effects, "attributed_conversions") == {"a": pytest.approx(16 / 7), "b": pytest.approx(12 / 7)}
+    assert as_dict(effects, "attributed_value") == {"a": pytest.approx(400.0), "b": pytest.approx(300.0)}
+    # the graph carries counts and probabilities
+    assert chain.graph.edges[START, "a"]["count"] == 3
+    assert chain.graph.edges["b", NULL]["probability"] == pytest.approx(1 / 3)
+    assert chain.graph.edges["a", CONVERSION]["probability"] == pytest.approx(2 / 3)
+
+
+def test_order_two_differs_from_order_one():
+    # paths (a, b) conv, (b, a) null.
+    # order 1: start->a 1/2, start->b 1/2; a->b 1/2, a->null 1/2; b->conv 1/2, b->a 1/2
+    #   x_a = x_b / 2, x_b = 1/2 + x_a / 2 -> x_b = 2/3, x_a = 1/3; P = 1/2
+    #   without a: P = 1/2 * 1/2 = 1/4 -> RE_a = 1/2; without b: P = 0 -> RE_b = 1
+    #   shares 1/3, 2/3
+    # order 2: states a, b, "a > b", "b > a"; the only converting route is a -> a > b.
+    #   removing either channel removes "a > b": RE_a = RE_b = 1, shares 1/2, 1/2
+    data = paths((["a", "b"], 1, 0, 1.0), (["b", "a"], 0, 1, 0.0))
+    first = markov_attribution(data, order=1)
+    second = build_chain(data, order=2)
+    assert as_dict(first, "share") == {"a": pytest.approx(1 / 3), "b": pytest.approx(2 / 3)}
+    assert as_dict(first, "removal_effect") == {"a": pytest.approx(0.5), "b": pytest.approx(1.0)}
+    assert second.p_conversion == pytest.approx(0.5)
+    assert as_dict(second.removal_effects, "share") == {"a": pytest.approx(0.5), "b": pytest.approx(0.5)}
+    assert {"a > b", "b > a"} <= set(second.graph.nodes)
+
+
+def test_collapse_repeats_changes_states_at_order_two_not_results_at_order_one():
+    # At order 1 a self-loop only rescales the other outgoing probabilities of its state,
+    # x_a = sum_{s != a} p_as x_s / (1 - p_aa), which is exactly the chain without it.
+    data = paths((["a", "a", "b"], 3, 1, 3.0), (["a", "b", "b"], 1, 2, 1.0), (["b", "a"], 1, 1, 1.0))
+    kept = build_chain(data, order=1, collapse_repeats=False)
+    collapsed = build_chain(data, order=1, collapse_repeats=True)
+    assert kept.graph.has_edge("a", "a") and not collapsed.graph.has_edge("a", "a")
+    assert kept.p_conversion == pytest.approx(collapsed.p_conversion)
+    assert as_dict(kept.removal_effects, "share") == pytest.approx(as_dict(collapsed.removal_effects, "share"))
+    kept2 = build_chain(data, order=2, collapse_repeats=False)
+    collapsed2 = build_chain(data, order=2, collapse_repeats=True)
+    assert "a > a" in kept2.graph.nodes and "a > a" not in collapsed2.graph.nodes
+
+
+def test_agrees_with_the_fundamental_matrix_on_random_paths():
+    # second exact method: B = (I - Q)^-1 R with dense numpy, from the transition table
+    rng = np.random.default_rng(11)
+    channels = list("abcdef")
+    rows = []
+    for _ in range(300):
+        n = int(rng.integers(1, 8))
+        conv = int(rng.integers(0, 3))
+        rows.append(([channels[i] for i in rng.integers(0, 6, size=n)], conv, int(rng.integers(0 if conv else 1, 3)), float(conv * 10)))
+    for order in (1, 2, 3):
+        chain = build_chain(paths(*rows), order=order)
+        table = chain.transitions
+        transient = [START] + sorted(set(table["from_state"]) - {START})
+        index = {s: i for i, s in enumerate(transient)}
+        q = np.zeros((len(transient), len(transient)))
+        r = np.zeros(len(transient))
+        for f, t, _, p in table.iter_rows():
+            if t == CONVERSION:
+                r[index[f]] += p
+            elif t != NULL:
+                q[index[f], index[t]] += p
+        fundamental = np.linalg.inv(np.eye(len(transient)) - q)
+        assert chain.p_conversion == pytest.approx(float((fundamental @ r)[0]), rel=1e-10)
+        assert chain.removal_effects["share"].sum() == pytest.approx(1.0)
+
+
+def test_no_converting_paths_gives_zero_effects():
+    result = markov_attribution(paths((["a", "b"], 0, 3, 0.0), (["b"], 0, 1, 0.0)))
+    assert result["channel"].to_list() == ["a", "b"]
+    assert result["removal_effect"].to_list() == [0.0, 0.0]
+    assert result["share"].to_list() == [0.0, 0.0]
+
+
+def test_no_null_paths_converts_with_certainty():
+    # (a) conv, (a, b) conv: start->a 1; a->conv 1/2, a->b 1/2; b->conv 1. P = 1
+    # without a: 0 -> RE_a = 1; without b: P = 1/2 -> RE_b = 1/2; shares 2/3, 1/3
+    chain = build_chain(paths((["a"], 1, 0, 1.0), (["a", "b"], 1, 0, 1.0)))
+    assert chain.p_conversion == pytest.approx(1.0)
+    assert as_dict(chain.removal_effects, "share") == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 3)}
+
+
+def test_single_channel_takes_everything():
+    result = markov_attribution(paths((["a"], 3, 1, 30.0), (["a", "a"], 1, 0, 10.0)))
+    assert as_dict(result, "removal_effect") == {"a": pytest.approx(1.0)}
+    assert as_dict(result, "attributed_value") == {"a": pytest.approx(40.0)}
+    assert as_dict(result, "attributed_conversions") == {"a": pytest.approx(4.0)}
+
+
+def test_channel_only_in_null_paths_has_zero_effect():
+    # start->a 1/2 (-> conv), start->c 1/2 (-> null): removing c changes nothing
+    result = markov_attribution(paths((["a"], 1, 0, 1.0), (["c"], 0, 1, 0.0)))
+    assert as_dict(result, "removal_effect") == {"a": pytest.approx(1.0), "c": pytest.approx(0.0)}
+    assert as_dict(result, "share") == {"a": pytest.approx(1.0), "c": 0.0}
+
+
+def test_paths_longer_than_a_thousand_touches():
+    # 1,500 alternating touches a, b, a, b, ... converting, plus (a) null.
+    # a -> b 750, a -> null 1; b -> a 749, b -> conv 1; start -> a 2.
+    # x_a = 750/751 x_b, x_b = 749/750 x_a + 1/750  (solved below by hand's 2x2 system)
+    long_path = ["a", "b"] * 750
+    chain = build_chain(paths((long_path, 1, 0, 5.0), (["a"], 0, 1, 0.0)))
+    system = np.array([[1.0, -750 / 751], [-749 / 750, 1.0]])
+    x_a, _ = np.linalg.solve(system, np.array([0.0, 1 / 750]))
+    assert chain.p_conversion == pytest.approx(x_a, rel=1e-9)
+    assert chain.removal_effects["share"].sum() == pytest.approx(1.0)
+
+
+def test_empty_frame_gives_empty_result():
+    empty = paths()
+    result = markov_attribution(empty)
+    assert result.is_empty()
+    assert result.columns == ["channel", "removal_effect", "share", "attributed_conversions", "attributed_value"]
+
+
+def test_bad_order_and_missing_columns_are_clear_errors():
+    with pytest.raises(ValueError, match="order"):
+        markov_attribution(paths((["a"], 1, 0, 1.0)), order=5)
+    with pytest.raises(ValueError, match="nulls"):
+        markov_attribution(pl.DataFrame({"path": [["a"]], "conversions": [1]}))
+
+
+# ---- the journey route -------------------------------------------------------------------
+
+def journeys(rows: list[tuple[str, list[str]]], kind: str = "pipeline") -> pl.DataFrame:
+    records = []
+    for opportunity_id, channels in rows:
+        for i, channel in enumerate(channels, start=1):
+            records.append((kind, opportunity_id, f"{opportunity_id}-{i}", channel, i, len(channels), float(len(channels) - i)))
+    return pl.DataFrame(
+        records,
+        schema=["journey_kind", "opportunity_id", "touchpoint_id", "channel", "position", "touch_count", "days_before_event"],
+        orient="row",
+    )
+
+
+def values(amounts: dict[str, float], kind: str = "pipeline") -> pl.DataFrame:
+    return pl.DataFrame(
+        {"journey_kind": [kind] * len(amounts), "opportunity_id": list(amounts), "journey_amount": list(amounts.values())}
+    )
+
+
+def null_paths(rows: list[list[str]], kind: str = "pipeline") -> pl.DataFrame:
+    records = [(kind, f"n{j}", i, c) for j, chans in enumerate(rows) for i, c in enumerate(chans, start=1)]
+    return pl.DataFrame(records, schema=["journey_kind", "path_id", "position", "channel"], orient="row")
+
+
+def test_journey_credits_reach_the_canonical_totals_when_reachable():
+    touches = journeys([("o1", ["a", "b"]), ("o2", ["b", "c"]), ("o3", ["a", "c", "c"]), ("o4", ["c", "a"])])
+    inputs = ModelInput(
+        journey_touches=touches,
+        journey_values=values({"o1": 100.0, "o2": 200.0, "o3": 50.0, "o4": 150.0}),
+        null_path_touches=null_paths([["b"], ["c", "b"], ["a"]]),
+    )
+    fit = markov_fit(inputs, AttributionConfig())
+    credits = fit.credits.with_columns(model=pl.lit("markov"))
+    assert conservation_errors(credits).is_empty()
+    effects = fit.removal_effects
+    # canonical value = share x 500; the per-journey fit reaches it
+    for channel, canonical, reconciled in effects.select("channel", "canonical_value", "reconciled_value").iter_rows():
+        assert reconciled == pytest.approx(canonical, abs=1e-6), channel
+    # and the reconciled value is what the credits add up to
+    amounts = credits.join(values({"o1": 100.0, "o2": 200.0, "o3": 50.0, "o4": 150.0}), on=["journey_kind", "opportunity_id"])
+    by_channel = amounts.group_by("channel").agg((pl.col("credit") * pl.col("journey_amount")).sum().alias("v"))
+    for channel, v in by_channel.iter_rows():
+        assert v == pytest.approx(as_dict(effects, "reconciled_value")[channel], abs=1e-6)
+
+
+def test_single_channel_journeys_bound_an_unreachable_total():
+    # o1..o3 are a-only journeys worth 900 of the 1,000 total: a must get at least 900 even if its
+    # canonical share is lower; the mixed journey's value goes mostly to b.
+    touches = journeys([("o1", ["a"]), ("o2", ["a"]), ("o3", ["a"]), ("o4", ["a", "b"])])
+    inputs = ModelInput(
+        journey_touches=touches,
+        journey_values=values({"o1": 300.0, "o2": 300.0, "o3": 300.0, "o4": 100.0}),
+        null_path_touches=null_paths([["a"], ["a"], ["a"], ["a"], ["a"]]),
+    )
+    fit = markov_fit(inputs, AttributionConfig())
+    reconciled = as_dict(fit.removal_effects, "reconciled_value")
+    assert reconciled["a"] >= 900.0 - 1e-6
+    assert reconciled["a"] == pytest.approx(900.0, abs=0.1)  # its bound, not its canonical 800
+    assert reconciled["a"] + reconciled["b"] == pytest.approx(1000.0)
+    credits = fit.credits.with_columns(model=pl.lit("markov"))
+    assert conservation_errors(credits).is_empty()
+
+
+def test_touches_of_one_channel_split_its_fraction_equally():
+    touches = journeys([("o1", ["a", "b", "a"]), ("o2", ["b"])])
+    inputs = ModelInput(touches, values({"o1": 10.0, "o2": 10.0}), null_paths([["a"]]))
+    credits = markov_fit(inputs, AttributionConfig()).credits
+    o1 = credits.filter(pl.col("opportunity_id") == "o1")
+    a_credits = o1.filter(pl.col("channel") == "a")["credit"].to_list()
+    assert a_credits[0] == pytest.approx(a_credits[1])
+    assert o1["credit"].sum() == pytest.approx(1.0)
+
+
+def test_markov_is_in_the_registry_and_conserves_with_empty_journeys():
+    touches = journeys([("o1", ["a", "b"]), ("o2", ["b"])])
+    inputs = ModelInput(touches, values({"o1": 10.0, "o2": 5.0, "o3": 7.0}), null_paths([["a"]]))
+    credits = attribute(inputs, AttributionConfig())
+    assert "markov" in set(credits["model"])
+    assert conservation_errors(credits).is_empty()
+    none_row = credits.filter((pl.col("model") == "markov") & (pl.col("opportunity_id") == "o3"))
+    assert none_row["channel"].to_list() == ["(none)"]
