@@ -249,3 +249,21 @@ def test_markov_is_in_the_registry_and_conserves_with_empty_journeys():
     assert conservation_errors(credits).is_empty()
     none_row = credits.filter((pl.col("model") == "markov") & (pl.col("opportunity_id") == "o3"))
     assert none_row["channel"].to_list() == ["(none)"]
+
+
+def test_iterative_solver_for_large_chains_matches_the_direct_one(monkeypatch):
+    # force the BiCGSTAB branch (used above DIRECT_SOLVE_MAX_STATES states) on a small chain
+    import attribution.models.markov as markov_module
+
+    rng = np.random.default_rng(5)
+    rows = [
+        ([str(c) for c in rng.integers(0, 5, size=int(rng.integers(1, 9)))], int(k % 2), int((k + 1) % 2 + (k % 3 == 0)), 1.0)
+        for k in range(400)
+    ]
+    direct = build_chain(paths(*rows), order=3)
+    monkeypatch.setattr(markov_module, "DIRECT_SOLVE_MAX_STATES", 1)
+    iterative = build_chain(paths(*rows), order=3)
+    assert iterative.p_conversion == pytest.approx(direct.p_conversion, rel=1e-10)
+    assert iterative.removal_effects["removal_effect"].to_list() == pytest.approx(
+        direct.removal_effects["removal_effect"].to_list(), rel=1e-9, abs=1e-12
+    )
