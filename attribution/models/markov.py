@@ -3,7 +3,7 @@
 1. Aggregated paths (the format other tools use): `markov_attribution(paths)`.
 2. Journeys: `markov_fit(inputs, config)` gives per-touch credits whose channel totals are the
    canonical Markov totals wherever reachable (Sinkhorn fit), plus removal effects and the
-   transition table; `markov` is the registry's model function over it.
+   transition table; `markov_model` is the registry's function over it.
 
 P(conversion) comes from solving (I - Q) x = r over the transient states, not from simulation.
 Value semantics: value follows the removal-effect share (ChannelAttribution instead splits
@@ -30,7 +30,7 @@ __all__ = [
     "MarkovChain",
     "MarkovFit",
     "build_chain",
-    "markov",
+    "markov_model",
     "markov_attribution",
     "markov_fit",
 ]
@@ -482,6 +482,6 @@ def markov_fit(inputs: ModelInput, config: AttributionConfig) -> MarkovFit:
     return MarkovFit(credits=credits, removal_effects=effects, transitions=transitions)
 
 
-def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+def markov_model(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Markov credits per touch: removal-effect weights fitted to the canonical channel totals."""
     return markov_fit(inputs, config).credits
