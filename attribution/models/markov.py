@@ -40,6 +40,7 @@ CONVERSION = "(conversion)"
 NULL = "(null)"
 STATE_SEPARATOR = " > "
 DIRECT_SOLVE_MAX_STATES = 1_500
+_DENSE_LIMIT = 4_000_000
 SINKHORN_TOLERANCE = 1e-10
 SINKHORN_MAX_ITERATIONS = 10_000
 
@@ -70,75 +71,118 @@ class MarkovChain:
     total_value: float
 
 
-def _long_states(paths: pl.DataFrame, order: int, collapse_repeats: bool) -> pl.DataFrame:
-    """One row per (path, step) with the chain state at that step (last `order` channels)."""
-    steps = (
-        paths.select("path_id", "path")
-        .explode("path")
-        .rename({"path": "channel"})
-        .filter(pl.col("channel").is_not_null())
-    )
-    same_path = pl.col("path_id") == pl.col("path_id").shift(1)
-    if collapse_repeats:
-        steps = steps.filter(~(same_path & (pl.col("channel") == pl.col("channel").shift(1))).fill_null(False))
-    lagged = []
-    for lag in range(order - 1, -1, -1):
-        valid = pl.lit(True)
-        for back in range(1, lag + 1):
-            valid = valid & (pl.col("path_id") == pl.col("path_id").shift(back))
-        lagged.append(pl.when(valid.fill_null(False)).then(pl.col("channel").shift(lag)).otherwise(None))
-    return steps.with_columns(
-        state=pl.concat_str(lagged, separator=STATE_SEPARATOR, ignore_nulls=True)
-    )
-
-
 def _transition_counts(paths: pl.DataFrame, order: int, collapse_repeats: bool) -> pl.DataFrame:
-    """Counted transitions (from_state, to_state, transition_count) over all paths."""
-    weights = paths.select(
-        "path_id",
-        conversions=pl.col("conversions").cast(pl.Float64),
-        nulls=pl.col("nulls").cast(pl.Float64),
+    """Counted transitions (from_state, to_state, transition_count, probability) over all paths.
+
+    Vectorized with numpy: channels become dense integer codes, an order-k state is the
+    integer of its last k codes in base (channels + 1), and transitions are counted with
+    one `np.unique` over (from, to) pairs.
+    """
+    lengths = paths["path"].list.len().fill_null(0).to_numpy().astype(np.int64)
+    flat = paths["path"].explode()
+    if flat.null_count() != int((lengths == 0).sum()):  # nulls inside paths: drop them
+        clean = paths["path"].list.drop_nulls()
+        lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
+        flat = clean.explode()
+    flat = flat.drop_nulls()
+    channels = flat.unique().sort().to_list()
+    codes = flat.cast(pl.Enum(channels)).to_physical().to_numpy().astype(np.int64)
+    path_of = np.repeat(np.arange(lengths.size), lengths)
+    if collapse_repeats and codes.size:
+        repeat = np.zeros(codes.size, dtype=bool)
+        repeat[1:] = (path_of[1:] == path_of[:-1]) & (codes[1:] == codes[:-1])
+        codes, path_of = codes[~repeat], path_of[~repeat]
+        lengths = np.bincount(path_of, minlength=lengths.size).astype(np.int64)
+    conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
+    nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    position = np.arange(codes.size) - offsets[path_of]
+    base = len(channels) + 1
+    state = np.zeros(codes.size, dtype=np.int64)
+    for lag in range(order):
+        lagged = np.zeros(codes.size, dtype=np.int64)
+        if lag < codes.size:
+            lagged[lag:] = codes[: codes.size - lag] + 1
+        lagged[position < lag] = 0
+        state += lagged * base**lag
+    start_code, conversion_code, null_code = -1, -2, -3
+    previous = np.empty_like(state)
+    previous[1:] = state[:-1]
+    previous[position == 0] = start_code
+    last = np.flatnonzero(lengths > 0)
+    last_index = offsets[last] + lengths[last] - 1
+    empty = np.flatnonzero(lengths == 0)
+    from_code = np.concatenate(
+        [previous, state[last_index], state[last_index], np.full(2 * empty.size, start_code)]
     )
-    states = _long_states(paths, order, collapse_repeats)
-    first_of_path = pl.col("path_id") != pl.col("path_id").shift(1)
-    last_of_path = pl.col("path_id") != pl.col("path_id").shift(-1)
-    inner = (
-        states.with_columns(
-            from_state=pl.when(first_of_path.fill_null(True))
-            .then(pl.lit(START))
-            .otherwise(pl.col("state").shift(1)),
-            is_last=last_of_path.fill_null(True),
-        )
-        .join(weights, on="path_id", how="left")
-    )
-    moves = inner.select(
-        "from_state", to_state="state", transition_count=pl.col("conversions") + pl.col("nulls")
-    )
-    ends = inner.filter("is_last")
-    empty_paths = weights.join(ends.select("path_id"), on="path_id", how="anti")
-    to_conversion = pl.concat(
+    to_code = np.concatenate(
         [
-            ends.select("state", "conversions").rename({"state": "from_state"}),
-            empty_paths.select(pl.lit(START).alias("from_state"), "conversions"),
+            state,
+            np.full(last.size, conversion_code),
+            np.full(last.size, null_code),
+            np.full(empty.size, conversion_code),
+            np.full(empty.size, null_code),
         ]
-    ).select("from_state", to_state=pl.lit(CONVERSION), transition_count="conversions")
-    to_null = pl.concat(
+    )
+    weight = np.concatenate(
         [
-            ends.select("state", "nulls").rename({"state": "from_state"}),
-            empty_paths.select(pl.lit(START).alias("from_state"), "nulls"),
+            (conversions + nulls)[path_of],
+            conversions[last],
+            nulls[last],
+            conversions[empty],
+            nulls[empty],
         ]
-    ).select("from_state", to_state=pl.lit(NULL), transition_count="nulls")
+    )
+    keep = weight > 0
+    from_code, to_code, weight = from_code[keep], to_code[keep], weight[keep]
+    if weight.size == 0:
+        return pl.DataFrame(schema=_TRANSITION_SCHEMA)
+    shifted = np.concatenate([from_code, to_code]) + 3  # specials -3..-1 become 0..2
+    if base**order + 3 <= _DENSE_LIMIT:  # few possible states: a lookup table beats sorting
+        present = np.bincount(shifted, minlength=base**order + 3) > 0
+        states = np.flatnonzero(present) - 3
+        dense = np.cumsum(present) - 1
+        inverse = dense[shifted]
+    else:
+        states, inverse = np.unique(shifted - 3, return_inverse=True)
+    from_id, to_id = inverse[: from_code.size], inverse[from_code.size :]
+    pair_key = from_id * states.size + to_id
+    if states.size**2 <= _DENSE_LIMIT:
+        dense_counts = np.bincount(pair_key, weights=weight, minlength=states.size**2)
+        pairs = np.flatnonzero(np.bincount(pair_key, minlength=states.size**2))
+        counts = dense_counts[pairs]
+    else:
+        pairs, pair_inverse = np.unique(pair_key, return_inverse=True)
+        counts = np.bincount(pair_inverse, weights=weight)
+    labels = [_state_label(int(code), channels, base, order) for code in states]
+    label_series = pl.Series(labels, dtype=pl.String)
     return (
-        pl.concat([moves, to_conversion, to_null])
-        .filter(pl.col("transition_count") > 0)
-        .group_by("from_state", "to_state")
-        .agg(pl.col("transition_count").sum())
+        pl.DataFrame(
+            {
+                "from_state": label_series.gather(pairs // states.size),
+                "to_state": label_series.gather(pairs % states.size),
+                "transition_count": counts,
+            }
+        )
         .with_columns(
             probability=pl.col("transition_count")
             / pl.col("transition_count").sum().over("from_state")
         )
         .sort("from_state", "to_state")
     )
+
+
+def _state_label(code: int, channels: list[str], base: int, order: int) -> str:
+    """The display label of an integer state: its channels, oldest first, joined by ' > '."""
+    special = {-1: START, -2: CONVERSION, -3: NULL}
+    if code in special:
+        return special[code]
+    digits = []
+    for _ in range(order):
+        code, digit = divmod(code, base)
+        if digit:
+            digits.append(channels[digit - 1])
+    return STATE_SEPARATOR.join(reversed(digits))
 
 
 def _solve(q: sp.csr_array, r: np.ndarray, keep: np.ndarray, start: int) -> float:
