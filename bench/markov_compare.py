@@ -100,18 +100,24 @@ def main(argv: list[str] | None = None) -> None:
         timings[f"exact order {order}"] = time.perf_counter() - started
         if order == 1:
             exact = ours
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    saved = os.dup(1)
+    os.dup2(devnull, 1)  # ChannelAttribution prints banners from C++; keep the table readable
     try:
         import ChannelAttribution  # noqa: F401
+        available = True
     except ImportError:
+        available = False
+    finally:
+        os.dup2(saved, 1)
+    if not available:
         print("ChannelAttribution is not installed (pip install -e '.[bench]'): exact timings only")
         for name, seconds in timings.items():
             print(f"{name:>24}: {seconds:8.2f} s")
         sys.exit(0)
 
-    sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    saved = os.dup(1)
-    os.dup2(devnull, 1)  # ChannelAttribution prints banners from C++; keep the table readable
+    os.dup2(devnull, 1)
     try:
         reference, ca_seconds = channelattribution_shares(paths, 1, list(range(1, args.seeds + 1)), args.nsim)
         _, ca_default_seconds = channelattribution_shares(paths, 1, [0], 1e5)
