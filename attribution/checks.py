@@ -20,20 +20,26 @@ CENT = 0.005
 
 
 def row_accounting_violations(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
-    """The load-audit row of `source` unless raw = staged + quarantined and both match the tables."""
+    """The last load of `source`, unless raw = staged + quarantined + out of window and the
+    staged and quarantined counts are what the tables hold for the loaded window."""
     staged_table = f"stg_{source}"
+    window_filter = "occurred_at >= a.window_start and occurred_at < a.window_end" if source == "touchpoints" else "true"
     return conn.sql(
         f"""
-        select a.source, a.raw_rows, a.staged_rows, a.quarantined_rows,
-               (select count(*) from "{staged_table}") as staged_in_table,
-               (select count(*) from quarantine q where q.source = a.source) as quarantined_in_table
+        select a.source, a.raw_rows, a.staged_rows, a.quarantined_rows, a.out_of_window_rows,
+               (select count(*) from "{staged_table}"
+                where a.window_start is null or ({window_filter})) as staged_in_table,
+               (select count(*) from quarantine q where q.source = a.source
+                and (a.window_start is null or q.partition_date is null
+                     or (q.partition_date >= cast(a.window_start as date)
+                         and q.partition_date < cast(a.window_end as date)))) as quarantined_in_table
         from load_audit a
         where a.source = ?
-          and not (a.raw_rows = a.staged_rows + a.quarantined_rows
+          and not (a.raw_rows = a.staged_rows + a.quarantined_rows + a.out_of_window_rows
                    and a.staged_rows = staged_in_table
                    and a.quarantined_rows = quarantined_in_table)
         union all
-        select ?, null, null, null, null, null
+        select ?, null, null, null, null, null, null
         where not exists (select 1 from load_audit where source = ?)
         """,
         params=[source, source, source],

@@ -6,6 +6,7 @@ import glob
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -33,17 +34,18 @@ class InputFileError(Exception):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Row accounting of one load: raw = staged + quarantined."""
+    """Row accounting of one load: raw = staged + quarantined + out of the loaded window."""
 
     source: str
     files: tuple[str, ...]
     raw_rows: int
     staged_rows: int
     quarantined_rows: int
+    out_of_window_rows: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.raw_rows == self.staged_rows + self.quarantined_rows
+        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.out_of_window_rows
 
 
 def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
@@ -74,7 +76,8 @@ def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
             source_row bigint,
             record varchar,
             reason varchar not null,
-            loaded_at timestamp not null
+            loaded_at timestamp not null,
+            partition_date date
         )
         """
     )
@@ -86,6 +89,9 @@ def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
             raw_rows bigint,
             staged_rows bigint,
             quarantined_rows bigint,
+            out_of_window_rows bigint,
+            window_start timestamp,
+            window_end timestamp,
             loaded_at timestamp
         )
         """
@@ -156,6 +162,9 @@ def _stage_raw(
     return int(offset)
 
 
+FULL_WINDOW: tuple[datetime, datetime] = (datetime(1, 1, 1), datetime(9999, 12, 31))
+
+
 def _publish(
     conn: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -165,36 +174,84 @@ def _publish(
     stg_columns: str,
     config: AttributionConfig,
     params: dict[str, object],
+    window: tuple[datetime, datetime] | None = None,
+    window_column: str | None = None,
 ) -> LoadResult:
-    """Validate raw rows with `checked_sql` and replace the staging table and quarantine rows."""
+    """Validate raw rows with `checked_sql` and publish them in one transaction.
+
+    Without a window the staging table and the source's quarantine rows are replaced. With a
+    window [start, end) on `window_column`, only that slice is deleted and re-inserted (rows
+    without a parseable date are re-quarantined by every load); rows outside it are counted
+    as out of window, so raw = staged + quarantined + out_of_window still holds.
+    """
+    window_start, window_end = window or FULL_WINDOW
     raw_rows = _stage_raw(conn, spec, files)
     conn.sql(
         f"create or replace temp table checked_{spec.name} as\n" + read_sql(checked_sql),
         params=params,
     )
+    in_window = (
+        "(partition_at is null or (partition_at >= ? and partition_at < ?))"
+    )
+    window_params = [window_start, window_end]
     conn.sql("begin transaction")
     try:
+        if window is None or window_column is None:
+            conn.sql(
+                f"create or replace table {stg_table} as select {stg_columns} "
+                f"from checked_{spec.name} where reason is null order by source_row"
+            )
+        else:
+            conn.sql(
+                f"create table if not exists {stg_table} as select {stg_columns} "
+                f"from checked_{spec.name} limit 0"
+            )
+            conn.sql(
+                f"delete from {stg_table} where {window_column} >= ? and {window_column} < ?",
+                params=window_params,
+            )
+            conn.sql(
+                f"insert into {stg_table} select {stg_columns} from checked_{spec.name} "
+                f"where reason is null and {in_window} order by source_row",
+                params=window_params,
+            )
+        staged = conn.sql(
+            f"select count(*) from checked_{spec.name} where reason is null and {in_window}",
+            params=window_params,
+        ).fetchall()[0][0]
         conn.sql(
-            f"create or replace table {stg_table} as select {stg_columns} "
-            f"from checked_{spec.name} where reason is null order by source_row"
+            "delete from quarantine where source = ? and (partition_date is null "
+            "or (partition_date >= ? and partition_date < ?))",
+            params=[spec.name, window_start.date(), window_end.date()],
         )
-        conn.sql("delete from quarantine where source = ?", params=[spec.name])
         conn.sql(
             f"""
             insert into quarantine
-            select ?, source_file, source_row, record, reason, ?
-            from checked_{spec.name} where reason is not null order by source_row
+            select ?, source_file, source_row, record, reason, ?, cast(partition_at as date)
+            from checked_{spec.name} where reason is not null and {in_window}
+            order by source_row
             """,
-            params=[spec.name, config.as_of],
+            params=[spec.name, config.as_of, *window_params],
         )
-        staged = conn.sql(f"select count(*) from {stg_table}").fetchall()[0][0]
         quarantined = conn.sql(
-            "select count(*) from quarantine where source = ?", params=[spec.name]
+            f"select count(*) from checked_{spec.name} where reason is not null and {in_window}",
+            params=window_params,
         ).fetchall()[0][0]
+        out_of_window = raw_rows - int(staged) - int(quarantined)
         conn.sql("delete from load_audit where source = ?", params=[spec.name])
         conn.sql(
-            "insert into load_audit values (?, ?, ?, ?, ?, ?)",
-            params=[spec.name, files, raw_rows, staged, quarantined, config.as_of],
+            "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params=[
+                spec.name,
+                files,
+                raw_rows,
+                staged,
+                quarantined,
+                out_of_window,
+                window_start if window else None,
+                window_end if window else None,
+                config.as_of,
+            ],
         )
         conn.sql("commit")
     except BaseException:
@@ -202,7 +259,9 @@ def _publish(
         raise
     conn.sql(f"drop table if exists checked_{spec.name}")
     conn.sql(f"drop table if exists raw_{spec.name}")
-    return LoadResult(spec.name, tuple(files), raw_rows, int(staged), int(quarantined))
+    return LoadResult(
+        spec.name, tuple(files), raw_rows, int(staged), int(quarantined), out_of_window
+    )
 
 
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
@@ -263,9 +322,20 @@ def load_touchpoints(
     conn: duckdb.DuckDBPyConnection,
     paths: str | Path | Sequence[str | Path],
     config: AttributionConfig,
+    window: tuple[datetime, datetime] | None = None,
 ) -> LoadResult:
-    """Load touchpoints into `stg_touchpoints` with UTC timestamps and normalized channels."""
+    """Load touchpoints into `stg_touchpoints` with UTC timestamps and normalized channels.
+
+    With `window` = [start, end) (UTC), only touches occurring in it are replaced (a daily
+    partition); an id already staged for another day makes a later row a duplicate.
+    """
     _prepare(conn)
+    conn.sql(
+        "create table if not exists stg_touchpoints (touchpoint_id varchar, occurred_at "
+        "timestamp, account_id varchar, contact_id varchar, channel varchar, campaign varchar, "
+        "touch_type varchar)"
+    )
+    start, end = window or FULL_WINDOW
     return _publish(
         conn,
         SOURCES["touchpoints"],
@@ -274,5 +344,7 @@ def load_touchpoints(
         "stg_touchpoints",
         "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type",
         config,
-        {"as_of": config.as_of},
+        {"as_of": config.as_of, "window_start": start, "window_end": end},
+        window=window,
+        window_column="occurred_at",
     )

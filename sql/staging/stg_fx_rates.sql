@@ -42,7 +42,8 @@ final as (
                     partition by currency, rate_date, first_reason is null order by source_row
                 ) > 1 then 'duplicate_id'
             end
-        ) as reason
+        ) as reason,
+        cast(null as timestamp) as partition_at
     from reasoned
 )
 

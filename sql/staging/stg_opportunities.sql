@@ -93,7 +93,8 @@ final as (
                     partition by opportunity_id, first_reason is null order by source_row
                 ) > 1 then 'duplicate_id'
             end
-        ) as reason
+        ) as reason,
+        cast(null as timestamp) as partition_at
     from reasoned
 )
 
