@@ -1,21 +1,36 @@
-"""The nightly run: every asset, at 02:00 in the configured timezone."""
+"""The nightly run: yesterday's touch partition and everything downstream, at 02:00."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import dagster as dg
+
+from dagster_defs.partitions import daily_touch_partitions
+
+__all__ = ["nightly_attribution_job", "nightly_schedule", "SCHEDULE_TIMEZONE"]
+
+SCHEDULE_TIMEZONE = os.environ.get("ATTRIBUTION_SCHEDULE_TZ", "UTC")
 
 nightly_attribution_job = dg.define_asset_job(
     name="nightly_attribution",
     selection="*",
-    description="Ingest, journeys, models and reporting marts, end to end.",
+    description="Ingest (one touch-date partition or a range), journeys, models and marts.",
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="nightly_attribution_0200",
     job=nightly_attribution_job,
     cron_schedule="0 2 * * *",
-    execution_timezone=os.environ.get("ATTRIBUTION_SCHEDULE_TZ", "UTC"),
-    description="Every night at 02:00: reload the inputs and recompute every model and mart.",
+    execution_timezone=SCHEDULE_TIMEZONE,
+    description="Every night at 02:00 (ATTRIBUTION_SCHEDULE_TZ, default UTC): load yesterday's "
+    "touches, reload opportunities and fx rates, recompute every model and mart.",
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    scheduled = context.scheduled_execution_time
+    yesterday = (scheduled - timedelta(days=1)).strftime("%Y-%m-%d")
+    if yesterday not in daily_touch_partitions.get_partition_keys(current_time=scheduled):
+        return dg.SkipReason(f"no touch partition for {yesterday}")
+    return dg.RunRequest(run_key=yesterday, partition_key=yesterday)

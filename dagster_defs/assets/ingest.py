@@ -1,14 +1,15 @@
 """Ingest group: validated staging tables and the quarantine, from the configured input files."""
 
-from __future__ import annotations
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.ingest import InputFileError, LoadResult, load_fx_rates, load_opportunities, load_touchpoints
-from dagster_defs.assets import DUCKDB_POOL, INGEST
+from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, INGEST
 from dagster_defs.metadata import markdown_table, table_metadata
+from dagster_defs.partitions import daily_touch_partitions, partition_window
 from dagster_defs.resources import AttributionSettings, SourceFiles
 
 
@@ -18,6 +19,7 @@ def _load_metadata(result: LoadResult) -> dict[str, dg.MetadataValue]:
         "raw_rows": dg.MetadataValue.int(result.raw_rows),
         "staged_rows": dg.MetadataValue.int(result.staged_rows),
         "quarantined_rows": dg.MetadataValue.int(result.quarantined_rows),
+        "out_of_window_rows": dg.MetadataValue.int(result.out_of_window_rows),
     }
 
 
@@ -26,6 +28,7 @@ def _failure(exc: InputFileError) -> dg.Failure:
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=INGEST,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -46,6 +49,7 @@ def stg_fx_rates(
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=INGEST,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -69,18 +73,28 @@ def stg_opportunities(
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=INGEST,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
-    description=f"Touchpoints: one row per valid touch, UTC timestamps. {GLOSSARY['touchpoint']} "
-    f"{GLOSSARY['channel']}",
+    partitions_def=daily_touch_partitions,
+    description=f"Touchpoints: one row per valid touch, UTC timestamps, partitioned by touch date "
+    f"(a run replaces exactly its days). {GLOSSARY['touchpoint']} {GLOSSARY['channel']}",
 )
 def stg_touchpoints(
-    duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
+    context: AssetExecutionContext,
+    duckdb: DuckDBResource,
+    source_files: SourceFiles,
+    settings: AttributionSettings,
 ) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         try:
-            result = load_touchpoints(conn, source_files.paths().touchpoints, settings.to_config())
+            result = load_touchpoints(
+                conn,
+                source_files.paths().touchpoints,
+                settings.to_config(),
+                window=partition_window(context),
+            )
         except InputFileError as exc:
             raise _failure(exc) from exc
         return dg.MaterializeResult(
@@ -89,6 +103,7 @@ def stg_touchpoints(
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=INGEST,
     kinds={"duckdb"},
     deps=[stg_fx_rates, stg_opportunities, stg_touchpoints],

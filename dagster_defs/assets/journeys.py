@@ -7,13 +7,14 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.journeys import build_journey_touches, build_journeys, build_null_paths
-from dagster_defs.assets import DUCKDB_POOL, JOURNEYS
+from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, JOURNEYS
 from dagster_defs.assets.ingest import stg_opportunities, stg_touchpoints
 from dagster_defs.metadata import table_metadata
 from dagster_defs.resources import AttributionSettings
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=JOURNEYS,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -34,6 +35,7 @@ def int_journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.Ma
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=JOURNEYS,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -48,6 +50,7 @@ def int_journey_touches(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=JOURNEYS,
     pool=DUCKDB_POOL,
     kinds={"duckdb", "polars"},

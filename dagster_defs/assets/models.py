@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.pipeline import run_models
-from dagster_defs.assets import DUCKDB_POOL, MODELS
+from dagster_defs.assets import DUCKDB_POOL, MODELS, SINGLE_RUN
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -41,7 +41,9 @@ _TRANSITIONS = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL)
+@dg.multi_asset(
+    specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL, backfill_policy=SINGLE_RUN
+)
 def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  # type: ignore[no-untyped-def]
     """Run every model once; the Markov chain is fitted once and feeds all three tables."""
     config = settings.to_config()

@@ -8,11 +8,12 @@ from dagster_duckdb import DuckDBResource
 from attribution.contracts import GLOSSARY
 from attribution.pipeline import build_mart
 from attribution.report import comparison_table, headline_totals
-from dagster_defs.assets import DUCKDB_POOL, REPORTING
+from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, REPORTING
 from dagster_defs.metadata import markdown_table, table_metadata
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -35,6 +36,7 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -49,6 +51,7 @@ def mart_channel_comparison_wide(duckdb: DuckDBResource) -> dg.MaterializeResult
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -63,6 +66,7 @@ def mart_influenced_pipeline(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
+    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
