@@ -12,7 +12,7 @@ import polars as pl
 
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 
-__all__ = ["comparison_table", "format_comparison", "headline_totals", "main"]
+__all__ = ["comparison_chart_png", "comparison_table", "format_comparison", "headline_totals", "main"]
 
 
 def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -69,6 +69,37 @@ def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "won_opportunities",
     )
     return {k: float(v) for k, v in zip(keys, row, strict=True)}
+
+
+def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD") -> bytes:
+    """Grouped horizontal bars, channel x model, one panel per journey kind, as PNG bytes."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = [k for k, t in tables.items() if not t.is_empty()]
+    fig, axes = plt.subplots(1, max(len(kinds), 1), figsize=(6.5 * max(len(kinds), 1), 5), dpi=80)
+    axes_list = list(axes) if hasattr(axes, "__len__") else [axes]
+    for ax, kind in zip(axes_list, kinds, strict=False):
+        table = tables[kind].filter(pl.col("channel") != "TOTAL").reverse()
+        models = [c for c in table.columns if c != "channel"]
+        height = 0.8 / max(len(models), 1)
+        for i, model in enumerate(models):
+            positions = [row + i * height for row in range(len(table))]
+            ax.barh(positions, table[model].to_list(), height=height, label=model)
+        ax.set_yticks([row + 0.4 - height / 2 for row in range(len(table))])
+        ax.set_yticklabels(table["channel"].to_list())
+        ax.set_title(f"Attributed {kind} by channel ({currency})")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M"))
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD") -> str:
