@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 SAMPLE := data/sample/fx_rates.csv
 UI_PORT ?= 3000
 
-.PHONY: install sample run report test ui bench clean
+.PHONY: install sample run report test ui bench clean chromium
 
 install: $(VENV)/.installed
 
@@ -39,7 +39,14 @@ run: install sample $(DAGSTER_HOME)/dagster.yaml
 report: install
 	@$(PY) -m attribution.report
 
-test: install
+# The UI test drives Debian's chromium with Playwright (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "the UI test needs Debian's chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
+
+test: install chromium
 	@$(PY) -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

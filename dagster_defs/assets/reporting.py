@@ -36,13 +36,13 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
             f"![attributed pipeline and revenue by channel and model](data:image/png;base64,{chart})"
         )
         for key, value in totals.items():
-            metadata[key] = dg.MetadataValue.float(value)
+            metadata[key] = dg.MetadataValue.float(round(value, 2))
         attributed = conn.sql(
             "select journey_kind, model, sum(attributed_amount) from mart_channel_comparison "
             "group by all order by all"
         ).fetchall()
         for kind, model, amount in attributed:
-            metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(float(amount))
+            metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(round(float(amount), 2))
         return dg.MaterializeResult(metadata=metadata)
 
 

@@ -1,0 +1,222 @@
+"""The Dagster UI on a materialized sample: GraphQL sees every asset, check and the schedule;
+Debian's Chromium, driven by Playwright, renders the asset graph and the comparison page.
+
+Needs /usr/bin/chromium (Debian's `chromium` package; `make test` and `.ci/run` install it).
+No browser is downloaded. Screenshots go to tests/output/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from attribution.sample_data import SampleSpec, write_sample
+from tests.conftest import REPO_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT_DIR = REPO_ROOT / "tests" / "output"
+EXPECTED_ASSETS = {
+    "stg_fx_rates",
+    "stg_opportunities",
+    "stg_touchpoints",
+    "quarantine",
+    "int_journeys",
+    "int_journey_touches",
+    "int_null_path_touches",
+    "mart_attribution_credits",
+    "markov_removal_effects",
+    "markov_transitions",
+    "mart_channel_comparison",
+    "mart_channel_comparison_wide",
+    "mart_influenced_pipeline",
+    "mart_influenced_revenue",
+}
+EXPECTED_CHECKS = {
+    "row_accounting",
+    "unique_touchpoint_id",
+    "unique_opportunity_id",
+    "no_touch_after_conversion",
+    "credit_conservation",
+    "totals_reconcile_across_models",
+    "markov_sanity",
+    "markov_reconciliation_gap",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _graphql(base_url: str, query: str) -> dict:
+    request = urllib.request.Request(
+        f"{base_url}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        payload = json.loads(response.read())
+    assert "errors" not in payload, payload
+    return payload["data"]
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assert os.path.exists(CHROMIUM), (
+        f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium chromium-driver)"
+    )
+    root = tmp_path_factory.mktemp("ui")
+    write_sample(root / "sample", SampleSpec(scale=0.2, seed=7))
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster_home.yaml", home / "dagster.yaml")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "ATTRIBUTION_DUCKDB": str(root / "attribution.duckdb"),
+        "ATTRIBUTION_TOUCHPOINTS": str(root / "sample" / "touchpoints" / "*.csv"),
+        "ATTRIBUTION_OPPORTUNITIES": str(root / "sample" / "opportunities" / "*.csv"),
+        "ATTRIBUTION_FX_RATES": str(root / "sample" / "fx_rates.csv"),
+    }
+    dagster = str(Path(sys.executable).parent / "dagster")
+    partition_range = subprocess.run(
+        [sys.executable, "-m", "dagster_defs.cli", "partition-range"],
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True, timeout=120,
+    ).stdout.strip()
+    for args in (
+        ["--select", "stg_touchpoints", "--partition-range", partition_range],
+        ["--select", "not key:stg_touchpoints"],
+    ):
+        done = subprocess.run(
+            [dagster, "asset", "materialize", "-m", "dagster_defs", *args],
+            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = (root / "dagster_dev.log").open("w")
+    server = subprocess.Popen(
+        [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (root / "dagster_dev.log").read_text()[-3000:]
+            try:
+                nodes = _graphql(base_url, "{ assetNodes { id } }")["assetNodes"]
+                if nodes:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the Dagster UI did not come up within 180 s"
+            time.sleep(1)
+        _graphql(base_url, "mutation { setNuxSeen }")
+        yield base_url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=20)
+        log.close()
+
+
+def test_graphql_sees_every_asset_check_and_the_schedule(dagster_ui):
+    data = _graphql(
+        dagster_ui,
+        """
+        {
+          assetNodes {
+            assetKey { path }
+            groupName
+            assetChecksOrError { ... on AssetChecks { checks { name blocking } } }
+          }
+          workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError {
+            ... on RepositoryLocation { repositories { schedules { name cronSchedule } } } } } } }
+        }
+        """,
+    )
+    nodes = data["assetNodes"]
+    assert {"/".join(n["assetKey"]["path"]) for n in nodes} == EXPECTED_ASSETS
+    assert {n["groupName"] for n in nodes} == {"ingest", "journeys", "models", "reporting"}
+    checks = {c["name"] for n in nodes for c in n["assetChecksOrError"]["checks"]}
+    assert checks == EXPECTED_CHECKS
+    schedules = [
+        s
+        for entry in data["workspaceOrError"]["locationEntries"]
+        for repo in entry["locationOrLoadError"]["repositories"]
+        for s in repo["schedules"]
+    ]
+    assert [(s["name"], s["cronSchedule"]) for s in schedules] == [("nightly_attribution_0200", "0 2 * * *")]
+
+
+def test_browser_renders_the_graph_and_the_comparison(dagster_ui):
+    from playwright.sync_api import sync_playwright
+
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{dagster_ui}/asset-groups", wait_until="networkidle")
+            for group in ("ingest", "journeys", "models", "reporting"):
+                page.get_by_text(group, exact=True).first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(OUTPUT_DIR / "asset_graph.png"))
+
+            page.goto(f"{dagster_ui}/locations/dagster_defs/asset-groups/reporting", wait_until="networkidle")
+            page.get_by_text("mart_channel_comparison", exact=True).first.wait_for(timeout=30_000)
+            page.get_by_text("Loading...").first.wait_for(state="hidden", timeout=30_000)
+            page.screenshot(path=str(OUTPUT_DIR / "reporting_group.png"))
+
+            page.goto(f"{dagster_ui}/assets/mart_channel_comparison", wait_until="networkidle")
+
+            def open_markdown(key: str) -> None:
+                row = page.locator("tr").filter(has=page.get_by_text(key, exact=True)).first
+                row.wait_for(timeout=30_000)
+                row.get_by_text("[Show Markdown]").click()
+                page.get_by_role("dialog").wait_for(timeout=10_000)
+                page.wait_for_timeout(800)  # let the dialog's fade-in finish before the screenshot
+
+            open_markdown("pipeline_by_channel_and_model")
+            dialog = page.get_by_role("dialog")
+            headers = [h.strip() for h in dialog.locator("th").all_inner_texts()]
+            assert headers == ["channel", "first_touch", "last_touch", "linear", "time_decay", "markov"]
+            assert dialog.locator("td", has_text="TOTAL").count() == 1
+            page.screenshot(path=str(OUTPUT_DIR / "comparison_table.png"))
+            dialog.get_by_role("button", name="Close").click()
+            page.get_by_role("dialog").wait_for(state="hidden", timeout=10_000)
+
+            open_markdown("chart")
+            chart = page.get_by_role("dialog").locator("img[src^='data:image/png']").first
+            chart.wait_for(timeout=10_000)
+            assert chart.evaluate("img => img.complete && img.naturalWidth") > 100
+            page.screenshot(path=str(OUTPUT_DIR / "comparison_chart.png"))
+        finally:
+            browser.close()
