@@ -150,3 +150,52 @@ def test_markov_tables_are_consistent(materialized):
         assert 0 < p_min == p_max < 1
     assert out_sums < 1e-12
     assert gap < 0.01
+
+
+def test_thirty_day_backfill_is_one_run_and_changes_nothing(materialized, sample_dir):
+    # a 30-day range of touch partitions in one run (single-run backfill policy), then the rest:
+    # the inputs did not change, so every table must be exactly as before
+    import dagster as dg
+
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        before = conn.sql("select * from stg_touchpoints order by touchpoint_id").fetchall()
+        credits_before = conn.sql(
+            "select model, journey_kind, round(sum(attributed_amount), 2) from mart_attribution_credits group by all order by all"
+        ).fetchall()
+    defs = build_defs(
+        DuckDBResource(database=str(materialized)),
+        SourceFiles(
+            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
+            opportunities=str(sample_dir / "opportunities" / "*.csv"),
+            fx_rates=str(sample_dir / "fx_rates.csv"),
+        ),
+        AttributionSettings(as_of=AS_OF.isoformat()),
+    )
+    job = defs.resolve_implicit_global_asset_job_def()
+    backfill = job.execute_in_process(
+        asset_selection=[dg.AssetKey("stg_touchpoints")],
+        tags={
+            "dagster/asset_partition_range_start": "2026-03-01",
+            "dagster/asset_partition_range_end": "2026-03-30",
+        },
+    )
+    assert backfill.success
+    materialization = backfill.get_asset_materialization_events()
+    assert materialization, "the 30 days materialized in one run"
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        audit = conn.sql(
+            "select window_start, window_end, staged_rows, out_of_window_rows from load_audit where source = 'touchpoints'"
+        ).fetchall()[0]
+        assert conn.sql("select * from stg_touchpoints order by touchpoint_id").fetchall() == before
+        march = conn.sql(
+            "select count(*) from stg_touchpoints where occurred_at >= '2026-03-01' and occurred_at < '2026-03-31'"
+        ).fetchall()[0][0]
+    assert str(audit[0]) == "2026-03-01 00:00:00" and str(audit[1]) == "2026-03-31 00:00:00"
+    assert audit[2] == march
+    rest = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.to_user_string() != "stg_touchpoints"]
+    assert job.execute_in_process(asset_selection=rest).success
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        credits_after = conn.sql(
+            "select model, journey_kind, round(sum(attributed_amount), 2) from mart_attribution_credits group by all order by all"
+        ).fetchall()
+    assert credits_after == credits_before
