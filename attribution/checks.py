@@ -14,6 +14,7 @@ __all__ = [
     "row_accounting_violations",
     "total_reconciliation_violations",
     "touches_after_event",
+    "unreconciled_rows",
 ]
 
 CENT = 0.005
@@ -154,4 +155,11 @@ def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> 
         order by 1, 2
         """,
         params=[threshold],
+    ).pl()
+
+
+def unreconciled_rows(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Rows of `reconciliation` that do not reconcile (empty when finance can sign off)."""
+    return conn.sql(
+        "select * from reconciliation where not coalesce(is_reconciled, false) order by all"
     ).pl()

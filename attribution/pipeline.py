@@ -13,7 +13,13 @@ import duckdb
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.ingest import LoadResult, load_fx_rates, load_opportunities, load_touchpoints
+from attribution.ingest import (
+    LoadResult,
+    load_fx_rates,
+    load_opportunities,
+    load_touchpoints,
+    resolve_paths,
+)
 from attribution.journeys import (
     build_journey_touches,
     build_journeys,
@@ -29,6 +35,7 @@ __all__ = [
     "SourcePaths",
     "build_marts",
     "count_rows",
+    "input_files",
     "run_models",
     "run_pipeline",
     "write_frame",
@@ -41,6 +48,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
+    "reconciliation",
 )
 
 
@@ -113,6 +121,15 @@ def build_mart(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     """(Re)create one reporting mart from its SQL file; return its row count."""
     conn.sql(f'create or replace table "{table}" as\n' + read_sql(f"marts/{table}.sql"))
     return count_rows(conn, table)
+
+
+def input_files(sources: SourcePaths) -> list[str]:
+    """Every input file the sources resolve to (for fingerprints in the export manifest)."""
+    files: list[str] = []
+    for paths in (sources.touchpoints, sources.opportunities, sources.fx_rates):
+        if paths:
+            files.extend(resolve_paths(paths))
+    return files
 
 
 def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -16,6 +16,7 @@ from attribution.checks import (
     row_accounting_violations,
     total_reconciliation_violations,
     touches_after_event,
+    unreconciled_rows,
 )
 from dagster_defs.assets.ingest import stg_fx_rates, stg_opportunities, stg_touchpoints
 from dagster_defs.assets.journeys import int_journey_touches
@@ -115,6 +116,17 @@ def markov_reconciliation_gap(duckdb: DuckDBResource) -> dg.AssetCheckResult:
         return _result(markov_gap_violations(conn, 0.01), "Markov gap within 1%")
 
 
+@dg.asset_check(
+    asset="reconciliation",
+    blocking=True,
+    description="Per model and journey kind, attributed totals equal total pipeline / won revenue "
+    "to the cent and influenced <= total; a failure stops the exports.",
+)
+def reconciled(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as conn:
+        return _result(unreconciled_rows(conn), "every model reconciles to the cent")
+
+
 ASSET_CHECKS: Sequence[dg.AssetChecksDefinition] = (
     _row_accounting_check(stg_touchpoints, "touchpoints"),
     _row_accounting_check(stg_opportunities, "opportunities"),
@@ -126,4 +138,5 @@ ASSET_CHECKS: Sequence[dg.AssetChecksDefinition] = (
     totals_reconcile_across_models,
     markov_sanity,
     markov_reconciliation_gap,
+    reconciled,
 )

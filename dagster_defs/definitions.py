@@ -9,8 +9,10 @@ from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
 from dagster_defs.resources import (
     AttributionSettings,
+    ExportTarget,
     SourceFiles,
     duckdb_resource_from_env,
+    export_target_from_env,
     source_files_from_env,
 )
 from dagster_defs.schedules import nightly_attribution_job, nightly_schedule
@@ -19,7 +21,10 @@ __all__ = ["build_defs", "defs"]
 
 
 def build_defs(
-    duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings | None = None
+    duckdb: DuckDBResource,
+    source_files: SourceFiles,
+    settings: AttributionSettings | None = None,
+    export_target: ExportTarget | None = None,
 ) -> dg.Definitions:
     """Every asset, check, job and schedule, bound to these resources."""
     # One process runs every step: DuckDB allows one writer per file, and a step process
@@ -34,6 +39,7 @@ def build_defs(
             "duckdb": duckdb,
             "source_files": source_files,
             "settings": settings or AttributionSettings(),
+            "export_target": export_target or export_target_from_env(),
         },
     )
 

@@ -14,6 +14,8 @@ from attribution.pipeline import SourcePaths
 __all__ = [
     "AttributionSettings",
     "DEFAULT_DUCKDB_PATH",
+    "ExportTarget",
+    "export_target_from_env",
     "SourceFiles",
     "duckdb_resource_from_env",
     "source_files_from_env",
@@ -63,6 +65,17 @@ class AttributionSettings(dg.ConfigurableResource):
             reporting_currency=self.reporting_currency,
             **extra,
         )
+
+
+class ExportTarget(dg.ConfigurableResource):
+    """Where the exports go (ATTRIBUTION_EXPORT_DIR, default data/exports)."""
+
+    directory: str = "data/exports"
+
+
+def export_target_from_env() -> ExportTarget:
+    """Export folder from ATTRIBUTION_EXPORT_DIR (default data/exports)."""
+    return ExportTarget(directory=os.environ.get("ATTRIBUTION_EXPORT_DIR") or "data/exports")
 
 
 def duckdb_resource_from_env() -> DuckDBResource:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+
 import dagster as dg
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.pipeline import build_mart
-import base64
-
+from attribution.export import export_marts
+from attribution.pipeline import build_mart, input_files
 from attribution.report import comparison_chart_png, comparison_table, headline_totals
 from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, REPORTING
 from dagster_defs.metadata import markdown_table, table_metadata
+from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
 
 @dg.asset(
@@ -89,3 +93,71 @@ def mart_influenced_revenue(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
         build_mart(conn, "mart_influenced_revenue")
         return dg.MaterializeResult(metadata=table_metadata(conn, "mart_influenced_revenue"))
+
+
+@dg.asset(
+    backfill_policy=SINGLE_RUN,
+    group_name=REPORTING,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=["mart_attribution_credits", "markov_removal_effects"],
+    description="One row per (journey_kind, model): attributed total next to total pipeline / won "
+    "revenue and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
+    "total. A blocking check on it guards the exports.",
+)
+def reconciliation(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        build_mart(conn, "reconciliation")
+        unreconciled = conn.sql(
+            "select count(*) from reconciliation where not coalesce(is_reconciled, false)"
+        ).fetchall()[0][0]
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(conn, "reconciliation", preview_rows=20),
+                "unreconciled_rows": dg.MetadataValue.int(int(unreconciled)),
+            }
+        )
+
+
+@dg.asset(
+    backfill_policy=SINGLE_RUN,
+    group_name=REPORTING,
+    kinds={"parquet", "csv"},
+    deps=[
+        mart_channel_comparison,
+        mart_channel_comparison_wide,
+        mart_influenced_pipeline,
+        mart_influenced_revenue,
+        reconciliation,
+    ],
+    description="The marts as Parquet and CSV files under ATTRIBUTION_EXPORT_DIR (default "
+    "data/exports/), each written to a temporary file and renamed, with manifest.json: as-of "
+    "time, row counts, config, input file fingerprints and a SHA-256 per file.",
+)
+def exports(
+    duckdb: DuckDBResource,
+    export_target: ExportTarget,
+    source_files: SourceFiles,
+    settings: AttributionSettings,
+) -> dg.MaterializeResult:
+    config = settings.to_config()
+    with duckdb.get_connection() as conn:
+        manifest = export_marts(
+            conn, Path(export_target.directory), config, input_files(source_files.paths())
+        )
+    files = manifest["files"]
+    listing = pl.DataFrame(
+        {
+            "file": list(files),
+            "rows": [f["rows"] for f in files.values()],
+            "sha256": [f["sha256"][:16] for f in files.values()],
+        }
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "directory": dg.MetadataValue.path(str(Path(export_target.directory).resolve())),
+            "files": dg.MetadataValue.md(markdown_table(listing)),
+            "file_count": dg.MetadataValue.int(len(files)),
+            "as_of": dg.MetadataValue.text(manifest["as_of"]),
+        }
+    )

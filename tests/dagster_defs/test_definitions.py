@@ -21,6 +21,8 @@ EXPECTED_GROUPS = {
     "mart_channel_comparison_wide": "reporting",
     "mart_influenced_pipeline": "reporting",
     "mart_influenced_revenue": "reporting",
+    "reconciliation": "reporting",
+    "exports": "reporting",
 }
 
 
@@ -43,6 +45,7 @@ def test_checks_and_schedule_are_defined():
         "totals_reconcile_across_models",
         "markov_sanity",
         "markov_reconciliation_gap",
+        "reconciled",
     } <= check_names
     schedule = repo.get_schedule_def("nightly_attribution_0200")
     assert schedule.cron_schedule == "0 2 * * *"

@@ -11,13 +11,14 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import credit_conservation_violations, total_reconciliation_violations
 from attribution.models import MODELS
 from dagster_defs.definitions import build_defs
-from dagster_defs.resources import AttributionSettings, SourceFiles
+from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 from tests.conftest import AS_OF, materialize_full_history
 
 
 @pytest.fixture(scope="module")
 def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    database = tmp_path_factory.mktemp("e2e") / "attribution.duckdb"
+    workdir = tmp_path_factory.mktemp("e2e")
+    database = workdir / "attribution.duckdb"
     defs = build_defs(
         DuckDBResource(database=str(database)),
         SourceFiles(
@@ -26,6 +27,7 @@ def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             fx_rates=str(sample_dir / "fx_rates.csv"),
         ),
         AttributionSettings(as_of=AS_OF.isoformat()),
+        ExportTarget(directory=str(workdir / "exports")),
     )
     result = materialize_full_history(defs)
     assert all(r.success for r in result)
@@ -170,6 +172,7 @@ def test_thirty_day_backfill_is_one_run_and_changes_nothing(materialized, sample
             fx_rates=str(sample_dir / "fx_rates.csv"),
         ),
         AttributionSettings(as_of=AS_OF.isoformat()),
+        ExportTarget(directory=str(materialized.parent / "exports")),
     )
     job = defs.resolve_implicit_global_asset_job_def()
     backfill = job.execute_in_process(
@@ -199,3 +202,38 @@ def test_thirty_day_backfill_is_one_run_and_changes_nothing(materialized, sample
             "select model, journey_kind, round(sum(attributed_amount), 2) from mart_attribution_credits group by all order by all"
         ).fetchall()
     assert credits_after == credits_before
+
+
+def test_exports_and_manifest(materialized):
+    import json
+
+    from attribution.export import EXPORT_TABLES, file_sha256
+
+    export_dir = materialized.parent / "exports"
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    assert set(manifest["files"]) == {f"{t}.{s}" for t in EXPORT_TABLES for s in ("parquet", "csv")}
+    assert manifest["config"]["lookback_days"] == 90
+    assert manifest["config"]["reporting_currency"] == "USD"
+    assert manifest["as_of"] == AS_OF.isoformat()
+    assert {Path(i["path"]).name for i in manifest["inputs"]} == {"part-00000.csv", "fx_rates.csv"}
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        for name, entry in manifest["files"].items():
+            path = export_dir / name
+            assert file_sha256(path) == entry["sha256"], name
+            rows = conn.sql(f'select count(*) from "{entry["table"]}"').fetchall()[0][0]
+            assert entry["rows"] == rows
+        # the Parquet export holds the same numbers as the table
+        exported = conn.sql(
+            "select round(sum(attributed_amount), 2) from read_parquet(?)",
+            params=[str(export_dir / "mart_attribution_credits.parquet")],
+        ).fetchall()[0][0]
+        table = conn.sql("select round(sum(attributed_amount), 2) from mart_attribution_credits").fetchall()[0][0]
+    assert exported == table
+    assert not [p for p in export_dir.iterdir() if p.name.startswith(".")], "no temporary files left"
+
+
+def test_reconciliation_table_reconciles_every_model(materialized):
+    with duckdb.connect(str(materialized), read_only=True) as conn:
+        rows = conn.sql("select journey_kind, model, is_reconciled, difference from reconciliation").fetchall()
+    assert len(rows) == 2 * len(MODELS)
+    assert all(ok and abs(diff) < 0.005 for _, _, ok, diff in rows)

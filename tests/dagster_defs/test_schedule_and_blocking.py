@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_defs import defs
 from dagster_defs.definitions import build_defs
-from dagster_defs.resources import AttributionSettings, SourceFiles
+from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 from dagster_defs.schedules import nightly_schedule
 from tests.conftest import materialize_full_history, write_csv
 
@@ -53,6 +53,7 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path):
         DuckDBResource(database=str(database)),
         SourceFiles(touchpoints=str(touches), opportunities=str(opportunities), fx_rates=""),
         AttributionSettings(as_of="2026-06-01T00:00:00"),
+        ExportTarget(directory=str(tmp_path / "exports")),
     )
     results = materialize_full_history(defs)
     downstream = results[1]

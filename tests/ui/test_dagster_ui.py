@@ -41,6 +41,8 @@ EXPECTED_ASSETS = {
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
+    "reconciliation",
+    "exports",
 }
 EXPECTED_CHECKS = {
     "row_accounting",
@@ -51,6 +53,7 @@ EXPECTED_CHECKS = {
     "totals_reconcile_across_models",
     "markov_sanity",
     "markov_reconciliation_gap",
+    "reconciled",
 }
 
 
@@ -89,6 +92,7 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "ATTRIBUTION_TOUCHPOINTS": str(root / "sample" / "touchpoints" / "*.csv"),
         "ATTRIBUTION_OPPORTUNITIES": str(root / "sample" / "opportunities" / "*.csv"),
         "ATTRIBUTION_FX_RATES": str(root / "sample" / "fx_rates.csv"),
+        "ATTRIBUTION_EXPORT_DIR": str(root / "exports"),
     }
     dagster = str(Path(sys.executable).parent / "dagster")
     partition_range = subprocess.run(

@@ -1,0 +1,110 @@
+"""Publish the marts as Parquet and CSV files with a manifest, each file written atomically.
+
+Every file is written to a temporary name in the export folder and renamed into place only
+when all of them are complete, so a reader never sees a half-written file and a crash leaves
+the previously published set. The manifest (written last, also atomically) lists as-of time,
+row counts, the config used, fingerprints of the input files and a SHA-256 per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from attribution.config import AttributionConfig
+
+__all__ = ["EXPORT_TABLES", "export_marts", "file_sha256", "fingerprint_inputs"]
+
+EXPORT_TABLES: tuple[str, ...] = (
+    "mart_channel_comparison",
+    "mart_channel_comparison_wide",
+    "mart_influenced_pipeline",
+    "mart_influenced_revenue",
+    "mart_attribution_credits",
+    "markov_removal_effects",
+    "reconciliation",
+)
+MANIFEST = "manifest.json"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint_inputs(files: Sequence[str]) -> list[dict[str, Any]]:
+    """Path, size and SHA-256 of each input file, so an export names exactly what it read."""
+    return [
+        {"path": str(f), "bytes": os.path.getsize(f), "sha256": file_sha256(Path(f))}
+        for f in files
+        if os.path.isfile(f)
+    ]
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    temporary.write_text(text, encoding="utf-8")
+    _fsync(temporary)
+    os.replace(temporary, path)
+
+
+def export_marts(
+    conn: duckdb.DuckDBPyConnection,
+    export_dir: Path,
+    config: AttributionConfig,
+    input_files: Sequence[str] = (),
+    tables: Sequence[str] = EXPORT_TABLES,
+) -> dict[str, Any]:
+    """Write each table as `<table>.parquet` and `<table>.csv` under `export_dir` (rows in a
+    stable order, so the same tables give byte-identical files) and return the manifest."""
+    export_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    entries: dict[str, dict[str, Any]] = {}
+    try:
+        for table in tables:
+            relation = conn.sql(f'select * from "{table}" order by all')
+            rows = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
+            for suffix in ("parquet", "csv"):
+                final = export_dir / f"{table}.{suffix}"
+                temporary = export_dir / f".{table}.{suffix}.tmp-{os.getpid()}"
+                if suffix == "parquet":
+                    relation.write_parquet(str(temporary))
+                else:
+                    relation.write_csv(str(temporary))
+                _fsync(temporary)
+                staged.append((temporary, final))
+                entries[final.name] = {"table": table, "rows": rows, "sha256": file_sha256(temporary)}
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, final in staged:
+        os.replace(temporary, final)
+    config_used = asdict(config)
+    config_used["as_of"] = config.as_of.isoformat()
+    manifest = {
+        "as_of": config.as_of.isoformat(),
+        "written_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "config": config_used,
+        "inputs": fingerprint_inputs(input_files),
+        "files": entries,
+    }
+    _write_atomically(export_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest

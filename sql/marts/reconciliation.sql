@@ -1,0 +1,46 @@
+-- reconciliation: one row per (journey_kind, model): the attributed total next to the total
+-- pipeline (every opportunity) or won revenue, in the reporting currency, rounded to the cent,
+-- and the influenced amount; is_reconciled when attributed = total to the cent and
+-- influenced <= total. Finance signs off on this table before using any export.
+-- Reads mart_attribution_credits, int_journeys. No parameters.
+with totals as (
+    select
+        journey_kind,
+        round(sum(journey_amount), 2) as total_amount,
+        round(coalesce(sum(journey_amount) filter (where touch_count > 0), 0), 2)
+            as influenced_amount,
+        count(*) as opportunities
+    from int_journeys
+    where is_converted
+    group by journey_kind
+),
+
+attributed as (
+    select
+        journey_kind,
+        model,
+        round(sum(attributed_amount), 2) as attributed_amount,
+        count(distinct opportunity_id) as opportunities_attributed
+    from mart_attribution_credits
+    group by all
+),
+
+final as (
+    select
+        attributed.journey_kind,
+        attributed.model,
+        totals.total_amount,
+        attributed.attributed_amount,
+        attributed.attributed_amount - totals.total_amount as difference,
+        totals.influenced_amount,
+        totals.opportunities,
+        attributed.opportunities_attributed,
+        abs(attributed.attributed_amount - totals.total_amount) < 0.005
+            and totals.influenced_amount <= totals.total_amount
+            and totals.opportunities = attributed.opportunities_attributed as is_reconciled
+    from attributed
+    left join totals using (journey_kind)
+)
+
+select * from final
+order by journey_kind, model
