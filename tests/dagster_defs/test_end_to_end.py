@@ -237,3 +237,38 @@ def test_reconciliation_table_reconciles_every_model(materialized):
         rows = conn.sql("select journey_kind, model, is_reconciled, difference from reconciliation").fetchall()
     assert len(rows) == 2 * len(MODELS)
     assert all(ok and abs(diff) < 0.005 for _, _, ok, diff in rows)
+
+
+def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_path):
+    import shutil
+
+    import dagster as dg
+
+    database = tmp_path / "tampered.duckdb"
+    shutil.copy(materialized, database)
+    export_dir = tmp_path / "exports"
+    shutil.copytree(materialized.parent / "exports", export_dir)
+    published = {p.name: p.read_bytes() for p in export_dir.iterdir()}
+    with duckdb.connect(str(database)) as conn:  # lose one credit row: linear no longer adds up
+        conn.sql(
+            "delete from mart_attribution_credits where rowid = (select min(rowid) "
+            "from mart_attribution_credits where model = 'linear' and journey_kind = 'pipeline')"
+        )
+    defs = build_defs(
+        DuckDBResource(database=str(database)),
+        SourceFiles(
+            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
+            opportunities=str(sample_dir / "opportunities" / "*.csv"),
+            fx_rates=str(sample_dir / "fx_rates.csv"),
+        ),
+        AttributionSettings(as_of=AS_OF.isoformat()),
+        ExportTarget(directory=str(export_dir)),
+    )
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=[dg.AssetKey("reconciliation"), dg.AssetKey("exports")], raise_on_error=False
+    )
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks["reconciled"] is False
+    materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized_keys == {"reconciliation"}
+    assert {p.name: p.read_bytes() for p in export_dir.iterdir()} == published
