@@ -415,23 +415,29 @@ def _journey_fractions(
     fit_part = per_channel.filter(~pl.col("all_zero"))
     channels = chain.removal_effects["channel"].to_list()
     col_index = {c: i for i, c in enumerate(channels)}
-    groups = (
-        fit_part.unique("opportunity_id")
-        .group_by("channel_set")
-        .agg(value=pl.col("journey_amount").sum())
-        .sort("channel_set")
-    )
-    group_index = {g: i for i, g in enumerate(groups["channel_set"].to_list())}
+    # sums in numpy over rows in a fixed order: a multi-threaded group-by sum may add in a
+    # different order each run, and byte-identical reruns need identical floats
+    fit_journeys = fit_part.unique("opportunity_id").sort("opportunity_id")
+    set_names = sorted(set(fit_journeys["channel_set"].to_list()))
+    group_index = {g: i for i, g in enumerate(set_names)}
+    row_value = np.bincount(
+        fit_journeys["channel_set"].replace_strict(group_index, return_dtype=pl.Int64).to_numpy(),
+        weights=fit_journeys["journey_amount"].to_numpy().astype(float),
+        minlength=len(set_names),
+    ) if len(fit_journeys) else np.zeros(0)
+    groups = pl.DataFrame({"channel_set": set_names}, schema={"channel_set": pl.String})
     start = np.zeros((len(groups), len(channels)))
     for channel_set in groups["channel_set"].to_list():
         for channel in channel_set.split("\x1f"):
             start[group_index[channel_set], col_index[channel]] = effect.get(channel, 0.0)
-    row_value = groups["value"].to_numpy().astype(float)
     forced_linear = np.zeros(len(channels))
     if len(linear_part):
-        forced = linear_part.group_by("channel").agg(v=(pl.col("fraction") * pl.col("journey_amount")).sum())
-        for channel, v in forced.iter_rows():
-            forced_linear[col_index[channel]] = v
+        ordered = linear_part.sort("opportunity_id", "channel")
+        forced_linear = np.bincount(
+            ordered["channel"].replace_strict(col_index, return_dtype=pl.Int64).to_numpy(),
+            weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(),
+            minlength=len(channels),
+        )
     fit_total = float(row_value.sum())
     fitted_fractions: dict[tuple[str, str], float] = {}
     reconciled = forced_linear.copy()
