@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reporting-currency", default="USD")
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another run")
     parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no per-step progress lines")
     args = parser.parse_args(argv)
 
     extra = {"as_of": datetime.fromisoformat(args.as_of)} if args.as_of else {}
@@ -55,12 +56,18 @@ def main(argv: list[str] | None = None) -> None:
     )
     sources = SourcePaths(args.touchpoints, args.opportunities, args.fx_rates or None)
     started = time.perf_counter()
+
+    def tell(step: str) -> None:
+        if not args.quiet:
+            print(f"attribution-run: step {step} ({time.perf_counter() - started:.1f} s)", flush=True)
+
     try:
         with writer_lock(args.database, args.wait):
             Path(args.database).parent.mkdir(parents=True, exist_ok=True)
             with duckdb.connect(args.database) as conn:
-                results = run_pipeline(conn, sources, config)
+                results = run_pipeline(conn, sources, config, progress=tell)
                 if not args.no_export:
+                    tell("export")
                     export_marts(conn, Path(args.export_dir), config, input_files(sources))
     except DatabaseBusyError as exc:
         print(f"attribution-run: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ Dagster assets call these one by one; `run_pipeline` calls them all (tests, benc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,16 +138,27 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def run_pipeline(
-    conn: duckdb.DuckDBPyConnection, sources: SourcePaths, config: AttributionConfig
+    conn: duckdb.DuckDBPyConnection,
+    sources: SourcePaths,
+    config: AttributionConfig,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, int | LoadResult]:
-    """Ingest, build journeys, run every model and build the marts; return what each step made."""
+    """Ingest, build journeys, run every model and build the marts; return what each step made.
+    `progress` is told each step's name before it starts."""
+    tell = progress or (lambda _step: None)
     results: dict[str, int | LoadResult] = {}
+    tell("fx_rates")
     results["fx_rates"] = load_fx_rates(conn, sources.fx_rates, config)
+    tell("opportunities")
     results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
+    tell("touchpoints")
     results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
+    tell("journeys")
     results["int_journeys"] = build_journeys(conn, config)
     results["int_journey_touches"] = build_journey_touches(conn)
     results["int_null_path_touches"] = build_null_paths(conn, config)
+    tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
+    tell("marts")
     results.update(build_marts(conn))
     return results

@@ -2,6 +2,7 @@
 -- attributes to the channel over all converted journeys, its share of the model's total,
 -- and how many opportunities gave the channel a non-zero credit.
 -- Reads mart_attribution_credits. No parameters.
+-- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
 with credits as (
     select * from mart_attribution_credits
 ),
@@ -11,7 +12,7 @@ by_channel as (
         journey_kind,
         model,
         channel,
-        sum(attributed_amount) as attributed_amount,
+        sum(attributed_amount order by opportunity_id, touchpoint_id) as attributed_amount,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by all
@@ -23,7 +24,10 @@ final as (
         model,
         channel,
         attributed_amount,
-        attributed_amount / nullif(sum(attributed_amount) over (partition by journey_kind, model), 0)
+        attributed_amount / nullif(sum(attributed_amount) over (
+            partition by journey_kind, model order by channel
+            rows between unbounded preceding and unbounded following
+        ), 0)
             as share_of_total,
         opportunities_credited
     from by_channel

@@ -3,6 +3,7 @@
 -- and influenced revenue (won opportunities whose revenue journey has a touch; a yes/no
 -- measure, the same for every model). Amounts in the reporting currency.
 -- Reads mart_attribution_credits, int_journeys. No parameters.
+-- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
 with credits as (
     select * from mart_attribution_credits where journey_kind = 'revenue'
 ),
@@ -16,8 +17,8 @@ period_totals as (
         period_month,
         count(*) as period_won_opportunities,
         count(*) filter (where touch_count > 0) as period_influenced_won_opportunities,
-        sum(journey_amount) as period_revenue,
-        coalesce(sum(journey_amount) filter (where touch_count > 0), 0)
+        sum(journey_amount order by opportunity_id) as period_revenue,
+        coalesce(sum(journey_amount order by opportunity_id) filter (where touch_count > 0), 0)
             as period_influenced_revenue
     from journeys
     group by period_month
@@ -28,7 +29,7 @@ by_channel as (
         period_month,
         model,
         channel,
-        sum(attributed_amount) as attributed_revenue,
+        sum(attributed_amount order by opportunity_id, touchpoint_id) as attributed_revenue,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by all

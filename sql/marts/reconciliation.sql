@@ -3,11 +3,12 @@
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
 -- Reads mart_attribution_credits, int_journeys. No parameters.
+-- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
 with totals as (
     select
         journey_kind,
-        round(sum(journey_amount), 2) as total_amount,
-        round(coalesce(sum(journey_amount) filter (where touch_count > 0), 0), 2)
+        round(sum(journey_amount order by opportunity_id), 2) as total_amount,
+        round(coalesce(sum(journey_amount order by opportunity_id) filter (where touch_count > 0), 0), 2)
             as influenced_amount,
         count(*) as opportunities
     from int_journeys
@@ -19,7 +20,7 @@ attributed as (
     select
         journey_kind,
         model,
-        round(sum(attributed_amount), 2) as attributed_amount,
+        round(sum(attributed_amount order by opportunity_id, touchpoint_id), 2) as attributed_amount,
         count(distinct opportunity_id) as opportunities_attributed
     from mart_attribution_credits
     group by all
