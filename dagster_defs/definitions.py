@@ -25,6 +25,7 @@ def build_defs(
     source_files: SourceFiles,
     settings: AttributionSettings | None = None,
     export_target: ExportTarget | None = None,
+    executor: dg.ExecutorDefinition = dg.in_process_executor,
 ) -> dg.Definitions:
     """Every asset, check, job and schedule, bound to these resources."""
     # One process runs every step: DuckDB allows one writer per file, and a step process
@@ -34,7 +35,7 @@ def build_defs(
         asset_checks=list(ASSET_CHECKS),
         jobs=[nightly_attribution_job],
         schedules=[nightly_schedule],
-        executor=dg.in_process_executor,
+        executor=executor,
         resources={
             "duckdb": duckdb,
             "source_files": source_files,

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 
 from attribution.config import AttributionConfig
+from attribution.locking import writer_lock
 from attribution.pipeline import SourcePaths
 
 __all__ = [
+    "AttributionDuckDB",
     "AttributionSettings",
     "DEFAULT_DUCKDB_PATH",
     "ExportTarget",
@@ -78,12 +83,29 @@ def export_target_from_env() -> ExportTarget:
     return ExportTarget(directory=os.environ.get("ATTRIBUTION_EXPORT_DIR") or "data/exports")
 
 
-def duckdb_resource_from_env() -> DuckDBResource:
+class AttributionDuckDB(DuckDBResource):
+    """dagster-duckdb's resource, holding the file's writer lock while a step uses it.
+
+    DuckDB allows one writing process per file. With this lock, steps of parallel runs or of
+    the multiprocess executor wait their turn (up to `lock_timeout_seconds`, then fail with a
+    message that another run is writing) instead of failing on DuckDB's own file lock.
+    """
+
+    lock_timeout_seconds: float = 600.0
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
+        with writer_lock(self.database, self.lock_timeout_seconds):
+            with super().get_connection() as conn:
+                yield conn
+
+
+def duckdb_resource_from_env() -> AttributionDuckDB:
     """DuckDB file from ATTRIBUTION_DUCKDB (default data/attribution.duckdb)."""
     path = os.environ.get("ATTRIBUTION_DUCKDB") or DEFAULT_DUCKDB_PATH
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    return DuckDBResource(database=path)
+    return AttributionDuckDB(database=path)
 
 
 def source_files_from_env() -> SourceFiles:

@@ -1,0 +1,83 @@
+"""Dagster's multiprocess executor with several steps in flight, and two runs at once, never
+fail on DuckDB's single-writer lock: the resource's writer lock serializes them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import duckdb
+
+from attribution.checks import credit_conservation_violations
+from tests.conftest import REPO_ROOT
+
+RUN = """
+import sys
+import dagster as dg
+from dagster_defs.partitions import daily_touch_partitions
+from tests.dagster_defs import multiprocess_target
+
+job = dg.reconstructable(multiprocess_target.multiprocess_job)
+touches = dg.AssetKey("stg_touchpoints")
+keys = daily_touch_partitions.get_partition_keys()
+with dg.DagsterInstance.get() as instance:
+    if sys.argv[1] == "touches":
+        tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+        selection = [touches]
+    else:
+        tags = {}
+        graph = multiprocess_target.multiprocess_defs().resolve_asset_graph()
+        selection = [k for k in graph.get_all_asset_keys() if k != touches]
+    with dg.execute_job(job, instance=instance, asset_selection=selection, tags=tags) as result:
+        steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
+        print(f"success={result.success} steps={len(steps)}")
+        sys.exit(0 if result.success else 1)
+"""
+
+
+def test_multiprocess_steps_and_parallel_runs_serialize_on_the_lock(sample_dir, tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    # telemetry off and no concurrency pools: only the resource's lock keeps writers apart
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "ATTRIBUTION_TEST_ROOT": str(tmp_path),
+        "ATTRIBUTION_TEST_SAMPLE": str(sample_dir),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+
+    def start(what: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", RUN, what], cwd=REPO_ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    first = start("touches")
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-3000:]
+    # at once: a Dagster run with up to 4 step processes in flight, and a CLI run of the
+    # whole pipeline on the same DuckDB file
+    dagster_run = start("rest")
+    cli_run = subprocess.Popen(
+        [
+            sys.executable, "-m", "attribution.cli",
+            "--touchpoints", str(sample_dir / "touchpoints" / "*.csv"),
+            "--opportunities", str(sample_dir / "opportunities" / "*.csv"),
+            "--fx-rates", str(sample_dir / "fx_rates.csv"),
+            "--database", str(tmp_path / "attribution.duckdb"),
+            "--export-dir", str(tmp_path / "cli_exports"),
+            "--as-of", "2026-06-01T00:00:00",
+        ],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    for run in (dagster_run, cli_run):
+        out, err = run.communicate(timeout=900)
+        assert run.returncode == 0, err[-3000:]
+        assert "Could not set lock" not in err
+
+    with duckdb.connect(str(tmp_path / "attribution.duckdb"), read_only=True) as conn:
+        assert credit_conservation_violations(conn).is_empty()
+        assert conn.sql("select count(*) from reconciliation where is_reconciled").fetchall() == [(10,)]
