@@ -184,3 +184,16 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     assert won and won[0][0] is not None
     for table in MART_TABLES:
         assert restated[table] == fresh[table], table
+
+
+def test_paths_with_spaces_quotes_and_semicolons_everywhere(sample_dir, tmp_path):
+    odd = tmp_path / "it's a \"dir\"; drop table x; --"
+    shutil.copytree(sample_dir, odd / "in put")
+    done = subprocess.run(
+        run_command(odd / "in put", odd / "out; put"), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert exports_match_their_manifest(odd / "out; put" / "exports")
+    with duckdb.connect(str(odd / "out; put" / "attribution.duckdb"), read_only=True) as conn:
+        files = conn.sql("select files from load_audit where source = 'touchpoints'").fetchall()[0][0]
+    assert files == [str(odd / "in put" / "touchpoints" / "part-00000.csv")]
