@@ -21,7 +21,9 @@ def test_nightly_schedule_requests_yesterdays_partition():
         repository_def=defs.get_repository_def(),
     )
     request = nightly_schedule.evaluate_tick(context).run_requests[0]
-    assert request.partition_key == "2026-03-01"
+    # the last 7 days ending yesterday, in one run (late touches land)
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-02-23"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-01"
     assert nightly_schedule.cron_schedule == "0 2 * * *"
 
 
