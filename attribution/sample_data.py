@@ -71,6 +71,7 @@ class SampleSpec:
     end: datetime = datetime(2026, 11, 1)
     accounts_per_scale: int = 3000
     touches_per_account: float = 17.0
+    spark_scale: float = 1.0
     sales_sourced_share: float = 0.08
     accounts_per_chunk: int = 50_000
 
@@ -126,7 +127,7 @@ def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: i
     )
 
     # opportunities sparked by touches: at most one per account per 90-day bucket
-    p_spark = np.clip(spark[channel_idx] * fit[account_idx], 0, 0.9)
+    p_spark = np.clip(spark[channel_idx] * fit[account_idx] * spec.spark_scale, 0, 0.9)
     sparked = rng.random(total) < p_spark
     delay = (rng.exponential(6 * _MICROS_PER_DAY, size=total)).astype(np.int64) + 3_600_000_000
     created = occurred + delay

@@ -1,0 +1,196 @@
+"""Benchmark the whole pipeline at scale tiers: `python -m bench --tier L`.
+
+For each tier it generates synthetic Parquet inputs with the project's own generator (cached
+under bench/out/<tier>/), measures a floor (DuckDB reading the touch files and sorting them
+by account and time, no attribution), then runs ingest -> journeys -> all five models for
+pipeline and revenue -> marts, printing wall time and peak RSS per stage and in total,
+touches per second, and the pipeline time as a multiple of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from attribution.config import AttributionConfig
+from attribution.ingest import load_fx_rates, load_opportunities, load_touchpoints
+from attribution.journeys import build_journey_touches, build_journeys, build_null_paths
+from attribution.pipeline import build_marts, model_input, run_models
+from attribution.sample_data import SampleSpec, write_sample
+
+OUT = Path(__file__).resolve().parent / "out"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A scale tier: accounts x touches per account, tuned to the opportunity counts wanted."""
+
+    name: str
+    accounts: int
+    touches_per_account: float
+    spark_scale: float
+
+    def spec(self) -> SampleSpec:
+        return SampleSpec(
+            scale=self.accounts / 3000,
+            touches_per_account=self.touches_per_account,
+            spark_scale=self.spark_scale,
+            accounts_per_chunk=50_000,
+        )
+
+
+TIERS = {
+    "S": Tier("S", 3_000, 17.0, 1.0),  # ~51k touches, ~1.5k opportunities
+    "M": Tier("M", 20_000, 50.0, 0.35),  # ~1M touches, ~10k opportunities
+    "L": Tier("L", 200_000, 50.0, 0.35),  # ~10M touches, ~100k opportunities, 200k accounts
+    "XL": Tier("XL", 2_000_000, 50.0, 0.35),  # ~100M touches, ~1M opportunities
+}
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+class PeakRss:
+    """Samples this process's resident set every 20 ms; `peak` is the largest seen."""
+
+    def __init__(self) -> None:
+        self.peak = _rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss_bytes())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_bytes())
+
+
+@contextmanager
+def measured(rows: list[tuple[str, float, float]], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    with PeakRss() as rss:
+        yield
+    rows.append((stage, time.perf_counter() - started, rss.peak / 2**20))
+    print(f"  {stage:<28}{rows[-1][1]:9.2f} s{rows[-1][2]:10.0f} MiB", flush=True)
+
+
+def ensure_inputs(tier: Tier) -> Path:
+    folder = OUT / tier.name / "inputs"
+    if not (folder / "fx_rates.parquet").exists():
+        started = time.perf_counter()
+        counts = write_sample(folder, tier.spec(), "parquet")
+        print(f"generated {tier.name}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items())
+              + f" in {time.perf_counter() - started:.1f} s", flush=True)
+    return folder
+
+
+def connect(path: Path, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    temp = path.parent / "duckdb_tmp"
+    temp.mkdir(exist_ok=True)
+    # settings go in the connect config: no value is spliced into SQL
+    return duckdb.connect(
+        str(path),
+        config={
+            "memory_limit": memory_limit,
+            "temp_directory": str(temp),
+            "preserve_insertion_order": False,
+        },
+    )
+
+
+def floor_seconds(inputs: Path, workdir: Path, memory_limit: str) -> float:
+    """DuckDB reads the touch files and sorts them by account and time into a table."""
+    database = workdir / "floor.duckdb"
+    database.unlink(missing_ok=True)
+    with connect(database, memory_limit) as conn:
+        started = time.perf_counter()
+        conn.sql(
+            "create table sorted_touches as select * from read_parquet(?) order by account_id, occurred_at",
+            params=[str(inputs / "touchpoints" / "*.parquet")],
+        )
+        seconds = time.perf_counter() - started
+    database.unlink(missing_ok=True)
+    return seconds
+
+
+def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
+    inputs = ensure_inputs(tier)
+    workdir = OUT / tier.name / "run"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    touches = duckdb.sql(
+        "select count(*) from read_parquet(?)", params=[str(inputs / "touchpoints" / "*.parquet")]
+    ).fetchall()[0][0]
+    floor = floor_seconds(inputs, workdir, memory_limit)
+    print(f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s", flush=True)
+    config = AttributionConfig()
+    rows: list[tuple[str, float, float]] = []
+    steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
+        ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
+        ("ingest opportunities", lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config)),
+        ("ingest touchpoints", lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config)),
+        ("journeys", lambda c: build_journeys(c, config)),
+        ("journey touches", build_journey_touches),
+        ("markov null paths", lambda c: build_null_paths(c, config)),
+        ("models (all five)", lambda c: run_models(c, config)),
+        ("marts", build_marts),
+    ]
+    started = time.perf_counter()
+    with PeakRss() as total_rss, connect(workdir / "attribution.duckdb", memory_limit) as conn:
+        for name, step in steps:
+            with measured(rows, name):
+                step(conn)
+        journeys = conn.sql("select count(*) from int_journeys where is_converted").fetchall()[0][0]
+        inputs_for_markov = model_input(conn)
+    total = time.perf_counter() - started
+    from attribution.models.markov import markov_fit
+
+    markov_started = time.perf_counter()
+    markov_fit(inputs_for_markov, config)
+    markov_seconds = time.perf_counter() - markov_started
+    print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
+    print(f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
+          f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
+    if not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", action="append", choices=list(TIERS), help="repeatable; default S")
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit (spills beyond)")
+    parser.add_argument("--keep", action="store_true", help="keep the DuckDB file of the run")
+    parser.add_argument("--markov", action="store_true", help="also run bench.markov_compare (1M journeys)")
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30:.0f} GiB, "
+          f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}")
+    for name in args.tier or ["S"]:
+        run_tier(TIERS[name], args.memory_limit, args.keep)
+    if args.markov:
+        from bench.markov_compare import main as markov_main
+
+        markov_main([])
+
+
+if __name__ == "__main__":
+    main()
