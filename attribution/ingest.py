@@ -102,64 +102,101 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _read_file(conn: duckdb.DuckDBPyConnection, path: str) -> None:
-    """Read one file, all columns as text, into the temp table `_raw_file` (rowid = file order)."""
-    is_parquet = path.lower().endswith(_PARQUET_SUFFIXES)
+def _is_parquet(path: str) -> bool:
+    return path.lower().endswith(_PARQUET_SUFFIXES)
+
+
+def _file_columns(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str) -> dict[str, str]:
+    """Contract column -> the file's own column name; a clear error if the file is unreadable
+    or lacks a required column."""
+    kind = "Parquet" if _is_parquet(path) else "CSV"
+    reader = (
+        "select * from read_parquet(?) limit 0"
+        if _is_parquet(path)
+        else "select * from read_csv(?, all_varchar = true, header = true, encoding = 'utf-8') limit 0"
+    )
     try:
-        if is_parquet:
-            conn.sql(
-                "create or replace temp table _raw_file as select * from read_parquet(?)",
-                params=[path],
-            )
-            columns = conn.sql("select * from _raw_file limit 0").columns
-            casts = ", ".join(f"cast({_quote_ident(c)} as varchar) as {_quote_ident(c)}" for c in columns)
-            conn.sql(f"create or replace temp table _raw_file as select {casts} from _raw_file")
-        else:
-            conn.sql(
-                """
-                create or replace temp table _raw_file as
-                select * from read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')
-                """,
-                params=[path],
-            )
+        present = conn.sql(reader, params=[path]).columns
     except duckdb.Error as exc:
-        kind = "Parquet" if is_parquet else "CSV"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputFileError(f"{path}: cannot be read as {kind}: {first_line}") from exc
+    by_name = {c.strip().lower().lstrip("\ufeff"): c for c in present}
+    missing = [c for c in spec.required if c not in by_name]
+    if missing:
+        raise InputFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name}; "
+            f"found {', '.join(present) or 'no columns'}; expected at least "
+            f"{', '.join(spec.required)}"
+        )
+    return {c: by_name[c] for c in spec.columns if c in by_name} | {
+        f"__extra__{c}": c for c in present if c.strip().lower().lstrip("\ufeff") not in spec.columns
+    }
 
 
 def _stage_raw(
     conn: duckdb.DuckDBPyConnection, spec: SourceSpec, files: list[str]
 ) -> int:
-    """Collect every row of `files` into temp table `raw_<source>` with the contract's columns."""
+    """Collect every row of `files` into temp table `raw_<source>`: file_index, source_file,
+    source_row (1-based within its file) and the contract's columns as text.
+
+    `record` (the whole row as JSON) is kept only for files with columns beyond the contract;
+    otherwise the quarantine builds it from the contract columns, which are the whole row.
+    Parquet files are read in one scan; CSV files one by one (row order = file order).
+    """
     raw = f"raw_{spec.name}"
     columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
     conn.sql(
-        f"create or replace temp table {raw} (source_file varchar, source_row bigint, "
-        f"{columns}, record varchar)"
+        f"create or replace temp table {raw} (file_index integer, source_file varchar, "
+        f"source_row bigint, {columns}, record varchar)"
     )
-    offset = 0
-    for path in files:
-        _read_file(conn, path)
-        present = conn.sql("select * from _raw_file limit 0").columns
-        by_name = {c.strip().lower().lstrip("\ufeff"): c for c in present}
-        missing = [c for c in spec.required if c not in by_name]
-        if missing:
-            raise InputFileError(
-                f"{path}: missing required column(s) {', '.join(missing)} for {spec.name}; "
-                f"found {', '.join(present) or 'no columns'}; expected at least "
-                f"{', '.join(spec.required)}"
-            )
+    mappings = {path: _file_columns(conn, spec, path) for path in files}
+    parquet = [p for p in files if _is_parquet(p)]
+    if parquet:
+        names = {c for p in parquet for c in mappings[p] if not c.startswith("__extra__")}
         selected = ", ".join(
-            _quote_ident(by_name[c]) if c in by_name else "null" for c in spec.columns
+            f"cast({_quote_ident(mappings[next(p for p in parquet if c in mappings[p])][c])} as varchar)"
+            if c in names
+            else "null"
+            for c in spec.columns
         )
+        try:
+            conn.sql(
+                f"""
+                insert into {raw}
+                select list_position(?, filename) - 1, filename, file_row_number + 1, {selected}, null
+                from read_parquet(?, union_by_name = true, filename = true, file_row_number = true)
+                """,
+                params=[parquet, parquet],
+            )
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise InputFileError(
+                f"{', '.join(parquet)}: cannot be read as Parquet: {first_line}"
+            ) from exc
+    for index, path in enumerate(files):
+        if _is_parquet(path):
+            continue
+        mapping = mappings[path]
+        has_extra = any(c.startswith("__extra__") for c in mapping)
+        try:
+            conn.sql(
+                "create or replace temp table _raw_file as select * from "
+                "read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')",
+                params=[path],
+            )
+        except duckdb.Error as exc:
+            first_line = str(exc).strip().splitlines()[0]
+            raise InputFileError(f"{path}: cannot be read as CSV: {first_line}") from exc
+        selected = ", ".join(
+            _quote_ident(mapping[c]) if c in mapping else "null" for c in spec.columns
+        )
+        record = "to_json(_raw_file)" if has_extra else "null"
         conn.sql(
-            f"insert into {raw} select ?, rowid + 1 + ?, {selected}, to_json(_raw_file) from _raw_file",
-            params=[path, offset],
+            f"insert into {raw} select ?, ?, rowid + 1, {selected}, {record} from _raw_file",
+            params=[index, path],
         )
-        offset = conn.sql(f"select count(*) from {raw}").fetchall()[0][0]
     conn.sql("drop table if exists _raw_file")
-    return int(offset)
+    return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
 
 
 FULL_WINDOW: tuple[datetime, datetime] = (datetime(1, 1, 1), datetime(9999, 12, 31))
@@ -199,7 +236,7 @@ def _publish(
         if window is None or window_column is None:
             conn.sql(
                 f"create or replace table {stg_table} as select {stg_columns} "
-                f"from checked_{spec.name} where reason is null order by source_row"
+                f"from checked_{spec.name} where reason is null order by file_index, source_row"
             )
         else:
             conn.sql(
@@ -212,7 +249,7 @@ def _publish(
             )
             conn.sql(
                 f"insert into {stg_table} select {stg_columns} from checked_{spec.name} "
-                f"where reason is null and {in_window} order by source_row",
+                f"where reason is null and {in_window} order by file_index, source_row",
                 params=window_params,
             )
         staged = conn.sql(
@@ -224,12 +261,18 @@ def _publish(
             "or (partition_date >= ? and partition_date < ?))",
             params=[spec.name, window_start.date(), window_end.date()],
         )
+        row_json = "to_json(struct_pack(" + ", ".join(
+            f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns
+        ) + "))"
         conn.sql(
             f"""
             insert into quarantine
-            select ?, source_file, source_row, record, reason, ?, cast(partition_at as date)
-            from checked_{spec.name} where reason is not null and {in_window}
-            order by source_row
+            select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?,
+                   cast(c.partition_at as date)
+            from checked_{spec.name} c
+            inner join raw_{spec.name} r using (file_index, source_row)
+            where c.reason is not null and {in_window.replace("partition_at", "c.partition_at")}
+            order by c.file_index, c.source_row
             """,
             params=[spec.name, config.as_of, *window_params],
         )

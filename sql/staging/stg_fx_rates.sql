@@ -7,9 +7,9 @@ with raw as (
 
 parsed as (
     select
+        file_index,
         source_file,
         source_row,
-        record,
         nullif(upper(trim(currency)), '') as currency,
         nullif(trim("date"), '') as rate_date_text,
         try_cast(trim("date") as date) as rate_date,
@@ -39,7 +39,7 @@ final as (
             first_reason,
             case
                 when row_number() over (
-                    partition by currency, rate_date, first_reason is null order by source_row
+                    partition by currency, rate_date, first_reason is null order by file_index, source_row
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,

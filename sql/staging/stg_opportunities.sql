@@ -14,9 +14,9 @@ fx_rates as (
 
 parsed as (
     select
+        file_index,
         source_file,
         source_row,
-        record,
         nullif(trim(opportunity_id), '') as opportunity_id,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(created_at), '') as created_at_text,
@@ -72,9 +72,9 @@ reasoned as (
 
 final as (
     select
+        file_index,
         source_file,
         source_row,
-        record,
         opportunity_id,
         account_id,
         created_at,
@@ -90,7 +90,7 @@ final as (
             first_reason,
             case
                 when row_number() over (
-                    partition by opportunity_id, first_reason is null order by source_row
+                    partition by opportunity_id, first_reason is null order by file_index, source_row
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,

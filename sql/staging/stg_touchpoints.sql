@@ -10,9 +10,9 @@ with raw as (
 
 parsed as (
     select
+        file_index,
         source_file,
         source_row,
-        record,
         nullif(trim(touchpoint_id), '') as touchpoint_id,
         nullif(trim(occurred_at), '') as occurred_at_text,
         try_cast(trim(occurred_at) as timestamptz) at time zone 'UTC' as occurred_at,
@@ -53,7 +53,7 @@ final as (
             case
                 when is_staged_elsewhere then 'duplicate_id'
                 when row_number() over (
-                    partition by touchpoint_id, first_reason is null order by source_row
+                    partition by touchpoint_id, first_reason is null order by file_index, source_row
                 ) > 1 then 'duplicate_id'
             end
         ) as reason
