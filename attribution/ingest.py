@@ -236,7 +236,7 @@ def _publish(
         if window is None or window_column is None:
             conn.sql(
                 f"create or replace table {stg_table} as select {stg_columns} "
-                f"from checked_{spec.name} where reason is null order by file_index, source_row"
+                f"from checked_{spec.name} where reason is null"
             )
         else:
             conn.sql(
@@ -249,7 +249,7 @@ def _publish(
             )
             conn.sql(
                 f"insert into {stg_table} select {stg_columns} from checked_{spec.name} "
-                f"where reason is null and {in_window} order by file_index, source_row",
+                f"where reason is null and {in_window}",
                 params=window_params,
             )
         staged = conn.sql(

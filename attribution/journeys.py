@@ -119,8 +119,7 @@ def build_null_paths(conn: duckdb.DuckDBPyConnection, config: AttributionConfig)
     conn.register("_null_paths", paths)
     try:
         conn.sql(
-            "create or replace table int_null_path_touches as "
-            "select * from _null_paths order by journey_kind, path_id, position"
+            "create or replace table int_null_path_touches as select * from _null_paths"
         )
     finally:
         conn.unregister("_null_paths")

@@ -303,7 +303,7 @@ class MarkovFit:
 
 
 def _aggregate_paths(journeys: pl.DataFrame, nulls: pl.DataFrame | None, kind: str, values: pl.DataFrame) -> pl.DataFrame:
-    """Converting journeys (value = journey amount) and null paths as aggregated paths."""
+    """Converting journeys (value = journey amount) and null paths, one row per path."""
     converting = (
         journeys.filter(pl.col("journey_kind") == kind)
         .sort("opportunity_id", "position")
@@ -331,19 +331,9 @@ def _aggregate_paths(journeys: pl.DataFrame, nulls: pl.DataFrame | None, kind: s
                 value=pl.lit(0.0),
             )
         )
-    combined = pl.concat(frames)
-    key = pl.col("path").list.join("\x1f")
-    return (
-        combined.with_columns(path_key=key)
-        .group_by("path_key", maintain_order=True)
-        .agg(
-            pl.col("path").first(),
-            pl.col("conversions").sum(),
-            pl.col("nulls").sum(),
-            pl.col("value").sum(),
-        )
-        .drop("path_key")
-    )
+    # one row per path: counting transitions is vectorized, so merging identical paths first
+    # (a string key per path) would cost more than it saves
+    return pl.concat(frames)
 
 
 def _reachable_targets(targets: np.ndarray, forced: np.ndarray, total: float) -> np.ndarray:

@@ -41,4 +41,3 @@ final as (
 )
 
 select * from final
-order by journey_kind, opportunity_id, position

@@ -58,4 +58,3 @@ final as (
 )
 
 select * from final
-order by journey_kind, opportunity_id

@@ -2,7 +2,7 @@
 -- model gives the touch and the amount it attributes, in the reporting currency. Empty
 -- journeys have one `(none)` row per model with credit 1. The source of truth: every other
 -- mart aggregates it. Only converted journeys appear (every pipeline journey; won revenue).
--- Reads int_attribution_credits (written by the models), int_journeys, stg_touchpoints,
+-- Reads int_attribution_credits (written by the models), int_journeys, int_journey_touches,
 -- stg_opportunities. No parameters.
 with credits as (
     select * from int_attribution_credits
@@ -13,7 +13,8 @@ journeys as (
 ),
 
 touchpoints as (
-    select touchpoint_id, occurred_at, campaign from stg_touchpoints
+    select journey_kind, opportunity_id, touchpoint_id, occurred_at, campaign
+    from int_journey_touches
 ),
 
 opportunities as (
@@ -40,8 +41,7 @@ final as (
     from credits
     inner join journeys using (journey_kind, opportunity_id)
     inner join opportunities using (opportunity_id)
-    left join touchpoints using (touchpoint_id)
+    left join touchpoints using (journey_kind, opportunity_id, touchpoint_id)
 )
 
 select * from final
-order by journey_kind, model, opportunity_id, occurred_at nulls first, touchpoint_id

@@ -2,7 +2,8 @@
 -- attributes to the channel over all converted journeys, its share of the model's total,
 -- and how many opportunities gave the channel a non-zero credit.
 -- Reads mart_attribution_credits. No parameters.
--- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
+-- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
+-- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
 with credits as (
     select * from mart_attribution_credits
 ),
@@ -12,7 +13,7 @@ by_channel as (
         journey_kind,
         model,
         channel,
-        sum(attributed_amount order by opportunity_id, touchpoint_id) as attributed_amount,
+        cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) as double) / 1e6 as attributed_amount,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by all
@@ -24,10 +25,9 @@ final as (
         model,
         channel,
         attributed_amount,
-        attributed_amount / nullif(sum(attributed_amount) over (
-            partition by journey_kind, model order by channel
-            rows between unbounded preceding and unbounded following
-        ), 0)
+        attributed_amount / nullif((cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) over (
+            partition by journey_kind, model
+        ) as double) / 1e6), 0)
             as share_of_total,
         opportunities_credited
     from by_channel

@@ -3,7 +3,8 @@
 -- influenced pipeline (opportunities whose pipeline journey has at least one touch; a yes/no
 -- measure, the same for every model). Amounts in the reporting currency.
 -- Reads mart_attribution_credits, int_journeys. No parameters.
--- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
+-- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
+-- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
 with credits as (
     select * from mart_attribution_credits where journey_kind = 'pipeline'
 ),
@@ -17,8 +18,8 @@ period_totals as (
         period_month,
         count(*) as period_opportunities,
         count(*) filter (where touch_count > 0) as period_influenced_opportunities,
-        sum(journey_amount order by opportunity_id) as period_pipeline,
-        coalesce(sum(journey_amount order by opportunity_id) filter (where touch_count > 0), 0)
+        cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100 as period_pipeline,
+        coalesce(cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0) as double) / 100, 0)
             as period_influenced_pipeline
     from journeys
     group by period_month
@@ -29,7 +30,7 @@ by_channel as (
         period_month,
         model,
         channel,
-        sum(attributed_amount order by opportunity_id, touchpoint_id) as attributed_pipeline,
+        cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) as double) / 1e6 as attributed_pipeline,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by all

@@ -3,12 +3,13 @@
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
 -- Reads mart_attribution_credits, int_journeys. No parameters.
--- Sums run in a fixed order (order by inside the aggregate) so reruns are byte-identical.
+-- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
+-- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
 with totals as (
     select
         journey_kind,
-        round(sum(journey_amount order by opportunity_id), 2) as total_amount,
-        round(coalesce(sum(journey_amount order by opportunity_id) filter (where touch_count > 0), 0), 2)
+        round(cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100, 2) as total_amount,
+        round(coalesce(cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0) as double) / 100, 0), 2)
             as influenced_amount,
         count(*) as opportunities
     from int_journeys
@@ -20,7 +21,7 @@ attributed as (
     select
         journey_kind,
         model,
-        round(sum(attributed_amount order by opportunity_id, touchpoint_id), 2) as attributed_amount,
+        round(cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) as double) / 1e6, 2) as attributed_amount,
         count(distinct opportunity_id) as opportunities_attributed
     from mart_attribution_credits
     group by all
