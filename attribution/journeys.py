@@ -82,14 +82,18 @@ def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFra
     )
 
 
-def build_null_paths(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+def build_null_paths(
+    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
+) -> int:
     """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3).
 
-    pipeline: per account, touches in no pipeline journey, cut into lookback-long chunks;
-    revenue: revenue journeys of closed_lost opportunities (open ones are left out).
+    pipeline: per account, touches in no pipeline journey, cut into lookback-long chunks
+    (in batches of accounts, so memory stays bounded); revenue: revenue journeys of
+    closed_lost opportunities (open ones are left out).
     """
-    outside = conn.sql(
+    conn.sql(
         """
+        create or replace temp table _outside_journeys as
         select t.account_id, t.touchpoint_id, t.occurred_at, t.channel
         from stg_touchpoints t
         where not exists (
@@ -97,30 +101,36 @@ def build_null_paths(conn: duckdb.DuckDBPyConnection, config: AttributionConfig)
             where j.journey_kind = 'pipeline' and j.touchpoint_id = t.touchpoint_id
         )
         """
-    ).pl()
-    pipeline = pipeline_null_paths(outside, config.lookback_days).select(
-        pl.lit("pipeline").alias("journey_kind"),
-        "path_id",
-        "account_id",
-        "touchpoint_id",
-        "occurred_at",
-        "channel",
-        "position",
     )
-    revenue = conn.sql(
+    outside_rows = int(conn.sql("select count(*) from _outside_journeys").fetchall()[0][0])
+    batches = max(1, -(-outside_rows // rows_per_batch))
+    conn.sql(
         """
+        create or replace table int_null_path_touches as
         select 'revenue' as journey_kind, opportunity_id as path_id, account_id, touchpoint_id,
                occurred_at, channel, position
         from int_journey_touches
         where journey_kind = 'revenue' and not is_converted
         """
-    ).pl()
-    paths = pl.concat([pipeline, revenue.cast(pipeline.schema)])
-    conn.register("_null_paths", paths)
-    try:
-        conn.sql(
-            "create or replace table int_null_path_touches as select * from _null_paths"
+    )
+    for batch in range(batches):
+        outside = conn.sql(
+            "select * from _outside_journeys where hash(account_id) % ? = ?",
+            params=[batches, batch],
+        ).pl()
+        chunks = pipeline_null_paths(outside, config.lookback_days).select(
+            pl.lit("pipeline").alias("journey_kind"),
+            "path_id",
+            "account_id",
+            "touchpoint_id",
+            "occurred_at",
+            "channel",
+            pl.col("position").cast(pl.Int64),
         )
-    finally:
-        conn.unregister("_null_paths")
+        conn.register("_null_paths", chunks)
+        try:
+            conn.sql("insert into int_null_path_touches select * from _null_paths")
+        finally:
+            conn.unregister("_null_paths")
+    conn.sql("drop table if exists _outside_journeys")
     return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

@@ -21,13 +21,19 @@ from attribution.ingest import (
     resolve_paths,
 )
 from attribution.journeys import (
+    JOURNEY_TOUCH_COLUMNS,
     build_journey_touches,
     build_journeys,
     build_null_paths,
-    converted_journey_touches,
 )
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
-from attribution.models.markov import markov_fit
+from attribution.models.markov import (
+    MarkovPartial,
+    MarkovSolution,
+    markov_credits,
+    markov_partial,
+    solve_markov,
+)
 from attribution.sql import read_sql
 
 __all__ = [
@@ -76,20 +82,48 @@ def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return count_rows(conn, table)
 
 
-def model_input(conn: duckdb.DuckDBPyConnection) -> ModelInput:
-    """Read what the models need from `int_journeys` and `int_journey_touches`."""
+BATCH_ROWS = 4_000_000
+_IN_BATCH = "hash(account_id) % $batches = $batch"
+
+
+def batch_count(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
+    """How many account batches keep each model batch under `rows_per_batch` touch rows."""
+    rows = conn.sql(
+        "select (select count(*) from int_journey_touches where is_converted) "
+        "+ (select count(*) from int_null_path_touches)"
+    ).fetchall()[0][0]
+    return max(1, -(-int(rows) // rows_per_batch))
+
+
+def model_input(
+    conn: duckdb.DuckDBPyConnection,
+    batch: int = 0,
+    batches: int = 1,
+    with_null_paths: bool = True,
+) -> ModelInput:
+    """Read what the models need for one batch of accounts (hash of account_id)."""
+    params = {"batch": batch, "batches": batches}
     journey_values = conn.sql(
         "select journey_kind, opportunity_id, journey_amount from int_journeys "
-        "where is_converted order by journey_kind, opportunity_id"
+        f"where is_converted and {_IN_BATCH} order by journey_kind, opportunity_id",
+        params=params,
     ).pl()
-    null_paths = conn.sql(
-        "select journey_kind, path_id, position, channel from int_null_path_touches "
-        "order by journey_kind, path_id, position"
+    touches = conn.sql(
+        f"select {', '.join(JOURNEY_TOUCH_COLUMNS)} from int_journey_touches "
+        f"where is_converted and {_IN_BATCH} order by journey_kind, opportunity_id, position",
+        params=params,
     ).pl()
+    null_paths = (
+        conn.sql(
+            "select journey_kind, path_id, position, channel from int_null_path_touches "
+            f"where {_IN_BATCH} order by journey_kind, path_id, position",
+            params=params,
+        ).pl()
+        if with_null_paths
+        else None
+    )
     return ModelInput(
-        journey_touches=converted_journey_touches(conn),
-        journey_values=journey_values,
-        null_path_touches=null_paths,
+        journey_touches=touches, journey_values=journey_values, null_path_touches=null_paths
     )
 
 
@@ -97,19 +131,43 @@ def run_models(
     conn: duckdb.DuckDBPyConnection,
     config: AttributionConfig,
     models: Mapping[str, AttributionModel] | None = None,
+    rows_per_batch: int = BATCH_ROWS,
 ) -> int:
     """Run every model over the journeys; write `int_attribution_credits`,
     `mart_attribution_credits`, `markov_removal_effects` and `markov_transitions`; return the
-    credit mart's row count. The Markov chain is fitted once and serves all three."""
-    inputs = model_input(conn)
+    credit mart's row count.
+
+    Journeys are processed in batches of accounts, so memory stays bounded at any scale: a
+    first pass counts each batch's Markov transitions (counts add up exactly), one solve
+    fits the chain, a second pass writes every model's credits batch by batch.
+    """
     registry = dict(models if models is not None else MODELS)
+    batches = batch_count(conn, rows_per_batch)
+    solution: MarkovSolution | None = None
     if "markov" in registry:
-        fit = markov_fit(inputs, config)
-        registry["markov"] = lambda _inputs, _config: fit.credits
-        write_frame(conn, "markov_removal_effects", fit.removal_effects)
-        write_frame(conn, "markov_transitions", fit.transitions)
-    credits = attribute(inputs, config, registry)
-    write_frame(conn, "int_attribution_credits", credits)
+        partials = [
+            markov_partial(model_input(conn, b, batches), config) for b in range(batches)
+        ]
+        solution = solve_markov(MarkovPartial.combine(partials), config)
+        del partials
+        write_frame(conn, "markov_removal_effects", solution.removal_effects)
+        write_frame(conn, "markov_transitions", solution.transitions)
+    conn.sql("drop table if exists int_attribution_credits")
+    for b in range(batches):
+        inputs = model_input(conn, b, batches, with_null_paths=False)
+        if solution is not None:
+            solved = solution
+            registry["markov"] = lambda i, _c: markov_credits(i.journey_touches, solved)
+        credits = attribute(inputs, config, registry)
+        if b == 0:
+            write_frame(conn, "int_attribution_credits", credits)
+        else:
+            conn.register("_credits_batch", credits)
+            try:
+                conn.sql("insert into int_attribution_credits select * from _credits_batch")
+            finally:
+                conn.unregister("_credits_batch")
+        del inputs, credits
     conn.sql(
         "create or replace table mart_attribution_credits as\n"
         + read_sql("marts/mart_attribution_credits.sql")

@@ -29,7 +29,15 @@ __all__ = [
     "START",
     "MarkovChain",
     "MarkovFit",
+    "ChainCounts",
+    "MarkovPartial",
+    "MarkovSolution",
     "build_chain",
+    "count_chain",
+    "markov_credits",
+    "markov_partial",
+    "solve_chain",
+    "solve_markov",
     "markov_model",
     "markov_attribution",
     "markov_fit",
@@ -50,6 +58,11 @@ _RESULT_SCHEMA = {
     "share": pl.Float64,
     "attributed_conversions": pl.Float64,
     "attributed_value": pl.Float64,
+}
+_COUNT_SCHEMA = {
+    "from_state": pl.String,
+    "to_state": pl.String,
+    "transition_count": pl.Float64,
 }
 _TRANSITION_SCHEMA = {
     "from_state": pl.String,
@@ -136,7 +149,7 @@ def _transition_counts(paths: pl.DataFrame, order: int, collapse_repeats: bool) 
     keep = weight > 0
     from_code, to_code, weight = from_code[keep], to_code[keep], weight[keep]
     if weight.size == 0:
-        return pl.DataFrame(schema=_TRANSITION_SCHEMA)
+        return pl.DataFrame(schema=_COUNT_SCHEMA)
     shifted = np.concatenate([from_code, to_code]) + 3  # specials -3..-1 become 0..2
     if base**order + 3 <= _DENSE_LIMIT:  # few possible states: a lookup table beats sorting
         present = np.bincount(shifted, minlength=base**order + 3) > 0
@@ -156,19 +169,12 @@ def _transition_counts(paths: pl.DataFrame, order: int, collapse_repeats: bool) 
         counts = np.bincount(pair_inverse, weights=weight)
     labels = [_state_label(int(code), channels, base, order) for code in states]
     label_series = pl.Series(labels, dtype=pl.String)
-    return (
-        pl.DataFrame(
-            {
-                "from_state": label_series.gather(pairs // states.size),
-                "to_state": label_series.gather(pairs % states.size),
-                "transition_count": counts,
-            }
-        )
-        .with_columns(
-            probability=pl.col("transition_count")
-            / pl.col("transition_count").sum().over("from_state")
-        )
-        .sort("from_state", "to_state")
+    return pl.DataFrame(
+        {
+            "from_state": label_series.gather(pairs // states.size),
+            "to_state": label_series.gather(pairs % states.size),
+            "transition_count": counts,
+        }
     )
 
 
@@ -208,24 +214,69 @@ def _solve(q: sp.csr_array, r: np.ndarray, keep: np.ndarray, start: int) -> floa
     return float(solution[position])
 
 
-def build_chain(
-    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
-) -> MarkovChain:
-    """Fit the chain on aggregated paths (`path` list[str], `conversions`, `nulls`, `value`)."""
+@dataclass(frozen=True)
+class ChainCounts:
+    """What a chain is fitted from; counts from several batches of paths add up."""
+
+    transitions: pl.DataFrame  # from_state, to_state, transition_count
+    channels: tuple[str, ...]
+    total_conversions: float
+    total_value_micros: int  # value in millionths: integer sums are exact in any order
+
+    @property
+    def total_value(self) -> float:
+        return self.total_value_micros / 1e6
+
+    @staticmethod
+    def combine(parts: list[ChainCounts]) -> ChainCounts:
+        """The counts of all parts together (sums are of whole numbers: exact)."""
+        transitions = pl.concat([p.transitions for p in parts]) if parts else pl.DataFrame(schema=_COUNT_SCHEMA)
+        return ChainCounts(
+            transitions=transitions.group_by("from_state", "to_state").agg(pl.col("transition_count").sum()),
+            channels=tuple(sorted({c for p in parts for c in p.channels})),
+            total_conversions=float(sum(p.total_conversions for p in parts)),
+            total_value_micros=sum(p.total_value_micros for p in parts),
+        )
+
+
+def count_chain(paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False) -> ChainCounts:
+    """Count the transitions of aggregated paths (`path` list[str], `conversions`, `nulls`,
+    optional `value`)."""
     if not 1 <= order <= 4:
         raise ValueError(f"markov order must be in 1..4, got {order}")
     missing = {"path", "conversions", "nulls"} - set(paths.columns)
     if missing:
         raise ValueError(f"paths frame lacks column(s) {sorted(missing)}")
-    value = paths["value"].sum() if "value" in paths.columns else 0.0
-    total_conversions = float(paths["conversions"].sum()) if len(paths) else 0.0
-    total_value = float(value or 0.0)
-    indexed = paths.with_row_index("path_id")
-    transitions = (
-        _transition_counts(indexed, order, collapse_repeats)
-        if len(paths)
-        else pl.DataFrame(schema=_TRANSITION_SCHEMA)
+    value_micros = (
+        int((paths["value"].fill_null(0.0) * 1e6).round().cast(pl.Int64).sum())
+        if "value" in paths.columns and len(paths)
+        else 0
     )
+    transitions = (
+        _transition_counts(paths, order, collapse_repeats)
+        if len(paths)
+        else pl.DataFrame(schema=_COUNT_SCHEMA)
+    )
+    channels = paths["path"].explode().drop_nulls().unique().to_list() if len(paths) else []
+    return ChainCounts(
+        transitions=transitions,
+        channels=tuple(sorted(channels)),
+        total_conversions=float(paths["conversions"].sum()) if len(paths) else 0.0,
+        total_value_micros=value_micros,
+    )
+
+
+def solve_chain(counts: ChainCounts) -> MarkovChain:
+    """Probabilities, the networkx graph, P(conversion) and removal effects from counts."""
+    transitions = (
+        counts.transitions.filter(pl.col("transition_count") > 0)
+        .with_columns(
+            probability=pl.col("transition_count")
+            / pl.col("transition_count").sum().over("from_state")
+        )
+        .sort("from_state", "to_state")
+    ) if len(counts.transitions) else pl.DataFrame(schema=_TRANSITION_SCHEMA)
+    total_conversions, total_value = counts.total_conversions, counts.total_value
     graph = nx.DiGraph()
     graph.add_node(START)
     graph.add_edges_from(
@@ -234,9 +285,7 @@ def build_chain(
             "from_state", "to_state", "transition_count", "probability"
         ).iter_rows()
     )
-    channels = (
-        paths["path"].explode().drop_nulls().unique().sort().to_list() if len(paths) else []
-    )
+    channels = list(counts.channels)
     if len(transitions) == 0 or total_conversions <= 0:
         effects = pl.DataFrame(
             {
@@ -281,6 +330,13 @@ def build_chain(
         schema=_RESULT_SCHEMA,
     )
     return MarkovChain(graph, p_conversion, effects, transitions, total_conversions, total_value)
+
+
+def build_chain(
+    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
+) -> MarkovChain:
+    """Fit the chain on aggregated paths (`path` list[str], `conversions`, `nulls`, `value`)."""
+    return solve_chain(count_chain(paths, order, collapse_repeats))
 
 
 def markov_attribution(
@@ -374,18 +430,22 @@ def _sinkhorn(start: np.ndarray, row_value: np.ndarray, targets: np.ndarray) -> 
     return x / x.sum(axis=1, keepdims=True)
 
 
-def _journey_fractions(
-    journeys: pl.DataFrame, values: pl.DataFrame, chain: MarkovChain
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per (journey, channel) fraction of the journey's value, and the per-channel reconciled
-    values; fitted on distinct channel sets weighted by value."""
-    effect = dict(zip(chain.removal_effects["channel"], chain.removal_effects["removal_effect"], strict=True))
-    per_channel = (
+def journey_channels(journeys: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
+    """One row per (journey, channel): how many touches, and the journey's value."""
+    return (
         journeys.group_by("opportunity_id", "channel")
         .agg(touches=pl.len())
         .join(values.select("opportunity_id", "journey_amount"), on="opportunity_id", how="left")
         .with_columns(pl.col("journey_amount").fill_null(0.0))
     )
+
+
+def _journey_fractions(
+    per_channel: pl.DataFrame, chain: MarkovChain
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per (journey, channel) fraction of the journey's value, and the per-channel reconciled
+    values; fitted on distinct channel sets weighted by value."""
+    effect = dict(zip(chain.removal_effects["channel"], chain.removal_effects["removal_effect"], strict=True))
     sets = per_channel.group_by("opportunity_id").agg(
         channel_set=pl.col("channel").sort().str.join("\x1f"),
         touches_total=pl.col("touches").sum(),
@@ -465,28 +525,73 @@ def _journey_fractions(
     return fractions, values_by_channel
 
 
-def markov_fit(inputs: ModelInput, config: AttributionConfig) -> MarkovFit:
-    """Fit one chain per journey kind and turn it into per-touch credits (see module doc)."""
+@dataclass(frozen=True)
+class MarkovPartial:
+    """One batch of journeys (a set of accounts): chain counts and journey-channel rows per
+    journey kind. Batches combine exactly, so the chain never needs all paths in memory."""
+
+    counts: dict[str, ChainCounts]
+    journey_channels: dict[str, pl.DataFrame]
+
+    @staticmethod
+    def combine(parts: list[MarkovPartial]) -> MarkovPartial:
+        kinds = sorted({k for p in parts for k in p.counts})
+        return MarkovPartial(
+            counts={k: ChainCounts.combine([p.counts[k] for p in parts if k in p.counts]) for k in kinds},
+            journey_channels={
+                k: pl.concat([p.journey_channels[k] for p in parts if k in p.journey_channels])
+                for k in kinds
+            },
+        )
+
+
+@dataclass(frozen=True)
+class MarkovSolution:
+    """Per (journey_kind, journey, channel) fractions, removal effects and transitions."""
+
+    fractions: pl.DataFrame
+    removal_effects: pl.DataFrame
+    transitions: pl.DataFrame
+
+
+def _journey_values(inputs: ModelInput) -> pl.DataFrame:
+    if inputs.journey_values is not None:
+        return inputs.journey_values
+    return inputs.journey_touches.select(*JOURNEY_KEY).unique().with_columns(journey_amount=pl.lit(1.0))
+
+
+def markov_partial(inputs: ModelInput, config: AttributionConfig) -> MarkovPartial:
+    """Count one batch: its converting journeys and its null paths."""
     touches = inputs.journey_touches
-    values = (
-        inputs.journey_values
-        if inputs.journey_values is not None
-        else touches.select(*JOURNEY_KEY).unique().with_columns(journey_amount=pl.lit(1.0))
-    )
-    credit_frames: list[pl.DataFrame] = []
+    values = _journey_values(inputs)
+    kinds = set(touches["journey_kind"].to_list())
+    if inputs.null_path_touches is not None:
+        kinds |= set(inputs.null_path_touches["journey_kind"].to_list())
+    counts: dict[str, ChainCounts] = {}
+    channels: dict[str, pl.DataFrame] = {}
+    for kind in sorted(kinds):
+        paths = _aggregate_paths(touches, inputs.null_path_touches, kind, values)
+        counts[kind] = count_chain(paths, config.markov_order, config.collapse_repeats)
+        channels[kind] = journey_channels(
+            touches.filter(pl.col("journey_kind") == kind),
+            values.filter(pl.col("journey_kind") == kind),
+        )
+    return MarkovPartial(counts, channels)
+
+
+def solve_markov(partial: MarkovPartial, config: AttributionConfig) -> MarkovSolution:
+    """Solve each journey kind's chain and fit the per-journey fractions (kinds without any
+    converting journey are skipped: nothing to attribute)."""
+    fraction_frames: list[pl.DataFrame] = []
     effect_frames: list[pl.DataFrame] = []
     transition_frames: list[pl.DataFrame] = []
-    for kind in sorted(set(touches["journey_kind"].to_list())):
-        kind_touches = touches.filter(pl.col("journey_kind") == kind)
-        kind_values = values.filter(pl.col("journey_kind") == kind)
-        paths = _aggregate_paths(touches, inputs.null_path_touches, kind, values)
-        chain = build_chain(paths, config.markov_order, config.collapse_repeats)
-        fractions, by_channel = _journey_fractions(kind_touches, kind_values, chain)
-        credit_frames.append(
-            kind_touches.join(fractions, on=["opportunity_id", "channel"], how="left").with_columns(
-                credit=pl.col("fraction") / pl.col("touches")
-            )
-        )
+    for kind in sorted(partial.counts):
+        per_channel = partial.journey_channels[kind]
+        if per_channel.is_empty():
+            continue
+        chain = solve_chain(partial.counts[kind])
+        fractions, by_channel = _journey_fractions(per_channel, chain)
+        fraction_frames.append(fractions.with_columns(journey_kind=pl.lit(kind)))
         effect_frames.append(
             chain.removal_effects.join(by_channel, on="channel", how="left").with_columns(
                 journey_kind=pl.lit(kind),
@@ -498,28 +603,53 @@ def markov_fit(inputs: ModelInput, config: AttributionConfig) -> MarkovFit:
             )
         )
         transition_frames.append(chain.transitions.with_columns(journey_kind=pl.lit(kind)))
-    if credit_frames:
-        credits = credits_frame(pl.concat(credit_frames))
-        effects = pl.concat(effect_frames).select(
-            "journey_kind",
-            "channel",
-            "removal_effect",
-            "share",
-            "attributed_conversions",
-            "attributed_value",
-            "canonical_value",
-            "reconciled_value",
-            "gap",
-            "p_conversion",
-            "markov_order",
-            "converting_paths",
+    if not fraction_frames:
+        return MarkovSolution(
+            fractions=pl.DataFrame(
+                schema={"opportunity_id": pl.String, "channel": pl.String, "touches": pl.UInt32,
+                        "fraction": pl.Float64, "journey_kind": pl.String}
+            ),
+            removal_effects=pl.DataFrame(),
+            transitions=pl.DataFrame(schema={"journey_kind": pl.String, **_TRANSITION_SCHEMA}),
         )
-        transitions = pl.concat(transition_frames).select("journey_kind", *_TRANSITION_SCHEMA)
-    else:
-        credits = credits_frame(touches.with_columns(credit=pl.lit(0.0)))
-        effects = pl.DataFrame()
-        transitions = pl.DataFrame(schema={"journey_kind": pl.String, **_TRANSITION_SCHEMA})
-    return MarkovFit(credits=credits, removal_effects=effects, transitions=transitions)
+    effects = pl.concat(effect_frames).select(
+        "journey_kind",
+        "channel",
+        "removal_effect",
+        "share",
+        "attributed_conversions",
+        "attributed_value",
+        "canonical_value",
+        "reconciled_value",
+        "gap",
+        "p_conversion",
+        "markov_order",
+        "converting_paths",
+    )
+    transitions = pl.concat(transition_frames).select("journey_kind", *_TRANSITION_SCHEMA)
+    return MarkovSolution(pl.concat(fraction_frames), effects, transitions)
+
+
+def markov_credits(journey_touches: pl.DataFrame, solution: MarkovSolution) -> pl.DataFrame:
+    """Per-touch Markov credits of these journeys: their channel's fraction split equally
+    among the channel's touches."""
+    return credits_frame(
+        journey_touches.join(
+            solution.fractions.select("journey_kind", "opportunity_id", "channel", "touches", "fraction"),
+            on=["journey_kind", "opportunity_id", "channel"],
+            how="left",
+        ).with_columns(credit=pl.col("fraction") / pl.col("touches"))
+    )
+
+
+def markov_fit(inputs: ModelInput, config: AttributionConfig) -> MarkovFit:
+    """Fit one chain per journey kind and turn it into per-touch credits (see module doc)."""
+    solution = solve_markov(markov_partial(inputs, config), config)
+    return MarkovFit(
+        credits=markov_credits(inputs.journey_touches, solution),
+        removal_effects=solution.removal_effects,
+        transitions=solution.transitions,
+    )
 
 
 def markov_model(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
