@@ -102,24 +102,36 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_READ_CSV = "read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')"
+
+
 def _is_parquet(path: str) -> bool:
     return path.lower().endswith(_PARQUET_SUFFIXES)
 
 
-def _file_columns(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str) -> dict[str, str]:
-    """Contract column -> the file's own column name; a clear error if the file is unreadable
-    or lacks a required column."""
-    kind = "Parquet" if _is_parquet(path) else "CSV"
-    reader = (
-        "select * from read_parquet(?) limit 0"
-        if _is_parquet(path)
-        else "select * from read_csv(?, all_varchar = true, header = true, encoding = 'utf-8') limit 0"
-    )
+def _unreadable(what: str, kind: str, exc: duckdb.Error) -> InputFileError:
+    """The clear error for a file DuckDB cannot read: the file(s), the format, DuckDB's reason."""
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return InputFileError(f"{what}: cannot be read as {kind}: {first_line}")
+
+
+@dataclass(frozen=True)
+class _FileColumns:
+    """How one file spells the contract's columns, and whether it has columns beyond them."""
+
+    names: dict[str, str]
+    has_extra: bool
+
+
+def _file_columns(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str) -> _FileColumns:
+    """Read a file's header; a clear error if it is unreadable or lacks a required column."""
+    parquet = _is_parquet(path)
+    reader = "read_parquet(?)" if parquet else _READ_CSV
     try:
-        present = conn.sql(reader, params=[path]).columns
+        present = conn.sql(f"select * from {reader} limit 0", params=[path]).columns
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputFileError(f"{path}: cannot be read as {kind}: {first_line}") from exc
+        raise _unreadable(path, "Parquet" if parquet else "CSV", exc) from exc
     by_name = {c.strip().lower().lstrip("\ufeff"): c for c in present}
     missing = [c for c in spec.required if c not in by_name]
     if missing:
@@ -128,9 +140,10 @@ def _file_columns(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str) 
             f"found {', '.join(present) or 'no columns'}; expected at least "
             f"{', '.join(spec.required)}"
         )
-    return {c: by_name[c] for c in spec.columns if c in by_name} | {
-        f"__extra__{c}": c for c in present if c.strip().lower().lstrip("\ufeff") not in spec.columns
-    }
+    return _FileColumns(
+        names={c: by_name[c] for c in spec.columns if c in by_name},
+        has_extra=bool(set(by_name) - set(spec.columns)),
+    )
 
 
 def _stage_raw(
@@ -149,14 +162,15 @@ def _stage_raw(
         f"create or replace temp table {raw} (file_index integer, source_file varchar, "
         f"source_row bigint, {columns}, record varchar)"
     )
-    mappings = {path: _file_columns(conn, spec, path) for path in files}
+    layouts = {path: _file_columns(conn, spec, path) for path in files}
     parquet = [p for p in files if _is_parquet(p)]
     if parquet:
-        names = {c for p in parquet for c in mappings[p] if not c.startswith("__extra__")}
+        spelled: dict[str, str] = {}  # union_by_name: the first file's spelling names a column
+        for path in parquet:
+            for column, name in layouts[path].names.items():
+                spelled.setdefault(column, name)
         selected = ", ".join(
-            f"cast({_quote_ident(mappings[next(p for p in parquet if c in mappings[p])][c])} as varchar)"
-            if c in names
-            else "null"
+            f"cast({_quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
             for c in spec.columns
         )
         try:
@@ -169,28 +183,22 @@ def _stage_raw(
                 params=[parquet, parquet],
             )
         except duckdb.Error as exc:
-            first_line = str(exc).strip().splitlines()[0]
-            raise InputFileError(
-                f"{', '.join(parquet)}: cannot be read as Parquet: {first_line}"
-            ) from exc
+            raise _unreadable(", ".join(parquet), "Parquet", exc) from exc
     for index, path in enumerate(files):
         if _is_parquet(path):
             continue
-        mapping = mappings[path]
-        has_extra = any(c.startswith("__extra__") for c in mapping)
+        layout = layouts[path]
         try:
             conn.sql(
-                "create or replace temp table _raw_file as select * from "
-                "read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')",
+                f"create or replace temp table _raw_file as select * from {_READ_CSV}",
                 params=[path],
             )
         except duckdb.Error as exc:
-            first_line = str(exc).strip().splitlines()[0]
-            raise InputFileError(f"{path}: cannot be read as CSV: {first_line}") from exc
+            raise _unreadable(path, "CSV", exc) from exc
         selected = ", ".join(
-            _quote_ident(mapping[c]) if c in mapping else "null" for c in spec.columns
+            _quote_ident(layout.names[c]) if c in layout.names else "null" for c in spec.columns
         )
-        record = "to_json(_raw_file)" if has_extra else "null"
+        record = "to_json(_raw_file)" if layout.has_extra else "null"
         conn.sql(
             f"insert into {raw} select ?, ?, rowid + 1, {selected}, {record} from _raw_file",
             params=[index, path],
@@ -216,6 +224,8 @@ def _publish(
 ) -> LoadResult:
     """Validate raw rows with `checked_sql` and publish them in one transaction.
 
+    `checked_sql` gets `params` plus $window_start / $window_end (the loaded window).
+
     Without a window the staging table and the source's quarantine rows are replaced. With a
     window [start, end) on `window_column`, only that slice is deleted and re-inserted (rows
     without a parseable date are re-quarantined by every load); rows outside it are counted
@@ -223,14 +233,13 @@ def _publish(
     """
     window_start, window_end = window or FULL_WINDOW
     raw_rows = _stage_raw(conn, spec, files)
+    # in_window: the row belongs to this load (rows without a date always do)
     conn.sql(
-        f"create or replace temp table checked_{spec.name} as\n" + read_sql(checked_sql),
-        params=params,
+        f"create or replace temp table checked_{spec.name} as select *, "
+        "(partition_at is null or (partition_at >= $window_start and partition_at < $window_end))"
+        f" as in_window from (\n{read_sql(checked_sql)}\n)",
+        params={**params, "window_start": window_start, "window_end": window_end},
     )
-    in_window = (
-        "(partition_at is null or (partition_at >= ? and partition_at < ?))"
-    )
-    window_params = [window_start, window_end]
     conn.sql("begin transaction")
     try:
         if window is None or window_column is None:
@@ -245,17 +254,16 @@ def _publish(
             )
             conn.sql(
                 f"delete from {stg_table} where {window_column} >= ? and {window_column} < ?",
-                params=window_params,
+                params=[window_start, window_end],
             )
             conn.sql(
                 f"insert into {stg_table} select {stg_columns} from checked_{spec.name} "
-                f"where reason is null and {in_window}",
-                params=window_params,
+                "where reason is null and in_window"
             )
-        staged = conn.sql(
-            f"select count(*) from checked_{spec.name} where reason is null and {in_window}",
-            params=window_params,
-        ).fetchall()[0][0]
+        staged, quarantined = conn.sql(
+            "select count(*) filter (where reason is null), count(*) filter (where reason is not null) "
+            f"from checked_{spec.name} where in_window"
+        ).fetchall()[0]
         conn.sql(
             "delete from quarantine where source = ? and (partition_date is null "
             "or (partition_date >= ? and partition_date < ?))",
@@ -271,15 +279,11 @@ def _publish(
                    cast(c.partition_at as date)
             from checked_{spec.name} c
             inner join raw_{spec.name} r using (file_index, source_row)
-            where c.reason is not null and {in_window.replace("partition_at", "c.partition_at")}
+            where c.reason is not null and c.in_window
             order by c.file_index, c.source_row
             """,
-            params=[spec.name, config.as_of, *window_params],
+            params=[spec.name, config.as_of],
         )
-        quarantined = conn.sql(
-            f"select count(*) from checked_{spec.name} where reason is not null and {in_window}",
-            params=window_params,
-        ).fetchall()[0][0]
         out_of_window = raw_rows - int(staged) - int(quarantined)
         conn.sql("delete from load_audit where source = ?", params=[spec.name])
         conn.sql(
@@ -378,7 +382,6 @@ def load_touchpoints(
         "timestamp, account_id varchar, contact_id varchar, channel varchar, campaign varchar, "
         "touch_type varchar)"
     )
-    start, end = window or FULL_WINDOW
     return _publish(
         conn,
         SOURCES["touchpoints"],
@@ -387,7 +390,7 @@ def load_touchpoints(
         "stg_touchpoints",
         "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type",
         config,
-        {"as_of": config.as_of, "window_start": start, "window_end": end},
+        {"as_of": config.as_of},
         window=window,
         window_column="occurred_at",
     )
