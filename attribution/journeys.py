@@ -13,7 +13,6 @@ __all__ = [
     "build_journey_touches",
     "build_journeys",
     "build_null_paths",
-    "converted_journey_touches",
     "pipeline_null_paths",
 ]
 
@@ -44,15 +43,6 @@ def build_journey_touches(conn: duckdb.DuckDBPyConnection) -> int:
         + read_sql("intermediate/int_journey_touches.sql")
     )
     return int(conn.sql("select count(*) from int_journey_touches").fetchall()[0][0])
-
-
-def converted_journey_touches(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The touches of converted journeys, in the columns every model takes."""
-    columns = ", ".join(JOURNEY_TOUCH_COLUMNS)
-    return conn.sql(
-        f"select {columns} from int_journey_touches where is_converted "
-        "order by journey_kind, opportunity_id, position"
-    ).pl()
 
 
 def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:

@@ -475,9 +475,8 @@ def _journey_fractions(
         weights=fit_journeys["journey_amount"].to_numpy().astype(float),
         minlength=len(set_names),
     ) if len(fit_journeys) else np.zeros(0)
-    groups = pl.DataFrame({"channel_set": set_names}, schema={"channel_set": pl.String})
-    start = np.zeros((len(groups), len(channels)))
-    for channel_set in groups["channel_set"].to_list():
+    start = np.zeros((len(set_names), len(channels)))
+    for channel_set in set_names:
         for channel in channel_set.split("\x1f"):
             start[group_index[channel_set], col_index[channel]] = effect.get(channel, 0.0)
     forced_linear = np.zeros(len(channels))
@@ -491,7 +490,7 @@ def _journey_fractions(
     fit_total = float(row_value.sum())
     fitted_fractions: dict[tuple[str, str], float] = {}
     reconciled = forced_linear.copy()
-    if len(groups):
+    if set_names:
         shares = chain.removal_effects["share"].to_numpy()
         targets = shares * fit_total
         single = np.zeros(len(channels))

@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY
 from attribution.export import export_marts
 from attribution.pipeline import build_mart, input_files
@@ -32,7 +33,7 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
         build_mart(conn, "mart_channel_comparison")
         totals = headline_totals(conn)
         metadata: dict[str, object] = dict(table_metadata(conn, "mart_channel_comparison"))
-        tables = {kind: comparison_table(conn, kind) for kind in ("pipeline", "revenue")}
+        tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
         for kind, table in tables.items():
             metadata[f"{kind}_by_channel_and_model"] = dg.MetadataValue.md(markdown_table(table))
         chart = base64.b64encode(comparison_chart_png(tables)).decode("ascii")
