@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from attribution.sql import read_sql
+
 __all__ = [
     "CENT",
     "credit_conservation_violations",
@@ -91,26 +93,12 @@ def credit_conservation_violations(
 
 def total_reconciliation_violations(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(journey_kind, model) whose attributed total differs from the total pipeline (won revenue)
-    by more than a cent, or whose influenced amount exceeds the total."""
+    by a cent or more, or whose influenced amount exceeds the total: the rows of the
+    `reconciliation` mart's query (sql/marts/reconciliation.sql) that do not reconcile, computed
+    straight from the credits so it can run before that mart exists."""
     return conn.sql(
-        """
-        with totals as (
-            select journey_kind,
-                   sum(journey_amount) as total_amount,
-                   coalesce(sum(journey_amount) filter (where touch_count > 0), 0) as influenced_amount
-            from int_journeys where is_converted group by journey_kind
-        ),
-        attributed as (
-            select journey_kind, model, sum(attributed_amount) as attributed_amount
-            from mart_attribution_credits group by all
-        )
-        select a.journey_kind, a.model, t.total_amount, a.attributed_amount, t.influenced_amount
-        from attributed a left join totals t using (journey_kind)
-        where t.total_amount is null
-           or abs(round(a.attributed_amount, 2) - round(t.total_amount, 2)) > 0.005
-           or t.influenced_amount > t.total_amount + 0.005
-        order by 1, 2
-        """
+        f"select * from (\n{read_sql('marts/reconciliation.sql')}\n) "
+        "where not coalesce(is_reconciled, false) order by journey_kind, model"
     ).pl()
 
 
