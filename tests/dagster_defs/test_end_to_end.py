@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
@@ -15,11 +16,9 @@ from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFile
 from tests.conftest import AS_OF, materialize_full_history
 
 
-@pytest.fixture(scope="module")
-def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("e2e")
-    database = workdir / "attribution.duckdb"
-    defs = build_defs(
+def sample_defs(sample_dir: Path, database: Path, export_dir: Path) -> dg.Definitions:
+    """The code location bound to the generated sample, a DuckDB file and an export folder."""
+    return build_defs(
         DuckDBResource(database=str(database)),
         SourceFiles(
             touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
@@ -27,8 +26,15 @@ def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
             fx_rates=str(sample_dir / "fx_rates.csv"),
         ),
         AttributionSettings(as_of=AS_OF.isoformat()),
-        ExportTarget(directory=str(workdir / "exports")),
+        ExportTarget(directory=str(export_dir)),
     )
+
+
+@pytest.fixture(scope="module")
+def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("e2e")
+    database = workdir / "attribution.duckdb"
+    defs = sample_defs(sample_dir, database, workdir / "exports")
     result = materialize_full_history(defs)
     assert all(r.success for r in result)
     checks = [c for r in result for c in r.get_asset_check_evaluations()]
@@ -157,23 +163,12 @@ def test_markov_tables_are_consistent(materialized):
 def test_thirty_day_backfill_is_one_run_and_changes_nothing(materialized, sample_dir):
     # a 30-day range of touch partitions in one run (single-run backfill policy), then the rest:
     # the inputs did not change, so every table must be exactly as before
-    import dagster as dg
-
     with duckdb.connect(str(materialized), read_only=True) as conn:
         before = conn.sql("select * from stg_touchpoints order by touchpoint_id").fetchall()
         credits_before = conn.sql(
             "select model, journey_kind, round(sum(attributed_amount), 2) from mart_attribution_credits group by all order by all"
         ).fetchall()
-    defs = build_defs(
-        DuckDBResource(database=str(materialized)),
-        SourceFiles(
-            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
-            opportunities=str(sample_dir / "opportunities" / "*.csv"),
-            fx_rates=str(sample_dir / "fx_rates.csv"),
-        ),
-        AttributionSettings(as_of=AS_OF.isoformat()),
-        ExportTarget(directory=str(materialized.parent / "exports")),
-    )
+    defs = sample_defs(sample_dir, materialized, materialized.parent / "exports")
     job = defs.resolve_implicit_global_asset_job_def()
     backfill = job.execute_in_process(
         asset_selection=[dg.AssetKey("stg_touchpoints")],
@@ -242,8 +237,6 @@ def test_reconciliation_table_reconciles_every_model(materialized):
 def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_path):
     import shutil
 
-    import dagster as dg
-
     database = tmp_path / "tampered.duckdb"
     shutil.copy(materialized, database)
     export_dir = tmp_path / "exports"
@@ -254,16 +247,7 @@ def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_p
             "delete from mart_attribution_credits where rowid = (select min(rowid) "
             "from mart_attribution_credits where model = 'linear' and journey_kind = 'pipeline')"
         )
-    defs = build_defs(
-        DuckDBResource(database=str(database)),
-        SourceFiles(
-            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
-            opportunities=str(sample_dir / "opportunities" / "*.csv"),
-            fx_rates=str(sample_dir / "fx_rates.csv"),
-        ),
-        AttributionSettings(as_of=AS_OF.isoformat()),
-        ExportTarget(directory=str(export_dir)),
-    )
+    defs = sample_defs(sample_dir, database, export_dir)
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
         asset_selection=[dg.AssetKey("reconciliation"), dg.AssetKey("exports")], raise_on_error=False
     )
