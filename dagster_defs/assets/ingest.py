@@ -1,12 +1,20 @@
 """Ingest group: validated staging tables and the quarantine, from the configured input files."""
 
+from collections.abc import Callable
 
 import dagster as dg
+import duckdb
 from dagster import AssetExecutionContext
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.ingest import InputFileError, LoadResult, load_fx_rates, load_opportunities, load_touchpoints
+from attribution.ingest import (
+    InputFileError,
+    LoadResult,
+    load_fx_rates,
+    load_opportunities,
+    load_touchpoints,
+)
 from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, INGEST
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.partitions import daily_touch_partitions, partition_window
@@ -23,8 +31,15 @@ def _load_metadata(result: LoadResult) -> dict[str, dg.MetadataValue]:
     }
 
 
-def _failure(exc: InputFileError) -> dg.Failure:
-    return dg.Failure(description=f"Input file problem: {exc}", allow_retries=False)
+def _staged(
+    conn: duckdb.DuckDBPyConnection, table: str, load: Callable[[], LoadResult]
+) -> dg.MaterializeResult:
+    """Run one load; an unreadable input fails the step with the file named, not a traceback."""
+    try:
+        result = load()
+    except InputFileError as exc:
+        raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
+    return dg.MaterializeResult(metadata={**table_metadata(conn, table), **_load_metadata(result)})
 
 
 @dg.asset(
@@ -39,12 +54,10 @@ def stg_fx_rates(
     duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
 ) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
-        try:
-            result = load_fx_rates(conn, source_files.paths().fx_rates, settings.to_config())
-        except InputFileError as exc:
-            raise _failure(exc) from exc
-        return dg.MaterializeResult(
-            metadata={**table_metadata(conn, "stg_fx_rates"), **_load_metadata(result)}
+        return _staged(
+            conn,
+            "stg_fx_rates",
+            lambda: load_fx_rates(conn, source_files.paths().fx_rates, settings.to_config()),
         )
 
 
@@ -61,14 +74,12 @@ def stg_opportunities(
     duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
 ) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
-        try:
-            result = load_opportunities(
+        return _staged(
+            conn,
+            "stg_opportunities",
+            lambda: load_opportunities(
                 conn, source_files.paths().opportunities, settings.to_config()
-            )
-        except InputFileError as exc:
-            raise _failure(exc) from exc
-        return dg.MaterializeResult(
-            metadata={**table_metadata(conn, "stg_opportunities"), **_load_metadata(result)}
+            ),
         )
 
 
@@ -88,17 +99,15 @@ def stg_touchpoints(
     settings: AttributionSettings,
 ) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
-        try:
-            result = load_touchpoints(
+        return _staged(
+            conn,
+            "stg_touchpoints",
+            lambda: load_touchpoints(
                 conn,
                 source_files.paths().touchpoints,
                 settings.to_config(),
                 window=partition_window(context),
-            )
-        except InputFileError as exc:
-            raise _failure(exc) from exc
-        return dg.MaterializeResult(
-            metadata={**table_metadata(conn, "stg_touchpoints"), **_load_metadata(result)}
+            ),
         )
 
 
