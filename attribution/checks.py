@@ -12,6 +12,7 @@ __all__ = [
     "credit_conservation_violations",
     "markov_gap_violations",
     "markov_violations",
+    "markov_warnings",
     "duplicate_key_rows",
     "row_accounting_violations",
     "total_reconciliation_violations",
@@ -23,22 +24,17 @@ CENT = 0.005
 
 
 def row_accounting_violations(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
-    """The last load of `source`, unless raw = staged + quarantined + out of window and the
-    staged and quarantined counts are what the tables hold for the loaded window."""
+    """The last load of `source`, unless raw = staged + quarantined + after as-of and the
+    staged and quarantined counts are what the tables hold."""
     staged_table = f"stg_{source}"
-    window_filter = "occurred_at >= a.window_start and occurred_at < a.window_end" if source == "touchpoints" else "true"
     return conn.sql(
         f"""
-        select a.source, a.raw_rows, a.staged_rows, a.quarantined_rows, a.out_of_window_rows,
-               (select count(*) from "{staged_table}"
-                where a.window_start is null or ({window_filter})) as staged_in_table,
-               (select count(*) from quarantine q where q.source = a.source
-                and (a.window_start is null or q.partition_date is null
-                     or (q.partition_date >= cast(a.window_start as date)
-                         and q.partition_date < cast(a.window_end as date)))) as quarantined_in_table
+        select a.source, a.raw_rows, a.staged_rows, a.quarantined_rows, a.after_as_of_rows,
+               (select count(*) from "{staged_table}") as staged_in_table,
+               (select count(*) from quarantine q where q.source = a.source) as quarantined_in_table
         from load_audit a
         where a.source = ?
-          and not (a.raw_rows = a.staged_rows + a.quarantined_rows + a.out_of_window_rows
+          and not (a.raw_rows = a.staged_rows + a.quarantined_rows + a.after_as_of_rows
                    and a.staged_rows = staged_in_table
                    and a.quarantined_rows = quarantined_in_table)
         union all
@@ -117,27 +113,57 @@ def touches_after_event(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def markov_violations(conn: duckdb.DuckDBPyConnection, tolerance: float = 1e-9) -> pl.DataFrame:
-    """Journey kinds whose P(conversion) is not in (0, 1) or whose shares do not sum to 1."""
+    """Journey kinds whose P(conversion) is not in (0, 1] or whose shares do not sum to 1.
+
+    P = 1 (no non-converting path: a world without a lost deal) is valid; see
+    `markov_warnings`."""
     return conn.sql(
         """
         select journey_kind, any_value(p_conversion) as p_conversion, sum(share) as share_sum
         from markov_removal_effects
         group by journey_kind
-        having not (any_value(p_conversion) > 0 and any_value(p_conversion) < 1)
+        having not (any_value(p_conversion) > 0 and any_value(p_conversion) <= 1 + ?)
             or abs(sum(share) - 1) > ?
         order by 1
         """,
-        params=[tolerance],
+        params=[tolerance, tolerance],
     ).pl()
 
 
+def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """What is degenerate about the fitted chains, in words (empty when nothing is)."""
+    warnings = []
+    fitted = conn.sql(
+        "select journey_kind, any_value(p_conversion), count(*) from markov_removal_effects "
+        "group by 1 order by 1"
+    ).fetchall()
+    for kind, p_conversion, channels in fitted:
+        if p_conversion >= 1 - 1e-12:
+            what = "lost deal" if kind == "revenue" else "touch outside journeys and sales cycles"
+            warnings.append(
+                f"{kind}: P(conversion) = 1: no non-converting path (no {what}); removal "
+                "effects only measure which channels the converting paths need"
+            )
+        if channels == 1:
+            warnings.append(f"{kind}: one channel only: Markov gives it the whole value")
+    for kind in ("pipeline", "revenue"):
+        if kind not in {row[0] for row in fitted}:
+            warnings.append(
+                f"{kind}: no converting journey with a touch: no Markov chain (every converted "
+                "opportunity is credited to (none))"
+            )
+    return warnings
+
+
 def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> pl.DataFrame:
-    """Channels whose reconciled Markov value differs from the canonical one by more than
-    `threshold` of the journey kind's total value."""
+    """Channels whose fitted Markov conversions differ from the canonical ones by more than
+    `threshold` of the journey kind's converting journeys."""
     return conn.sql(
         """
-        select journey_kind, channel, canonical_value, reconciled_value, gap,
-               gap / nullif(sum(canonical_value) over (partition by journey_kind), 0) as gap_share
+        select journey_kind, channel, canonical_conversions, fitted_conversions, conversion_gap,
+               canonical_value, fitted_value,
+               conversion_gap / nullif(sum(canonical_conversions) over (partition by journey_kind), 0)
+                   as gap_share
         from markov_removal_effects
         qualify abs(gap_share) > ?
         order by 1, 2

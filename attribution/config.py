@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attribution.mapping import SourceMapping
 
 __all__ = ["AttributionConfig", "JOURNEY_KINDS"]
 
@@ -24,6 +27,14 @@ class AttributionConfig:
     collapse_repeats: bool = False
     reporting_currency: str = "USD"
     as_of: datetime = field(default_factory=_now_utc)
+    # fx rates convert into this base; any reporting currency goes through it (cross rates)
+    fx_base_currency: str = "USD"
+    fx_max_age_days: int = 45
+    # date-only values (a CRM's CloseDate) cover their whole day in this time zone
+    company_timezone: str = "UTC"
+    mapping: SourceMapping = field(default_factory=SourceMapping)
+    # the run's wall clock: a timestamp later than this plus a day is a data error
+    run_started_at: datetime = field(default_factory=_now_utc)
 
     def __post_init__(self) -> None:
         if self.lookback_days < 0:
@@ -34,12 +45,23 @@ class AttributionConfig:
             )
         if not 1 <= self.markov_order <= 4:
             raise ValueError(f"markov_order must be in 1..4, got {self.markov_order}")
-        if len(self.reporting_currency) != 3 or not self.reporting_currency.isalpha():
+        for name in ("reporting_currency", "fx_base_currency"):
+            code = getattr(self, name)
+            if len(code) != 3 or not code.isalpha():
+                raise ValueError(f"{name} must be an ISO 4217 code, got {code!r}")
+            object.__setattr__(self, name, code.upper())
+        if self.fx_max_age_days < 0:
+            raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
+        try:
+            ZoneInfo(self.company_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(
-                f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}"
-            )
-        if self.as_of.tzinfo is not None:
-            object.__setattr__(
-                self, "as_of", self.as_of.astimezone(timezone.utc).replace(tzinfo=None)
-            )
-        object.__setattr__(self, "reporting_currency", self.reporting_currency.upper())
+                f"company_timezone must be an IANA time zone such as UTC or Europe/Berlin, "
+                f"got {self.company_timezone!r}"
+            ) from exc
+        for name in ("as_of", "run_started_at"):
+            moment = getattr(self, name)
+            if moment.tzinfo is not None:
+                object.__setattr__(
+                    self, name, moment.astimezone(timezone.utc).replace(tzinfo=None)
+                )

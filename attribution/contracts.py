@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "AFTER_AS_OF",
     "COLUMN_DESCRIPTIONS",
     "GLOSSARY",
     "SOURCES",
@@ -29,6 +30,10 @@ class QuarantineReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     DUPLICATE_ID = "duplicate_id"
     UNKNOWN_CURRENCY = "unknown_currency"
+    WRONG_BASE_CURRENCY = "wrong_base_currency"
+
+
+AFTER_AS_OF = "after_as_of"  # the counted, not quarantined, category of rows later than as-of
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,12 @@ SOURCES: dict[str, SourceSpec] = {
     "opportunities": SourceSpec(
         name="opportunities",
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
-        optional=("closed_at", "currency"),
+        optional=("closed_at", "currency", "is_closed", "is_won"),
     ),
     "fx_rates": SourceSpec(
         name="fx_rates",
         required=("currency", "date", "rate_to_reporting"),
-        optional=(),
+        optional=("to_currency",),
     ),
 }
 
@@ -83,6 +88,12 @@ GLOSSARY: dict[str, str] = {
     "journey is empty, so totals still reconcile.",
     "credit": "The fraction of one journey's value a model gives one touch; per journey, credits "
     "sum to exactly 1.",
+    "as-of": "The point in time the run reports: opportunities and touches after it are left out "
+    "(counted), deals closed after it are open at it.",
+    "expected close date": "The closed_at of an open opportunity: a forecast, kept as "
+    "expected_close_at, never validated as a close.",
+    "date-only value": "A date without a time of day covers that whole day (in the company time "
+    "zone): an event on 2026-03-15 includes that day's touches.",
 }
 
 COLUMN_DESCRIPTIONS: dict[str, str] = {
@@ -95,8 +106,18 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "touch_type": "The kind of interaction (click, form_fill, attended, ...), when known.",
     "opportunity_id": "Unique id of the opportunity.",
     "created_at": "When the opportunity was created, UTC: the pipeline conversion event.",
-    "closed_at": "When the opportunity was closed, UTC: the revenue conversion event.",
-    "stage": "open, closed_won or closed_lost.",
+    "closed_at": "When the opportunity was closed, UTC: the revenue conversion event (null while "
+    "open at as-of). A date-only close date is the start of its day; its journey covers the day.",
+    "expected_close_at": GLOSSARY["expected close date"] + " UTC.",
+    "stage": "open, closed_won or closed_lost at as-of (mapped from stage_label; a deal closed "
+    "after as-of is open).",
+    "stage_label": "The stage exactly as the CRM export gave it.",
+    "is_created_date_only": "created_at was a date without a time: the pipeline journey covers "
+    "that whole day.",
+    "is_closed_date_only": "closed_at was a date without a time: the revenue journey covers "
+    "that whole day.",
+    "is_fx_stale": "A conversion used an fx rate older than fx_max_age_days.",
+    "fx_base_currency": "The currency fx rates convert into; other currencies cross through it.",
     "amount": "Opportunity amount in its own currency.",
     "currency": "ISO 4217 currency of the amount.",
     "pipeline_amount": "Amount in the reporting currency at the fx rate of created_at's date.",

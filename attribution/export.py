@@ -28,6 +28,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
+    "mart_period_totals",
     "mart_attribution_credits",
     "markov_removal_effects",
     "reconciliation",
@@ -97,8 +98,9 @@ def export_marts(
         raise
     for temporary, final in staged:
         os.replace(temporary, final)
-    config_used = asdict(config)
-    config_used["as_of"] = config.as_of.isoformat()
+    config_used = json.loads(
+        json.dumps(asdict(config), default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
+    )
     manifest = {
         "as_of": config.as_of.isoformat(),
         "written_at": datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -6,13 +6,13 @@ import glob
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from attribution.config import AttributionConfig
 from attribution.contracts import SOURCES, SourceSpec
+from attribution.mapping import SourceMapping, column_key
 from attribution.sql import read_sql
 
 __all__ = [
@@ -34,18 +34,18 @@ class InputFileError(Exception):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Row accounting of one load: raw = staged + quarantined + out of the loaded window."""
+    """Row accounting of one load: raw = staged + quarantined + after as-of (counted, left out)."""
 
     source: str
     files: tuple[str, ...]
     raw_rows: int
     staged_rows: int
     quarantined_rows: int
-    out_of_window_rows: int = 0
+    after_as_of_rows: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.out_of_window_rows
+        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.after_as_of_rows
 
 
 def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
@@ -66,8 +66,31 @@ def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
     return list(dict.fromkeys(files))
 
 
+_QUARANTINE_COLUMNS = ("source", "source_file", "source_row", "record", "reason", "loaded_at")
+_AUDIT_COLUMNS = (
+    "source", "files", "raw_rows", "staged_rows", "quarantined_rows", "after_as_of_rows",
+    "as_of", "loaded_at",
+)
+
+
+def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    return tuple(
+        r[0]
+        for r in conn.sql(
+            "select column_name from information_schema.columns where table_name = ? "
+            "and table_schema = 'main' order by ordinal_position",
+            params=[table],
+        ).fetchall()
+    )
+
+
 def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the quarantine and load-audit tables if they do not exist yet."""
+    """Create the quarantine and load-audit tables if they do not exist yet (a file written
+    by an older version, with other columns, gets them afresh: both are rebuilt every load)."""
+    for table, columns in (("quarantine", _QUARANTINE_COLUMNS), ("load_audit", _AUDIT_COLUMNS)):
+        present = _columns_of(conn, table)
+        if present and present != columns:
+            conn.sql(f"drop table {table}")
     conn.sql(
         """
         create table if not exists quarantine (
@@ -76,8 +99,7 @@ def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
             source_row bigint,
             record varchar,
             reason varchar not null,
-            loaded_at timestamp not null,
-            partition_date date
+            loaded_at timestamp not null
         )
         """
     )
@@ -89,9 +111,8 @@ def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
             raw_rows bigint,
             staged_rows bigint,
             quarantined_rows bigint,
-            out_of_window_rows bigint,
-            window_start timestamp,
-            window_end timestamp,
+            after_as_of_rows bigint,
+            as_of timestamp,
             loaded_at timestamp
         )
         """
@@ -124,63 +145,90 @@ class _FileColumns:
     has_extra: bool
 
 
-def _file_columns(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str) -> _FileColumns:
-    """Read a file's header; a clear error if it is unreadable or lacks a required column."""
+def _file_columns(
+    conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str, mapping: SourceMapping
+) -> _FileColumns:
+    """Read a file's header and find each contract column under its own name or a mapped one;
+    a clear error if the file is unreadable or lacks a required column."""
     parquet = _is_parquet(path)
     reader = "read_parquet(?)" if parquet else _READ_CSV
     try:
         present = conn.sql(f"select * from {reader} limit 0", params=[path]).columns
     except duckdb.Error as exc:
         raise _unreadable(path, "Parquet" if parquet else "CSV", exc) from exc
-    by_name = {c.strip().lower().lstrip("\ufeff"): c for c in present}
-    missing = [c for c in spec.required if c not in by_name]
+    by_key: dict[str, str] = {}
+    for name in present:
+        by_key.setdefault(column_key(name), name)
+    names: dict[str, str] = {}
+    for column in spec.columns:
+        for alias in mapping.aliases(spec.name, column):
+            if column_key(alias) in by_key:
+                names[column] = by_key[column_key(alias)]
+                break
+    missing = [c for c in spec.required if c not in names]
     if missing:
-        raise InputFileError(
-            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name}; "
-            f"found {', '.join(present) or 'no columns'}; expected at least "
-            f"{', '.join(spec.required)}"
+        tried = "; ".join(
+            f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing
         )
-    return _FileColumns(
-        names={c: by_name[c] for c in spec.columns if c in by_name},
-        has_extra=bool(set(by_name) - set(spec.columns)),
-    )
+        raise InputFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} "
+            f"(column preset {mapping.preset!r}{', mapping ' + mapping.file if mapping.file else ''}; "
+            f"names tried: {tried}); found {', '.join(present) or 'no columns'}. Set "
+            "ATTRIBUTION_COLUMN_PRESET (salesforce, hubspot) or map the columns in an "
+            "ATTRIBUTION_MAPPING file."
+        )
+    return _FileColumns(names=names, has_extra=bool(set(present) - set(names.values())))
 
 
 def _stage_raw(
-    conn: duckdb.DuckDBPyConnection, spec: SourceSpec, files: list[str]
+    conn: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    files: list[str],
+    mapping: SourceMapping,
+    absent: dict[str, str] | None = None,
 ) -> int:
     """Collect every row of `files` into temp table `raw_<source>`: file_index, source_file,
     source_row (1-based within its file) and the contract's columns as text.
 
-    `record` (the whole row as JSON) is kept only for files with columns beyond the contract;
-    otherwise the quarantine builds it from the contract columns, which are the whole row.
-    Parquet files are read in one scan; CSV files one by one (row order = file order).
+    A column a file does not have reads as null, or as `absent[column]` when given (an absent
+    currency column means the base currency). `record` (the whole row as JSON) is kept only
+    for files with columns beyond the contract; otherwise the quarantine builds it from the
+    contract columns, which are the whole row. Parquet files are read in one scan; CSV files
+    one by one (row order = file order).
     """
+    absent = absent or {}
     raw = f"raw_{spec.name}"
     columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
     conn.sql(
         f"create or replace temp table {raw} (file_index integer, source_file varchar, "
         f"source_row bigint, {columns}, record varchar)"
     )
-    layouts = {path: _file_columns(conn, spec, path) for path in files}
+    layouts = {path: _file_columns(conn, spec, path, mapping) for path in files}
     parquet = [p for p in files if _is_parquet(p)]
     if parquet:
         spelled: dict[str, str] = {}  # union_by_name: the first file's spelling names a column
         for path in parquet:
             for column, name in layouts[path].names.items():
                 spelled.setdefault(column, name)
-        selected = ", ".join(
-            f"cast({_quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
-            for c in spec.columns
-        )
+        params: list[object] = [parquet]
+        selected_columns = []
+        for c in spec.columns:
+            value = f"cast({_quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
+            lacking = [p for p in parquet if c not in layouts[p].names]
+            if c in absent and lacking:
+                value = f"case when list_contains(?, filename) then ? else {value} end"
+                params.extend([lacking, absent[c]])
+            selected_columns.append(value)
+        params.append(parquet)
         try:
             conn.sql(
                 f"""
                 insert into {raw}
-                select list_position(?, filename) - 1, filename, file_row_number + 1, {selected}, null
+                select list_position(?, filename) - 1, filename, file_row_number + 1,
+                       {', '.join(selected_columns)}, null
                 from read_parquet(?, union_by_name = true, filename = true, file_row_number = true)
                 """,
-                params=[parquet, parquet],
+                params=params,
             )
         except duckdb.Error as exc:
             raise _unreadable(", ".join(parquet), "Parquet", exc) from exc
@@ -195,19 +243,24 @@ def _stage_raw(
             )
         except duckdb.Error as exc:
             raise _unreadable(path, "CSV", exc) from exc
-        selected = ", ".join(
-            _quote_ident(layout.names[c]) if c in layout.names else "null" for c in spec.columns
-        )
+        values: list[object] = [index, path]
+        selected = []
+        for c in spec.columns:
+            if c in layout.names:
+                selected.append(_quote_ident(layout.names[c]))
+            elif c in absent:
+                selected.append("?")
+                values.append(absent[c])
+            else:
+                selected.append("null")
         record = "to_json(_raw_file)" if layout.has_extra else "null"
         conn.sql(
-            f"insert into {raw} select ?, ?, rowid + 1, {selected}, {record} from _raw_file",
-            params=[index, path],
+            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, {record} "
+            "from _raw_file",
+            params=values,
         )
     conn.sql("drop table if exists _raw_file")
     return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
-
-
-FULL_WINDOW: tuple[datetime, datetime] = (datetime(1, 1, 1), datetime(9999, 12, 31))
 
 
 def _publish(
@@ -215,89 +268,58 @@ def _publish(
     spec: SourceSpec,
     files: list[str],
     checked_sql: str,
-    stg_table: str,
     stg_columns: str,
     config: AttributionConfig,
     params: dict[str, object],
-    window: tuple[datetime, datetime] | None = None,
-    window_column: str | None = None,
+    absent: dict[str, str] | None = None,
 ) -> LoadResult:
-    """Validate raw rows with `checked_sql` and publish them in one transaction.
-
-    `checked_sql` gets `params` plus $window_start / $window_end (the loaded window).
-
-    Without a window the staging table and the source's quarantine rows are replaced. With a
-    window [start, end) on `window_column`, only that slice is deleted and re-inserted (rows
-    without a parseable date are re-quarantined by every load); rows outside it are counted
-    as out of window, so raw = staged + quarantined + out_of_window still holds.
-    """
-    window_start, window_end = window or FULL_WINDOW
-    raw_rows = _stage_raw(conn, spec, files)
-    # in_window: the row belongs to this load (rows without a date always do)
+    """Validate raw rows with `checked_sql` (given `params`) and publish them in one
+    transaction: `stg_<source>` and the source's quarantine rows are replaced, and the load
+    audit records raw = staged + quarantined + after as-of."""
+    raw_rows = _stage_raw(conn, spec, files, config.mapping, absent)
     conn.sql(
-        f"create or replace temp table checked_{spec.name} as select *, "
-        "(partition_at is null or (partition_at >= $window_start and partition_at < $window_end))"
-        f" as in_window from (\n{read_sql(checked_sql)}\n)",
-        params={**params, "window_start": window_start, "window_end": window_end},
+        f"create or replace temp table checked_{spec.name} as\n{read_sql(checked_sql)}",
+        params=params,
     )
     conn.sql("begin transaction")
     try:
-        if window is None or window_column is None:
-            conn.sql(
-                f"create or replace table {stg_table} as select {stg_columns} "
-                f"from checked_{spec.name} where reason is null"
-            )
-        else:
-            conn.sql(
-                f"create table if not exists {stg_table} as select {stg_columns} "
-                f"from checked_{spec.name} limit 0"
-            )
-            conn.sql(
-                f"delete from {stg_table} where {window_column} >= ? and {window_column} < ?",
-                params=[window_start, window_end],
-            )
-            conn.sql(
-                f"insert into {stg_table} select {stg_columns} from checked_{spec.name} "
-                "where reason is null and in_window"
-            )
-        staged, quarantined = conn.sql(
-            "select count(*) filter (where reason is null), count(*) filter (where reason is not null) "
-            f"from checked_{spec.name} where in_window"
-        ).fetchall()[0]
         conn.sql(
-            "delete from quarantine where source = ? and (partition_date is null "
-            "or (partition_date >= ? and partition_date < ?))",
-            params=[spec.name, window_start.date(), window_end.date()],
+            f"create or replace table stg_{spec.name} as select {stg_columns} "
+            f"from checked_{spec.name} where reason is null and not is_after_as_of"
         )
+        staged, quarantined, after_as_of = conn.sql(
+            "select count(*) filter (where reason is null and not is_after_as_of), "
+            "count(*) filter (where reason is not null), "
+            "count(*) filter (where reason is null and is_after_as_of) "
+            f"from checked_{spec.name}"
+        ).fetchall()[0]
+        conn.sql("delete from quarantine where source = ?", params=[spec.name])
         row_json = "to_json(struct_pack(" + ", ".join(
             f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns
         ) + "))"
         conn.sql(
             f"""
             insert into quarantine
-            select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?,
-                   cast(c.partition_at as date)
+            select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?
             from checked_{spec.name} c
             inner join raw_{spec.name} r using (file_index, source_row)
-            where c.reason is not null and c.in_window
+            where c.reason is not null
             order by c.file_index, c.source_row
             """,
             params=[spec.name, config.as_of],
         )
-        out_of_window = raw_rows - int(staged) - int(quarantined)
         conn.sql("delete from load_audit where source = ?", params=[spec.name])
         conn.sql(
-            "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
             params=[
                 spec.name,
                 files,
                 raw_rows,
                 staged,
                 quarantined,
-                out_of_window,
-                window_start if window else None,
-                window_end if window else None,
+                after_as_of,
                 config.as_of,
+                config.run_started_at,
             ],
         )
         conn.sql("commit")
@@ -307,13 +329,26 @@ def _publish(
     conn.sql(f"drop table if exists checked_{spec.name}")
     conn.sql(f"drop table if exists raw_{spec.name}")
     return LoadResult(
-        spec.name, tuple(files), raw_rows, int(staged), int(quarantined), out_of_window
+        spec.name, tuple(files), raw_rows, int(staged), int(quarantined), int(after_as_of)
     )
 
 
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
     conn.sql("set TimeZone = 'UTC'")
+    conn.execute(read_sql("staging/macros.sql"))
     create_ingest_tables(conn)
+
+
+STG_FX_RATES_COLUMNS = "currency, rate_date, rate_to_base"
+STG_OPPORTUNITY_COLUMNS = (
+    "opportunity_id, account_id, created_at, closed_at, expected_close_at, stage, stage_label, "
+    "is_created_date_only, is_closed_date_only, created_event_at, closed_event_at, "
+    "is_closed_after_as_of, amount, currency, pipeline_amount, revenue_amount, "
+    "reporting_currency, is_fx_stale"
+)
+STG_TOUCHPOINT_COLUMNS = (
+    "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type"
+)
 
 
 def load_fx_rates(
@@ -321,20 +356,18 @@ def load_fx_rates(
     paths: str | Path | Sequence[str | Path] | None,
     config: AttributionConfig,
 ) -> LoadResult:
-    """Load fx rates into `stg_fx_rates` (empty when no file is configured: then only the
-    reporting currency converts)."""
+    """Load fx rates (to the base currency) into `stg_fx_rates` (empty when no file is
+    configured: then only the base currency converts)."""
     _prepare(conn)
-    spec = SOURCES["fx_rates"]
     files = resolve_paths(paths) if paths else []
     return _publish(
         conn,
-        spec,
+        SOURCES["fx_rates"],
         files,
         "staging/stg_fx_rates.sql",
-        "stg_fx_rates",
-        "currency, rate_date, rate_to_reporting",
+        STG_FX_RATES_COLUMNS,
         config,
-        {},
+        {"fx_base_currency": config.fx_base_currency},
     )
 
 
@@ -343,25 +376,40 @@ def load_opportunities(
     paths: str | Path | Sequence[str | Path],
     config: AttributionConfig,
 ) -> LoadResult:
-    """Load opportunities into `stg_opportunities`, amounts converted to the reporting currency.
+    """Load opportunities into `stg_opportunities` as they stood at as-of, stages mapped and
+    amounts converted to the reporting currency.
 
-    Needs `stg_fx_rates` (from `load_fx_rates`) for any currency other than the reporting one.
+    Needs `stg_fx_rates` (from `load_fx_rates`) for any currency other than the base one.
     """
     _prepare(conn)
     conn.sql(
         "create table if not exists stg_fx_rates "
-        "(currency varchar, rate_date date, rate_to_reporting double)"
+        "(currency varchar, rate_date date, rate_to_base double)"
+    )
+    labels = config.mapping.stage_labels()
+    conn.sql(
+        "create or replace temp table stage_map as "
+        "select distinct on (stage_key(label)) stage_key(label) as stage_key, stage "
+        "from (select unnest(?::varchar[]) as label, unnest(?::varchar[]) as stage, "
+        "generate_subscripts(?::varchar[], 1) as i) order by stage_key(label), i desc",
+        params=[list(labels), list(labels.values()), list(labels)],
     )
     return _publish(
         conn,
         SOURCES["opportunities"],
         resolve_paths(paths),
         "staging/stg_opportunities.sql",
-        "stg_opportunities",
-        "opportunity_id, account_id, created_at, closed_at, stage, amount, currency, "
-        "pipeline_amount, revenue_amount, reporting_currency",
+        STG_OPPORTUNITY_COLUMNS,
         config,
-        {"as_of": config.as_of, "reporting_currency": config.reporting_currency},
+        {
+            "as_of": config.as_of,
+            "run_started_at": config.run_started_at,
+            "reporting_currency": config.reporting_currency,
+            "fx_base_currency": config.fx_base_currency,
+            "fx_max_age_days": config.fx_max_age_days,
+            "company_timezone": config.company_timezone,
+        },
+        absent={"currency": config.fx_base_currency},
     )
 
 
@@ -369,28 +417,20 @@ def load_touchpoints(
     conn: duckdb.DuckDBPyConnection,
     paths: str | Path | Sequence[str | Path],
     config: AttributionConfig,
-    window: tuple[datetime, datetime] | None = None,
 ) -> LoadResult:
-    """Load touchpoints into `stg_touchpoints` with UTC timestamps and normalized channels.
-
-    With `window` = [start, end) (UTC), only touches occurring in it are replaced (a daily
-    partition); an id already staged for another day makes a later row a duplicate.
-    """
+    """Load every touchpoint of the files, whatever its date, into `stg_touchpoints` with UTC
+    timestamps and normalized channels (touches after as-of are counted, not staged)."""
     _prepare(conn)
-    conn.sql(
-        "create table if not exists stg_touchpoints (touchpoint_id varchar, occurred_at "
-        "timestamp, account_id varchar, contact_id varchar, channel varchar, campaign varchar, "
-        "touch_type varchar)"
-    )
     return _publish(
         conn,
         SOURCES["touchpoints"],
         resolve_paths(paths),
         "staging/stg_touchpoints.sql",
-        "stg_touchpoints",
-        "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type",
+        STG_TOUCHPOINT_COLUMNS,
         config,
-        {"as_of": config.as_of},
-        window=window,
-        window_column="occurred_at",
+        {
+            "as_of": config.as_of,
+            "run_started_at": config.run_started_at,
+            "company_timezone": config.company_timezone,
+        },
     )

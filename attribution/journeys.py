@@ -31,7 +31,7 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
     """(Re)create `int_journeys` (one row per journey kind and opportunity); return its row count."""
     conn.sql(
         "create or replace table int_journeys as\n" + read_sql("intermediate/int_journeys.sql"),
-        params={"lookback_days": config.lookback_days},
+        params={"lookback_days": config.lookback_days, "company_timezone": config.company_timezone},
     )
     return int(conn.sql("select count(*) from int_journeys").fetchall()[0][0])
 
@@ -75,24 +75,30 @@ def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFra
 def build_null_paths(
     conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
-    """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3).
+    """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3),
+    and `int_null_path_exclusions`: how many staged touches each role (sql/intermediate/
+    int_touch_roles.sql) holds, so the share left out of the pipeline null paths is visible.
 
-    pipeline: per account, touches in no pipeline journey, cut into lookback-long chunks
-    (in batches of accounts, so memory stays bounded); revenue: revenue journeys of
-    closed_lost opportunities (open ones are left out).
+    pipeline: per account, touches in no pipeline journey, outside every sales cycle and
+    before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
+    so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
     conn.sql(
+        "create or replace temp table _touch_roles as\n"
+        + read_sql("intermediate/int_touch_roles.sql"),
+        params={"as_of": config.as_of, "lookback_days": config.lookback_days},
+    )
+    conn.sql(
         """
-        create or replace temp table _outside_journeys as
-        select t.account_id, t.touchpoint_id, t.occurred_at, t.channel
-        from stg_touchpoints t
-        where not exists (
-            select 1 from int_journey_touches j
-            where j.journey_kind = 'pipeline' and j.touchpoint_id = t.touchpoint_id
-        )
+        create or replace table int_null_path_exclusions as
+        select 'pipeline' as journey_kind, role, count(*) as touches,
+               count(*) / sum(count(*)) over () as share_of_touches
+        from _touch_roles group by role order by role
         """
     )
-    outside_rows = int(conn.sql("select count(*) from _outside_journeys").fetchall()[0][0])
+    outside_rows = int(
+        conn.sql("select count(*) from _touch_roles where role = 'null_path'").fetchall()[0][0]
+    )
     batches = max(1, -(-outside_rows // rows_per_batch))
     conn.sql(
         """
@@ -105,7 +111,8 @@ def build_null_paths(
     )
     for batch in range(batches):
         outside = conn.sql(
-            "select * from _outside_journeys where hash(account_id) % ? = ?",
+            "select account_id, touchpoint_id, occurred_at, channel from _touch_roles "
+            "where role = 'null_path' and hash(account_id) % ? = ?",
             params=[batches, batch],
         ).pl()
         chunks = pipeline_null_paths(outside, config.lookback_days).select(
@@ -122,5 +129,5 @@ def build_null_paths(
             conn.sql("insert into int_null_path_touches select * from _null_paths")
         finally:
             conn.unregister("_null_paths")
-    conn.sql("drop table if exists _outside_journeys")
+    conn.sql("drop table if exists _touch_roles")
     return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

@@ -54,6 +54,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
+    "mart_period_totals",
     "reconciliation",
 )
 

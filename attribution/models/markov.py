@@ -6,8 +6,9 @@
    transition table; `markov_model` is the registry's function over it.
 
 P(conversion) comes from solving (I - Q) x = r over the transient states, not from simulation.
-Value semantics: value follows the removal-effect share (ChannelAttribution instead splits
-value by the last channel before conversion).
+Value semantics: the journey fit reconciles conversions to the canonical Markov answer and
+value follows each journey's own amount (ChannelAttribution instead splits value by the last
+channel before conversion; the aggregated-paths API gives share x total value).
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ _COUNT_SCHEMA = {
     "from_state": pl.String,
     "to_state": pl.String,
     "transition_count": pl.Float64,
+}
+# markov_removal_effects: one row per (journey_kind, channel)
+REMOVAL_EFFECTS_SCHEMA = {
+    "journey_kind": pl.String,
+    "channel": pl.String,
+    "removal_effect": pl.Float64,
+    "share": pl.Float64,
+    "canonical_conversions": pl.Float64,
+    "fitted_conversions": pl.Float64,
+    "conversion_gap": pl.Float64,
+    "canonical_value": pl.Float64,
+    "fitted_value": pl.Float64,
+    "p_conversion": pl.Float64,
+    "markov_order": pl.Int64,
+    "converting_paths": pl.Float64,
 }
 _TRANSITION_SCHEMA = {
     "from_state": pl.String,
@@ -443,8 +459,12 @@ def journey_channels(journeys: pl.DataFrame, values: pl.DataFrame) -> pl.DataFra
 def _journey_fractions(
     per_channel: pl.DataFrame, chain: MarkovChain
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per (journey, channel) fraction of the journey's value, and the per-channel reconciled
-    values; fitted on distinct channel sets weighted by value."""
+    """Per (journey, channel) fraction of the journey, and per channel the fitted conversions
+    and value; fitted on distinct channel sets weighted by their journey counts.
+
+    The fit reconciles *conversions* (each converting journey counts 1) to the canonical
+    share x total conversions; value then follows each journey's own amount, so a channel
+    seen only on small deals gets small value."""
     effect = dict(zip(chain.removal_effects["channel"], chain.removal_effects["removal_effect"], strict=True))
     sets = per_channel.group_by("opportunity_id").agg(
         channel_set=pl.col("channel").sort().str.join("\x1f"),
@@ -458,7 +478,7 @@ def _journey_fractions(
     zero_sets = per_channel.group_by("opportunity_id").agg(all_zero=(pl.col("effect").sum() <= 0))
     per_channel = per_channel.join(zero_sets, on="opportunity_id")
 
-    # journeys whose channels all have RE 0 stay linear: their value is forced onto those channels
+    # journeys whose channels all have RE 0 stay linear: they are forced onto those channels
     linear_part = per_channel.filter("all_zero").with_columns(
         fraction=pl.col("touches") / pl.col("touches_total")
     )
@@ -470,26 +490,37 @@ def _journey_fractions(
     fit_journeys = fit_part.unique("opportunity_id").sort("opportunity_id")
     set_names = sorted(set(fit_journeys["channel_set"].to_list()))
     group_index = {g: i for i, g in enumerate(set_names)}
+    set_of_journey = (
+        fit_journeys["channel_set"].replace_strict(group_index, return_dtype=pl.Int64).to_numpy()
+        if len(fit_journeys)
+        else np.zeros(0, dtype=np.int64)
+    )
+    row_count = np.bincount(set_of_journey, minlength=len(set_names)).astype(float)
     row_value = np.bincount(
-        fit_journeys["channel_set"].replace_strict(group_index, return_dtype=pl.Int64).to_numpy(),
+        set_of_journey,
         weights=fit_journeys["journey_amount"].to_numpy().astype(float),
         minlength=len(set_names),
-    ) if len(fit_journeys) else np.zeros(0)
+    ) if len(fit_journeys) else np.zeros(len(set_names))
     start = np.zeros((len(set_names), len(channels)))
     for channel_set in set_names:
         for channel in channel_set.split("\x1f"):
             start[group_index[channel_set], col_index[channel]] = effect.get(channel, 0.0)
-    forced_linear = np.zeros(len(channels))
+    forced_count = np.zeros(len(channels))
+    forced_value = np.zeros(len(channels))
     if len(linear_part):
         ordered = linear_part.sort("opportunity_id", "channel")
-        forced_linear = np.bincount(
-            ordered["channel"].replace_strict(col_index, return_dtype=pl.Int64).to_numpy(),
+        linear_index = ordered["channel"].replace_strict(col_index, return_dtype=pl.Int64).to_numpy()
+        forced_count = np.bincount(
+            linear_index, weights=ordered["fraction"].to_numpy(), minlength=len(channels)
+        )
+        forced_value = np.bincount(
+            linear_index,
             weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(),
             minlength=len(channels),
         )
-    fit_total = float(row_value.sum())
+    fit_total = float(row_count.sum())
     fitted_fractions: dict[tuple[str, str], float] = {}
-    reconciled = forced_linear.copy()
+    fitted_count, fitted_value = forced_count.copy(), forced_value.copy()
     if set_names:
         shares = chain.removal_effects["share"].to_numpy()
         targets = shares * fit_total
@@ -497,10 +528,11 @@ def _journey_fractions(
         for channel_set, i in group_index.items():
             members = channel_set.split("\x1f")
             if len(members) == 1:
-                single[col_index[members[0]]] += row_value[i]
+                single[col_index[members[0]]] += row_count[i]
         reachable = _reachable_targets(targets, single, fit_total)
-        x = _sinkhorn(start, row_value, reachable) if fit_total > 0 else start / start.sum(axis=1, keepdims=True)
-        reconciled += row_value @ x
+        x = _sinkhorn(start, row_count, reachable)
+        fitted_count += row_count @ x
+        fitted_value += row_value @ x
         for channel_set, i in group_index.items():
             for channel in channel_set.split("\x1f"):
                 fitted_fractions[(channel_set, channel)] = float(x[i, col_index[channel]])
@@ -520,8 +552,11 @@ def _journey_fractions(
             linear_part.select("opportunity_id", "channel", "touches", "fraction"),
         ]
     )
-    values_by_channel = pl.DataFrame({"channel": channels, "reconciled_value": reconciled})
-    return fractions, values_by_channel
+    by_channel = pl.DataFrame(
+        {"channel": channels, "fitted_conversions": fitted_count, "fitted_value": fitted_value},
+        schema={"channel": pl.String, "fitted_conversions": pl.Float64, "fitted_value": pl.Float64},
+    )
+    return fractions, by_channel
 
 
 @dataclass(frozen=True)
@@ -594,8 +629,9 @@ def solve_markov(partial: MarkovPartial, config: AttributionConfig) -> MarkovSol
         effect_frames.append(
             chain.removal_effects.join(by_channel, on="channel", how="left").with_columns(
                 journey_kind=pl.lit(kind),
+                canonical_conversions=pl.col("attributed_conversions"),
+                conversion_gap=pl.col("fitted_conversions") - pl.col("attributed_conversions"),
                 canonical_value=pl.col("attributed_value"),
-                gap=pl.col("reconciled_value") - pl.col("attributed_value"),
                 p_conversion=pl.lit(chain.p_conversion),
                 markov_order=pl.lit(config.markov_order),
                 converting_paths=pl.lit(chain.total_conversions),
@@ -608,22 +644,11 @@ def solve_markov(partial: MarkovPartial, config: AttributionConfig) -> MarkovSol
                 schema={"opportunity_id": pl.String, "channel": pl.String, "touches": pl.UInt32,
                         "fraction": pl.Float64, "journey_kind": pl.String}
             ),
-            removal_effects=pl.DataFrame(),
+            removal_effects=pl.DataFrame(schema=REMOVAL_EFFECTS_SCHEMA),
             transitions=pl.DataFrame(schema={"journey_kind": pl.String, **_TRANSITION_SCHEMA}),
         )
     effects = pl.concat(effect_frames).select(
-        "journey_kind",
-        "channel",
-        "removal_effect",
-        "share",
-        "attributed_conversions",
-        "attributed_value",
-        "canonical_value",
-        "reconciled_value",
-        "gap",
-        "p_conversion",
-        "markov_order",
-        "converting_paths",
+        [pl.col(name).cast(dtype) for name, dtype in REMOVAL_EFFECTS_SCHEMA.items()]
     )
     transitions = pl.concat(transition_frames).select("journey_kind", *_TRANSITION_SCHEMA)
     return MarkovSolution(pl.concat(fraction_frames), effects, transitions)

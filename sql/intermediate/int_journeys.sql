@@ -1,8 +1,9 @@
 -- int_journeys: one row per (journey_kind, opportunity): the journey's window, conversion
 -- event, value and touch count. Pipeline journeys exist for every staged opportunity;
 -- revenue journeys for closed ones (won ones convert, lost ones are Markov null paths).
--- Reads stg_opportunities, stg_touchpoints. Parameters: $lookback_days (integer).
--- Window: [created_at - lookback, event_at], both ends inclusive.
+-- Reads stg_opportunities, stg_touchpoints. Parameters: $lookback_days (integer), $company_timezone (IANA name).
+-- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
+-- (pipeline) or closed_at (revenue), or the last instant of its day for a date-only value.
 with opportunities as (
     select * from stg_opportunities
 ),
@@ -18,7 +19,7 @@ windows as (
         account_id,
         stage,
         created_at - to_days(cast($lookback_days as integer)) as window_start,
-        created_at as event_at,
+        created_event_at as event_at,
         pipeline_amount as journey_amount,
         true as is_converted
     from opportunities
@@ -29,7 +30,7 @@ windows as (
         account_id,
         stage,
         created_at - to_days(cast($lookback_days as integer)) as window_start,
-        closed_at as event_at,
+        closed_event_at as event_at,
         revenue_amount as journey_amount,
         stage = 'closed_won' as is_converted
     from opportunities
@@ -51,7 +52,9 @@ counted as (
 final as (
     select
         windows.*,
-        cast(date_trunc('month', windows.event_at) as date) as period_month,
+        -- the month on the company's calendar
+        cast(date_trunc('month', timezone($company_timezone, timezone('UTC', windows.event_at))) as date)
+            as period_month,
         counted.touch_count
     from windows
     inner join counted using (journey_kind, opportunity_id)

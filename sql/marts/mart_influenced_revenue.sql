@@ -1,28 +1,13 @@
 -- mart_influenced_revenue: one row per (period_month of closed_at, model, channel): the
--- won revenue the model attributes to the channel, next to the month's totals: all won revenue
--- and influenced revenue (won opportunities whose revenue journey has a touch; a yes/no
--- measure, the same for every model). Amounts in the reporting currency.
--- Reads mart_attribution_credits, int_journeys. No parameters.
--- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
--- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
+-- won revenue the model attributes to the channel and how many opportunities credited it.
+-- Within one (period_month, model) the rows sum to that month's total won revenue. The month's
+-- total and influenced (model-independent) amounts are in mart_period_totals, one row per
+-- month, so no sum over this table counts them twice. Amounts in the reporting currency.
+-- Reads mart_attribution_credits. No parameters.
+-- Money is summed as integers (micro-units of attributed amounts): exact, so the result does
+-- not depend on the order DuckDB adds rows in.
 with credits as (
     select * from mart_attribution_credits where journey_kind = 'revenue'
-),
-
-journeys as (
-    select * from int_journeys where journey_kind = 'revenue' and is_converted
-),
-
-period_totals as (
-    select
-        period_month,
-        count(*) as period_won_opportunities,
-        count(*) filter (where touch_count > 0) as period_influenced_won_opportunities,
-        cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100 as period_revenue,
-        coalesce(cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0) as double) / 100, 0)
-            as period_influenced_revenue
-    from journeys
-    group by period_month
 ),
 
 by_channel as (
@@ -42,13 +27,8 @@ final as (
         by_channel.model,
         by_channel.channel,
         by_channel.attributed_revenue,
-        by_channel.opportunities_credited,
-        period_totals.period_revenue,
-        period_totals.period_influenced_revenue,
-        period_totals.period_won_opportunities,
-        period_totals.period_influenced_won_opportunities
+        by_channel.opportunities_credited
     from by_channel
-    inner join period_totals using (period_month)
 )
 
 select * from final

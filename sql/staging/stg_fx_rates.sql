@@ -1,6 +1,8 @@
 -- stg_fx_rates (checked): one row per raw fx-rate row, parsed, with `reason` null when valid.
--- A rate converts one unit of `currency` into the reporting currency from `rate_date` on.
--- Reads temp table raw_fx_rates (all text). No parameters.
+-- A rate converts one unit of `currency` into the base currency from `rate_date` on; every
+-- other currency pair crosses through the base. A `to_currency` column, when present, must
+-- name the base on every row.
+-- Reads temp table raw_fx_rates (all text). Parameters: $fx_base_currency (ISO 4217).
 with raw as (
     select * from raw_fx_rates
 ),
@@ -11,10 +13,11 @@ parsed as (
         source_file,
         source_row,
         nullif(upper(trim(currency)), '') as currency,
+        nullif(upper(trim(to_currency)), '') as to_currency,
         nullif(trim("date"), '') as rate_date_text,
         try_cast(trim("date") as date) as rate_date,
         nullif(trim(rate_to_reporting), '') as rate_text,
-        try_cast(trim(rate_to_reporting) as double) as rate_to_reporting
+        try_cast(trim(rate_to_reporting) as double) as rate_to_base
     from raw
 ),
 
@@ -25,9 +28,11 @@ reasoned as (
             when currency is null or rate_date_text is null or rate_text is null
                 then 'missing_required'
             when rate_date is null then 'bad_timestamp'
-            when rate_to_reporting is null or isnan(rate_to_reporting)
-                or isinf(rate_to_reporting) or rate_to_reporting <= 0 then 'bad_amount'
+            when rate_to_base is null or isnan(rate_to_base)
+                or isinf(rate_to_base) or rate_to_base <= 0 then 'bad_amount'
             when not regexp_full_match(currency, '[A-Z]{3}') then 'unknown_currency'
+            when to_currency is not null and to_currency <> $fx_base_currency
+                then 'wrong_base_currency'
         end as first_reason
     from parsed
 ),
@@ -43,7 +48,7 @@ final as (
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,
-        cast(null as timestamp) as partition_at
+        false as is_after_as_of
     from reasoned
 )
 

@@ -1,15 +1,23 @@
--- stg_opportunities (checked): one row per raw opportunity row, parsed and converted to the
--- reporting currency, with `reason` null when valid, else the first quarantine reason.
--- Reads temp table raw_opportunities (all text) and stg_fx_rates.
--- Parameters: $as_of (timestamp, UTC), $reporting_currency (ISO 4217).
--- Conversion: the latest rate on or before the event's date (created_at for pipeline,
--- closed_at for revenue); the reporting currency converts at 1.
+-- stg_opportunities (checked): one row per raw opportunity row, parsed, mapped to the stage
+-- it had at as-of and converted to the reporting currency, with `reason` null when valid
+-- (else the first quarantine reason) and `is_after_as_of` when it was created after as-of
+-- (counted, not staged, not quarantined).
+-- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
+-- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
+-- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
+-- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name).
+-- Stage: is_closed / is_won columns win over the label; a label no map knows is open.
+-- Point in time: a deal closed after as-of is open at it. An open deal's closed_at is its
+-- expected close date (expected_close_at), never validated.
+-- Date-only created_at / closed_at cover their whole day (event_at = the day's last instant).
+-- Conversion: amount x rate(currency -> base) / rate(reporting -> base), each the latest rate
+-- on or before the event's date (created_at for pipeline, closed_at for revenue).
 with raw as (
     select * from raw_opportunities
 ),
 
 fx_rates as (
-    select currency, rate_date, rate_to_reporting from stg_fx_rates
+    select currency, rate_date, rate_to_base from stg_fx_rates
 ),
 
 parsed as (
@@ -20,34 +28,92 @@ parsed as (
         nullif(trim(opportunity_id), '') as opportunity_id,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(created_at), '') as created_at_text,
-        try_cast(trim(created_at) as timestamptz) at time zone 'UTC' as created_at,
+        parse_instant(created_at, $company_timezone) as created_at,
+        is_date_only(created_at) as is_created_date_only,
         nullif(trim(closed_at), '') as closed_at_text,
-        try_cast(trim(closed_at) as timestamptz) at time zone 'UTC' as closed_at,
-        nullif(lower(trim(stage)), '') as stage,
+        parse_instant(closed_at, $company_timezone) as closed_at,
+        is_date_only(closed_at) as is_closed_date_only,
+        nullif(trim(stage), '') as stage_label,
+        nullif(trim(is_closed), '') as is_closed_text,
+        parse_flag(is_closed) as is_closed_flag,
+        nullif(trim(is_won), '') as is_won_text,
+        parse_flag(is_won) as is_won_flag,
         nullif(trim(amount), '') as amount_text,
         try_cast(trim(amount) as double) as amount,
-        coalesce(nullif(upper(trim(currency)), ''), $reporting_currency) as currency
+        nullif(upper(trim(currency)), '') as currency
     from raw
+),
+
+staged as (
+    select
+        parsed.*,
+        case
+            when is_closed_flag = false then 'open'
+            when is_closed_flag or is_won_flag then
+                case
+                    when is_won_flag is not null
+                        then (case when is_won_flag then 'closed_won' else 'closed_lost' end)
+                    when stage_map.stage = 'closed_won' then 'closed_won'
+                    else 'closed_lost'
+                end
+            when stage_label is null then null
+            else coalesce(stage_map.stage, 'open')
+        end as crm_stage,
+        -- the last instant a date-only value covers
+        case when is_created_date_only then created_at + interval 1 day - interval 1 microsecond
+            else created_at end as created_event_at,
+        case when is_closed_date_only then closed_at + interval 1 day - interval 1 microsecond
+            else closed_at end as closed_event_at,
+        case when is_created_date_only then try_cast(created_at_text as date)
+            else cast(created_at as date) end as created_on,
+        case when is_closed_date_only then try_cast(closed_at_text as date)
+            else cast(closed_at as date) end as closed_on
+    from parsed
+    left join stage_map on stage_map.stage_key = stage_key(parsed.stage_label)
 ),
 
 converted as (
     select
-        parsed.*,
-        case
-            when parsed.currency = $reporting_currency then 1.0
-            else created_rate.rate_to_reporting
-        end as created_rate,
-        case
-            when parsed.currency = $reporting_currency then 1.0
-            else closed_rate.rate_to_reporting
-        end as closed_rate
-    from parsed
+        staged.*,
+        case when staged.currency = $fx_base_currency then 1.0
+            else created_rate.rate_to_base end as created_rate,
+        case when staged.currency = $fx_base_currency then staged.created_on
+            else created_rate.rate_date end as created_rate_date,
+        case when $reporting_currency = $fx_base_currency then 1.0
+            else created_reporting.rate_to_base end as created_reporting_rate,
+        case when $reporting_currency = $fx_base_currency then staged.created_on
+            else created_reporting.rate_date end as created_reporting_rate_date,
+        case when staged.currency = $fx_base_currency then 1.0
+            else closed_rate.rate_to_base end as closed_rate,
+        case when staged.currency = $fx_base_currency then staged.closed_on
+            else closed_rate.rate_date end as closed_rate_date,
+        case when $reporting_currency = $fx_base_currency then 1.0
+            else closed_reporting.rate_to_base end as closed_reporting_rate,
+        case when $reporting_currency = $fx_base_currency then staged.closed_on
+            else closed_reporting.rate_date end as closed_reporting_rate_date
+    from staged
     asof left join fx_rates as created_rate
-        on parsed.currency = created_rate.currency
-        and cast(parsed.created_at as date) >= created_rate.rate_date
+        on staged.currency = created_rate.currency
+        and staged.created_on >= created_rate.rate_date
     asof left join fx_rates as closed_rate
-        on parsed.currency = closed_rate.currency
-        and cast(parsed.closed_at as date) >= closed_rate.rate_date
+        on staged.currency = closed_rate.currency
+        and staged.closed_on >= closed_rate.rate_date
+    asof left join (select * from fx_rates where currency = $reporting_currency) as created_reporting
+        on staged.created_on >= created_reporting.rate_date
+    asof left join (select * from fx_rates where currency = $reporting_currency) as closed_reporting
+        on staged.closed_on >= closed_reporting.rate_date
+),
+
+at_as_of as (
+    select
+        *,
+        crm_stage <> 'open' and closed_at is not null and closed_at > $as_of
+            as is_closed_after_as_of,
+        case
+            when crm_stage <> 'open' and closed_at is not null and closed_at > $as_of then 'open'
+            else crm_stage
+        end as stage
+    from converted
 ),
 
 reasoned as (
@@ -55,19 +121,27 @@ reasoned as (
         *,
         case
             when opportunity_id is null or account_id is null or created_at_text is null
-                or stage is null or amount_text is null then 'missing_required'
-            when created_at is null or (closed_at_text is not null and closed_at is null)
+                or (stage_label is null and is_closed_flag is null and is_won_flag is null)
+                or amount_text is null or currency is null then 'missing_required'
+            when created_at is null
+                or (crm_stage <> 'open' and closed_at_text is not null and closed_at is null)
                 then 'bad_timestamp'
-            when stage not in ('open', 'closed_won', 'closed_lost') then 'bad_stage'
+            when (is_closed_text is not null and is_closed_flag is null)
+                or (is_won_text is not null and is_won_flag is null) then 'bad_stage'
             when amount is null or isnan(amount) or isinf(amount) or amount < 0
                 or amount > 1e12 then 'bad_amount'
-            when stage <> 'open' and closed_at is null then 'missing_closed_at'
-            when closed_at < created_at then 'closed_before_created'
-            when created_at > $as_of or closed_at > $as_of then 'future_timestamp'
-            when created_rate is null or (stage <> 'open' and closed_rate is null)
-                then 'unknown_currency'
-        end as first_reason
-    from converted
+            when crm_stage <> 'open' and closed_at is null then 'missing_closed_at'
+            when created_at > $run_started_at + interval 1 day
+                or (crm_stage <> 'open' and closed_at > $run_started_at + interval 1 day)
+                then 'future_timestamp'
+            when crm_stage <> 'open' and closed_event_at < created_at then 'closed_before_created'
+            when created_at <= $as_of and (
+                created_rate is null or created_reporting_rate is null
+                or (stage <> 'open' and (closed_rate is null or closed_reporting_rate is null))
+            ) then 'unknown_currency'
+        end as first_reason,
+        created_at > $as_of as is_after_as_of
+    from at_as_of
 ),
 
 final as (
@@ -79,13 +153,28 @@ final as (
         account_id,
         created_at,
         case when stage = 'open' then null else closed_at end as closed_at,
+        case when crm_stage = 'open' then closed_at end as expected_close_at,
         stage,
+        stage_label,
+        is_created_date_only,
+        stage <> 'open' and is_closed_date_only as is_closed_date_only,
+        created_event_at,
+        case when stage = 'open' then null else closed_event_at end as closed_event_at,
+        is_closed_after_as_of,
         amount,
         currency,
-        round(amount * created_rate, 2) as pipeline_amount,
-        case when stage = 'open' then null else round(amount * closed_rate, 2) end
-            as revenue_amount,
+        round(amount * created_rate / created_reporting_rate, 2) as pipeline_amount,
+        case when stage = 'open' then null
+            else round(amount * closed_rate / closed_reporting_rate, 2) end as revenue_amount,
         $reporting_currency as reporting_currency,
+        coalesce(
+            created_on - created_rate_date > $fx_max_age_days
+            or created_on - created_reporting_rate_date > $fx_max_age_days
+            or (stage <> 'open' and (
+                closed_on - closed_rate_date > $fx_max_age_days
+                or closed_on - closed_reporting_rate_date > $fx_max_age_days)),
+            false
+        ) as is_fx_stale,
         coalesce(
             first_reason,
             case
@@ -94,7 +183,7 @@ final as (
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,
-        cast(null as timestamp) as partition_at
+        is_after_as_of
     from reasoned
 )
 

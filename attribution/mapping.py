@@ -1,0 +1,213 @@
+"""How a CRM export maps onto the contract: column names (with Salesforce / HubSpot presets)
+and stage labels (with the CRMs' default labels), optionally from a TOML file.
+
+A mapping file (``ATTRIBUTION_MAPPING``) looks like::
+
+    preset = "salesforce"                 # or "hubspot", or "none"
+
+    [columns.opportunities]               # contract column = source column
+    amount = "Amount (converted)"
+
+    [columns.touchpoints]
+    channel = "Channel__c"
+
+    [stages]                              # raw label = open | closed_won | closed_lost
+    "Closed Won - Paid" = "closed_won"
+    "Disqualified" = "closed_lost"
+
+Column names and labels match case-, space- and punctuation-insensitively. A stage label
+that no map knows is an open stage (as in Salesforce, where every stage before the close
+is open).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from attribution.contracts import SOURCES
+
+__all__ = [
+    "DEFAULT_STAGE_LABELS",
+    "PRESETS",
+    "STAGES",
+    "MappingError",
+    "SourceMapping",
+    "column_key",
+    "load_mapping",
+]
+
+STAGES: tuple[str, ...] = ("open", "closed_won", "closed_lost")
+
+# contract column -> the names a CRM's export gives it, per source
+PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
+    "none": {},
+    # Salesforce Opportunity object (Data Loader / Bulk API / report export)
+    "salesforce": {
+        "opportunities": {
+            "opportunity_id": ("Id", "Opportunity ID", "OpportunityId"),
+            "account_id": ("AccountId", "Account ID"),
+            "created_at": ("CreatedDate", "Created Date"),
+            "closed_at": ("CloseDate", "Close Date"),
+            "stage": ("StageName", "Stage"),
+            "amount": ("Amount",),
+            "currency": ("CurrencyIsoCode", "Opportunity Currency", "Currency"),
+            "is_closed": ("IsClosed", "Closed"),
+            "is_won": ("IsWon", "Won"),
+        },
+        "touchpoints": {
+            "touchpoint_id": ("Id", "CampaignMemberId"),
+            "occurred_at": ("FirstRespondedDate", "CreatedDate"),
+            "account_id": ("AccountId", "Account ID"),
+            "contact_id": ("ContactId", "LeadOrContactId"),
+            "channel": ("Channel__c", "Type", "Campaign Type"),
+            "campaign": ("CampaignId", "Campaign Name"),
+            "touch_type": ("Status", "Member Status"),
+        },
+    },
+    # HubSpot deals: the CRM export's column labels and the API's property names
+    "hubspot": {
+        "opportunities": {
+            "opportunity_id": ("Record ID", "Deal ID", "hs_object_id", "dealId"),
+            "account_id": (
+                "Associated Company IDs",
+                "Associated Company ID",
+                "Company ID",
+                "associatedcompanyid",
+            ),
+            "created_at": ("Create Date", "createdate"),
+            "closed_at": ("Close Date", "closedate"),
+            "stage": ("Deal Stage", "dealstage"),
+            "amount": ("Amount", "amount"),
+            "currency": ("Currency", "Deal currency code", "deal_currency_code"),
+            "is_closed": ("Is Closed", "hs_is_closed"),
+            "is_won": ("Is Closed Won", "hs_is_closed_won"),
+        },
+        "touchpoints": {},
+    },
+}
+
+# Default stage labels of Salesforce and HubSpot (matched by column_key); any other
+# non-empty label is open.
+DEFAULT_STAGE_LABELS: dict[str, str] = {
+    "open": "open",
+    "closed_won": "closed_won",
+    "closed_lost": "closed_lost",
+    "won": "closed_won",
+    "lost": "closed_lost",
+    # Salesforce
+    "Prospecting": "open",
+    "Qualification": "open",
+    "Needs Analysis": "open",
+    "Value Proposition": "open",
+    "Id. Decision Makers": "open",
+    "Perception Analysis": "open",
+    "Proposal/Price Quote": "open",
+    "Negotiation/Review": "open",
+    "Closed Won": "closed_won",
+    "Closed Lost": "closed_lost",
+    # HubSpot (internal values; the labels normalize to closedwon / closedlost as well)
+    "appointmentscheduled": "open",
+    "qualifiedtobuy": "open",
+    "presentationscheduled": "open",
+    "decisionmakerboughtin": "open",
+    "contractsent": "open",
+    "closedwon": "closed_won",
+    "closedlost": "closed_lost",
+}
+
+
+class MappingError(ValueError):
+    """A mapping file or setting that cannot be used (the message names it and what is wrong)."""
+
+
+def column_key(name: str) -> str:
+    """The form names are matched in: lower case, letters and digits only (BOM and spaces go).
+
+    The same rule as the SQL `regexp_replace(lower(x), '[^\\pL\\pN]', '', 'g')` used for
+    stage labels in sql/staging/stg_opportunities.sql.
+    """
+    return re.sub(r"[\W_]+", "", name.lower())
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """Column renames and stage labels: a preset plus the user's own entries (which win)."""
+
+    preset: str = "none"
+    columns: tuple[tuple[str, str, str], ...] = ()  # (source, contract column, source column)
+    stages: tuple[tuple[str, str], ...] = ()  # (raw label, stage)
+    file: str | None = None  # the TOML file it was read from, for messages and the manifest
+
+    def __post_init__(self) -> None:
+        where = f"{self.file}: " if self.file else ""
+        if self.preset not in PRESETS:
+            raise MappingError(
+                f"{where}unknown column preset {self.preset!r}; choose one of {', '.join(PRESETS)}"
+            )
+        for label, stage in self.stages:
+            if stage not in STAGES:
+                raise MappingError(
+                    f"{where}stage label {label!r} maps to {stage!r}; use one of {', '.join(STAGES)}"
+                )
+
+    def aliases(self, source: str, column: str) -> tuple[str, ...]:
+        """The names `column` of `source` may have in a file, most specific first."""
+        own = tuple(name for src, col, name in self.columns if src == source and col == column)
+        preset = PRESETS[self.preset].get(source, {}).get(column, ())
+        return (*own, column, *preset)
+
+    def stage_labels(self) -> dict[str, str]:
+        """Raw label -> stage: the CRMs' defaults overlaid with the user's labels."""
+        return {**DEFAULT_STAGE_LABELS, **dict(self.stages)}
+
+
+def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise MappingError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def load_mapping(path: str | Path | None = None, preset: str | None = None) -> SourceMapping:
+    """Read a mapping TOML file (optional) and apply a preset name (optional; the file's
+    `preset` wins over nothing, the argument wins over the file)."""
+    if not path:
+        return SourceMapping(preset=preset or "none")
+    where = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise MappingError(f"{where}: mapping file not found") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{where}: not a valid TOML file: {exc}") from exc
+    columns: list[tuple[str, str, str]] = []
+    for source, renames in _table(data, "columns", where).items():
+        if source not in SOURCES:
+            raise MappingError(
+                f"{where}: [columns.{source}]: unknown source; use one of {', '.join(SOURCES)}"
+            )
+        if not isinstance(renames, Mapping):
+            raise MappingError(f"{where}: [columns.{source}] must be a table")
+        for column, name in renames.items():
+            if column not in SOURCES[source].columns:
+                raise MappingError(
+                    f"{where}: columns.{source}.{column}: not a column of {source}; use one of "
+                    f"{', '.join(SOURCES[source].columns)}"
+                )
+            if not isinstance(name, str):
+                raise MappingError(f"{where}: columns.{source}.{column} must be a column name")
+            columns.append((source, column, name))
+    stages = []
+    for label, stage in _table(data, "stages", where).items():
+        stages.append((str(label), str(stage)))
+    return SourceMapping(
+        preset=preset or str(data.get("preset", "none")),
+        columns=tuple(columns),
+        stages=tuple(stages),
+        file=where,
+    )

@@ -1,0 +1,30 @@
+-- mart_period_totals: one row per (journey_kind, period_month): the month's total pipeline
+-- (opportunities created in it) or won revenue (won in it), and the influenced part: those
+-- whose journey has at least one touch (a yes/no measure, the same for every model), with
+-- opportunity counts. Months use the company calendar. Amounts in the reporting currency.
+-- The totals that mart_influenced_pipeline / _revenue rows add up to, kept apart so that a
+-- sum in a BI tool never counts a month's total once per channel and model.
+-- Reads int_journeys. No parameters.
+-- Money is summed as integers (cents): exact in any order.
+with journeys as (
+    select * from int_journeys where is_converted
+),
+
+final as (
+    select
+        journey_kind,
+        period_month,
+        count(*) as opportunities,
+        count(*) filter (where touch_count > 0) as influenced_opportunities,
+        cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100 as total_amount,
+        coalesce(
+            cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0)
+                as double) / 100,
+            0
+        ) as influenced_amount
+    from journeys
+    group by journey_kind, period_month
+)
+
+select * from final
+order by journey_kind, period_month
