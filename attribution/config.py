@@ -8,13 +8,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attribution.mapping import SourceMapping
 
-__all__ = ["AttributionConfig", "JOURNEY_KINDS"]
+__all__ = ["AttributionConfig", "JOURNEY_KINDS", "parse_as_of"]
 
 JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 
 
 def _now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def parse_as_of(text: str) -> datetime:
+    """An as-of setting: an ISO timestamp (UTC unless it has an offset), or a plain date,
+    which means the end of that day (the day's touches and deals are in the report)."""
+    value = text.strip()
+    moment = datetime.fromisoformat(value)
+    if len(value) == 10:  # YYYY-MM-DD
+        moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+    return moment
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from attribution.config import AttributionConfig
+from attribution.config import AttributionConfig, parse_as_of
+from attribution.mapping import load_mapping
 from attribution.locking import writer_lock
 from attribution.pipeline import SourcePaths
 
@@ -50,7 +50,8 @@ class SourceFiles(dg.ConfigurableResource):
 
 
 class AttributionSettings(dg.ConfigurableResource):
-    """Model and window parameters (DESIGN §1 defaults), editable in the launchpad."""
+    """Model, window, currency and mapping parameters (DESIGN §1 defaults), editable in the
+    launchpad; the mapping ones default from ATTRIBUTION_COLUMN_PRESET / ATTRIBUTION_MAPPING."""
 
     lookback_days: int = 90
     time_decay_half_life_days: float = 7.0
@@ -58,16 +59,29 @@ class AttributionSettings(dg.ConfigurableResource):
     collapse_repeats: bool = False
     reporting_currency: str = "USD"
     as_of: str | None = None
+    fx_base_currency: str = "USD"
+    fx_max_age_days: int = 45
+    company_timezone: str = "UTC"
+    column_preset: str | None = None
+    mapping_file: str | None = None
 
     def to_config(self) -> AttributionConfig:
-        """The library's frozen config; as_of defaults to now (UTC) when not set."""
-        extra = {"as_of": datetime.fromisoformat(self.as_of)} if self.as_of else {}
+        """The library's frozen config; as_of defaults to now (UTC) when not set; a date-only
+        as_of means the end of that day."""
+        extra = {"as_of": parse_as_of(self.as_of)} if self.as_of else {}
         return AttributionConfig(
             lookback_days=self.lookback_days,
             time_decay_half_life_days=self.time_decay_half_life_days,
             markov_order=self.markov_order,
             collapse_repeats=self.collapse_repeats,
             reporting_currency=self.reporting_currency,
+            fx_base_currency=self.fx_base_currency,
+            fx_max_age_days=self.fx_max_age_days,
+            company_timezone=self.company_timezone,
+            mapping=load_mapping(
+                self.mapping_file or os.environ.get("ATTRIBUTION_MAPPING") or None,
+                self.column_preset or os.environ.get("ATTRIBUTION_COLUMN_PRESET") or None,
+            ),
             **extra,
         )
 

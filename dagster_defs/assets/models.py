@@ -6,8 +6,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
+from attribution.checks import markov_warnings
 from attribution.pipeline import run_models
-from dagster_defs.assets import DUCKDB_POOL, MODELS, SINGLE_RUN
+from dagster_defs.assets import DUCKDB_POOL, MODELS
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -26,9 +27,10 @@ _REMOVAL_EFFECTS = dg.AssetSpec(
     kinds={"duckdb", "networkx"},
     deps=["int_journey_touches", "int_null_path_touches"],
     description="One row per (journey_kind, channel): Markov removal effect RE = 1 - P_without / "
-    "P, share = RE / sum RE, canonical value (share x total value), the value the per-journey "
-    "credits reconcile to, and the gap between them. Value follows the removal-effect share "
-    "(ChannelAttribution splits value by the last channel instead).",
+    "P, share = RE / sum RE, canonical conversions (share x converting journeys) next to the "
+    "conversions the per-journey credits reach (and the gap), canonical value (share x total "
+    "value) next to the fitted value, which follows each journey's own amount (deal size). "
+    "ChannelAttribution splits value by the last channel instead.",
 )
 _TRANSITIONS = dg.AssetSpec(
     "markov_transitions",
@@ -42,7 +44,7 @@ _TRANSITIONS = dg.AssetSpec(
 
 
 @dg.multi_asset(
-    specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL, backfill_policy=SINGLE_RUN
+    specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL
 )
 def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  # type: ignore[no-untyped-def]
     """Run every model once; the Markov chain is fitted once and feeds all three tables."""
@@ -50,9 +52,11 @@ def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  
     with duckdb.get_connection() as conn:
         run_models(conn, config)
         effects = conn.sql(
-            "select journey_kind, channel, removal_effect, share, canonical_value, "
-            "reconciled_value, gap from markov_removal_effects order by journey_kind, share desc"
+            "select journey_kind, channel, removal_effect, share, canonical_conversions, "
+            "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
+            "order by journey_kind, share desc"
         ).pl()
+        warnings = markov_warnings(conn)
         p_conversion = dict(
             conn.sql(
                 "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1"
@@ -71,7 +75,12 @@ def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  
             asset_key="markov_removal_effects",
             metadata={
                 **table_metadata(conn, "markov_removal_effects"),
-                "removal_effects": dg.MetadataValue.md(markdown_table(effects)),
+                "removal_effects": dg.MetadataValue.md(
+                    markdown_table(effects) if len(effects) else "no Markov chain fitted"
+                ),
+                "warnings": dg.MetadataValue.md(
+                    "\n".join(f"- {w}" for w in warnings) if warnings else "none"
+                ),
                 "markov_order": dg.MetadataValue.int(config.markov_order),
                 "collapse_repeats": dg.MetadataValue.bool(config.collapse_repeats),
                 **{

@@ -14,13 +14,12 @@ from attribution.contracts import GLOSSARY
 from attribution.export import export_marts
 from attribution.pipeline import build_mart, input_files
 from attribution.report import comparison_chart_png, comparison_table, headline_totals
-from dagster_defs.assets import DUCKDB_POOL, SINGLE_RUN, REPORTING
+from dagster_defs.assets import DUCKDB_POOL, REPORTING
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -52,7 +51,6 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -67,13 +65,13 @@ def mart_channel_comparison_wide(duckdb: DuckDBResource) -> dg.MaterializeResult
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
     deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (month of created_at, model, channel): attributed pipeline next to "
-    f"the month's total and influenced pipeline. {GLOSSARY['influenced pipeline / revenue']}",
+    description="One row per (month of created_at, model, channel): attributed pipeline and "
+    "opportunities credited; a month's rows of one model sum to its pipeline (the month totals "
+    "are in mart_period_totals).",
 )
 def mart_influenced_pipeline(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
@@ -82,13 +80,13 @@ def mart_influenced_pipeline(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
     deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (month of closed_at, model, channel): attributed won revenue next "
-    f"to the month's won and influenced revenue. {GLOSSARY['influenced pipeline / revenue']}",
+    description="One row per (month of closed_at, model, channel): attributed won revenue and "
+    "opportunities credited; a month's rows of one model sum to its won revenue (the month "
+    "totals are in mart_period_totals).",
 )
 def mart_influenced_revenue(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as conn:
@@ -97,7 +95,21 @@ def mart_influenced_revenue(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
+    group_name=REPORTING,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=["mart_attribution_credits", "markov_removal_effects"],
+    description="One row per (journey_kind, month): total pipeline (created in the month) or "
+    "won revenue (won in it) and the influenced part, with opportunity counts: the totals the "
+    f"influenced marts sum to, one row per month. {GLOSSARY['influenced pipeline / revenue']}",
+)
+def mart_period_totals(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        build_mart(conn, "mart_period_totals")
+        return dg.MaterializeResult(metadata=table_metadata(conn, "mart_period_totals"))
+
+
+@dg.asset(
     group_name=REPORTING,
     pool=DUCKDB_POOL,
     kinds={"duckdb"},
@@ -121,7 +133,6 @@ def reconciliation(duckdb: DuckDBResource) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    backfill_policy=SINGLE_RUN,
     group_name=REPORTING,
     kinds={"parquet", "csv"},
     deps=[
@@ -129,6 +140,7 @@ def reconciliation(duckdb: DuckDBResource) -> dg.MaterializeResult:
         mart_channel_comparison_wide,
         mart_influenced_pipeline,
         mart_influenced_revenue,
+        mart_period_totals,
         reconciliation,
     ],
     description="The marts as Parquet and CSV files under ATTRIBUTION_EXPORT_DIR (default "
