@@ -14,7 +14,7 @@ import pytest
 from attribution.config import AttributionConfig
 from attribution.ingest import InputFileError, load_fx_rates, load_opportunities, load_touchpoints
 
-CONFIG = AttributionConfig(as_of=datetime(2026, 6, 1))
+CONFIG = AttributionConfig(as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 11, 25))
 T_HEADER = "touchpoint_id,occurred_at,account_id,channel,campaign\n"
 O_HEADER = "opportunity_id,account_id,created_at,closed_at,stage,amount,currency\n"
 F_HEADER = "currency,date,rate_to_reporting\n"
@@ -31,6 +31,7 @@ class Case:
     quarantined: dict[int, str] = field(default_factory=dict)
     error: str | None = None
     suffix: str = "csv"
+    after_as_of: int = 0
 
 
 def t(rows: str) -> str:
@@ -94,7 +95,8 @@ CASES: dict[str, Case] = {
     "t_whitespace_only_id": Case("touchpoints", t("   ,2026-01-01,acc,email,\n"), quarantined={1: "missing_required"}),
     "t_channel_punctuation": Case("touchpoints", t("a,2026-01-01,acc,Paid-Search!!,\n"), staged=("a",)),
     "t_channel_only_punctuation": Case("touchpoints", t("a,2026-01-01,acc,!!!,\n"), quarantined={1: "missing_required"}),
-    "t_future_timestamp": Case("touchpoints", t("a,2026-06-01T00:00:01Z,acc,email,\n"), quarantined={1: "future_timestamp"}),
+    "t_after_as_of": Case("touchpoints", t("a,2026-06-01T00:00:01Z,acc,email,\n"), after_as_of=1),
+    "t_future_timestamp": Case("touchpoints", t("a,2099-01-01T00:00:00Z,acc,email,\n"), quarantined={1: "future_timestamp"}),
     "t_exactly_as_of": Case("touchpoints", t("a,2026-06-01T00:00:00Z,acc,email,\n"), staged=("a",)),
     "t_missing_account": Case("touchpoints", t("a,2026-01-01,,email,\n"), quarantined={1: "missing_required"}),
     "t_newline_inside_quotes": Case("touchpoints", t('a,2026-01-01,acc,email,"line one\nline two"\n'), staged=("a",)),
@@ -146,7 +148,12 @@ CASES: dict[str, Case] = {
     "o_zero_amount": Case("opportunities", o("a,acc,2026-01-01,,open,0,USD\n"), staged=("a",)),
     "o_padded_amount": Case("opportunities", o("a,acc,2026-01-01,,open, 100.50 ,USD\n"), staged=("a",)),
     "o_stage_case": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,Closed_Won,5,USD\n"), staged=("a",)),
-    "o_unknown_stage": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,won,5,USD\n"), quarantined={1: "bad_stage"}),
+    "o_unknown_stage_is_open": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,Pending Approval,5,USD\n"), staged=("a",)),
+    "o_bad_is_closed_flag": Case(
+        "opportunities",
+        "opportunity_id,account_id,created_at,stage,amount,is_closed\na,acc,2026-01-01,Closed Won,5,perhaps\n",
+        quarantined={1: "bad_stage"},
+    ),
     "o_closed_without_date": Case("opportunities", o("a,acc,2026-01-01,,closed_lost,5,USD\n"), quarantined={1: "missing_closed_at"}),
     "o_closed_before_created": Case(
         "opportunities", o("a,acc,2026-02-01,2026-01-31T23:59:59Z,closed_won,5,USD\n"), quarantined={1: "closed_before_created"}
@@ -154,12 +161,17 @@ CASES: dict[str, Case] = {
     "o_lower_case_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,eur\n"), staged=("a",)),
     "o_unknown_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,XYZ\n"), quarantined={1: "unknown_currency"}),
     "o_rate_only_after_created": Case("opportunities", o("a,acc,2024-06-01,,open,5,EUR\n"), quarantined={1: "unknown_currency"}),
-    "o_empty_currency_defaults": Case("opportunities", o("a,acc,2026-01-01,,open,5,\n"), staged=("a",)),
+    "o_blank_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,\n"), quarantined={1: "missing_required"}),
+    "o_absent_currency_column_is_base": Case(
+        "opportunities", "opportunity_id,account_id,created_at,stage,amount\na,acc,2026-01-01,open,5\n", staged=("a",)
+    ),
     "o_open_with_closed_at": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,open,5,USD\n"), staged=("a",)),
     "o_duplicate_ids": Case(
         "opportunities", o("a,acc,2026-01-01,,open,5,USD\na,acc,2026-01-02,,open,6,USD\n"), staged=("a",), quarantined={2: "duplicate_id"}
     ),
-    "o_future_close": Case("opportunities", o("a,acc,2026-01-01,2026-07-01,closed_won,5,USD\n"), quarantined={1: "future_timestamp"}),
+    "o_closed_after_as_of_is_open": Case("opportunities", o("a,acc,2026-01-01,2026-07-01,closed_won,5,USD\n"), staged=("a",)),
+    "o_created_after_as_of": Case("opportunities", o("a,acc,2026-06-02,,open,5,USD\n"), after_as_of=1),
+    "o_future_close": Case("opportunities", o("a,acc,2026-01-01,2099-07-01,closed_won,5,USD\n"), quarantined={1: "future_timestamp"}),
     "o_literal_null_id": Case("opportunities", o("NULL,acc,2026-01-01,,open,5,USD\n"), staged=("NULL",)),
     "o_missing_amount_column": Case(
         "opportunities", "opportunity_id,account_id,created_at,stage\na,acc,2026-01-01,open\n", error="missing required column(s) amount"
@@ -224,8 +236,9 @@ def test_hostile_input(name: str, tmp_path: Path) -> None:
         assert staged == tuple(sorted(case.staged))
         assert quarantined == case.quarantined
         # every input row accounted for
-        assert result.raw_rows == len(case.staged) + len(case.quarantined)
-        assert result.raw_rows == result.staged_rows + result.quarantined_rows
+        assert result.raw_rows == len(case.staged) + len(case.quarantined) + case.after_as_of
+        assert result.after_as_of_rows == case.after_as_of
+        assert result.raw_rows == result.staged_rows + result.quarantined_rows + result.after_as_of_rows
         # nothing the input said ran as SQL
         assert {"stg_touchpoints", "quarantine"} & {
             r[0] for r in conn.sql("select table_name from information_schema.tables").fetchall()

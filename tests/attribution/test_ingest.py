@@ -61,25 +61,29 @@ def test_dirty_opportunities_each_row_has_its_expected_outcome(conn, config):
     assert _quarantined(conn, "opportunities") == {
         3: "missing_required",
         4: "bad_timestamp",
-        5: "bad_stage",
+        5: "bad_stage",  # is_closed 'maybe' is not a boolean ('pending' alone would be open)
         6: "bad_amount",
         7: "bad_amount",
         8: "missing_closed_at",
         9: "closed_before_created",
-        10: "future_timestamp",
+        10: "future_timestamp",  # 2099: after the run's wall clock, not only after as-of
         11: "unknown_currency",
         12: "duplicate_id",
+        13: "missing_required",  # a blank currency in a present column is not guessed
     }
     staged = conn.sql(
-        "select opportunity_id, currency, pipeline_amount, revenue_amount from stg_opportunities "
-        "order by opportunity_id"
+        "select opportunity_id, currency, stage, stage_label, expected_close_at, pipeline_amount, "
+        "revenue_amount from stg_opportunities order by opportunity_id"
     ).fetchall()
     # o2: 2000 EUR; created 2026-01-21 takes the 2025-12-01 rate 1.1 -> 2200; closed 2026-03-01
     # takes the 2026-02-01 rate 1.2 (the first of the duplicate pair) -> 2400.
+    # o13: an open Salesforce stage whose close date (before created) is only an expectation.
+    # o14: the is_closed / is_won flags win over an unknown label.
     assert staged == [
-        ("o1", "USD", 1000.0, None),
-        ("o12", "USD", 0.0, 0.0),  # empty currency defaults to the reporting currency
-        ("o2", "EUR", 2200.0, 2400.0),
+        ("o1", "USD", "open", "open", None, 1000.0, None),
+        ("o13", "USD", "open", "Negotiation/Review", datetime(2026, 1, 10), 50.0, None),
+        ("o14", "USD", "closed_won", "Won - Paid", None, 70.0, 70.0),
+        ("o2", "EUR", "closed_won", "closed_won", None, 2200.0, 2400.0),
     ]
 
 
@@ -90,6 +94,7 @@ def test_dirty_fx_rates_each_row_has_its_expected_outcome(conn, config):
         4: "missing_required",
         5: "bad_timestamp",
         6: "bad_amount",
+        7: "wrong_base_currency",  # a rate into EUR while the base is USD
     }
 
 
@@ -121,7 +126,7 @@ def test_quarantine_keeps_the_row_as_json(conn, config):
     record, source_file = conn.sql(
         "select record, source_file from quarantine where source = 'opportunities' and source_row = 5"
     ).fetchall()[0]
-    assert '"stage":"pending"' in record
+    assert '"stage":"pending"' in record and '"is_closed":"maybe"' in record
     assert source_file.endswith("opportunities.csv")
 
 
@@ -197,69 +202,48 @@ def test_paths_with_spaces_quotes_and_semicolons(conn, config, tmp_path):
     assert load_touchpoints(conn, path, config).staged_rows == 1
 
 
-def test_future_timestamp_is_relative_to_as_of(conn, tmp_path):
+def test_after_as_of_is_counted_and_future_is_relative_to_the_wall_clock(conn, tmp_path):
+    # Regression (issue 9, defect 3): a touch after as-of is left out and counted, not
+    # quarantined; only a timestamp later than the run's wall clock (+ a day) is bad data.
     path = write_csv(
         tmp_path / "t.csv",
         ["touchpoint_id", "occurred_at", "account_id", "channel"],
-        [["t", "2026-03-01T00:00:00Z", "a", "email"]],
+        [
+            ["t", "2026-03-01T00:00:00Z", "a", "email"],
+            ["tomorrow", "2026-04-01T20:00:00Z", "a", "email"],  # within a day of the clock
+            ["later", "2026-04-03T00:00:00Z", "a", "email"],
+        ],
     )
-    early = AttributionConfig(as_of=datetime(2026, 2, 1))
-    late = AttributionConfig(as_of=datetime(2026, 4, 1))
-    assert load_touchpoints(conn, path, early).quarantined_rows == 1
-    assert load_touchpoints(conn, path, late).staged_rows == 1
+    clock = datetime(2026, 4, 1, 12, 0)
+    early = load_touchpoints(conn, path, AttributionConfig(as_of=datetime(2026, 2, 1), run_started_at=clock))
+    assert (early.staged_rows, early.quarantined_rows, early.after_as_of_rows) == (0, 1, 2)
+    late = load_touchpoints(conn, path, AttributionConfig(as_of=datetime(2026, 4, 1), run_started_at=clock))
+    assert (late.staged_rows, late.quarantined_rows, late.after_as_of_rows) == (1, 1, 1)
+    assert conn.sql("select reason from quarantine").fetchall() == [("future_timestamp",)]
+    assert conn.sql("select after_as_of_rows from load_audit").fetchall() == [(1,)]
+
+
+def test_the_whole_history_lands_whatever_its_dates(conn, tmp_path):
+    # Regression (issue 9, defect 1): touches from years before any start date, and one of
+    # today, are all staged by one load; the first load is the whole file.
+    path = write_csv(
+        tmp_path / "t.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [
+            ["old", "2019-06-30T23:00:00Z", "a", "email"],
+            ["y2024", "2024-02-29", "a", "event"],
+            ["today", "2026-11-25T08:00:00Z", "a", "webinar"],
+        ],
+    )
+    clock = datetime(2026, 11, 25, 9, 0)
+    result = load_touchpoints(conn, path, AttributionConfig(as_of=clock, run_started_at=clock))
+    assert (result.raw_rows, result.staged_rows, result.quarantined_rows, result.after_as_of_rows) == (3, 3, 0, 0)
+    from attribution.checks import row_accounting_violations
+
+    assert row_accounting_violations(conn, "touchpoints").is_empty()
 
 
 def test_resolve_paths_accepts_lists(tmp_path):
     a = write_csv(tmp_path / "a.csv", ["x"], [])
     b = write_csv(tmp_path / "b.csv", ["x"], [])
     assert resolve_paths([str(b), a, str(tmp_path / "*.csv")]) == [str(b), str(a)]
-
-
-
-
-def _daily_touches(tmp_path):
-    # two days of touches plus one unparseable row, in one file
-    return write_csv(
-        tmp_path / "touches.csv",
-        ["touchpoint_id", "occurred_at", "account_id", "channel"],
-        [
-            ["d1a", "2026-01-01T08:00:00Z", "a", "email"],
-            ["d1b", "2026-01-01T23:59:59Z", "a", "event"],
-            ["d2a", "2026-01-02T00:00:00Z", "a", "webinar"],
-            ["d2dup", "2026-01-02T10:00:00Z", "a", "webinar"],
-            ["bad", "soon", "a", "email"],
-        ],
-    )
-
-
-def test_partition_load_replaces_only_its_day(conn, config, tmp_path):
-    path = _daily_touches(tmp_path)
-    day1 = (datetime(2026, 1, 1), datetime(2026, 1, 2))
-    day2 = (datetime(2026, 1, 2), datetime(2026, 1, 3))
-    first = load_touchpoints(conn, path, config, window=day1)
-    # day 1: 2 staged, 1 quarantined (the undated row), 2 out of window; all accounted for
-    assert (first.raw_rows, first.staged_rows, first.quarantined_rows, first.out_of_window_rows) == (5, 2, 1, 2)
-    second = load_touchpoints(conn, path, config, window=day2)
-    assert (second.staged_rows, second.quarantined_rows, second.out_of_window_rows) == (2, 1, 2)
-    ids = [r[0] for r in conn.sql("select touchpoint_id from stg_touchpoints order by 1").fetchall()]
-    assert ids == ["d1a", "d1b", "d2a", "d2dup"]
-    # the undated row is quarantined once, not once per load
-    assert conn.sql("select count(*) from quarantine where reason = 'bad_timestamp'").fetchall() == [(1,)]
-    # reloading day 1 twice leaves the same tables
-    before = conn.sql("select * from stg_touchpoints order by all").fetchall()
-    load_touchpoints(conn, path, config, window=day1)
-    load_touchpoints(conn, path, config, window=day1)
-    assert conn.sql("select * from stg_touchpoints order by all").fetchall() == before
-    from attribution.checks import row_accounting_violations
-
-    assert row_accounting_violations(conn, "touchpoints").is_empty()
-
-
-def test_partition_load_rejects_an_id_staged_for_another_day(conn, config, tmp_path):
-    day1 = (datetime(2026, 1, 1), datetime(2026, 1, 2))
-    day2 = (datetime(2026, 1, 2), datetime(2026, 1, 3))
-    header = ["touchpoint_id", "occurred_at", "account_id", "channel"]
-    load_touchpoints(conn, write_csv(tmp_path / "a.csv", header, [["x", "2026-01-01T05:00:00Z", "a", "email"]]), config, window=day1)
-    result = load_touchpoints(conn, write_csv(tmp_path / "b.csv", header, [["x", "2026-01-02T05:00:00Z", "a", "email"]]), config, window=day2)
-    assert (result.staged_rows, result.quarantined_rows) == (0, 1)
-    assert conn.sql("select reason from quarantine").fetchall() == [("duplicate_id",)]

@@ -142,15 +142,28 @@ def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journey
     pipeline = journeys.sql(
         "select touchpoint_id from int_null_path_touches where journey_kind = 'pipeline' order by all"
     ).fetchall()
-    # every touch outside the pipeline journey of 'won' (the only journey with touches)
-    assert [r[0] for r in pipeline] == [
-        "after_closed",
-        "after_created",
-        "at_closed",
-        "one_second_out",
-        "other_account",
-    ]
+    # Regression (issue 9, defect 8): touches outside the pipeline journey of 'won', minus
+    # those inside its sales cycle (after_created, at_closed: created 03-31 12:00 to closed
+    # 04-10 12:00), which are not failures; as-of 06-01 minus 30 days censors nothing here.
+    assert [r[0] for r in pipeline] == ["after_closed", "one_second_out", "other_account"]
+    roles = dict(journeys.sql("select role, touches from int_null_path_exclusions").fetchall())
+    assert roles == {"in_pipeline_journey": 4, "in_sales_cycle": 2, "null_path": 3}
     # 'won' is won: no revenue null paths
     assert journeys.sql(
         "select count(*) from int_null_path_touches where journey_kind = 'revenue'"
     ).fetchall() == [(0,)]
+
+
+def test_null_paths_leave_out_the_censored_last_lookback_before_as_of(journeys):
+    from attribution.journeys import build_null_paths
+
+    # as-of 2026-04-20, lookback 30: touches after 2026-03-21 may still convert; of the three
+    # null-path touches above, after_closed (04-10) is now censored; other_account (03-20)
+    # and one_second_out (03-01) stay.
+    build_null_paths(journeys, AttributionConfig(lookback_days=30, as_of=datetime(2026, 4, 20)))
+    pipeline = journeys.sql(
+        "select touchpoint_id from int_null_path_touches where journey_kind = 'pipeline' order by all"
+    ).fetchall()
+    assert [r[0] for r in pipeline] == ["one_second_out", "other_account"]
+    roles = dict(journeys.sql("select role, touches from int_null_path_exclusions").fetchall())
+    assert roles == {"in_pipeline_journey": 4, "in_sales_cycle": 2, "censored": 1, "null_path": 2}

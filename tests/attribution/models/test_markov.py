@@ -192,30 +192,40 @@ def null_paths(rows: list[list[str]], kind: str = "pipeline") -> pl.DataFrame:
     return pl.DataFrame(records, schema=["journey_kind", "path_id", "position", "channel"], orient="row")
 
 
-def test_journey_credits_reach_the_canonical_totals_when_reachable():
+def test_journey_credits_reach_the_canonical_conversions_when_reachable():
     touches = journeys([("o1", ["a", "b"]), ("o2", ["b", "c"]), ("o3", ["a", "c", "c"]), ("o4", ["c", "a"])])
+    amounts = values({"o1": 100.0, "o2": 200.0, "o3": 50.0, "o4": 150.0})
     inputs = ModelInput(
         journey_touches=touches,
-        journey_values=values({"o1": 100.0, "o2": 200.0, "o3": 50.0, "o4": 150.0}),
+        journey_values=amounts,
         null_path_touches=null_paths([["b"], ["c", "b"], ["a"]]),
     )
     fit = markov_fit(inputs, AttributionConfig())
     credits = fit.credits.with_columns(model=pl.lit("markov"))
     assert conservation_errors(credits).is_empty()
     effects = fit.removal_effects
-    # canonical value = share x 500; the per-journey fit reaches it
-    for channel, canonical, reconciled in effects.select("channel", "canonical_value", "reconciled_value").iter_rows():
-        assert reconciled == pytest.approx(canonical, abs=1e-6), channel
-    # and the reconciled value is what the credits add up to
-    amounts = credits.join(values({"o1": 100.0, "o2": 200.0, "o3": 50.0, "o4": 150.0}), on=["journey_kind", "opportunity_id"])
-    by_channel = amounts.group_by("channel").agg((pl.col("credit") * pl.col("journey_amount")).sum().alias("v"))
-    for channel, v in by_channel.iter_rows():
-        assert v == pytest.approx(as_dict(effects, "reconciled_value")[channel], abs=1e-6)
+    # canonical conversions = share x 4 converting journeys; the per-journey fit reaches them
+    for channel, canonical, fitted in effects.select(
+        "channel", "canonical_conversions", "fitted_conversions"
+    ).iter_rows():
+        assert fitted == pytest.approx(canonical, abs=1e-6), channel
+    # the credits add up to the fitted conversions, and value follows each journey's amount
+    joined = credits.join(amounts, on=["journey_kind", "opportunity_id"])
+    by_channel = joined.group_by("channel").agg(
+        conversions=pl.col("credit").sum(), value=(pl.col("credit") * pl.col("journey_amount")).sum()
+    )
+    for channel, conversions, value in by_channel.iter_rows():
+        assert conversions == pytest.approx(as_dict(effects, "fitted_conversions")[channel], abs=1e-6)
+        assert value == pytest.approx(as_dict(effects, "fitted_value")[channel], abs=1e-6)
 
 
-def test_single_channel_journeys_bound_an_unreachable_total():
-    # o1..o3 are a-only journeys worth 900 of the 1,000 total: a must get at least 900 even if its
-    # canonical share is lower; the mixed journey's value goes mostly to b.
+def test_markov_value_follows_deal_size():
+    # Converting: [a] x3 worth 300 each, [a, b] worth 100; non-converting: [a] x5.
+    # Transitions: start->a 9; a->conv 3, a->null 5, a->b 1; b->conv 1.
+    # P = P(a) = 3/9 + 1/9 * 1 = 4/9. Without a: 0, RE_a = 1. Without b: 3/9, RE_b = 1/4.
+    # Shares a = 0.8, b = 0.2: canonical conversions 3.2 and 0.8 of 4 (reachable: the [a, b]
+    # journey gives a 0.2, b 0.8). Value then follows deal size: a = 900 + 20 = 920,
+    # b = 80, although share x total value would give b 200, twice the 100 it ever touched.
     touches = journeys([("o1", ["a"]), ("o2", ["a"]), ("o3", ["a"]), ("o4", ["a", "b"])])
     inputs = ModelInput(
         journey_touches=touches,
@@ -223,10 +233,34 @@ def test_single_channel_journeys_bound_an_unreachable_total():
         null_path_touches=null_paths([["a"], ["a"], ["a"], ["a"], ["a"]]),
     )
     fit = markov_fit(inputs, AttributionConfig())
-    reconciled = as_dict(fit.removal_effects, "reconciled_value")
-    assert reconciled["a"] >= 900.0 - 1e-6
-    assert reconciled["a"] == pytest.approx(900.0, abs=0.1)  # its bound, not its canonical 800
-    assert reconciled["a"] + reconciled["b"] == pytest.approx(1000.0)
+    effects = fit.removal_effects
+    assert as_dict(effects, "share")["b"] == pytest.approx(0.2)
+    assert as_dict(effects, "canonical_value")["b"] == pytest.approx(200.0)
+    assert as_dict(effects, "fitted_conversions")["a"] == pytest.approx(3.2, abs=1e-6)
+    assert as_dict(effects, "fitted_value")["a"] == pytest.approx(920.0, abs=1e-4)
+    assert as_dict(effects, "fitted_value")["b"] == pytest.approx(80.0, abs=1e-4)
+    o4 = fit.credits.filter(pl.col("opportunity_id") == "o4")
+    assert dict(zip(o4["channel"], o4["credit"])) == pytest.approx({"a": 0.2, "b": 0.8}, abs=1e-6)
+
+
+def test_single_channel_journeys_bound_an_unreachable_total():
+    # Converting: [a] x2; non-converting: [b, a] x2. start->a 2, start->b 2, b->a 2,
+    # a->conv 2, a->null 2: P(a) = 1/2 = P. Without a: 0 (RE 1); without b: 2/4 * 1/2 = 1/4
+    # (RE 1/2). Shares 2/3 and 1/3: canonical conversions a 4/3, b 2/3. But both converting
+    # journeys are a alone: a must get both (its bound, 2), b gets 0; the gap of 2/3 is reported.
+    touches = journeys([("o1", ["a"]), ("o2", ["a"])])
+    inputs = ModelInput(
+        journey_touches=touches,
+        journey_values=values({"o1": 300.0, "o2": 500.0}),
+        null_path_touches=null_paths([["b", "a"], ["b", "a"]]),
+    )
+    fit = markov_fit(inputs, AttributionConfig())
+    effects = fit.removal_effects
+    assert as_dict(effects, "canonical_conversions")["a"] == pytest.approx(4 / 3)
+    assert as_dict(effects, "fitted_conversions")["a"] == pytest.approx(2.0)
+    assert as_dict(effects, "fitted_conversions")["b"] == pytest.approx(0.0)
+    assert as_dict(effects, "conversion_gap")["b"] == pytest.approx(-2 / 3)
+    assert as_dict(effects, "fitted_value")["a"] == pytest.approx(800.0)
     credits = fit.credits.with_columns(model=pl.lit("markov"))
     assert conservation_errors(credits).is_empty()
 
