@@ -49,23 +49,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def materialize_full_history(defs: "dg.Definitions") -> list["dg.ExecuteInProcessResult"]:
-    """What `make run` does: every touch partition in one range run, then everything else."""
-    import dagster as dg
-
-    from dagster_defs.partitions import daily_touch_partitions
-
-    keys = daily_touch_partitions.get_partition_keys()
+def materialize_all(defs: "dg.Definitions") -> list["dg.ExecuteInProcessResult"]:
+    """What `make run` does: one run materializes every asset (inputs loaded in full)."""
     job = defs.resolve_implicit_global_asset_job_def()
-    touches = dg.AssetKey("stg_touchpoints")
-    first = job.execute_in_process(
-        asset_selection=[touches],
-        tags={
-            "dagster/asset_partition_range_start": keys[0],
-            "dagster/asset_partition_range_end": keys[-1],
-        },
-    )
-    assert first.success
-    rest = [k for k in defs.resolve_asset_graph().get_all_asset_keys() if k != touches]
-    second = job.execute_in_process(asset_selection=rest, raise_on_error=False)
-    return [first, second]
+    return [job.execute_in_process(raise_on_error=False)]

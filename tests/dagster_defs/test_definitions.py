@@ -21,6 +21,7 @@ EXPECTED_GROUPS = {
     "mart_channel_comparison_wide": "reporting",
     "mart_influenced_pipeline": "reporting",
     "mart_influenced_revenue": "reporting",
+    "mart_period_totals": "reporting",
     "reconciliation": "reporting",
     "exports": "reporting",
 }

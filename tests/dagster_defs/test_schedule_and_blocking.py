@@ -12,34 +12,25 @@ from dagster_defs import defs
 from dagster_defs.definitions import build_defs
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 from dagster_defs.schedules import nightly_schedule
-from tests.conftest import materialize_full_history, write_csv
+from tests.conftest import materialize_all, write_csv
 
 
-def test_nightly_schedule_requests_yesterdays_partition():
+def test_nightly_schedule_reloads_everything_at_two():
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc),
         repository_def=defs.get_repository_def(),
     )
     request = nightly_schedule.evaluate_tick(context).run_requests[0]
-    # the last 7 days ending yesterday, in one run (late touches land)
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-02-23"
-    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-01"
+    # one unpartitioned run: the inputs are reloaded in full, whatever their dates
+    assert request.partition_key is None
+    assert not any(k.startswith("dagster/asset_partition_range") for k in request.tags)
     assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert nightly_schedule.job_name == "nightly_attribution"
 
 
-def test_schedule_skips_before_the_first_partition():
-    context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2020, 1, 2, 2, 0, tzinfo=timezone.utc),
-        repository_def=defs.get_repository_def(),
-    )
-    result = nightly_schedule.evaluate_tick(context)
-    assert not result.run_requests
-    assert "no touch partition" in (result.skip_message or "")
-
-
-def test_failing_blocking_check_stops_downstream_assets(tmp_path):
+def _tiny_world(tmp_path):
     # Every touch lies inside the one pipeline journey and no opportunity is lost, so the
-    # Markov chain has no non-converting path: P(conversion) = 1 fails `markov_sanity`.
+    # Markov chain has no non-converting path: P(conversion) = 1.
     touches = write_csv(
         tmp_path / "touches.csv",
         ["touchpoint_id", "occurred_at", "account_id", "channel"],
@@ -57,15 +48,46 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path):
         AttributionSettings(as_of="2026-06-01T00:00:00"),
         ExportTarget(directory=str(tmp_path / "exports")),
     )
-    results = materialize_full_history(defs)
-    downstream = results[1]
-    assert not downstream.success
-    evaluations = {c.check_name: c.passed for c in downstream.get_asset_check_evaluations()}
-    assert evaluations["markov_sanity"] is False
-    assert evaluations["credit_conservation"] is True
-    materialized = {e.asset_key.to_user_string() for e in downstream.get_asset_materialization_events()}
-    assert "markov_removal_effects" in materialized
-    assert not {"mart_channel_comparison", "mart_influenced_pipeline", "mart_influenced_revenue"} & materialized
+    return defs, database
+
+
+def test_a_world_without_a_lost_deal_completes_with_a_warning(tmp_path):
+    # Regression (issue 9, defect 5): P(conversion) = 1 used to fail the blocking
+    # markov_sanity check and stop every mart and export.
+    defs, database = _tiny_world(tmp_path)
+    (result,) = materialize_all(defs)
+    assert result.success
+    evaluations = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert all(c.passed for c in evaluations.values())
+    warnings = evaluations["markov_sanity"].metadata["warnings"].value
+    assert "P(conversion) = 1" in warnings
+    assert (tmp_path / "exports" / "manifest.json").exists()
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.sql("select bool_and(is_reconciled) from reconciliation").fetchall() == [(True,)]
+
+
+def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):
+    # a broken model that gives every journey's first touch only half a credit: the blocking
+    # credit_conservation check fails, and nothing downstream of the credits is built
+    import polars as pl
+
+    import attribution.pipeline
+    from attribution.models import MODELS
+    from attribution.models.heuristics import first_touch
+
+    def half_first_touch(inputs, config):  # type: ignore[no-untyped-def]
+        return first_touch(inputs, config).with_columns(pl.col("credit") * 0.5)
+
+    monkeypatch.setattr(attribution.pipeline, "MODELS", {**MODELS, "first_touch": half_first_touch})
+    defs, database = _tiny_world(tmp_path)
+    (result,) = materialize_all(defs)
+    assert not result.success
+    evaluations = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert evaluations["credit_conservation"] is False
+    assert evaluations["markov_sanity"] is True
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "mart_attribution_credits" in materialized
+    assert not {"mart_channel_comparison", "mart_influenced_pipeline", "exports"} & materialized
     with duckdb.connect(str(database), read_only=True) as conn:
         tables = {r[0] for r in conn.sql("select table_name from information_schema.tables").fetchall()}
     assert "mart_channel_comparison" not in tables

@@ -41,6 +41,7 @@ EXPECTED_ASSETS = {
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
+    "mart_period_totals",
     "reconciliation",
     "exports",
 }
@@ -95,19 +96,11 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "ATTRIBUTION_EXPORT_DIR": str(root / "exports"),
     }
     dagster = str(Path(sys.executable).parent / "dagster")
-    partition_range = subprocess.run(
-        [sys.executable, "-m", "dagster_defs.cli", "partition-range"],
-        cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True, timeout=120,
-    ).stdout.strip()
-    for args in (
-        ["--select", "stg_touchpoints", "--partition-range", partition_range],
-        ["--select", "not key:stg_touchpoints"],
-    ):
-        done = subprocess.run(
-            [dagster, "asset", "materialize", "-m", "dagster_defs", *args],
-            cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run(
+        [dagster, "asset", "materialize", "-m", "dagster_defs", "--select", "*"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = (root / "dagster_dev.log").open("w")
