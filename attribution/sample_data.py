@@ -164,6 +164,7 @@ def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: i
     amount = np.round(rng.lognormal(mean=math.log(25_000), sigma=0.8, size=n_opps), 2)
     opps = opps.with_columns(
         pl.Series("closed_us", np.where(is_closed, closed, 0)),
+        pl.Series("expected_close_us", closed),
         pl.Series("is_closed", is_closed),
         pl.Series("won", won),
         pl.Series("currency", np.array(currency_names)[currency_idx]),
@@ -201,9 +202,10 @@ def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFra
             pl.format("opp-{}", (pl.col("seq") + opp_offset).cast(pl.String).str.zfill(8)).alias("opportunity_id"),
             account.alias("account_id"),
             _iso(pl.from_epoch("created_us", time_unit="us")).alias("created_at"),
+            # an open deal's closed_at is its expected close date, a plain date as CRMs give it
             pl.when(pl.col("is_closed"))
             .then(_iso(pl.from_epoch("closed_us", time_unit="us")))
-            .otherwise(None)
+            .otherwise(pl.from_epoch("expected_close_us", time_unit="us").dt.strftime("%Y-%m-%d"))
             .alias("closed_at"),
             pl.when(~pl.col("is_closed"))
             .then(pl.lit("open"))
