@@ -250,3 +250,40 @@ def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_p
     materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized_keys == {"reconciliation"}
     assert {p.name: p.read_bytes() for p in export_dir.iterdir()} == published
+
+
+def test_a_two_year_salesforce_export_end_to_end(tmp_path):
+    # Regression (issue 9, defect 1): the history starts in November 2024, long before the old
+    # partition start (2025-10-01); one run stages every row, every check passes, and the
+    # pipeline total equals the sum of every opportunity's amount in every model.
+    crm = Path(__file__).resolve().parent.parent / "fixtures" / "crm"
+    database = tmp_path / "attribution.duckdb"
+    defs = build_defs(
+        DuckDBResource(database=str(database)),
+        SourceFiles(
+            touchpoints=str(crm / "touchpoints.csv"),
+            opportunities=str(crm / "salesforce" / "opportunities.csv"),
+            fx_rates=str(crm / "fx_rates.csv"),
+        ),
+        AttributionSettings(as_of="2026-11-20", column_preset="salesforce"),
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    (result,) = materialize_all(defs)
+    assert result.success
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    events = {e.asset_key.to_user_string(): e for e in result.get_asset_materialization_events()}
+    labels = events["stg_opportunities"].materialization.metadata["stage_labels"].value
+    assert "Negotiation/Review" in labels and "Closed Won" in labels
+    with duckdb.connect(str(database), read_only=True) as conn:
+        first_touch = conn.sql("select min(occurred_at) from stg_touchpoints").fetchall()[0][0]
+        quarantined = conn.sql("select count(*) from quarantine").fetchall()[0][0]
+        staged = conn.sql("select count(*) from stg_opportunities").fetchall()[0][0]
+        totals = conn.sql(
+            "select model, sum(attributed_amount) from mart_channel_comparison where journey_kind = 'pipeline' group by 1"
+        ).fetchall()
+        pipeline = conn.sql("select sum(pipeline_amount) from stg_opportunities").fetchall()[0][0]
+    rows = (crm / "salesforce" / "opportunities.csv").read_text().strip().count("\n")
+    assert first_touch.year == 2024 and quarantined == 0 and staged == rows
+    assert len(totals) == len(MODELS)
+    assert all(total == pytest.approx(pipeline, abs=0.01) for _, total in totals)
+    assert (tmp_path / "exports" / "manifest.json").exists()
