@@ -91,3 +91,28 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):
     with duckdb.connect(str(database), read_only=True) as conn:
         tables = {r[0] for r in conn.sql("select table_name from information_schema.tables").fetchall()}
     assert "mart_channel_comparison" not in tables
+
+
+def test_a_world_where_every_row_is_quarantined_completes_and_warns(tmp_path):
+    touches = write_csv(
+        tmp_path / "touches.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], [["", "2026-01-01", "a", "email"]]
+    )
+    opportunities = write_csv(
+        tmp_path / "opps.csv", ["opportunity_id", "account_id", "created_at", "stage", "amount"], [["x", "", "2026-01-01", "open", "1"]]
+    )
+    defs = build_defs(
+        DuckDBResource(database=str(tmp_path / "attribution.duckdb")),
+        SourceFiles(touchpoints=str(touches), opportunities=str(opportunities), fx_rates=""),
+        AttributionSettings(as_of="2026-06-01"),
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    (result,) = materialize_all(defs)
+    assert result.success
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    metadata = {
+        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
+    assert "no touchpoints row staged (1 quarantined" in metadata["stg_touchpoints"]["warning"].value
+    assert "no opportunities row staged" in metadata["stg_opportunities"]["warning"].value
+    assert "no converting journey" in metadata["markov_removal_effects"]["warnings"].value
+    assert (tmp_path / "exports" / "manifest.json").exists()
