@@ -147,4 +147,33 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "record": "The input row as JSON, exactly as read (text).",
     "reason": "Why the row was quarantined (a QuarantineReason code).",
     "loaded_at": "When the load ran (the run's as-of time), UTC.",
+    "is_closed_after_as_of": "The deal closed after as-of: it is reported as open at as-of.",
+    "created_event_at": "The pipeline conversion instant: created_at, or the last instant of "
+    "its day for a date-only value.",
+    "closed_event_at": "The revenue conversion instant: closed_at, or the last instant of its "
+    "day for a date-only value.",
+    "role": "What a staged touch is to the pipeline Markov chain: in_pipeline_journey, "
+    "in_sales_cycle, censored (last lookback before as-of) or null_path.",
+    "touches": "Number of staged touches.",
+    "share_of_touches": "touches / all staged touches.",
+    "opportunities": "Number of opportunities (won ones for revenue).",
+    "influenced_opportunities": "Opportunities whose journey has at least one touch.",
+    "total_amount": "Total pipeline (or won revenue) in the reporting currency.",
+    "influenced_amount": "The part of total_amount whose journeys have at least one touch "
+    "(model-independent).",
+    "attributed_pipeline": "Pipeline the model attributes to the channel, reporting currency.",
+    "attributed_revenue": "Won revenue the model attributes to the channel, reporting currency.",
+    "removal_effect": "1 - P(conversion without the channel) / P(conversion).",
+    "share": "removal_effect / sum of removal effects of the journey kind.",
+    "canonical_conversions": "share x converting journeys: the Markov answer in conversions "
+    "(what ChannelAttribution and DP6 report).",
+    "fitted_conversions": "Sum of the channel's per-journey Markov credits: the canonical "
+    "conversions wherever reachable.",
+    "conversion_gap": "fitted_conversions - canonical_conversions.",
+    "canonical_value": "share x total value (value split by share, ignoring deal size).",
+    "fitted_value": "Sum of credit x journey amount: the Markov value, following deal size; the "
+    "markov column of every mart.",
+    "p_conversion": "P(conversion) of the absorbing chain, solved exactly; 1 when there is no "
+    "non-converting path.",
+    "after_as_of_rows": "Input rows later than as-of: counted, left out, not quarantined.",
 }

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.checks import markov_warnings
+from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.pipeline import run_models
 from dagster_defs.assets import DUCKDB_POOL, MODELS
 from dagster_defs.metadata import markdown_table, table_metadata
@@ -80,6 +80,9 @@ def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  
                 ),
                 "warnings": dg.MetadataValue.md(
                     "\n".join(f"- {w}" for w in warnings) if warnings else "none"
+                ),
+                "channels_with_conversion_gap_over_1pct": dg.MetadataValue.int(
+                    len(markov_gap_violations(conn, 0.01))
                 ),
                 "markov_order": dg.MetadataValue.int(config.markov_order),
                 "collapse_repeats": dg.MetadataValue.bool(config.collapse_repeats),
