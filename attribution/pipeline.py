@@ -27,13 +27,8 @@ from attribution.journeys import (
     build_null_paths,
 )
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
-from attribution.models.markov import (
-    MarkovPartial,
-    MarkovSolution,
-    markov_credits,
-    markov_partial,
-    solve_markov,
-)
+from attribution.models.markov_chain import ChainCounts
+from attribution.models.markov import count_journeys, fit_markov, journey_channels
 from attribution.sql import read_sql
 
 __all__ = [
@@ -42,6 +37,7 @@ __all__ = [
     "build_marts",
     "count_rows",
     "input_files",
+    "run_markov",
     "run_models",
     "run_pipeline",
     "write_frame",
@@ -101,6 +97,7 @@ def model_input(
     batch: int = 0,
     batches: int = 1,
     with_null_paths: bool = True,
+    with_markov_fractions: bool = False,
 ) -> ModelInput:
     """Read what the models need for one batch of accounts (hash of account_id)."""
     params = {"batch": batch, "batches": batches}
@@ -123,9 +120,61 @@ def model_input(
         if with_null_paths
         else None
     )
-    return ModelInput(
-        journey_touches=touches, journey_values=journey_values, null_path_touches=null_paths
+    fractions = (
+        conn.sql(
+            "select f.journey_kind, f.opportunity_id, f.channel, f.touches, f.fraction "
+            "from int_markov_fractions f semi join (select journey_kind, opportunity_id "
+            f"from int_journeys where {_IN_BATCH}) j using (journey_kind, opportunity_id)",
+            params=params,
+        ).pl()
+        if with_markov_fractions
+        else None
     )
+    return ModelInput(
+        journey_touches=touches,
+        journey_values=journey_values,
+        null_path_touches=null_paths,
+        markov_fractions=fractions,
+    )
+
+
+def _markov_channels(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+    """Per journey kind, the sorted channels of its converting journeys and null paths: the
+    one channel list every batch counts its Markov transitions with."""
+    rows = conn.sql(
+        "select distinct journey_kind, channel from int_journey_touches where is_converted "
+        "union select distinct journey_kind, channel from int_null_path_touches"
+    ).fetchall()
+    return {
+        kind: tuple(sorted(channel for k, channel in rows if k == kind))
+        for kind in sorted({k for k, _ in rows})
+    }
+
+
+def run_markov(
+    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = BATCH_ROWS
+) -> int:
+    """Fit the Markov chain of each journey kind: write `markov_transitions`,
+    `markov_removal_effects` and `int_markov_fractions` (one row per journey kind,
+    opportunity and channel); return the fractions' row count.
+
+    Transitions are counted batch by batch (account batches, bounded memory; counts add up
+    exactly), then one solve per kind and one fit over every journey's channels.
+    """
+    batches = batch_count(conn, rows_per_batch)
+    channels = _markov_channels(conn)
+    counts: dict[str, ChainCounts] = {}
+    per_channel: list[pl.DataFrame] = []
+    for b in range(batches):
+        inputs = model_input(conn, b, batches)
+        for kind, kind_counts in count_journeys(inputs, config, channels).items():
+            counts[kind] = counts[kind] + kind_counts if kind in counts else kind_counts
+        per_channel.append(journey_channels(inputs))
+        del inputs
+    fit = fit_markov(counts, pl.concat(per_channel), config)
+    write_frame(conn, "markov_removal_effects", fit.removal_effects)
+    write_frame(conn, "markov_transitions", fit.transitions)
+    return write_frame(conn, "int_markov_fractions", fit.fractions)
 
 
 def run_models(
@@ -134,31 +183,15 @@ def run_models(
     models: Mapping[str, AttributionModel] | None = None,
     rows_per_batch: int = BATCH_ROWS,
 ) -> int:
-    """Run every model over the journeys; write `int_attribution_credits`,
-    `mart_attribution_credits`, `markov_removal_effects` and `markov_transitions`; return the
-    credit mart's row count.
-
-    Journeys are processed in batches of accounts, so memory stays bounded at any scale: a
-    first pass counts each batch's Markov transitions (counts add up exactly), one solve
-    fits the chain, a second pass writes every model's credits batch by batch.
-    """
-    registry = dict(models if models is not None else MODELS)
+    """Run every model of the registry over the journeys, batch by batch of accounts (memory
+    stays bounded at any scale); write `int_attribution_credits` and
+    `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` first
+    (the Markov model reads the fitted fractions)."""
+    registry = MODELS if models is None else models
     batches = batch_count(conn, rows_per_batch)
-    solution: MarkovSolution | None = None
-    if "markov" in registry:
-        partials = [
-            markov_partial(model_input(conn, b, batches), config) for b in range(batches)
-        ]
-        solution = solve_markov(MarkovPartial.combine(partials), config)
-        del partials
-        write_frame(conn, "markov_removal_effects", solution.removal_effects)
-        write_frame(conn, "markov_transitions", solution.transitions)
     conn.sql("drop table if exists int_attribution_credits")
     for b in range(batches):
-        inputs = model_input(conn, b, batches, with_null_paths=False)
-        if solution is not None:
-            solved = solution
-            registry["markov"] = lambda i, _c: markov_credits(i.journey_touches, solved)
+        inputs = model_input(conn, b, batches, with_null_paths=False, with_markov_fractions=True)
         credits = attribute(inputs, config, registry)
         if b == 0:
             write_frame(conn, "int_attribution_credits", credits)
@@ -216,6 +249,8 @@ def run_pipeline(
     results["int_journeys"] = build_journeys(conn, config)
     results["int_journey_touches"] = build_journey_touches(conn)
     results["int_null_path_touches"] = build_null_paths(conn, config)
+    tell("markov")
+    results["int_markov_fractions"] = run_markov(conn, config)
     tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
     tell("marts")

@@ -25,8 +25,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.ingest import load_fx_rates, load_opportunities, load_touchpoints
 from attribution.journeys import build_journey_touches, build_journeys, build_null_paths
-from attribution.models.markov import MarkovPartial, markov_partial, solve_markov
-from attribution.pipeline import batch_count, build_marts, model_input, run_models
+from attribution.pipeline import build_marts, run_markov, run_models
 from attribution.sample_data import SampleSpec, write_sample
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -153,7 +152,8 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         ("journeys", lambda c: build_journeys(c, config)),
         ("journey touches", build_journey_touches),
         ("markov null paths", lambda c: build_null_paths(c, config)),
-        ("models (all five)", lambda c: run_models(c, config)),
+        ("markov chain", lambda c: run_markov(c, config)),
+        ("models (credits)", lambda c: run_models(c, config)),
         ("marts", build_marts),
     ]
     started = time.perf_counter()
@@ -163,14 +163,7 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
                 step(conn)
         total = time.perf_counter() - started
         journeys = conn.sql("select count(*) from int_journeys where is_converted").fetchall()[0][0]
-        # the journey-level Markov step alone, as run_models does it (account batches)
-        markov_started = time.perf_counter()
-        batches = batch_count(conn)
-        partial = MarkovPartial.combine(
-            [markov_partial(model_input(conn, b, batches), config) for b in range(batches)]
-        )
-        solve_markov(partial, config)
-        markov_seconds = time.perf_counter() - markov_started
+        markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
     print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
     print(f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
           f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")

@@ -10,7 +10,7 @@ from attribution.config import AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
-from attribution.models.markov import markov_model
+from attribution.models.markov import markov
 
 __all__ = [
     "CREDIT_COLUMNS",
@@ -26,7 +26,7 @@ MODELS: dict[str, AttributionModel] = {
     "last_touch": last_touch,
     "linear": linear,
     "time_decay": time_decay,
-    "markov": markov_model,
+    "markov": markov,
 }
 
 

@@ -31,11 +31,15 @@ class ModelInput:
     journey_amount); empty journeys included.
     `null_path_touches`: non-converting paths for the Markov chain, one row per touch
     (journey_kind, path_id, position, channel); heuristic models ignore it.
+    `markov_fractions`: the fitted chain's per (journey_kind, opportunity_id, channel)
+    `touches` and `fraction` (the pipeline fits the chain once over every batch); without
+    it the Markov model fits the chain on these inputs.
     """
 
     journey_touches: pl.DataFrame
     journey_values: pl.DataFrame | None = None
     null_path_touches: pl.DataFrame | None = None
+    markov_fractions: pl.DataFrame | None = None
 
 
 class AttributionModel(Protocol):

@@ -1,75 +1,71 @@
-"""Models group: per-touch credits of every attribution model, and the Markov chain's tables."""
+"""Models group: the Markov chain (its own step), then every model's per-touch credits."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from attribution.contracts import GLOSSARY
 from attribution.checks import markov_gap_violations, markov_warnings
-from attribution.pipeline import run_models
+from attribution.contracts import GLOSSARY
+from attribution.pipeline import run_markov, run_models
 from dagster_defs.assets import DUCKDB_POOL, MODELS
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
-_CREDITS = dg.AssetSpec(
-    "mart_attribution_credits",
+_JOURNEY_INPUTS = ["int_journey_touches", "int_null_path_touches"]
+
+_TRANSITIONS = dg.AssetSpec(
+    "markov_transitions",
     group_name=MODELS,
-    kinds={"duckdb", "polars"},
-    deps=["int_journey_touches", "int_null_path_touches"],
-    description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
-    f"amount in the reporting currency; the source of truth of every mart. {GLOSSARY['credit']} "
-    f"{GLOSSARY['unattributed']}",
+    kinds={"duckdb", "networkx"},
+    deps=_JOURNEY_INPUTS,
+    description="The Markov chain as an edge table: one row per (journey_kind, from_state, "
+    "to_state) with counted transitions and probability; states are (start), channels (for "
+    "order k: the last k channels joined by ' > '), (conversion), (null).",
 )
 _REMOVAL_EFFECTS = dg.AssetSpec(
     "markov_removal_effects",
     group_name=MODELS,
     kinds={"duckdb", "networkx"},
-    deps=["int_journey_touches", "int_null_path_touches"],
+    deps=_JOURNEY_INPUTS,
     description="One row per (journey_kind, channel): Markov removal effect RE = 1 - P_without / "
     "P, share = RE / sum RE, canonical conversions (share x converting journeys) next to the "
     "conversions the per-journey credits reach (and the gap), canonical value (share x total "
     "value) next to the fitted value, which follows each journey's own amount (deal size). "
     "ChannelAttribution splits value by the last channel instead.",
 )
-_TRANSITIONS = dg.AssetSpec(
-    "markov_transitions",
+_FRACTIONS = dg.AssetSpec(
+    "int_markov_fractions",
     group_name=MODELS,
-    kinds={"duckdb", "networkx"},
-    deps=["int_journey_touches", "int_null_path_touches"],
-    description="The Markov chain as an edge table: one row per (journey_kind, from_state, "
-    "to_state) with counted transitions and probability; states are (start), channels (for "
-    "order k: the last k channels joined by ' > '), (conversion), (null).",
+    kinds={"duckdb", "polars"},
+    deps=_JOURNEY_INPUTS,
+    description="One row per (journey_kind, opportunity, channel) of the converting journeys: "
+    "the channel's fitted share of the journey (Sinkhorn fit of removal effects to the "
+    "canonical conversions) and its touch count; the Markov model splits it over the touches.",
 )
 
 
-@dg.multi_asset(
-    specs=[_CREDITS, _REMOVAL_EFFECTS, _TRANSITIONS], pool=DUCKDB_POOL
-)
-def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  # type: ignore[no-untyped-def]
-    """Run every model once; the Markov chain is fitted once and feeds all three tables."""
+@dg.multi_asset(specs=[_TRANSITIONS, _REMOVAL_EFFECTS, _FRACTIONS], pool=DUCKDB_POOL)
+def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
+    """Fit the chain of each journey kind once: transitions, removal effects, fractions."""
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        run_models(conn, config)
+        run_markov(conn, config)
         effects = conn.sql(
             "select journey_kind, channel, removal_effect, share, canonical_conversions, "
             "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
             "order by journey_kind, share desc"
         ).pl()
-        warnings = markov_warnings(conn)
         p_conversion = dict(
             conn.sql(
                 "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1"
             ).fetchall()
         )
+        warnings = markov_warnings(conn)
         yield dg.MaterializeResult(
-            asset_key="mart_attribution_credits",
-            metadata={
-                **table_metadata(conn, "mart_attribution_credits"),
-                "time_decay_half_life_days": dg.MetadataValue.float(
-                    config.time_decay_half_life_days
-                ),
-            },
+            asset_key="markov_transitions", metadata=table_metadata(conn, "markov_transitions")
         )
         yield dg.MaterializeResult(
             asset_key="markov_removal_effects",
@@ -93,5 +89,46 @@ def attribution_models(duckdb: DuckDBResource, settings: AttributionSettings):  
             },
         )
         yield dg.MaterializeResult(
-            asset_key="markov_transitions", metadata=table_metadata(conn, "markov_transitions")
+            asset_key="int_markov_fractions", metadata=table_metadata(conn, "int_markov_fractions")
+        )
+
+
+_INT_CREDITS = dg.AssetSpec(
+    "int_attribution_credits",
+    group_name=MODELS,
+    kinds={"duckdb", "polars"},
+    deps=["int_journey_touches", "int_markov_fractions"],
+    description="One row per (model, journey_kind, opportunity, touch) as the models return "
+    "them: channel and credit (a `(none)` row with credit 1 for an empty journey).",
+)
+_CREDITS = dg.AssetSpec(
+    "mart_attribution_credits",
+    group_name=MODELS,
+    kinds={"duckdb"},
+    deps=["int_attribution_credits"],
+    description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
+    f"amount in the reporting currency; the source of truth of every mart. {GLOSSARY['credit']} "
+    f"{GLOSSARY['unattributed']}",
+)
+
+
+@dg.multi_asset(specs=[_INT_CREDITS, _CREDITS], pool=DUCKDB_POOL)
+def attribution_credits(
+    duckdb: DuckDBResource, settings: AttributionSettings
+) -> Iterator[dg.MaterializeResult]:
+    """Every model of the registry over every converted journey, batch by batch."""
+    config = settings.to_config()
+    with duckdb.get_connection() as conn:
+        run_models(conn, config)
+        yield dg.MaterializeResult(
+            asset_key="int_attribution_credits", metadata=table_metadata(conn, "int_attribution_credits")
+        )
+        yield dg.MaterializeResult(
+            asset_key="mart_attribution_credits",
+            metadata={
+                **table_metadata(conn, "mart_attribution_credits"),
+                "time_decay_half_life_days": dg.MetadataValue.float(
+                    config.time_decay_half_life_days
+                ),
+            },
         )

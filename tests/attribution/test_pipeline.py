@@ -6,10 +6,16 @@ import duckdb
 
 from attribution.config import AttributionConfig
 from attribution.journeys import build_null_paths
-from attribution.pipeline import SourcePaths, batch_count, run_models, run_pipeline
+from attribution.pipeline import SourcePaths, batch_count, run_markov, run_models, run_pipeline
 from tests.conftest import AS_OF
 
-TABLES = ("int_null_path_touches", "mart_attribution_credits", "markov_removal_effects", "markov_transitions")
+TABLES = (
+    "int_null_path_touches",
+    "int_markov_fractions",
+    "mart_attribution_credits",
+    "markov_removal_effects",
+    "markov_transitions",
+)
 
 
 def _snapshot(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -29,6 +35,7 @@ def test_many_small_batches_equal_one_batch(sample_dir):
         assert batch_count(conn) == 1
         assert batch_count(conn, rows_per_batch=1_000) > 5
         build_null_paths(conn, config, rows_per_batch=1_500)
+        run_markov(conn, config, rows_per_batch=1_000)
         run_models(conn, config, rows_per_batch=1_000)
         batched = _snapshot(conn)
     for table in TABLES:

@@ -17,6 +17,8 @@ EXPECTED_GROUPS = {
     "mart_attribution_credits": "models",
     "markov_removal_effects": "models",
     "markov_transitions": "models",
+    "int_markov_fractions": "models",
+    "int_attribution_credits": "models",
     "mart_channel_comparison": "reporting",
     "mart_channel_comparison_wide": "reporting",
     "mart_influenced_pipeline": "reporting",

@@ -37,6 +37,8 @@ EXPECTED_ASSETS = {
     "mart_attribution_credits",
     "markov_removal_effects",
     "markov_transitions",
+    "int_markov_fractions",
+    "int_attribution_credits",
     "mart_channel_comparison",
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",

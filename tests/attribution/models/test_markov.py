@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 import polars as pl
 import pytest
 
 from attribution.config import AttributionConfig
 from attribution.models import ModelInput, attribute, conservation_errors
-from attribution.models.markov import (
-    CONVERSION,
-    NULL,
-    START,
-    build_chain,
-    markov_attribution,
-    markov_fit,
-)
+from attribution.models.markov import count_journeys, fit_markov, journey_channels, markov
+from attribution.models.markov_chain import CONVERSION, NULL, START, markov_attribution
+from attribution.models.markov_chain import fit_chain as build_chain
+
+
+def markov_fit(inputs: ModelInput, config: AttributionConfig) -> SimpleNamespace:
+    """The journey route as the pipeline runs it: count, fit, then the model's credits."""
+    fit = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config)
+    credits = markov(replace(inputs, markov_fractions=fit.fractions), config)
+    return SimpleNamespace(credits=credits, removal_effects=fit.removal_effects)
 
 
 def paths(*rows: tuple[list[str], int, int, float]) -> pl.DataFrame:
@@ -287,7 +292,7 @@ def test_markov_is_in_the_registry_and_conserves_with_empty_journeys():
 
 def test_iterative_solver_for_large_chains_matches_the_direct_one(monkeypatch):
     # force the BiCGSTAB branch (used above DIRECT_SOLVE_MAX_STATES states) on a small chain
-    import attribution.models.markov as markov_module
+    import attribution.models.markov_chain as markov_module
 
     rng = np.random.default_rng(5)
     rows = [
@@ -301,3 +306,12 @@ def test_iterative_solver_for_large_chains_matches_the_direct_one(monkeypatch):
     assert iterative.removal_effects["removal_effect"].to_list() == pytest.approx(
         direct.removal_effects["removal_effect"].to_list(), rel=1e-9, abs=1e-12
     )
+
+
+def test_the_model_fits_its_own_chain_without_fractions():
+    # the registry's function alone (no pipeline): same credits as with the fitted fractions
+    touches = journeys([("o1", ["a", "b"]), ("o2", ["b", "c"]), ("o3", ["a"])])
+    inputs = ModelInput(touches, values({"o1": 10.0, "o2": 5.0, "o3": 7.0}), null_paths([["a"], ["c", "b"]]))
+    alone = markov(inputs, AttributionConfig()).sort("opportunity_id", "touchpoint_id")
+    fitted = markov_fit(inputs, AttributionConfig()).credits.sort("opportunity_id", "touchpoint_id")
+    assert alone.equals(fitted)

@@ -1,0 +1,327 @@
+"""The Markov chain over aggregated paths (DESIGN §3): count transitions, solve the absorbing
+chain exactly, removal effects. The format other tools use; `markov_attribution` is its API.
+
+States are integers end to end: channel c (0-based in the sorted channel list) has digit
+c + 1, and an order-k state is the number whose base-(channels + 1) digits are its last k
+channels, newest lowest; the special states have negative codes. Labels (`a > b`) are made
+only for the output table and the networkx graph.
+
+P(conversion) comes from solving (I - Q) x = r over the transient states, not from
+simulation. Value semantics of this API: attributed_value = share x total value
+(ChannelAttribution instead splits value by the last channel before conversion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Self
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from scipy.sparse.linalg import bicgstab, spsolve
+
+__all__ = [
+    "CONVERSION",
+    "NULL",
+    "START",
+    "ChainCounts",
+    "MarkovChain",
+    "count_transitions",
+    "fit_chain",
+    "markov_attribution",
+    "solve_chain",
+]
+
+START = "(start)"
+CONVERSION = "(conversion)"
+NULL = "(null)"
+STATE_SEPARATOR = " > "
+START_CODE, CONVERSION_CODE, NULL_CODE = -1, -2, -3
+MAX_ORDER = 4
+# above this many transient states a Krylov solve beats sparse LU (fill-in cost 60 s at order 4)
+DIRECT_SOLVE_MAX_STATES = 1_500
+KRYLOV_TOLERANCE = 1e-13
+KRYLOV_ACCEPTED_RESIDUAL = 1e-11
+# a lookup table of all possible states or pairs is faster than sorting below this size
+_DENSE_LIMIT = 4_000_000
+
+RESULT_SCHEMA = {
+    "channel": pl.String,
+    "removal_effect": pl.Float64,
+    "share": pl.Float64,
+    "attributed_conversions": pl.Float64,
+    "attributed_value": pl.Float64,
+}
+TRANSITION_SCHEMA = {
+    "from_state": pl.String,
+    "to_state": pl.String,
+    "transition_count": pl.Float64,
+    "probability": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class ChainCounts:
+    """Counted transitions between integer states; counts of batches with the same channels
+    and order add up exactly (whole numbers), so the chain never needs all paths at once."""
+
+    channels: tuple[str, ...]
+    order: int
+    from_code: np.ndarray
+    to_code: np.ndarray
+    count: np.ndarray
+    total_conversions: float
+    total_value_micros: int  # value in millionths: integer sums are exact in any order
+
+    @property
+    def total_value(self) -> float:
+        return self.total_value_micros / 1e6
+
+    def __add__(self, other: Self) -> Self:
+        if (self.channels, self.order) != (other.channels, other.order):
+            raise ValueError("chain counts combine only over the same channels and order")
+        return _aggregate(
+            self,
+            np.concatenate([self.from_code, other.from_code]),
+            np.concatenate([self.to_code, other.to_code]),
+            np.concatenate([self.count, other.count]),
+            self.total_conversions + other.total_conversions,
+            self.total_value_micros + other.total_value_micros,
+        )
+
+
+def _aggregate(
+    like: ChainCounts,
+    from_code: np.ndarray,
+    to_code: np.ndarray,
+    weight: np.ndarray,
+    conversions: float,
+    value_micros: int,
+) -> ChainCounts:
+    """One row per (from, to) pair with the summed weight, in a fixed (sorted) order."""
+    keep = weight > 0
+    from_code, to_code, weight = from_code[keep], to_code[keep], weight[keep]
+    if weight.size:
+        pairs = np.stack([from_code, to_code], axis=1)
+        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(unique))
+        from_code, to_code, weight = unique[:, 0], unique[:, 1], summed
+    return type(like)(
+        like.channels, like.order, from_code, to_code, weight, conversions, value_micros
+    )
+
+
+def count_transitions(
+    paths: pl.DataFrame,
+    order: int = 1,
+    collapse_repeats: bool = False,
+    channels: tuple[str, ...] | None = None,
+) -> ChainCounts:
+    """Count the transitions of aggregated paths (`path` list[str], `conversions`, `nulls`,
+    optional `value`). `channels` fixes the channel list (so batches share state codes);
+    by default it is the sorted channels of these paths."""
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"markov order must be in 1..{MAX_ORDER}, got {order}")
+    missing = {"path", "conversions", "nulls"} - set(paths.columns)
+    if missing:
+        raise ValueError(f"paths frame lacks column(s) {sorted(missing)}")
+    clean = paths["path"].list.drop_nulls() if len(paths) else paths["path"]
+    flat = clean.explode().drop_nulls() if len(paths) else pl.Series(dtype=pl.String)
+    if channels is None:
+        channels = tuple(sorted(flat.unique().to_list()))
+    value_micros = (
+        int((paths["value"].fill_null(0.0) * 1e6).round().cast(pl.Int64).sum())
+        if "value" in paths.columns and len(paths)
+        else 0
+    )
+    conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
+    empty = ChainCounts(
+        channels, order, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+        float(conversions.sum()), value_micros,
+    )
+    if not len(paths):
+        return empty
+    nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
+    lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
+    codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy().astype(np.int64)
+    path_of = np.repeat(np.arange(lengths.size), lengths)
+    if collapse_repeats and codes.size:
+        repeat = np.zeros(codes.size, dtype=bool)
+        repeat[1:] = (path_of[1:] == path_of[:-1]) & (codes[1:] == codes[:-1])
+        codes, path_of = codes[~repeat], path_of[~repeat]
+        lengths = np.bincount(path_of, minlength=lengths.size).astype(np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    position = np.arange(codes.size) - offsets[path_of]
+    base = len(channels) + 1
+    state = np.zeros(codes.size, dtype=np.int64)
+    for lag in range(order):
+        lagged = np.zeros(codes.size, dtype=np.int64)
+        if lag < codes.size:
+            lagged[lag:] = codes[: codes.size - lag] + 1
+        lagged[position < lag] = 0
+        state += lagged * base**lag
+    previous = np.empty_like(state)
+    previous[1:] = state[:-1]
+    previous[position == 0] = START_CODE
+    last = np.flatnonzero(lengths > 0)
+    last_index = offsets[last] + lengths[last] - 1
+    no_touch = np.flatnonzero(lengths == 0)
+    from_code = np.concatenate(
+        [previous, state[last_index], state[last_index], np.full(2 * no_touch.size, START_CODE)]
+    )
+    to_code = np.concatenate(
+        [
+            state,
+            np.full(last.size, CONVERSION_CODE),
+            np.full(last.size, NULL_CODE),
+            np.full(no_touch.size, CONVERSION_CODE),
+            np.full(no_touch.size, NULL_CODE),
+        ]
+    )
+    weight = np.concatenate(
+        [
+            (conversions + nulls)[path_of],
+            conversions[last],
+            nulls[last],
+            conversions[no_touch],
+            nulls[no_touch],
+        ]
+    )
+    return _aggregate(empty, from_code, to_code, weight, empty.total_conversions, value_micros)
+
+
+def _digits(codes: np.ndarray, base: int, order: int) -> np.ndarray:
+    """Channel digits (1-based; 0 = none) of transient states, one column per lag."""
+    return np.stack([(codes // base**lag) % base for lag in range(order)], axis=1)
+
+
+def _label(code: int, channels: tuple[str, ...], base: int, order: int) -> str:
+    """The display label of a state: its channels, oldest first, joined by ' > '."""
+    special = {START_CODE: START, CONVERSION_CODE: CONVERSION, NULL_CODE: NULL}
+    if code in special:
+        return special[code]
+    digits = [int(d) for d in _digits(np.array([code]), base, order)[0] if d]
+    return STATE_SEPARATOR.join(channels[d - 1] for d in reversed(digits))
+
+
+def _p_conversion(q: sp.csr_array, r: np.ndarray, keep: np.ndarray) -> float:
+    """P(conversion) from the start state (index 0) when only the `keep` states remain.
+
+    Solves (I - Q) x = r: a direct sparse LU for small chains; for large ones BiCGSTAB to a
+    relative residual of KRYLOV_TOLERANCE, falling back to LU if it does not converge.
+    """
+    index = np.flatnonzero(keep)
+    if index.size == 0 or index[0] != 0:
+        return 0.0
+    system = (sp.identity(index.size, format="csr") - q[index][:, index]).tocsr()
+    rhs = r[index]
+    if index.size > DIRECT_SOLVE_MAX_STATES:
+        solution, info = bicgstab(system, rhs, rtol=KRYLOV_TOLERANCE, atol=0.0, maxiter=10_000)
+        residual = np.linalg.norm(system @ solution - rhs) if info == 0 else np.inf
+        if residual <= KRYLOV_ACCEPTED_RESIDUAL * max(np.linalg.norm(rhs), 1e-300):
+            return float(solution[0])
+    return float(np.atleast_1d(spsolve(system.tocsc(), rhs))[0])
+
+
+@dataclass(frozen=True)
+class MarkovChain:
+    """A solved chain: the networkx graph (edge attributes `count`, `probability`),
+    P(conversion), per-channel removal effects and the transition table."""
+
+    graph: nx.DiGraph
+    p_conversion: float
+    removal_effects: pl.DataFrame
+    transitions: pl.DataFrame
+    total_conversions: float
+    total_value: float
+
+
+def solve_chain(counts: ChainCounts) -> MarkovChain:
+    """Probabilities, P(conversion) and removal effects RE_c = 1 - P_c / P from counts."""
+    channels, base, order = counts.channels, len(counts.channels) + 1, counts.order
+    codes = np.unique(np.concatenate([[START_CODE], counts.from_code[counts.from_code >= 0]]))
+    labels = {int(c): _label(int(c), channels, base, order) for c in codes}
+    # transient states in label order, (start) first: the same matrix whatever the codes
+    transient = np.array(
+        [START_CODE] + sorted((int(c) for c in codes if c >= 0), key=labels.__getitem__),
+        dtype=np.int64,
+    )
+    sorter = np.argsort(transient, kind="stable")
+    position_of = lambda code: sorter[np.searchsorted(transient, code, sorter=sorter)]  # noqa: E731
+    out_total = np.zeros(transient.size)
+    row = position_of(counts.from_code)
+    np.add.at(out_total, row, counts.count)
+    probability = counts.count / np.where(out_total[row] > 0, out_total[row], 1.0)
+    labels.update({CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
+    for code in np.unique(counts.to_code[counts.to_code >= 0]):
+        labels.setdefault(int(code), _label(int(code), channels, base, order))
+    transitions = (
+        pl.DataFrame(
+            {
+                "from_state": [labels[int(c)] for c in counts.from_code],
+                "to_state": [labels[int(c)] for c in counts.to_code],
+                "transition_count": counts.count,
+                "probability": probability,
+            },
+            schema=TRANSITION_SCHEMA,
+        ).sort("from_state", "to_state")
+    )
+    graph = nx.DiGraph()
+    graph.add_node(START)
+    graph.add_edges_from(
+        (u, v, {"count": c, "probability": p})
+        for u, v, c, p in transitions.iter_rows()
+    )
+    if counts.count.size == 0 or counts.total_conversions <= 0:
+        effects = pl.DataFrame(
+            {name: [0.0] * len(channels) if name != "channel" else list(channels) for name in RESULT_SCHEMA},
+            schema=RESULT_SCHEMA,
+        )
+        return MarkovChain(graph, 0.0, effects, transitions, counts.total_conversions, counts.total_value)
+
+    into = counts.to_code >= 0
+    q = sp.csr_array(
+        (probability[into], (row[into], position_of(counts.to_code[into]))),
+        shape=(transient.size, transient.size),
+    )
+    r = np.zeros(transient.size)
+    np.add.at(r, row[counts.to_code == CONVERSION_CODE], probability[counts.to_code == CONVERSION_CODE])
+    p_conversion = _p_conversion(q, r, np.ones(transient.size, dtype=bool))
+    digits = _digits(np.maximum(transient, 0), base, order)
+    digits[transient < 0] = 0
+    removal = np.zeros(len(channels))
+    for index in range(len(channels)):
+        keep = ~(digits == index + 1).any(axis=1)
+        p_without = _p_conversion(q, r, keep)
+        removal[index] = max(1.0 - p_without / p_conversion, 0.0) if p_conversion > 0 else 0.0
+    total_effect = removal.sum()
+    share = removal / total_effect if total_effect > 0 else np.zeros_like(removal)
+    effects = pl.DataFrame(
+        {
+            "channel": list(channels),
+            "removal_effect": removal,
+            "share": share,
+            "attributed_conversions": share * counts.total_conversions,
+            "attributed_value": share * counts.total_value,
+        },
+        schema=RESULT_SCHEMA,
+    )
+    return MarkovChain(
+        graph, p_conversion, effects, transitions, counts.total_conversions, counts.total_value
+    )
+
+
+def fit_chain(paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False) -> MarkovChain:
+    """Count and solve the chain of aggregated paths (`path`, `conversions`, `nulls`, `value`)."""
+    return solve_chain(count_transitions(paths, order, collapse_repeats))
+
+
+def markov_attribution(
+    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
+) -> pl.DataFrame:
+    """Aggregated paths in (`path` list[str], `conversions`, `nulls`, `value`); one row per
+    channel out (`channel`, `removal_effect`, `share`, `attributed_conversions`,
+    `attributed_value`); shares sum to 1 unless nothing converts."""
+    return fit_chain(paths, order, collapse_repeats).removal_effects
