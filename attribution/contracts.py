@@ -38,11 +38,17 @@ AFTER_AS_OF = "after_as_of"  # the counted, not quarantined, category of rows la
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """An input source: its required and optional columns (all read as text first)."""
+    """An input source: its columns (all read as text first), the SQL model that validates
+    and types them (sql/staging/, which also defines the staged table's columns), the
+    config field whose value an absent optional column takes, and the sources it needs
+    staged first."""
 
     name: str
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    staging_sql: str
+    absent_from_config: tuple[tuple[str, str], ...] = ()
+    needs: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -50,20 +56,26 @@ class SourceSpec:
 
 
 SOURCES: dict[str, SourceSpec] = {
-    "touchpoints": SourceSpec(
-        name="touchpoints",
-        required=("touchpoint_id", "occurred_at", "account_id", "channel"),
-        optional=("contact_id", "campaign", "touch_type"),
+    "fx_rates": SourceSpec(
+        name="fx_rates",
+        required=("currency", "date", "rate_to_reporting"),
+        optional=("to_currency",),
+        staging_sql="staging/stg_fx_rates.sql",
     ),
     "opportunities": SourceSpec(
         name="opportunities",
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
         optional=("closed_at", "currency", "is_closed", "is_won"),
+        staging_sql="staging/stg_opportunities.sql",
+        # an absent currency column means the fx base currency (a blank value is quarantined)
+        absent_from_config=(("currency", "fx_base_currency"),),
+        needs=("fx_rates",),
     ),
-    "fx_rates": SourceSpec(
-        name="fx_rates",
-        required=("currency", "date", "rate_to_reporting"),
-        optional=("to_currency",),
+    "touchpoints": SourceSpec(
+        name="touchpoints",
+        required=("touchpoint_id", "occurred_at", "account_id", "channel"),
+        optional=("contact_id", "campaign", "touch_type"),
+        staging_sql="staging/stg_touchpoints.sql",
     ),
 }
 

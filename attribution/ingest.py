@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "create_ingest_tables",
     "load_fx_rates",
     "load_opportunities",
+    "load_source",
     "load_touchpoints",
     "resolve_paths",
 ]
@@ -71,6 +73,8 @@ _AUDIT_COLUMNS = (
     "source", "files", "raw_rows", "staged_rows", "quarantined_rows", "after_as_of_rows",
     "as_of", "loaded_at",
 )
+# the checked relation's bookkeeping columns; every other column is a staged column
+_BOOKKEEPING = ("file_index", "source_file", "source_row", "reason", "is_after_as_of")
 
 
 def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
@@ -85,38 +89,14 @@ def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
 
 
 def create_ingest_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the quarantine and load-audit tables if they do not exist yet (a file written
-    by an older version, with other columns, gets them afresh: both are rebuilt every load)."""
+    """Create `quarantine` and `load_audit` (sql/staging/) if they do not exist yet; a file
+    written by an older version, with other columns, gets them afresh (both are rebuilt by
+    every load)."""
     for table, columns in (("quarantine", _QUARANTINE_COLUMNS), ("load_audit", _AUDIT_COLUMNS)):
         present = _columns_of(conn, table)
         if present and present != columns:
             conn.sql(f"drop table {table}")
-    conn.sql(
-        """
-        create table if not exists quarantine (
-            source varchar not null,
-            source_file varchar,
-            source_row bigint,
-            record varchar,
-            reason varchar not null,
-            loaded_at timestamp not null
-        )
-        """
-    )
-    conn.sql(
-        """
-        create table if not exists load_audit (
-            source varchar primary key,
-            files varchar[],
-            raw_rows bigint,
-            staged_rows bigint,
-            quarantined_rows bigint,
-            after_as_of_rows bigint,
-            as_of timestamp,
-            loaded_at timestamp
-        )
-        """
-    )
+        conn.sql(read_sql(f"staging/{table}.sql"))
 
 
 def _quote_ident(name: str) -> str:
@@ -263,73 +243,69 @@ def _stage_raw(
     return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
 
 
-def _publish(
-    conn: duckdb.DuckDBPyConnection,
-    spec: SourceSpec,
-    files: list[str],
-    checked_sql: str,
-    stg_columns: str,
-    config: AttributionConfig,
-    params: dict[str, object],
-    absent: dict[str, str] | None = None,
-) -> LoadResult:
-    """Validate raw rows with `checked_sql` (given `params`) and publish them in one
-    transaction: `stg_<source>` and the source's quarantine rows are replaced, and the load
-    audit records raw = staged + quarantined + after as-of."""
-    raw_rows = _stage_raw(conn, spec, files, config.mapping, absent)
+def _bind(sql: str, config: AttributionConfig) -> dict[str, object]:
+    """The config values a SQL model names as $parameters (DuckDB refuses unused ones)."""
+    code = re.sub(r"--[^\n]*", "", sql)
+    return {name: getattr(config, name) for name in sorted(set(re.findall(r"\$(\w+)", code)))}
+
+
+def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
+    """Validate and type the raw rows into temp table `checked_<source>`."""
+    sql = read_sql(spec.staging_sql)
+    conn.sql(f"create or replace temp table checked_{spec.name} as\n{sql}", params=_bind(sql, config))
+
+
+def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int]:
+    """Replace `stg_<source>` with the valid rows up to as-of; return (staged, quarantined,
+    after as-of) counts."""
+    bookkeeping = ", ".join(_BOOKKEEPING)
     conn.sql(
-        f"create or replace temp table checked_{spec.name} as\n{read_sql(checked_sql)}",
-        params=params,
+        f"create or replace table stg_{spec.name} as select * exclude ({bookkeeping}) "
+        f"from checked_{spec.name} where reason is null and not is_after_as_of"
     )
-    conn.sql("begin transaction")
-    try:
-        conn.sql(
-            f"create or replace table stg_{spec.name} as select {stg_columns} "
-            f"from checked_{spec.name} where reason is null and not is_after_as_of"
-        )
-        staged, quarantined, after_as_of = conn.sql(
-            "select count(*) filter (where reason is null and not is_after_as_of), "
-            "count(*) filter (where reason is not null), "
-            "count(*) filter (where reason is null and is_after_as_of) "
-            f"from checked_{spec.name}"
-        ).fetchall()[0]
-        conn.sql("delete from quarantine where source = ?", params=[spec.name])
-        row_json = "to_json(struct_pack(" + ", ".join(
-            f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns
-        ) + "))"
-        conn.sql(
-            f"""
-            insert into quarantine
-            select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?
-            from checked_{spec.name} c
-            inner join raw_{spec.name} r using (file_index, source_row)
-            where c.reason is not null
-            order by c.file_index, c.source_row
-            """,
-            params=[spec.name, config.as_of],
-        )
-        conn.sql("delete from load_audit where source = ?", params=[spec.name])
-        conn.sql(
-            "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
-            params=[
-                spec.name,
-                files,
-                raw_rows,
-                staged,
-                quarantined,
-                after_as_of,
-                config.as_of,
-                config.run_started_at,
-            ],
-        )
-        conn.sql("commit")
-    except BaseException:
-        conn.sql("rollback")
-        raise
-    conn.sql(f"drop table if exists checked_{spec.name}")
-    conn.sql(f"drop table if exists raw_{spec.name}")
-    return LoadResult(
-        spec.name, tuple(files), raw_rows, int(staged), int(quarantined), int(after_as_of)
+    staged, quarantined, after_as_of = conn.sql(
+        "select count(*) filter (where reason is null and not is_after_as_of), "
+        "count(*) filter (where reason is not null), "
+        "count(*) filter (where reason is null and is_after_as_of) "
+        f"from checked_{spec.name}"
+    ).fetchall()[0]
+    return int(staged), int(quarantined), int(after_as_of)
+
+
+def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
+    """Replace the source's quarantine rows: file, row, the row as JSON, reason."""
+    conn.sql("delete from quarantine where source = ?", params=[spec.name])
+    row_json = "to_json(struct_pack(" + ", ".join(
+        f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns
+    ) + "))"
+    conn.sql(
+        f"""
+        insert into quarantine
+        select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?
+        from checked_{spec.name} c
+        inner join raw_{spec.name} r using (file_index, source_row)
+        where c.reason is not null
+        order by c.file_index, c.source_row
+        """,
+        params=[spec.name, config.as_of],
+    )
+
+
+def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: AttributionConfig) -> None:
+    """Replace the source's load_audit row."""
+    conn.sql("delete from load_audit where source = ?", params=[result.source])
+    conn.sql(
+        "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
+        params=[
+            result.source,
+            list(result.files),
+            result.raw_rows,
+            result.staged_rows,
+            result.quarantined_rows,
+            result.after_as_of_rows,
+            config.as_of,
+            config.run_started_at,
+        ],
     )
 
 
@@ -339,53 +315,9 @@ def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
     create_ingest_tables(conn)
 
 
-STG_FX_RATES_COLUMNS = "currency, rate_date, rate_to_base"
-STG_OPPORTUNITY_COLUMNS = (
-    "opportunity_id, account_id, created_at, closed_at, expected_close_at, stage, stage_label, "
-    "is_created_date_only, is_closed_date_only, created_event_at, closed_event_at, "
-    "is_closed_after_as_of, amount, currency, pipeline_amount, revenue_amount, "
-    "reporting_currency, is_fx_stale"
-)
-STG_TOUCHPOINT_COLUMNS = (
-    "touchpoint_id, occurred_at, account_id, contact_id, channel, campaign, touch_type"
-)
-
-
-def load_fx_rates(
-    conn: duckdb.DuckDBPyConnection,
-    paths: str | Path | Sequence[str | Path] | None,
-    config: AttributionConfig,
-) -> LoadResult:
-    """Load fx rates (to the base currency) into `stg_fx_rates` (empty when no file is
-    configured: then only the base currency converts)."""
-    _prepare(conn)
-    files = resolve_paths(paths) if paths else []
-    return _publish(
-        conn,
-        SOURCES["fx_rates"],
-        files,
-        "staging/stg_fx_rates.sql",
-        STG_FX_RATES_COLUMNS,
-        config,
-        {"fx_base_currency": config.fx_base_currency},
-    )
-
-
-def load_opportunities(
-    conn: duckdb.DuckDBPyConnection,
-    paths: str | Path | Sequence[str | Path],
-    config: AttributionConfig,
-) -> LoadResult:
-    """Load opportunities into `stg_opportunities` as they stood at as-of, stages mapped and
-    amounts converted to the reporting currency.
-
-    Needs `stg_fx_rates` (from `load_fx_rates`) for any currency other than the base one.
-    """
-    _prepare(conn)
-    conn.sql(
-        "create table if not exists stg_fx_rates "
-        "(currency varchar, rate_date date, rate_to_base double)"
-    )
+def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """The stage map the opportunities model joins: normalized label -> stage (the user's
+    labels win over the defaults)."""
     labels = config.mapping.stage_labels()
     conn.sql(
         "create or replace temp table stage_map as "
@@ -394,43 +326,63 @@ def load_opportunities(
         "generate_subscripts(?::varchar[], 1) as i) order by stage_key(label), i desc",
         params=[list(labels), list(labels.values()), list(labels)],
     )
-    return _publish(
-        conn,
-        SOURCES["opportunities"],
-        resolve_paths(paths),
-        "staging/stg_opportunities.sql",
-        STG_OPPORTUNITY_COLUMNS,
-        config,
-        {
-            "as_of": config.as_of,
-            "run_started_at": config.run_started_at,
-            "reporting_currency": config.reporting_currency,
-            "fx_base_currency": config.fx_base_currency,
-            "fx_max_age_days": config.fx_max_age_days,
-            "company_timezone": config.company_timezone,
-        },
-        absent={"currency": config.fx_base_currency},
-    )
+
+
+_SOURCE_SETUP = {"opportunities": _prepare_opportunities}
+
+
+def load_source(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    paths: str | Path | Sequence[str | Path] | None,
+    config: AttributionConfig,
+) -> LoadResult:
+    """Load every row of a source's files (no files: an empty source) into `stg_<source>`,
+    each row staged, quarantined with a reason or counted as after as-of, in one
+    transaction; a source it needs that was never loaded is loaded empty first."""
+    spec = SOURCES[source]
+    _prepare(conn)
+    for needed in spec.needs:
+        if not _columns_of(conn, f"stg_{needed}"):
+            load_source(conn, needed, None, config)
+    files = resolve_paths(paths) if paths else []
+    absent = {column: str(getattr(config, field)) for column, field in spec.absent_from_config}
+    raw_rows = _stage_raw(conn, spec, files, config.mapping, absent)
+    if source in _SOURCE_SETUP:
+        _SOURCE_SETUP[source](conn, config)
+    _check(conn, spec, config)
+    conn.sql("begin transaction")
+    try:
+        staged, quarantined, after_as_of = _replace_staged(conn, spec)
+        result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of)
+        _quarantine(conn, spec, config)
+        _audit(conn, result, config)
+        conn.sql("commit")
+    except BaseException:
+        conn.sql("rollback")
+        raise
+    conn.sql(f"drop table if exists checked_{source}")
+    conn.sql(f"drop table if exists raw_{source}")
+    return result
+
+
+def load_fx_rates(
+    conn: duckdb.DuckDBPyConnection, paths: str | Path | Sequence[str | Path] | None, config: AttributionConfig
+) -> LoadResult:
+    """`load_source(conn, "fx_rates", ...)`: rates to the base currency (no file: only the
+    base currency converts)."""
+    return load_source(conn, "fx_rates", paths, config)
+
+
+def load_opportunities(
+    conn: duckdb.DuckDBPyConnection, paths: str | Path | Sequence[str | Path], config: AttributionConfig
+) -> LoadResult:
+    """`load_source(conn, "opportunities", ...)`: opportunities as they stood at as-of."""
+    return load_source(conn, "opportunities", paths, config)
 
 
 def load_touchpoints(
-    conn: duckdb.DuckDBPyConnection,
-    paths: str | Path | Sequence[str | Path],
-    config: AttributionConfig,
+    conn: duckdb.DuckDBPyConnection, paths: str | Path | Sequence[str | Path], config: AttributionConfig
 ) -> LoadResult:
-    """Load every touchpoint of the files, whatever its date, into `stg_touchpoints` with UTC
-    timestamps and normalized channels (touches after as-of are counted, not staged)."""
-    _prepare(conn)
-    return _publish(
-        conn,
-        SOURCES["touchpoints"],
-        resolve_paths(paths),
-        "staging/stg_touchpoints.sql",
-        STG_TOUCHPOINT_COLUMNS,
-        config,
-        {
-            "as_of": config.as_of,
-            "run_started_at": config.run_started_at,
-            "company_timezone": config.company_timezone,
-        },
-    )
+    """`load_source(conn, "touchpoints", ...)`: every touch of the files, whatever its date."""
+    return load_source(conn, "touchpoints", paths, config)

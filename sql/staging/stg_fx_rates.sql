@@ -1,4 +1,6 @@
--- stg_fx_rates (checked): one row per raw fx-rate row, parsed, with `reason` null when valid.
+-- stg_fx_rates (checked): one row per raw fx-rate row: the bookkeeping columns (file_index,
+-- source_file, source_row, `reason` null when valid, `is_after_as_of` always false), then the
+-- columns of the staged table stg_fx_rates: one row per valid (currency, rate_date).
 -- A rate converts one unit of `currency` into the base currency from `rate_date` on; every
 -- other currency pair crosses through the base. A `to_currency` column, when present, must
 -- name the base on every row.
@@ -39,7 +41,9 @@ reasoned as (
 
 final as (
     select
-        *,
+        file_index,
+        source_file,
+        source_row,
         coalesce(
             first_reason,
             case
@@ -48,7 +52,10 @@ final as (
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,
-        false as is_after_as_of
+        false as is_after_as_of,
+        currency,
+        rate_date,
+        rate_to_base
     from reasoned
 )
 

@@ -1,7 +1,8 @@
--- stg_opportunities (checked): one row per raw opportunity row, parsed, mapped to the stage
--- it had at as-of and converted to the reporting currency, with `reason` null when valid
--- (else the first quarantine reason) and `is_after_as_of` when it was created after as-of
--- (counted, not staged, not quarantined).
+-- stg_opportunities (checked): one row per raw opportunity row: the bookkeeping columns
+-- (file_index, source_file, source_row, `reason` null when valid, else the first quarantine
+-- reason; `is_after_as_of`: created after as-of, counted, not staged, not quarantined), then
+-- the columns of the staged table stg_opportunities: one row per valid opportunity as it
+-- stood at as-of, stage mapped, amounts converted to the reporting currency.
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
 -- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
@@ -149,6 +150,15 @@ final as (
         file_index,
         source_file,
         source_row,
+        coalesce(
+            first_reason,
+            case
+                when row_number() over (
+                    partition by opportunity_id, first_reason is null order by file_index, source_row
+                ) > 1 then 'duplicate_id'
+            end
+        ) as reason,
+        is_after_as_of,
         opportunity_id,
         account_id,
         created_at,
@@ -174,16 +184,7 @@ final as (
                 closed_on - closed_rate_date > $fx_max_age_days
                 or closed_on - closed_reporting_rate_date > $fx_max_age_days)),
             false
-        ) as is_fx_stale,
-        coalesce(
-            first_reason,
-            case
-                when row_number() over (
-                    partition by opportunity_id, first_reason is null order by file_index, source_row
-                ) > 1 then 'duplicate_id'
-            end
-        ) as reason,
-        is_after_as_of
+        ) as is_fx_stale
     from reasoned
 )
 

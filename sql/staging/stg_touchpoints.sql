@@ -1,6 +1,7 @@
--- stg_touchpoints (checked): one row per raw touchpoint row, parsed, with `reason` null when
--- the row is valid (else the first quarantine reason that applies) and `is_after_as_of` when
--- it occurred after as-of (counted, not staged, not quarantined).
+-- stg_touchpoints (checked): one row per raw touchpoint row: the bookkeeping columns
+-- (file_index, source_file, source_row, `reason` null when the row is valid, else the first
+-- quarantine reason; `is_after_as_of`: after as-of, counted, not staged, not quarantined),
+-- then the columns of the staged table stg_touchpoints: one row per valid touch up to as-of.
 -- Reads temp table raw_touchpoints (all text).
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $company_timezone (IANA name).
 -- Timestamps: ISO-8601; no offset means UTC; offsets are normalized to UTC; a date-only
@@ -40,7 +41,9 @@ reasoned as (
 
 final as (
     select
-        *,
+        file_index,
+        source_file,
+        source_row,
         coalesce(
             first_reason,
             case
@@ -49,7 +52,14 @@ final as (
                 ) > 1 then 'duplicate_id'
             end
         ) as reason,
-        occurred_at > $as_of as is_after_as_of
+        occurred_at > $as_of as is_after_as_of,
+        touchpoint_id,
+        occurred_at,
+        account_id,
+        contact_id,
+        channel,
+        campaign,
+        touch_type
     from reasoned
 )
 
