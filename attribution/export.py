@@ -20,18 +20,15 @@ from typing import Any
 import duckdb
 
 from attribution.config import AttributionConfig
+from attribution.pipeline import MART_TABLES
 
 __all__ = ["EXPORT_TABLES", "export_marts", "file_sha256", "fingerprint_inputs"]
 
+# the finance-facing marts (not the int_ helpers), the credits and the Markov effects
 EXPORT_TABLES: tuple[str, ...] = (
-    "mart_channel_comparison",
-    "mart_channel_comparison_wide",
-    "mart_influenced_pipeline",
-    "mart_influenced_revenue",
-    "mart_period_totals",
+    *(t for t in MART_TABLES if not t.startswith("int_")),
     "mart_attribution_credits",
     "markov_removal_effects",
-    "reconciliation",
 )
 MANIFEST = "manifest.json"
 

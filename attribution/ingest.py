@@ -14,7 +14,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.contracts import SOURCES, SourceSpec
 from attribution.mapping import SourceMapping, column_key
-from attribution.sql import read_sql
+from attribution.sql import define_macros, read_sql
 
 __all__ = [
     "InputFileError",
@@ -311,7 +311,7 @@ def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: Attribut
 
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
     conn.sql("set TimeZone = 'UTC'")
-    conn.execute(read_sql("staging/macros.sql"))
+    define_macros(conn)
     create_ingest_tables(conn)
 
 

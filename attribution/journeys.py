@@ -10,7 +10,6 @@ from attribution.sql import read_sql
 
 __all__ = [
     "JOURNEY_TOUCH_COLUMNS",
-    "build_journey_touches",
     "build_journeys",
     "build_null_paths",
     "pipeline_null_paths",
@@ -27,22 +26,20 @@ JOURNEY_TOUCH_COLUMNS: tuple[str, ...] = (
 )
 
 
-def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
-    """(Re)create `int_journeys` (one row per journey kind and opportunity); return its row count."""
+def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
+    """(Re)create `int_journey_touches` and `int_journeys` from one window definition
+    (sql/intermediate/int_journey_windows.sql); return both row counts."""
     conn.sql(
-        "create or replace table int_journeys as\n" + read_sql("intermediate/int_journeys.sql"),
+        "create or replace temp table int_journey_windows as\n"
+        + read_sql("intermediate/int_journey_windows.sql"),
         params={"lookback_days": config.lookback_days, "company_timezone": config.company_timezone},
     )
-    return int(conn.sql("select count(*) from int_journeys").fetchall()[0][0])
-
-
-def build_journey_touches(conn: duckdb.DuckDBPyConnection) -> int:
-    """(Re)create `int_journey_touches` from `int_journeys`; return its row count."""
-    conn.sql(
-        "create or replace table int_journey_touches as\n"
-        + read_sql("intermediate/int_journey_touches.sql")
-    )
-    return int(conn.sql("select count(*) from int_journey_touches").fetchall()[0][0])
+    counts = {}
+    for table in ("int_journey_touches", "int_journeys"):
+        conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
+        counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
+    conn.sql("drop table int_journey_windows")
+    return counts
 
 
 def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:

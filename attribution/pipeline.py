@@ -22,14 +22,13 @@ from attribution.ingest import (
 )
 from attribution.journeys import (
     JOURNEY_TOUCH_COLUMNS,
-    build_journey_touches,
     build_journeys,
     build_null_paths,
 )
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
-from attribution.sql import read_sql
+from attribution.sql import define_macros, read_sql
 
 __all__ = [
     "MART_TABLES",
@@ -46,6 +45,7 @@ __all__ = [
 PathLike = str | Path | Sequence[str | Path]
 
 MART_TABLES: tuple[str, ...] = (
+    "int_attributed_by_month",
     "mart_channel_comparison",
     "mart_channel_comparison_wide",
     "mart_influenced_pipeline",
@@ -211,6 +211,7 @@ def run_models(
 
 def build_mart(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     """(Re)create one reporting mart from its SQL file; return its row count."""
+    define_macros(conn)
     conn.sql(f'create or replace table "{table}" as\n' + read_sql(f"marts/{table}.sql"))
     return count_rows(conn, table)
 
@@ -246,8 +247,7 @@ def run_pipeline(
     tell("touchpoints")
     results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
     tell("journeys")
-    results["int_journeys"] = build_journeys(conn, config)
-    results["int_journey_touches"] = build_journey_touches(conn)
+    results.update(build_journeys(conn, config))
     results["int_null_path_touches"] = build_null_paths(conn, config)
     tell("markov")
     results["int_markov_fractions"] = run_markov(conn, config)

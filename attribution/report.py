@@ -23,20 +23,16 @@ def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.DataFrame:
-    """One row per channel (largest first, `(none)` last, then a TOTAL row), one column per model."""
+    """One row per channel (largest first, `(none)` last, then a TOTAL row), one column per
+    model: `mart_channel_comparison_wide` in the registry's model order."""
     models = _model_order(conn)
-    long = conn.sql(
-        "select channel, model, attributed_amount from mart_channel_comparison "
-        "where journey_kind = ?",
+    wide = conn.sql(
+        "select * exclude (journey_kind) from mart_channel_comparison_wide where journey_kind = ?",
         params=[journey_kind],
     ).pl()
-    if long.is_empty():
+    if wide.is_empty():
         return pl.DataFrame(schema={"channel": pl.String, **{m: pl.Float64 for m in models}})
-    wide = long.pivot(on="model", index="channel", values="attributed_amount").fill_null(0.0)
-    for model in models:
-        if model not in wide.columns:
-            wide = wide.with_columns(pl.lit(0.0).alias(model))
-    wide = wide.select("channel", *models)
+    wide = wide.select("channel", *[pl.col(m).fill_null(0.0) if m in wide.columns else pl.lit(0.0).alias(m) for m in models])
     wide = wide.sort(
         by=[pl.col("channel") == UNATTRIBUTED_CHANNEL, pl.mean_horizontal(models), "channel"],
         descending=[False, True, False],
@@ -46,18 +42,18 @@ def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.D
 
 
 def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """Total and influenced pipeline and won revenue, in the reporting currency."""
+    """Total and influenced pipeline and won revenue (reporting currency) and opportunity
+    counts, from `mart_period_totals`."""
     row = conn.sql(
         """
         select
-            coalesce(sum(journey_amount) filter (where journey_kind = 'pipeline'), 0),
-            coalesce(sum(journey_amount) filter (where journey_kind = 'pipeline' and touch_count > 0), 0),
-            coalesce(sum(journey_amount) filter (where journey_kind = 'revenue' and is_converted), 0),
-            coalesce(sum(journey_amount) filter (
-                where journey_kind = 'revenue' and is_converted and touch_count > 0), 0),
-            count(*) filter (where journey_kind = 'pipeline'),
-            count(*) filter (where journey_kind = 'revenue' and is_converted)
-        from int_journeys
+            coalesce(sum(total_amount) filter (where journey_kind = 'pipeline'), 0),
+            coalesce(sum(influenced_amount) filter (where journey_kind = 'pipeline'), 0),
+            coalesce(sum(total_amount) filter (where journey_kind = 'revenue'), 0),
+            coalesce(sum(influenced_amount) filter (where journey_kind = 'revenue'), 0),
+            coalesce(sum(opportunities) filter (where journey_kind = 'pipeline'), 0),
+            coalesce(sum(opportunities) filter (where journey_kind = 'revenue'), 0)
+        from mart_period_totals
         """
     ).fetchall()[0]
     keys = (

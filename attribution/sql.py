@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["SQL_DIR", "read_sql", "run_sql"]
+__all__ = ["SQL_DIR", "define_macros", "read_sql", "run_sql"]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -27,3 +27,8 @@ def run_sql(
 ) -> duckdb.DuckDBPyRelation:
     """Run one SQL file with named bind parameters ($name); values are never spliced as text."""
     return conn.sql(read_sql(relative_path), params=params or None)
+
+
+def define_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the shared macros of sql/macros.sql in the connected database."""
+    conn.execute(read_sql("macros.sql"))

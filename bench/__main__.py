@@ -24,7 +24,7 @@ import duckdb
 
 from attribution.config import AttributionConfig
 from attribution.ingest import load_fx_rates, load_opportunities, load_touchpoints
-from attribution.journeys import build_journey_touches, build_journeys, build_null_paths
+from attribution.journeys import build_journeys, build_null_paths
 from attribution.pipeline import build_marts, run_markov, run_models
 from attribution.sample_data import SampleSpec, write_sample
 
@@ -149,8 +149,7 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
         ("ingest opportunities", lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config)),
         ("ingest touchpoints", lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config)),
-        ("journeys", lambda c: build_journeys(c, config)),
-        ("journey touches", build_journey_touches),
+        ("journeys and their touches", lambda c: build_journeys(c, config)),
         ("markov null paths", lambda c: build_null_paths(c, config)),
         ("markov chain", lambda c: run_markov(c, config)),
         ("models (credits)", lambda c: run_models(c, config)),

@@ -1,6 +1,6 @@
 """Ingest group: validated staging tables and the quarantine, from the configured input files."""
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -8,13 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.mapping import MappingError
-from attribution.ingest import (
-    InputFileError,
-    LoadResult,
-    load_fx_rates,
-    load_opportunities,
-    load_touchpoints,
-)
+from attribution.ingest import InputFileError, LoadResult, load_source
 from dagster_defs.assets import DUCKDB_POOL, INGEST
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, SourceFiles
@@ -40,27 +34,6 @@ def _load_metadata(
     }
 
 
-def _staged(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    load: Callable[[], LoadResult],
-    extra: Callable[[], dict[str, dg.MetadataValue]] = dict,
-) -> dg.MaterializeResult:
-    """Run one load; an input or mapping problem fails the step with the file named, not a
-    traceback."""
-    try:
-        result = load()
-    except (InputFileError, MappingError) as exc:
-        raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
-    metadata = {**table_metadata(conn, table), **_load_metadata(conn, result), **extra()}
-    if result.staged_rows == 0:
-        metadata["warning"] = dg.MetadataValue.text(
-            f"no {result.source} row staged ({result.quarantined_rows} quarantined, "
-            f"{result.after_as_of_rows} after as-of): the run goes on with an empty table"
-        )
-    return dg.MaterializeResult(metadata=metadata)
-
-
 def _opportunity_metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
     """Stage labels as the CRM gave them, with counts and the stage each maps to (a typo shows
     up here as an unexpected open stage), and the point-in-time and fx counts."""
@@ -83,95 +56,77 @@ def _opportunity_metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, dg.Metad
     }
 
 
-@dg.asset(
-    group_name=INGEST,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    description="FX rates: one row per (currency, date); a rate converts one unit into the fx "
-    "base currency from that date on; other pairs cross through the base. Invalid rows go to "
-    "`quarantine`.",
-)
-def stg_fx_rates(
+_STAGED = {
+    "stg_fx_rates": (
+        "fx_rates",
+        "FX rates: one row per (currency, date); a rate converts one unit into the fx base "
+        "currency from that date on; other pairs cross through the base.",
+    ),
+    "stg_opportunities": (
+        "opportunities",
+        "Opportunities: one row per valid opportunity as it stood at as-of (stage mapped from "
+        "the CRM label; created after as-of: counted, not staged), amounts converted to the "
+        f"reporting currency. {GLOSSARY['opportunity']} {GLOSSARY['pipeline']} "
+        f"{GLOSSARY['as-of']} {GLOSSARY['expected close date']} {GLOSSARY['date-only value']}",
+    ),
+    "stg_touchpoints": (
+        "touchpoints",
+        "Touchpoints: one row per valid touch of the whole export, whatever its date, UTC "
+        "timestamps; touches after as-of are counted, not staged. "
+        f"{GLOSSARY['touchpoint']} {GLOSSARY['channel']} {GLOSSARY['date-only value']}",
+    ),
+}
+_SPECS = [
+    *(dg.AssetSpec(table, group_name=INGEST, kinds={"duckdb"}, description=text) for table, (_, text) in _STAGED.items()),
+    dg.AssetSpec(
+        "quarantine",
+        group_name=INGEST,
+        kinds={"duckdb"},
+        description="Every input row that was not staged for a reason: source, file, row number, "
+        "the row as JSON and a reason code.",
+    ),
+    dg.AssetSpec(
+        "load_audit",
+        group_name=INGEST,
+        kinds={"duckdb"},
+        description="One row per source: files and raw = staged + quarantined + after as-of.",
+    ),
+]
+
+
+@dg.multi_asset(specs=_SPECS, pool=DUCKDB_POOL)
+def ingest_sources(
     duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult]:
+    """Load every source in full (fx rates first: opportunities convert with them); an input
+    or mapping problem fails the step naming the file, not with a traceback."""
+    paths = source_files.paths()
     with duckdb.get_connection() as conn:
-        return _staged(
-            conn,
-            "stg_fx_rates",
-            lambda: load_fx_rates(conn, source_files.paths().fx_rates, settings.to_config()),
-        )
-
-
-@dg.asset(
-    group_name=INGEST,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=[stg_fx_rates],
-    description="Opportunities: one row per valid opportunity as it stood at as-of (stage mapped "
-    "from the CRM label; created after as-of: counted, not staged), amounts converted to the "
-    f"reporting currency. {GLOSSARY['opportunity']} {GLOSSARY['pipeline']} "
-    f"{GLOSSARY['as-of']} {GLOSSARY['expected close date']} {GLOSSARY['date-only value']}",
-)
-def stg_opportunities(
-    duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
-) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        return _staged(
-            conn,
-            "stg_opportunities",
-            lambda: load_opportunities(
-                conn, source_files.paths().opportunities, settings.to_config()
-            ),
-            lambda: _opportunity_metadata(conn),
-        )
-
-
-@dg.asset(
-    group_name=INGEST,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    description=f"Touchpoints: one row per valid touch of the whole export, whatever its date, "
-    f"UTC timestamps; touches after as-of are counted, not staged. {GLOSSARY['touchpoint']} "
-    f"{GLOSSARY['channel']} {GLOSSARY['date-only value']}",
-)
-def stg_touchpoints(
-    duckdb: DuckDBResource,
-    source_files: SourceFiles,
-    settings: AttributionSettings,
-) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        return _staged(
-            conn,
-            "stg_touchpoints",
-            lambda: load_touchpoints(
-                conn,
-                source_files.paths().touchpoints,
-                settings.to_config(),
-            ),
-        )
-
-
-@dg.asset(
-    group_name=INGEST,
-    kinds={"duckdb"},
-    deps=[stg_fx_rates, stg_opportunities, stg_touchpoints],
-    description="Every input row that was not staged for a reason: source, file, row number, the "
-    "row as JSON and a reason code. raw = staged + quarantined + after as-of for every source.",
-)
-def quarantine(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
+        for table, (source, _) in _STAGED.items():
+            try:
+                result = load_source(conn, source, getattr(paths, source), settings.to_config())
+            except (InputFileError, MappingError) as exc:
+                raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
+            metadata = {**table_metadata(conn, table), **_load_metadata(conn, result)}
+            if source == "opportunities":
+                metadata.update(_opportunity_metadata(conn))
+            if result.staged_rows == 0:
+                metadata["warning"] = dg.MetadataValue.text(
+                    f"no {source} row staged ({result.quarantined_rows} quarantined, "
+                    f"{result.after_as_of_rows} after as-of): the run goes on with an empty table"
+                )
+            yield dg.MaterializeResult(asset_key=table, metadata=metadata)
         by_reason = conn.sql(
             "select source, reason, count(*) as row_count from quarantine "
             "group by all order by source, reason"
         ).pl()
-        accounting = conn.sql(
-            "select source, raw_rows, staged_rows, quarantined_rows, after_as_of_rows "
-            "from load_audit order by source"
-        ).pl()
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key="quarantine",
             metadata={
                 **table_metadata(conn, "quarantine"),
-                "by_reason": dg.MetadataValue.md(markdown_table(by_reason)),
-                "row_accounting": dg.MetadataValue.md(markdown_table(accounting)),
-            }
+                "by_reason": dg.MetadataValue.md(markdown_table(by_reason) if len(by_reason) else "none"),
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key="load_audit", metadata=table_metadata(conn, "load_audit", preview_rows=10)
         )

@@ -1,37 +1,121 @@
-"""Reporting group: the side-by-side comparison and the influenced pipeline / revenue marts."""
+"""Reporting group: the marts (each a SQL model under sql/marts/), the side-by-side
+comparison with its chart, and the exports."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY
-from attribution.export import export_marts
+from attribution.export import EXPORT_TABLES, export_marts
 from attribution.pipeline import build_mart, input_files
 from attribution.report import comparison_chart_png, comparison_table, headline_totals
 from dagster_defs.assets import DUCKDB_POOL, REPORTING
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
+# every mart waits for the credits and for the Markov sanity check on the removal effects
+_MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects"]
 
-@dg.asset(
+
+def sql_model_asset(
+    table: str,
+    description: str,
+    deps: Sequence[str] = _MODEL_OUTPUTS,
+    extra_metadata: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]] | None = None,
+) -> dg.AssetsDefinition:
+    """An asset that runs sql/marts/<table>.sql and describes the table it wrote."""
+
+    @dg.asset(
+        name=table,
+        group_name=REPORTING,
+        pool=DUCKDB_POOL,
+        kinds={"duckdb"},
+        deps=list(deps),
+        description=description,
+    )
+    def _model(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with duckdb.get_connection() as conn:
+            build_mart(conn, table)
+            extra = extra_metadata(conn) if extra_metadata else {}
+            return dg.MaterializeResult(metadata={**table_metadata(conn, table), **extra})
+
+    return _model
+
+
+def _unreconciled(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    count = conn.sql(
+        "select count(*) from reconciliation where not coalesce(is_reconciled, false)"
+    ).fetchall()[0][0]
+    return {"unreconciled_rows": dg.MetadataValue.int(int(count))}
+
+
+mart_period_totals = sql_model_asset(
+    "mart_period_totals",
+    "One row per (journey_kind, month): total pipeline (created in the month) or won revenue "
+    "(won in it) and the influenced part, with opportunity counts: the totals the influenced "
+    f"marts sum to, one row per month. {GLOSSARY['influenced pipeline / revenue']}",
+)
+int_attributed_by_month = sql_model_asset(
+    "int_attributed_by_month",
+    "One row per (journey_kind, month, model, channel): attributed amount and opportunities "
+    "credited; the one model behind both influenced marts.",
+)
+mart_influenced_pipeline = sql_model_asset(
+    "mart_influenced_pipeline",
+    "One row per (month of created_at, model, channel): attributed pipeline and opportunities "
+    "credited; a month's rows of one model sum to its pipeline (the month totals are in "
+    "mart_period_totals).",
+    deps=["int_attributed_by_month"],
+)
+mart_influenced_revenue = sql_model_asset(
+    "mart_influenced_revenue",
+    "One row per (month of closed_at, model, channel): attributed won revenue and "
+    "opportunities credited; a month's rows of one model sum to its won revenue (the month "
+    "totals are in mart_period_totals).",
+    deps=["int_attributed_by_month"],
+)
+reconciliation = sql_model_asset(
+    "reconciliation",
+    "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "
+    "and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
+    "total. A blocking check on it guards the exports.",
+    extra_metadata=_unreconciled,
+)
+
+_COMPARISON = dg.AssetSpec(
+    "mart_channel_comparison",
     group_name=REPORTING,
-    pool=DUCKDB_POOL,
     kinds={"duckdb"},
-    deps=["mart_attribution_credits", "markov_removal_effects"],
+    deps=[*_MODEL_OUTPUTS, "mart_period_totals"],
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
     f"model's total, opportunities credited. {GLOSSARY['attributed pipeline / revenue']}",
 )
-def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
+_COMPARISON_WIDE = dg.AssetSpec(
+    "mart_channel_comparison_wide",
+    group_name=REPORTING,
+    kinds={"duckdb"},
+    deps=["mart_channel_comparison"],
+    description="One row per (journey_kind, channel), one column per model: the models side by "
+    "side.",
+)
+
+
+@dg.multi_asset(specs=[_COMPARISON, _COMPARISON_WIDE], pool=DUCKDB_POOL)
+def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+    """The comparison, long and wide; the long one carries the tables, chart and totals."""
     with duckdb.get_connection() as conn:
         build_mart(conn, "mart_channel_comparison")
-        totals = headline_totals(conn)
-        metadata: dict[str, object] = dict(table_metadata(conn, "mart_channel_comparison"))
+        build_mart(conn, "mart_channel_comparison_wide")
+        metadata: dict[str, Any] = dict(table_metadata(conn, "mart_channel_comparison"))
         tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
         for kind, table in tables.items():
             metadata[f"{kind}_by_channel_and_model"] = dg.MetadataValue.md(markdown_table(table))
@@ -39,7 +123,7 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
         metadata["chart"] = dg.MetadataValue.md(
             f"![attributed pipeline and revenue by channel and model](data:image/png;base64,{chart})"
         )
-        for key, value in totals.items():
+        for key, value in headline_totals(conn).items():
             metadata[key] = dg.MetadataValue.float(round(value, 2))
         attributed = conn.sql(
             "select journey_kind, model, sum(attributed_amount) from mart_channel_comparison "
@@ -47,102 +131,17 @@ def mart_channel_comparison(duckdb: DuckDBResource) -> dg.MaterializeResult:
         ).fetchall()
         for kind, model, amount in attributed:
             metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(round(float(amount), 2))
-        return dg.MaterializeResult(metadata=metadata)
-
-
-@dg.asset(
-    group_name=REPORTING,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=[mart_channel_comparison],
-    description="One row per (journey_kind, channel), one column per model: the models side by "
-    "side.",
-)
-def mart_channel_comparison_wide(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        build_mart(conn, "mart_channel_comparison_wide")
-        return dg.MaterializeResult(metadata=table_metadata(conn, "mart_channel_comparison_wide"))
-
-
-@dg.asset(
-    group_name=REPORTING,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (month of created_at, model, channel): attributed pipeline and "
-    "opportunities credited; a month's rows of one model sum to its pipeline (the month totals "
-    "are in mart_period_totals).",
-)
-def mart_influenced_pipeline(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        build_mart(conn, "mart_influenced_pipeline")
-        return dg.MaterializeResult(metadata=table_metadata(conn, "mart_influenced_pipeline"))
-
-
-@dg.asset(
-    group_name=REPORTING,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (month of closed_at, model, channel): attributed won revenue and "
-    "opportunities credited; a month's rows of one model sum to its won revenue (the month "
-    "totals are in mart_period_totals).",
-)
-def mart_influenced_revenue(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        build_mart(conn, "mart_influenced_revenue")
-        return dg.MaterializeResult(metadata=table_metadata(conn, "mart_influenced_revenue"))
-
-
-@dg.asset(
-    group_name=REPORTING,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (journey_kind, month): total pipeline (created in the month) or "
-    "won revenue (won in it) and the influenced part, with opportunity counts: the totals the "
-    f"influenced marts sum to, one row per month. {GLOSSARY['influenced pipeline / revenue']}",
-)
-def mart_period_totals(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        build_mart(conn, "mart_period_totals")
-        return dg.MaterializeResult(metadata=table_metadata(conn, "mart_period_totals"))
-
-
-@dg.asset(
-    group_name=REPORTING,
-    pool=DUCKDB_POOL,
-    kinds={"duckdb"},
-    deps=["mart_attribution_credits", "markov_removal_effects"],
-    description="One row per (journey_kind, model): attributed total next to total pipeline / won "
-    "revenue and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
-    "total. A blocking check on it guards the exports.",
-)
-def reconciliation(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with duckdb.get_connection() as conn:
-        build_mart(conn, "reconciliation")
-        unreconciled = conn.sql(
-            "select count(*) from reconciliation where not coalesce(is_reconciled, false)"
-        ).fetchall()[0][0]
-        return dg.MaterializeResult(
-            metadata={
-                **table_metadata(conn, "reconciliation", preview_rows=20),
-                "unreconciled_rows": dg.MetadataValue.int(int(unreconciled)),
-            }
+        yield dg.MaterializeResult(asset_key="mart_channel_comparison", metadata=metadata)
+        yield dg.MaterializeResult(
+            asset_key="mart_channel_comparison_wide",
+            metadata=table_metadata(conn, "mart_channel_comparison_wide"),
         )
 
 
 @dg.asset(
     group_name=REPORTING,
     kinds={"parquet", "csv"},
-    deps=[
-        mart_channel_comparison,
-        mart_channel_comparison_wide,
-        mart_influenced_pipeline,
-        mart_influenced_revenue,
-        mart_period_totals,
-        reconciliation,
-    ],
+    deps=list(EXPORT_TABLES),
     description="The marts as Parquet and CSV files under ATTRIBUTION_EXPORT_DIR (default "
     "data/exports/), each written to a temporary file and renamed, with manifest.json: as-of "
     "time, row counts, config, input file fingerprints and a SHA-256 per file.",

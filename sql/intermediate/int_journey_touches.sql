@@ -1,8 +1,8 @@
 -- int_journey_touches: one row per (journey_kind, opportunity, touch) for every touch of the
 -- opportunity's account inside the journey window, ordered by (occurred_at, touchpoint_id).
--- Reads int_journeys, stg_touchpoints. No parameters (the window is in int_journeys).
+-- Reads int_journey_windows (the one window definition), stg_touchpoints. No parameters.
 with journeys as (
-    select * from int_journeys
+    select * from int_journey_windows
 ),
 
 touchpoints as (

@@ -1,9 +1,7 @@
 -- mart_channel_comparison: one row per (journey_kind, model, channel): the amount the model
 -- attributes to the channel over all converted journeys, its share of the model's total,
 -- and how many opportunities gave the channel a non-zero credit.
--- Reads mart_attribution_credits. No parameters.
--- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
--- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
+-- Reads mart_attribution_credits. No parameters. Money summed exactly (macros.sql).
 with credits as (
     select * from mart_attribution_credits
 ),
@@ -13,7 +11,7 @@ by_channel as (
         journey_kind,
         model,
         channel,
-        cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) as double) / 1e6 as attributed_amount,
+        sum(to_micros(attributed_amount)) as attributed_micros,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by all
@@ -24,10 +22,9 @@ final as (
         journey_kind,
         model,
         channel,
-        attributed_amount,
-        attributed_amount / nullif((cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) over (
-            partition by journey_kind, model
-        ) as double) / 1e6), 0)
+        from_micros(attributed_micros) as attributed_amount,
+        from_micros(attributed_micros)
+            / nullif(from_micros(sum(attributed_micros) over (partition by journey_kind, model)), 0)
             as share_of_total,
         opportunities_credited
     from by_channel

@@ -4,8 +4,7 @@
 -- opportunity counts. Months use the company calendar. Amounts in the reporting currency.
 -- The totals that mart_influenced_pipeline / _revenue rows add up to, kept apart so that a
 -- sum in a BI tool never counts a month's total once per channel and model.
--- Reads int_journeys. No parameters.
--- Money is summed as integers (cents): exact in any order.
+-- Reads int_journeys. No parameters. Money summed exactly (macros.sql).
 with journeys as (
     select * from int_journeys where is_converted
 ),
@@ -16,12 +15,9 @@ final as (
         period_month,
         count(*) as opportunities,
         count(*) filter (where touch_count > 0) as influenced_opportunities,
-        cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100 as total_amount,
-        coalesce(
-            cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0)
-                as double) / 100,
-            0
-        ) as influenced_amount
+        from_cents(sum(to_cents(journey_amount))) as total_amount,
+        coalesce(from_cents(sum(to_cents(journey_amount)) filter (where touch_count > 0)), 0)
+            as influenced_amount
     from journeys
     group by journey_kind, period_month
 )

@@ -3,13 +3,12 @@
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
 -- Reads mart_attribution_credits, int_journeys. No parameters.
--- Money is summed as integers (micro-units of attributed amounts, cents of opportunity
--- amounts): exact, so the result does not depend on the order DuckDB adds rows in.
+-- Money summed exactly (macros.sql): micro-units of attributed amounts, cents of amounts.
 with totals as (
     select
         journey_kind,
-        round(cast(sum(cast(round(journey_amount * 100) as hugeint)) as double) / 100, 2) as total_amount,
-        round(coalesce(cast(sum(cast(round(journey_amount * 100) as hugeint)) filter (where touch_count > 0) as double) / 100, 0), 2)
+        round(from_cents(sum(to_cents(journey_amount))), 2) as total_amount,
+        round(coalesce(from_cents(sum(to_cents(journey_amount)) filter (where touch_count > 0)), 0), 2)
             as influenced_amount,
         count(*) as opportunities
     from int_journeys
@@ -21,7 +20,7 @@ attributed as (
     select
         journey_kind,
         model,
-        round(cast(sum(cast(round(attributed_amount * 1e6) as hugeint)) as double) / 1e6, 2) as attributed_amount,
+        round(from_micros(sum(to_micros(attributed_amount))), 2) as attributed_amount,
         count(distinct opportunity_id) as opportunities_attributed
     from mart_attribution_credits
     group by all

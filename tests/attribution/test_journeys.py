@@ -8,7 +8,7 @@ import pytest
 
 from attribution.config import AttributionConfig
 from attribution.ingest import load_opportunities, load_touchpoints
-from attribution.journeys import build_journey_touches, build_journeys
+from attribution.journeys import build_journeys
 from tests.conftest import write_csv
 
 TOUCH_HEADER = ["touchpoint_id", "occurred_at", "account_id", "channel"]
@@ -38,7 +38,6 @@ def journeys(conn, tmp_path):
     load_touchpoints(conn, write_csv(tmp_path / "t.csv", TOUCH_HEADER, touches), config)
     load_opportunities(conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), config)
     build_journeys(conn, config)
-    build_journey_touches(conn)
     return conn
 
 

@@ -1,0 +1,48 @@
+-- int_journey_windows (ephemeral, a temp table): one row per (journey_kind, opportunity): the
+-- journey's window, conversion event and value. Pipeline journeys exist for every staged
+-- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
+-- paths). The one definition of a journey window: int_journey_touches joins touches to it,
+-- int_journeys counts them.
+-- Reads stg_opportunities. Parameters: $lookback_days (integer), $company_timezone (IANA).
+-- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
+-- (pipeline) or closed_at (revenue), or the last instant of its day for a date-only value.
+-- DuckDB-only: timezone() for the company-calendar month.
+with opportunities as (
+    select * from stg_opportunities
+),
+
+windows as (
+    select
+        'pipeline' as journey_kind,
+        opportunity_id,
+        account_id,
+        stage,
+        created_at - to_days(cast($lookback_days as integer)) as window_start,
+        created_event_at as event_at,
+        pipeline_amount as journey_amount,
+        true as is_converted
+    from opportunities
+    union all
+    select
+        'revenue' as journey_kind,
+        opportunity_id,
+        account_id,
+        stage,
+        created_at - to_days(cast($lookback_days as integer)) as window_start,
+        closed_event_at as event_at,
+        revenue_amount as journey_amount,
+        stage = 'closed_won' as is_converted
+    from opportunities
+    where stage in ('closed_won', 'closed_lost')
+),
+
+final as (
+    select
+        *,
+        -- the month on the company's calendar
+        cast(date_trunc('month', timezone($company_timezone, timezone('UTC', event_at))) as date)
+            as period_month
+    from windows
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Macros shared by the SQL models (one definition each), stored in the DuckDB file so every
+-- connection (assets, checks, analysts) has them. attribution.sql.define_macros runs this.
+-- DuckDB-only (a Spark port would write them as SQL functions or inline them).
+-- is_date_only(t): the text is a plain ISO date (YYYY-MM-DD), no time of day.
+-- parse_instant(t, tz): an ISO-8601 text as a UTC timestamp; no offset means UTC; a plain
+--   date is the start of that day in time zone `tz` (the company time zone). Null when
+--   unparseable.
+-- parse_flag(t): a CRM boolean (true/false, 1/0, yes/no, t/f, y/n) or null.
+create or replace macro is_date_only(t) as
+    coalesce(regexp_full_match(trim(t), '\d{4}-\d{2}-\d{2}'), false);
+create or replace macro parse_instant(t, tz) as
+    case
+        when is_date_only(t)
+            then timezone('UTC', timezone(tz, cast(try_cast(trim(t) as date) as timestamp)))
+        else try_cast(trim(t) as timestamptz) at time zone 'UTC'
+    end;
+create or replace macro parse_flag(t) as
+    case
+        when lower(trim(t)) in ('true', '1', 'yes', 't', 'y') then true
+        when lower(trim(t)) in ('false', '0', 'no', 'f', 'n') then false
+    end;
+create or replace macro stage_key(t) as
+    regexp_replace(lower(trim(t)), '[^\pL\pN]', '', 'g');
+-- Money is summed exactly: as integers of micro-units (attributed amounts) or cents
+-- (opportunity amounts), so a sum does not depend on the order rows are added in:
+--   from_micros(sum(to_micros(attributed_amount))), from_cents(sum(to_cents(amount))).
+create or replace macro to_micros(x) as cast(round(x * 1e6) as hugeint);
+create or replace macro from_micros(n) as cast(n as double) / 1e6;
+create or replace macro to_cents(x) as cast(round(x * 100) as hugeint);
+create or replace macro from_cents(n) as cast(n as double) / 100;
