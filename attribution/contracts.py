@@ -7,6 +7,9 @@ from enum import StrEnum
 
 __all__ = [
     "AFTER_AS_OF",
+    "CENT",
+    "CREDIT_TOLERANCE",
+    "MAX_AMOUNT",
     "COLUMN_DESCRIPTIONS",
     "GLOSSARY",
     "SOURCES",
@@ -16,6 +19,12 @@ __all__ = [
 ]
 
 UNATTRIBUTED_CHANNEL = "(none)"
+# an amount within half a cent is the same amount to the cent (sql/marts/reconciliation.sql)
+CENT = 0.005
+# credits are floats: a journey's credits sum to 1 within this
+CREDIT_TOLERANCE = 1e-9
+# an amount above this is a typo or an overflow, not a deal (sql/staging/stg_opportunities.sql)
+MAX_AMOUNT = 1e12
 
 
 class QuarantineReason(StrEnum):

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from attribution.config import AttributionConfig
-from attribution.contracts import SOURCES, SourceSpec
+from attribution.contracts import MAX_AMOUNT, SOURCES, SourceSpec
 from attribution.mapping import SourceMapping, column_key
 from attribution.sql import define_macros, read_sql
 
@@ -246,7 +246,11 @@ def _stage_raw(
 def _bind(sql: str, config: AttributionConfig) -> dict[str, object]:
     """The config values a SQL model names as $parameters (DuckDB refuses unused ones)."""
     code = re.sub(r"--[^\n]*", "", sql)
-    return {name: getattr(config, name) for name in sorted(set(re.findall(r"\$(\w+)", code)))}
+    constants = {"max_amount": MAX_AMOUNT}
+    return {
+        name: constants[name] if name in constants else getattr(config, name)
+        for name in sorted(set(re.findall(r"\$(\w+)", code)))
+    }
 
 
 def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:

@@ -6,24 +6,13 @@ import duckdb
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.sql import read_sql
+from attribution.sql import read_sql, run_sql
 
 __all__ = [
-    "JOURNEY_TOUCH_COLUMNS",
     "build_journeys",
     "build_null_paths",
     "pipeline_null_paths",
 ]
-
-JOURNEY_TOUCH_COLUMNS: tuple[str, ...] = (
-    "journey_kind",
-    "opportunity_id",
-    "touchpoint_id",
-    "channel",
-    "position",
-    "touch_count",
-    "days_before_event",
-)
 
 
 def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
@@ -81,36 +70,19 @@ def build_null_paths(
     so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
     conn.sql(
-        "create or replace temp table _touch_roles as\n"
+        "create or replace temp table int_touch_roles as\n"
         + read_sql("intermediate/int_touch_roles.sql"),
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
-    conn.sql(
-        """
-        create or replace table int_null_path_exclusions as
-        select 'pipeline' as journey_kind, role, count(*) as touches,
-               count(*) / sum(count(*)) over () as share_of_touches
-        from _touch_roles group by role order by role
-        """
-    )
+    for table in ("int_null_path_exclusions", "int_null_path_touches"):
+        conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
     outside_rows = int(
-        conn.sql("select count(*) from _touch_roles where role = 'null_path'").fetchall()[0][0]
+        conn.sql("select count(*) from int_touch_roles where role = 'null_path'").fetchall()[0][0]
     )
     batches = max(1, -(-outside_rows // rows_per_batch))
-    conn.sql(
-        """
-        create or replace table int_null_path_touches as
-        select 'revenue' as journey_kind, opportunity_id as path_id, account_id, touchpoint_id,
-               occurred_at, channel, position
-        from int_journey_touches
-        where journey_kind = 'revenue' and not is_converted
-        """
-    )
     for batch in range(batches):
-        outside = conn.sql(
-            "select account_id, touchpoint_id, occurred_at, channel from _touch_roles "
-            "where role = 'null_path' and hash(account_id) % ? = ?",
-            params=[batches, batch],
+        outside = run_sql(
+            conn, "intermediate/batch_null_path_candidates.sql", {"batch": batch, "batches": batches}
         ).pl()
         chunks = pipeline_null_paths(outside, config.lookback_days).select(
             pl.lit("pipeline").alias("journey_kind"),
@@ -126,5 +98,5 @@ def build_null_paths(
             conn.sql("insert into int_null_path_touches select * from _null_paths")
         finally:
             conn.unregister("_null_paths")
-    conn.sql("drop table if exists _touch_roles")
+    conn.sql("drop table if exists int_touch_roles")
     return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

@@ -21,14 +21,13 @@ from attribution.ingest import (
     resolve_paths,
 )
 from attribution.journeys import (
-    JOURNEY_TOUCH_COLUMNS,
     build_journeys,
     build_null_paths,
 )
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
-from attribution.sql import define_macros, read_sql
+from attribution.sql import define_macros, read_sql, run_sql
 
 __all__ = [
     "MART_TABLES",
@@ -80,15 +79,11 @@ def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 
 
 BATCH_ROWS = 4_000_000
-_IN_BATCH = "hash(account_id) % $batches = $batch"
 
 
 def batch_count(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
     """How many account batches keep each model batch under `rows_per_batch` touch rows."""
-    rows = conn.sql(
-        "select (select count(*) from int_journey_touches where is_converted) "
-        "+ (select count(*) from int_null_path_touches)"
-    ).fetchall()[0][0]
+    rows = run_sql(conn, "models/batch_rows.sql").fetchall()[0][0]
     return max(1, -(-int(rows) // rows_per_batch))
 
 
@@ -99,52 +94,24 @@ def model_input(
     with_null_paths: bool = True,
     with_markov_fractions: bool = False,
 ) -> ModelInput:
-    """Read what the models need for one batch of accounts (hash of account_id)."""
+    """Read what the models need for one batch of accounts (sql/models/batch_*.sql)."""
     params = {"batch": batch, "batches": batches}
-    journey_values = conn.sql(
-        "select journey_kind, opportunity_id, journey_amount from int_journeys "
-        f"where is_converted and {_IN_BATCH} order by journey_kind, opportunity_id",
-        params=params,
-    ).pl()
-    touches = conn.sql(
-        f"select {', '.join(JOURNEY_TOUCH_COLUMNS)} from int_journey_touches "
-        f"where is_converted and {_IN_BATCH} order by journey_kind, opportunity_id, position",
-        params=params,
-    ).pl()
-    null_paths = (
-        conn.sql(
-            "select journey_kind, path_id, position, channel from int_null_path_touches "
-            f"where {_IN_BATCH} order by journey_kind, path_id, position",
-            params=params,
-        ).pl()
-        if with_null_paths
-        else None
-    )
-    fractions = (
-        conn.sql(
-            "select f.journey_kind, f.opportunity_id, f.channel, f.touches, f.fraction "
-            "from int_markov_fractions f semi join (select journey_kind, opportunity_id "
-            f"from int_journeys where {_IN_BATCH}) j using (journey_kind, opportunity_id)",
-            params=params,
-        ).pl()
-        if with_markov_fractions
-        else None
-    )
+
+    def read(name: str) -> pl.DataFrame:
+        return run_sql(conn, f"models/batch_{name}.sql", params).pl()
+
     return ModelInput(
-        journey_touches=touches,
-        journey_values=journey_values,
-        null_path_touches=null_paths,
-        markov_fractions=fractions,
+        journey_touches=read("journey_touches"),
+        journey_values=read("journey_values"),
+        null_path_touches=read("null_path_touches") if with_null_paths else None,
+        markov_fractions=read("markov_fractions") if with_markov_fractions else None,
     )
 
 
 def _markov_channels(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
     """Per journey kind, the sorted channels of its converting journeys and null paths: the
     one channel list every batch counts its Markov transitions with."""
-    rows = conn.sql(
-        "select distinct journey_kind, channel from int_journey_touches where is_converted "
-        "union select distinct journey_kind, channel from int_null_path_touches"
-    ).fetchall()
+    rows = run_sql(conn, "models/markov_channels.sql").fetchall()
     return {
         kind: tuple(sorted(channel for k, channel in rows if k == kind))
         for kind in sorted({k for k, _ in rows})

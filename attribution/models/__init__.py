@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.contracts import CREDIT_TOLERANCE, UNATTRIBUTED_CHANNEL
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
 from attribution.models.markov import markov
@@ -62,7 +62,7 @@ def attribute(
     return pl.concat([f.select(columns) for f in frames])
 
 
-def conservation_errors(credits: pl.DataFrame, tolerance: float = 1e-9) -> pl.DataFrame:
+def conservation_errors(credits: pl.DataFrame, tolerance: float = CREDIT_TOLERANCE) -> pl.DataFrame:
     """Journeys (per model) whose credits do not sum to 1 within `tolerance`; empty when all do."""
     return (
         credits.group_by("model", *JOURNEY_KEY)

@@ -1,4 +1,4 @@
--- int_touch_roles: one row per staged touch: the role it plays for the pipeline Markov chain.
+-- int_touch_roles (a temp table): one row per staged touch: the role it plays for the pipeline Markov chain.
 --   in_pipeline_journey  in some opportunity's pipeline journey (a converting path)
 --   in_sales_cycle       inside an opportunity's sales cycle (created_at to its close, or to
 --                        as-of while open): the deal exists, so the touch is not a failure

@@ -6,7 +6,8 @@
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
 -- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
--- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name).
+-- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
+-- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows).
 -- Stage: is_closed / is_won columns win over the label; a label no map knows is open.
 -- Point in time: a deal closed after as-of is open at it. An open deal's closed_at is its
 -- expected close date (expected_close_at), never validated.
@@ -130,7 +131,7 @@ reasoned as (
             when (is_closed_text is not null and is_closed_flag is null)
                 or (is_won_text is not null and is_won_flag is null) then 'bad_stage'
             when amount is null or isnan(amount) or isinf(amount) or amount < 0
-                or amount > 1e12 then 'bad_amount'
+                or amount > $max_amount then 'bad_amount'
             when crm_stage <> 'open' and closed_at is null then 'missing_closed_at'
             when created_at > $run_started_at + interval 1 day
                 or (crm_stage <> 'open' and closed_at > $run_started_at + interval 1 day)
