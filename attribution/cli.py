@@ -7,14 +7,15 @@ second waits up to --wait seconds, then stops with a clear message and exit code
 from __future__ import annotations
 
 import argparse
-import os
+from dataclasses import fields
+from typing import get_type_hints
 import sys
 import time
 from pathlib import Path
 
 import duckdb
 
-from attribution.config import AttributionConfig, parse_as_of
+from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of
 from attribution.mapping import load_mapping
 from attribution.export import export_marts
 from attribution.ingest import InputFileError
@@ -27,34 +28,44 @@ EXIT_BUSY = 75
 EXIT_BAD_INPUT = 65
 
 
+def _plain_fields() -> dict[str, type]:
+    """AttributionConfig's fields of a plain type (int, float, str, bool): one option each."""
+    hints = get_type_hints(AttributionConfig)
+    return {
+        f.name: hints[f.name] for f in fields(AttributionConfig) if hints[f.name] in (int, float, str, bool)
+    }
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    """An option per plain AttributionConfig field, with its default (defaults in one place)."""
+    defaults = AttributionConfig()
+    aliases = {"time_decay_half_life_days": ["--half-life-days"]}
+    for name, kind in _plain_fields().items():
+        flags = [f"--{name.replace('_', '-')}", *aliases.get(name, [])]
+        default = getattr(defaults, name)
+        if kind is bool:
+            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            parser.add_argument(*flags, dest=name, type=kind, default=default, help=f"default {default}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments (defaults from the ATTRIBUTION_* environment) and run."""
-    env = os.environ
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--touchpoints", default=env.get("ATTRIBUTION_TOUCHPOINTS", "data/sample/touchpoints/*.csv"))
-    parser.add_argument("--opportunities", default=env.get("ATTRIBUTION_OPPORTUNITIES", "data/sample/opportunities/*.csv"))
-    parser.add_argument("--fx-rates", default=env.get("ATTRIBUTION_FX_RATES", "data/sample/fx_rates.csv"))
-    parser.add_argument("--database", default=env.get("ATTRIBUTION_DUCKDB") or "data/attribution.duckdb")
-    parser.add_argument("--export-dir", default=env.get("ATTRIBUTION_EXPORT_DIR") or "data/exports")
+    for flag, variable in (
+        ("--touchpoints", "ATTRIBUTION_TOUCHPOINTS"),
+        ("--opportunities", "ATTRIBUTION_OPPORTUNITIES"),
+        ("--fx-rates", "ATTRIBUTION_FX_RATES"),
+        ("--database", "ATTRIBUTION_DUCKDB"),
+        ("--export-dir", "ATTRIBUTION_EXPORT_DIR"),
+        ("--column-preset", "ATTRIBUTION_COLUMN_PRESET"),
+        ("--mapping", "ATTRIBUTION_MAPPING"),
+    ):
+        parser.add_argument(flag, default=env_setting(variable), help=f"default ${variable} or {ENV_DEFAULTS[variable]!r}")
     parser.add_argument(
         "--as-of", help="ISO timestamp (UTC unless it has an offset) or a date (its end); default now"
     )
-    parser.add_argument("--lookback-days", type=int, default=90)
-    parser.add_argument("--half-life-days", type=float, default=7.0)
-    parser.add_argument("--markov-order", type=int, default=1)
-    parser.add_argument("--reporting-currency", default="USD")
-    parser.add_argument("--fx-base-currency", default="USD", help="the currency fx rates convert into")
-    parser.add_argument("--fx-max-age-days", type=int, default=45, help="older rates are flagged")
-    parser.add_argument("--company-timezone", default="UTC", help="the day a date-only value covers")
-    parser.add_argument(
-        "--column-preset",
-        default=env.get("ATTRIBUTION_COLUMN_PRESET") or None,
-        help="source column names: salesforce, hubspot or none",
-    )
-    parser.add_argument(
-        "--mapping", default=env.get("ATTRIBUTION_MAPPING") or None,
-        help="a TOML file with column renames and stage labels (see README)",
-    )
+    _config_options(parser)
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another run")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress lines")
@@ -63,14 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         extra = {"as_of": parse_as_of(args.as_of)} if args.as_of else {}
         config = AttributionConfig(
-            lookback_days=args.lookback_days,
-            time_decay_half_life_days=args.half_life_days,
-            markov_order=args.markov_order,
-            reporting_currency=args.reporting_currency,
-            fx_base_currency=args.fx_base_currency,
-            fx_max_age_days=args.fx_max_age_days,
-            company_timezone=args.company_timezone,
-            mapping=load_mapping(args.mapping, args.column_preset),
+            **{name: getattr(args, name) for name in _plain_fields()},
+            mapping=load_mapping(args.mapping or None, args.column_preset or None),
             **extra,
         )
     except ValueError as exc:  # MappingError is a ValueError too

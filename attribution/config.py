@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attribution.mapping import SourceMapping
 
-__all__ = ["AttributionConfig", "JOURNEY_KINDS", "parse_as_of"]
+__all__ = ["ENV_DEFAULTS", "AttributionConfig", "JOURNEY_KINDS", "env_setting", "parse_as_of"]
+
+# where the inputs and outputs are: environment variable -> default (the bundled sample)
+ENV_DEFAULTS: dict[str, str] = {
+    "ATTRIBUTION_DUCKDB": "data/attribution.duckdb",
+    "ATTRIBUTION_TOUCHPOINTS": "data/sample/touchpoints/*.csv",
+    "ATTRIBUTION_OPPORTUNITIES": "data/sample/opportunities/*.csv",
+    "ATTRIBUTION_FX_RATES": "data/sample/fx_rates.csv",
+    "ATTRIBUTION_EXPORT_DIR": "data/exports",
+    "ATTRIBUTION_COLUMN_PRESET": "",
+    "ATTRIBUTION_MAPPING": "",
+}
+
+
+def env_setting(variable: str, value: str | None = None) -> str:
+    """`value` unless None (an empty value stays empty: e.g. no fx file), else the environment
+    variable (set, even empty), else its default."""
+    if value is not None:
+        return value
+    return os.environ.get(variable, ENV_DEFAULTS[variable])
 
 JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 

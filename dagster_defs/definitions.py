@@ -7,27 +7,21 @@ from dagster_duckdb import DuckDBResource
 
 from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
-from dagster_defs.resources import (
-    AttributionSettings,
-    ExportTarget,
-    SourceFiles,
-    duckdb_resource_from_env,
-    export_target_from_env,
-    source_files_from_env,
-)
+from dagster_defs.resources import AttributionDuckDB, AttributionSettings, ExportTarget, SourceFiles
 from dagster_defs.schedules import nightly_attribution_job, nightly_schedule
 
 __all__ = ["build_defs", "defs"]
 
 
 def build_defs(
-    duckdb: DuckDBResource,
-    source_files: SourceFiles,
+    duckdb: DuckDBResource | None = None,
+    source_files: SourceFiles | None = None,
     settings: AttributionSettings | None = None,
     export_target: ExportTarget | None = None,
     executor: dg.ExecutorDefinition = dg.in_process_executor,
 ) -> dg.Definitions:
-    """Every asset, check, job and schedule, bound to these resources."""
+    """Every asset, check, job and schedule, bound to these resources (default: each field
+    from its ATTRIBUTION_* environment variable when a step runs, else the sample's)."""
     # One process runs every step: DuckDB allows one writer per file, and a step process
     # costs ~3 s of start-up against ~0.5 s of work on the sample.
     return dg.Definitions(
@@ -37,12 +31,12 @@ def build_defs(
         schedules=[nightly_schedule],
         executor=executor,
         resources={
-            "duckdb": duckdb,
-            "source_files": source_files,
+            "duckdb": duckdb or AttributionDuckDB(),
+            "source_files": source_files or SourceFiles(),
             "settings": settings or AttributionSettings(),
-            "export_target": export_target or export_target_from_env(),
+            "export_target": export_target or ExportTarget(),
         },
     )
 
 
-defs = build_defs(duckdb_resource_from_env(), source_files_from_env())
+defs = build_defs()

@@ -1,100 +1,93 @@
-"""Resources: the DuckDB file, where the input files are, and the model settings."""
+"""Resources: the DuckDB file, where the input files are, where exports go, and the settings.
+
+Nothing happens at import: a resource field left empty is resolved when a step uses it, from
+its environment variable (ATTRIBUTION_DUCKDB, ATTRIBUTION_TOUCHPOINTS, ...), else the
+bundled sample's default. The settings' defaults are AttributionConfig's (one place).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
-from attribution.config import AttributionConfig, parse_as_of
-from attribution.mapping import load_mapping
+from attribution.config import AttributionConfig, env_setting, parse_as_of
 from attribution.locking import writer_lock
+from attribution.mapping import load_mapping
 from attribution.pipeline import SourcePaths
 
 __all__ = [
     "AttributionDuckDB",
     "AttributionSettings",
-    "DEFAULT_DUCKDB_PATH",
     "ExportTarget",
-    "export_target_from_env",
     "SourceFiles",
-    "duckdb_resource_from_env",
-    "source_files_from_env",
 ]
 
-DEFAULT_DUCKDB_PATH = "data/attribution.duckdb"
-DEFAULT_SOURCES = {
-    "touchpoints": "data/sample/touchpoints/*.csv",
-    "opportunities": "data/sample/opportunities/*.csv",
-    "fx_rates": "data/sample/fx_rates.csv",
-}
-
-
 class SourceFiles(dg.ConfigurableResource):
-    """Input files: a path or glob per source. An empty fx_rates means no fx file."""
+    """Input files: a path or glob per source; empty = ATTRIBUTION_TOUCHPOINTS /
+    _OPPORTUNITIES / _FX_RATES, else the bundled sample. An empty fx rates path: no fx file."""
 
-    touchpoints: str = DEFAULT_SOURCES["touchpoints"]
-    opportunities: str = DEFAULT_SOURCES["opportunities"]
-    fx_rates: str = DEFAULT_SOURCES["fx_rates"]
+    touchpoints: str | None = None
+    opportunities: str | None = None
+    fx_rates: str | None = None
 
     def paths(self) -> SourcePaths:
         return SourcePaths(
-            touchpoints=self.touchpoints,
-            opportunities=self.opportunities,
-            fx_rates=self.fx_rates or None,
+            touchpoints=env_setting("ATTRIBUTION_TOUCHPOINTS", self.touchpoints),
+            opportunities=env_setting("ATTRIBUTION_OPPORTUNITIES", self.opportunities),
+            fx_rates=env_setting("ATTRIBUTION_FX_RATES", self.fx_rates) or None,
         )
 
 
-class AttributionSettings(dg.ConfigurableResource):
-    """Model, window, currency and mapping parameters (DESIGN §1 defaults), editable in the
-    launchpad; the mapping ones default from ATTRIBUTION_COLUMN_PRESET / ATTRIBUTION_MAPPING."""
+_CONFIG_DEFAULTS = AttributionConfig()
 
-    lookback_days: int = 90
-    time_decay_half_life_days: float = 7.0
-    markov_order: int = 1
-    collapse_repeats: bool = False
-    reporting_currency: str = "USD"
+
+class AttributionSettings(dg.ConfigurableResource):
+    """Every AttributionConfig parameter, editable in the launchpad, with its defaults (DESIGN
+    §1). as_of: empty = now; a plain date = the end of that day. column_preset and
+    mapping_file stand for AttributionConfig.mapping (empty = ATTRIBUTION_COLUMN_PRESET /
+    ATTRIBUTION_MAPPING)."""
+
+    lookback_days: int = _CONFIG_DEFAULTS.lookback_days
+    time_decay_half_life_days: float = _CONFIG_DEFAULTS.time_decay_half_life_days
+    markov_order: int = _CONFIG_DEFAULTS.markov_order
+    collapse_repeats: bool = _CONFIG_DEFAULTS.collapse_repeats
+    reporting_currency: str = _CONFIG_DEFAULTS.reporting_currency
     as_of: str | None = None
-    fx_base_currency: str = "USD"
-    fx_max_age_days: int = 45
-    company_timezone: str = "UTC"
+    fx_base_currency: str = _CONFIG_DEFAULTS.fx_base_currency
+    fx_max_age_days: int = _CONFIG_DEFAULTS.fx_max_age_days
+    company_timezone: str = _CONFIG_DEFAULTS.company_timezone
     column_preset: str | None = None
     mapping_file: str | None = None
 
     def to_config(self) -> AttributionConfig:
-        """The library's frozen config; as_of defaults to now (UTC) when not set; a date-only
-        as_of means the end of that day."""
+        """The library's frozen config (the run's wall clock is now)."""
+        plain = {
+            f.name: getattr(self, f.name)
+            for f in fields(AttributionConfig)
+            if f.name not in ("as_of", "mapping", "run_started_at")
+        }
         extra = {"as_of": parse_as_of(self.as_of)} if self.as_of else {}
-        return AttributionConfig(
-            lookback_days=self.lookback_days,
-            time_decay_half_life_days=self.time_decay_half_life_days,
-            markov_order=self.markov_order,
-            collapse_repeats=self.collapse_repeats,
-            reporting_currency=self.reporting_currency,
-            fx_base_currency=self.fx_base_currency,
-            fx_max_age_days=self.fx_max_age_days,
-            company_timezone=self.company_timezone,
-            mapping=load_mapping(
-                self.mapping_file or os.environ.get("ATTRIBUTION_MAPPING") or None,
-                self.column_preset or os.environ.get("ATTRIBUTION_COLUMN_PRESET") or None,
-            ),
-            **extra,
+        mapping = load_mapping(
+            env_setting("ATTRIBUTION_MAPPING", self.mapping_file) or None,
+            env_setting("ATTRIBUTION_COLUMN_PRESET", self.column_preset) or None,
         )
+        return AttributionConfig(**plain, mapping=mapping, **extra)
 
 
 class ExportTarget(dg.ConfigurableResource):
-    """Where the exports go (ATTRIBUTION_EXPORT_DIR, default data/exports)."""
+    """Where the exports go; empty = ATTRIBUTION_EXPORT_DIR, else data/exports."""
 
-    directory: str = "data/exports"
+    directory: str | None = None
 
-
-def export_target_from_env() -> ExportTarget:
-    """Export folder from ATTRIBUTION_EXPORT_DIR (default data/exports)."""
-    return ExportTarget(directory=os.environ.get("ATTRIBUTION_EXPORT_DIR") or "data/exports")
+    def path(self) -> str:
+        return env_setting("ATTRIBUTION_EXPORT_DIR", self.directory)
 
 
 class AttributionDuckDB(DuckDBResource):
@@ -105,29 +98,21 @@ class AttributionDuckDB(DuckDBResource):
     message that another run is writing) instead of failing on DuckDB's own file lock.
     """
 
+    database: str | None = Field(  # type: ignore[assignment]
+        default=None, description="DuckDB file; unset = ATTRIBUTION_DUCKDB, else data/attribution.duckdb"
+    )
     lock_timeout_seconds: float = 600.0
+
+    def path(self) -> str:
+        return env_setting("ATTRIBUTION_DUCKDB", self.database)
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
-        with writer_lock(self.database, self.lock_timeout_seconds):
-            with super().get_connection() as conn:
+        path = self.path()
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with writer_lock(path, self.lock_timeout_seconds):
+            conn = duckdb.connect(path, config={"custom_user_agent": "dagster", **self.connection_config})
+            try:
                 yield conn
-
-
-def duckdb_resource_from_env() -> AttributionDuckDB:
-    """DuckDB file from ATTRIBUTION_DUCKDB (default data/attribution.duckdb)."""
-    path = os.environ.get("ATTRIBUTION_DUCKDB") or DEFAULT_DUCKDB_PATH
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    return AttributionDuckDB(database=path)
-
-
-def source_files_from_env() -> SourceFiles:
-    """Input paths from ATTRIBUTION_TOUCHPOINTS / _OPPORTUNITIES / _FX_RATES (default: sample)."""
-    return SourceFiles(
-        touchpoints=os.environ.get("ATTRIBUTION_TOUCHPOINTS", DEFAULT_SOURCES["touchpoints"]),
-        opportunities=os.environ.get(
-            "ATTRIBUTION_OPPORTUNITIES", DEFAULT_SOURCES["opportunities"]
-        ),
-        fx_rates=os.environ.get("ATTRIBUTION_FX_RATES", DEFAULT_SOURCES["fx_rates"]),
-    )
+            finally:
+                conn.close()

@@ -155,7 +155,7 @@ def exports(
     config = settings.to_config()
     with duckdb.get_connection() as conn:
         manifest = export_marts(
-            conn, Path(export_target.directory), config, input_files(source_files.paths())
+            conn, Path(export_target.path()), config, input_files(source_files.paths())
         )
     files = manifest["files"]
     listing = pl.DataFrame(
@@ -167,7 +167,7 @@ def exports(
     )
     return dg.MaterializeResult(
         metadata={
-            "directory": dg.MetadataValue.path(str(Path(export_target.directory).resolve())),
+            "directory": dg.MetadataValue.path(str(Path(export_target.path()).resolve())),
             "files": dg.MetadataValue.md(markdown_table(listing)),
             "file_count": dg.MetadataValue.int(len(files)),
             "as_of": dg.MetadataValue.text(manifest["as_of"]),

@@ -7,19 +7,18 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from attribution.checks import credit_conservation_violations, total_reconciliation_violations
 from attribution.models import MODELS
 from dagster_defs.definitions import build_defs
-from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
+from dagster_defs.resources import AttributionDuckDB, AttributionSettings, ExportTarget, SourceFiles
 from tests.conftest import AS_OF, materialize_all
 
 
 def sample_defs(sample_dir: Path, database: Path, export_dir: Path) -> dg.Definitions:
     """The code location bound to the generated sample, a DuckDB file and an export folder."""
     return build_defs(
-        DuckDBResource(database=str(database)),
+        AttributionDuckDB(database=str(database)),
         SourceFiles(
             touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
             opportunities=str(sample_dir / "opportunities" / "*.csv"),
@@ -259,7 +258,7 @@ def test_a_two_year_salesforce_export_end_to_end(tmp_path):
     crm = Path(__file__).resolve().parent.parent / "fixtures" / "crm"
     database = tmp_path / "attribution.duckdb"
     defs = build_defs(
-        DuckDBResource(database=str(database)),
+        AttributionDuckDB(database=str(database)),
         SourceFiles(
             touchpoints=str(crm / "touchpoints.csv"),
             opportunities=str(crm / "salesforce" / "opportunities.csv"),

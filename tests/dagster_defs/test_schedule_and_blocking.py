@@ -6,11 +6,10 @@ from datetime import datetime, timezone
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from dagster_defs import defs
 from dagster_defs.definitions import build_defs
-from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
+from dagster_defs.resources import AttributionDuckDB, AttributionSettings, ExportTarget, SourceFiles
 from dagster_defs.schedules import nightly_schedule
 from tests.conftest import materialize_all, write_csv
 
@@ -43,7 +42,7 @@ def _tiny_world(tmp_path):
     )
     database = tmp_path / "attribution.duckdb"
     defs = build_defs(
-        DuckDBResource(database=str(database)),
+        AttributionDuckDB(database=str(database)),
         SourceFiles(touchpoints=str(touches), opportunities=str(opportunities), fx_rates=""),
         AttributionSettings(as_of="2026-06-01T00:00:00"),
         ExportTarget(directory=str(tmp_path / "exports")),
@@ -101,7 +100,7 @@ def test_a_world_where_every_row_is_quarantined_completes_and_warns(tmp_path):
         tmp_path / "opps.csv", ["opportunity_id", "account_id", "created_at", "stage", "amount"], [["x", "", "2026-01-01", "open", "1"]]
     )
     defs = build_defs(
-        DuckDBResource(database=str(tmp_path / "attribution.duckdb")),
+        AttributionDuckDB(database=str(tmp_path / "attribution.duckdb")),
         SourceFiles(touchpoints=str(touches), opportunities=str(opportunities), fx_rates=""),
         AttributionSettings(as_of="2026-06-01"),
         ExportTarget(directory=str(tmp_path / "exports")),
