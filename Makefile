@@ -7,7 +7,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 SAMPLE := data/sample/fx_rates.csv
 UI_PORT ?= 3000
 
-.PHONY: install sample run report test ui bench clean chromium
+.PHONY: install sample run report test check ui bench clean chromium
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ chromium:
 test: install chromium
 	@$(PY) -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# lint, format and types: ruff (lint + format check) over the tree, mypy strict on attribution/
+check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ui: install sample $(DAGSTER_HOME)/dagster.yaml
 	$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)

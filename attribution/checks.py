@@ -6,15 +6,15 @@ import duckdb
 import polars as pl
 
 from attribution.contracts import CENT, CREDIT_TOLERANCE
-from attribution.sql import read_sql, run_sql
+from attribution.sql import query, read_sql
 
 __all__ = [
     "CENT",
     "credit_conservation_violations",
+    "duplicate_key_rows",
     "markov_gap_violations",
     "markov_violations",
     "markov_warnings",
-    "duplicate_key_rows",
     "row_accounting_violations",
     "total_reconciliation_violations",
     "touches_after_event",
@@ -28,15 +28,16 @@ CERTAIN = 1 - 1e-12
 def row_accounting_violations(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
     """The last load of `source`, unless raw = staged + quarantined + after as-of and the
     staged and quarantined counts are what the tables hold."""
-    return run_sql(conn, "checks/row_accounting.sql", {"source": source}).pl()
+    return query(conn, "checks/row_accounting.sql", {"source": source})
 
 
 def duplicate_key_rows(conn: duckdb.DuckDBPyConnection, table: str, key: str) -> pl.DataFrame:
     """Keys of `table` that are null or appear more than once."""
-    return conn.sql(
+    frame: pl.DataFrame = conn.sql(
         f'select "{key}" as key, count(*) as n from "{table}" group by 1 '
         f'having count(*) > 1 or "{key}" is null order by 1 limit 100'
     ).pl()
+    return frame
 
 
 def credit_conservation_violations(
@@ -44,22 +45,23 @@ def credit_conservation_violations(
 ) -> pl.DataFrame:
     """Converted journeys (per model) whose credits do not sum to 1, whose attributed amounts do
     not sum to the journey amount within a cent, or that have no credit row at all."""
-    return run_sql(conn, "checks/credit_conservation.sql", {"tolerance": tolerance, "cent": CENT}).pl()
+    return query(conn, "checks/credit_conservation.sql", {"tolerance": tolerance, "cent": CENT})
 
 
 def total_reconciliation_violations(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(journey_kind, model) whose attributed total differs from the total pipeline (won revenue)
     by a cent or more, or whose influenced amount exceeds the total: the reconciliation model's
     rows that do not reconcile, computed straight from the credits."""
-    query = read_sql("checks/totals_reconcile.sql").replace(
+    sql = read_sql("checks/totals_reconcile.sql").replace(
         "{reconciliation}", "\n" + read_sql("marts/reconciliation.sql") + "\n"
     )
-    return conn.sql(query).pl()
+    frame: pl.DataFrame = conn.sql(sql).pl()
+    return frame
 
 
 def touches_after_event(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Journey touches outside their window (after the conversion event or before the lookback)."""
-    return run_sql(conn, "checks/touches_outside_window.sql").pl()
+    return query(conn, "checks/touches_outside_window.sql")
 
 
 def markov_violations(conn: duckdb.DuckDBPyConnection, tolerance: float = CREDIT_TOLERANCE) -> pl.DataFrame:
@@ -67,7 +69,7 @@ def markov_violations(conn: duckdb.DuckDBPyConnection, tolerance: float = CREDIT
 
     P = 1 (no non-converting path: a world without a lost deal) is valid; see
     `markov_warnings`."""
-    return run_sql(conn, "checks/markov_sanity.sql", {"tolerance": tolerance}).pl()
+    return query(conn, "checks/markov_sanity.sql", {"tolerance": tolerance})
 
 
 def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -98,9 +100,9 @@ def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
 def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> pl.DataFrame:
     """Channels whose fitted Markov conversions differ from the canonical ones by more than
     `threshold` of the journey kind's converting journeys."""
-    return run_sql(conn, "checks/markov_gap.sql", {"threshold": threshold}).pl()
+    return query(conn, "checks/markov_gap.sql", {"threshold": threshold})
 
 
 def unreconciled_rows(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Rows of `reconciliation` that do not reconcile (empty when finance can sign off)."""
-    return run_sql(conn, "checks/unreconciled.sql").pl()
+    return query(conn, "checks/unreconciled.sql")

@@ -7,19 +7,19 @@ second waits up to --wait seconds, then stops with a clear message and exit code
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
-from typing import get_type_hints
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import duckdb
 
 from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of
-from attribution.mapping import load_mapping
 from attribution.export import export_marts
 from attribution.ingest import InputFileError
 from attribution.locking import DatabaseBusyError, writer_lock
+from attribution.mapping import load_mapping
 from attribution.pipeline import SourcePaths, input_files, run_pipeline
 
 __all__ = ["main"]
@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
         ("--column-preset", "ATTRIBUTION_COLUMN_PRESET"),
         ("--mapping", "ATTRIBUTION_MAPPING"),
     ):
-        parser.add_argument(flag, default=env_setting(variable), help=f"default ${variable} or {ENV_DEFAULTS[variable]!r}")
+        parser.add_argument(
+            flag, default=env_setting(variable), help=f"default ${variable} or {ENV_DEFAULTS[variable]!r}"
+        )
     parser.add_argument(
         "--as-of", help="ISO timestamp (UTC unless it has an offset) or a date (its end); default now"
     )
@@ -72,12 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     try:
-        extra = {"as_of": parse_as_of(args.as_of)} if args.as_of else {}
-        config = AttributionConfig(
-            **{name: getattr(args, name) for name in _plain_fields()},
-            mapping=load_mapping(args.mapping or None, args.column_preset or None),
-            **extra,
-        )
+        settings: dict[str, Any] = {name: getattr(args, name) for name in _plain_fields()}
+        if args.as_of:
+            settings["as_of"] = parse_as_of(args.as_of)
+        settings["mapping"] = load_mapping(args.mapping or None, args.column_preset or None)
+        config = AttributionConfig(**settings)
     except ValueError as exc:  # MappingError is a ValueError too
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)

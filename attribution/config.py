@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attribution.mapping import SourceMapping
 
-__all__ = ["ENV_DEFAULTS", "AttributionConfig", "JOURNEY_KINDS", "env_setting", "parse_as_of"]
+__all__ = ["ENV_DEFAULTS", "JOURNEY_KINDS", "AttributionConfig", "env_setting", "parse_as_of"]
 
 # where the inputs and outputs are: environment variable -> default (the bundled sample)
 ENV_DEFAULTS: dict[str, str] = {
@@ -30,11 +30,12 @@ def env_setting(variable: str, value: str | None = None) -> str:
         return value
     return os.environ.get(variable, ENV_DEFAULTS[variable])
 
+
 JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 
 
 def _now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def parse_as_of(text: str) -> datetime:
@@ -70,9 +71,7 @@ class AttributionConfig:
         if self.lookback_days < 0:
             raise ValueError(f"lookback_days must be >= 0, got {self.lookback_days}")
         if not self.time_decay_half_life_days > 0:
-            raise ValueError(
-                f"time_decay_half_life_days must be > 0, got {self.time_decay_half_life_days}"
-            )
+            raise ValueError(f"time_decay_half_life_days must be > 0, got {self.time_decay_half_life_days}")
         if not 1 <= self.markov_order <= 4:
             raise ValueError(f"markov_order must be in 1..4, got {self.markov_order}")
         for name in ("reporting_currency", "fx_base_currency"):
@@ -92,6 +91,4 @@ class AttributionConfig:
         for name in ("as_of", "run_started_at"):
             moment = getattr(self, name)
             if moment.tzinfo is not None:
-                object.__setattr__(
-                    self, name, moment.astimezone(timezone.utc).replace(tzinfo=None)
-                )
+                object.__setattr__(self, name, moment.astimezone(UTC).replace(tzinfo=None))

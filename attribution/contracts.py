@@ -8,14 +8,14 @@ from enum import StrEnum
 __all__ = [
     "AFTER_AS_OF",
     "CENT",
-    "CREDIT_TOLERANCE",
-    "MAX_AMOUNT",
     "COLUMN_DESCRIPTIONS",
+    "CREDIT_TOLERANCE",
     "GLOSSARY",
+    "MAX_AMOUNT",
     "SOURCES",
+    "UNATTRIBUTED_CHANNEL",
     "QuarantineReason",
     "SourceSpec",
-    "UNATTRIBUTED_CHANNEL",
 ]
 
 UNATTRIBUTED_CHANNEL = "(none)"
@@ -94,8 +94,7 @@ GLOSSARY: dict[str, str] = {
     "channel": "The normalized marketing channel of a touchpoint, lower snake case.",
     "opportunity": "A sales deal of an account, with an amount, a stage (open, closed_won, "
     "closed_lost) and created / closed dates.",
-    "pipeline": "The sum of amounts of opportunities created in a period, in the reporting "
-    "currency.",
+    "pipeline": "The sum of amounts of opportunities created in a period, in the reporting currency.",
     "pipeline journey": "The touches of the opportunity's account in [created_at - lookback, "
     "created_at], ordered by (occurred_at, touchpoint_id).",
     "revenue journey": "For a closed opportunity, the touches of its account in [created_at - "
@@ -135,8 +134,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "stage_label": "The stage exactly as the CRM export gave it.",
     "is_created_date_only": "created_at was a date without a time: the pipeline journey covers "
     "that whole day.",
-    "is_closed_date_only": "closed_at was a date without a time: the revenue journey covers "
-    "that whole day.",
+    "is_closed_date_only": "closed_at was a date without a time: the revenue journey covers that whole day.",
     "is_fx_stale": "A conversion used an fx rate older than fx_max_age_days.",
     "fx_base_currency": "The currency fx rates convert into; other currencies cross through it.",
     "amount": "Opportunity amount in its own currency.",
@@ -146,15 +144,13 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "(closed opportunities only).",
     "reporting_currency": "The currency every reported amount is expressed in.",
     "journey_kind": "pipeline (touches up to created_at) or revenue (touches up to closed_at).",
-    "event_at": "The conversion event of the journey: created_at (pipeline) or closed_at "
-    "(revenue).",
+    "event_at": "The conversion event of the journey: created_at (pipeline) or closed_at (revenue).",
     "window_start": "Start of the journey window: created_at - lookback.",
     "journey_amount": "The value the journey distributes: pipeline_amount or revenue_amount.",
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
     "journey; won revenue journeys). Only converted journeys get credits.",
     "touch_count": "Number of touches in the journey.",
-    "position": "1-based position of the touch in its journey, ordered by (occurred_at, "
-    "touchpoint_id).",
+    "position": "1-based position of the touch in its journey, ordered by (occurred_at, touchpoint_id).",
     "days_before_event": "Days from the touch to the conversion event (fractional).",
     "model": "The attribution model: first_touch, last_touch, linear, time_decay, markov.",
     "credit": GLOSSARY["credit"],

@@ -70,8 +70,14 @@ def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
 
 _QUARANTINE_COLUMNS = ("source", "source_file", "source_row", "record", "reason", "loaded_at")
 _AUDIT_COLUMNS = (
-    "source", "files", "raw_rows", "staged_rows", "quarantined_rows", "after_as_of_rows",
-    "as_of", "loaded_at",
+    "source",
+    "files",
+    "raw_rows",
+    "staged_rows",
+    "quarantined_rows",
+    "after_as_of_rows",
+    "as_of",
+    "loaded_at",
 )
 # the checked relation's bookkeeping columns; every other column is a staged column
 _BOOKKEEPING = ("file_index", "source_file", "source_row", "reason", "is_after_as_of")
@@ -147,9 +153,7 @@ def _file_columns(
                 break
     missing = [c for c in spec.required if c not in names]
     if missing:
-        tried = "; ".join(
-            f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing
-        )
+        tried = "; ".join(f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing)
         raise InputFileError(
             f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} "
             f"(column preset {mapping.preset!r}{', mapping ' + mapping.file if mapping.file else ''}; "
@@ -205,7 +209,7 @@ def _stage_raw(
                 f"""
                 insert into {raw}
                 select list_position(?, filename) - 1, filename, file_row_number + 1,
-                       {', '.join(selected_columns)}, null
+                       {", ".join(selected_columns)}, null
                 from read_parquet(?, union_by_name = true, filename = true, file_row_number = true)
                 """,
                 params=params,
@@ -235,8 +239,7 @@ def _stage_raw(
                 selected.append("null")
         record = "to_json(_raw_file)" if layout.has_extra else "null"
         conn.sql(
-            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, {record} "
-            "from _raw_file",
+            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, {record} from _raw_file",
             params=values,
         )
     conn.sql("drop table if exists _raw_file")
@@ -279,9 +282,11 @@ def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[
 def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
     """Replace the source's quarantine rows: file, row, the row as JSON, reason."""
     conn.sql("delete from quarantine where source = ?", params=[spec.name])
-    row_json = "to_json(struct_pack(" + ", ".join(
-        f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns
-    ) + "))"
+    row_json = (
+        "to_json(struct_pack("
+        + ", ".join(f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns)
+        + "))"
+    )
     conn.sql(
         f"""
         insert into quarantine
@@ -371,7 +376,9 @@ def load_source(
 
 
 def load_fx_rates(
-    conn: duckdb.DuckDBPyConnection, paths: str | Path | Sequence[str | Path] | None, config: AttributionConfig
+    conn: duckdb.DuckDBPyConnection,
+    paths: str | Path | Sequence[str | Path] | None,
+    config: AttributionConfig,
 ) -> LoadResult:
     """`load_source(conn, "fx_rates", ...)`: rates to the base currency (no file: only the
     base currency converts)."""

@@ -70,8 +70,7 @@ def build_null_paths(
     so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
     conn.sql(
-        "create or replace temp table int_touch_roles as\n"
-        + read_sql("intermediate/int_touch_roles.sql"),
+        "create or replace temp table int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"),
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
     for table in ("int_null_path_exclusions", "int_null_path_touches"):

@@ -25,9 +25,9 @@ from attribution.journeys import (
     build_null_paths,
 )
 from attribution.models import MODELS, AttributionModel, ModelInput, attribute
-from attribution.models.markov_chain import ChainCounts
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
-from attribution.sql import define_macros, read_sql, run_sql
+from attribution.models.markov_chain import ChainCounts
+from attribution.sql import define_macros, query, read_sql, run_sql
 
 __all__ = [
     "MART_TABLES",
@@ -98,7 +98,7 @@ def model_input(
     params = {"batch": batch, "batches": batches}
 
     def read(name: str) -> pl.DataFrame:
-        return run_sql(conn, f"models/batch_{name}.sql", params).pl()
+        return query(conn, f"models/batch_{name}.sql", params)
 
     return ModelInput(
         journey_touches=read("journey_touches"),

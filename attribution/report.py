@@ -26,13 +26,15 @@ def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.D
     """One row per channel (largest first, `(none)` last, then a TOTAL row), one column per
     model: `mart_channel_comparison_wide` in the registry's model order."""
     models = _model_order(conn)
-    wide = conn.sql(
+    wide: pl.DataFrame = conn.sql(
         "select * exclude (journey_kind) from mart_channel_comparison_wide where journey_kind = ?",
         params=[journey_kind],
     ).pl()
     if wide.is_empty():
         return pl.DataFrame(schema={"channel": pl.String, **{m: pl.Float64 for m in models}})
-    wide = wide.select("channel", *[pl.col(m).fill_null(0.0) if m in wide.columns else pl.lit(0.0).alias(m) for m in models])
+    wide = wide.select(
+        "channel", *[pl.col(m).fill_null(0.0) if m in wide.columns else pl.lit(0.0).alias(m) for m in models]
+    )
     wide = wide.sort(
         by=[pl.col("channel") == UNATTRIBUTED_CHANNEL, pl.mean_horizontal(models), "channel"],
         descending=[False, True, False],
@@ -101,12 +103,17 @@ def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD")
 def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD") -> str:
     """A fixed-width text table with thousands separators, for the terminal."""
     columns = table.columns
-    cells = [[str(v) if c == "channel" else f"{v:,.0f}" for c, v in zip(columns, row, strict=True)] for row in table.iter_rows()]
+    cells = [
+        [str(v) if c == "channel" else f"{v:,.0f}" for c, v in zip(columns, row, strict=True)]
+        for row in table.iter_rows()
+    ]
     widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+
     def line(values: Sequence[str]) -> str:
         return "  ".join(
             v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
         )
+
     rule = "  ".join("-" * w for w in widths)
     body = [line(r) for r in cells]
     if len(body) > 1:

@@ -84,7 +84,9 @@ def _iso(col: pl.Expr) -> pl.Expr:
     return col.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _chunk(
+    spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     rng = np.random.default_rng([spec.seed, chunk_index])
     start_us = int((spec.start - datetime(1970, 1, 1)).total_seconds() * 1e6)
     end_us = int((spec.end - datetime(1970, 1, 1)).total_seconds() * 1e6)
@@ -138,7 +140,7 @@ def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: i
             "source_channel_idx": channel_idx[sparked],
         }
     ).filter(pl.col("created_us") < end_us)
-    n_sales = int(round(len(cand) * spec.sales_sourced_share / (1 - spec.sales_sourced_share)))
+    n_sales = round(len(cand) * spec.sales_sourced_share / (1 - spec.sales_sourced_share))
     sales = pl.DataFrame(
         {
             "account_n": first_account + rng.integers(0, n_accounts, size=n_sales),
@@ -149,7 +151,9 @@ def _chunk(spec: SampleSpec, chunk_index: int, first_account: int, n_accounts: i
     cand = pl.concat([cand, sales]).with_columns(
         (pl.col("created_us") // (90 * _MICROS_PER_DAY)).alias("bucket")
     )
-    opps = cand.sort("account_n", "created_us").unique(["account_n", "bucket"], keep="first", maintain_order=True)
+    opps = cand.sort("account_n", "created_us").unique(
+        ["account_n", "bucket"], keep="first", maintain_order=True
+    )
     n_opps = len(opps)
     win_rate = np.array([WIN_RATE[c] for c in channel_names] + [WIN_RATE["(sales)"]])
     src = opps["source_channel_idx"].to_numpy()
@@ -188,7 +192,9 @@ def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFra
         account = pl.format("acc-{}", pl.col("account_n").cast(pl.String).str.zfill(7))
         channel = pl.col("channel_idx").replace_strict(codes, channel_names, return_dtype=pl.String)
         touches = raw_touches.select(
-            pl.format("tp-{}", (pl.col("seq") + touch_offset).cast(pl.String).str.zfill(10)).alias("touchpoint_id"),
+            pl.format("tp-{}", (pl.col("seq") + touch_offset).cast(pl.String).str.zfill(10)).alias(
+                "touchpoint_id"
+            ),
             _iso(pl.from_epoch("occurred_us", time_unit="us")).alias("occurred_at"),
             account.alias("account_id"),
             pl.format("{}-c{}", account, pl.col("contact_k")).alias("contact_id"),
@@ -199,7 +205,9 @@ def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFra
             .alias("touch_type"),
         )
         opps = raw_opps.with_row_index("seq").select(
-            pl.format("opp-{}", (pl.col("seq") + opp_offset).cast(pl.String).str.zfill(8)).alias("opportunity_id"),
+            pl.format("opp-{}", (pl.col("seq") + opp_offset).cast(pl.String).str.zfill(8)).alias(
+                "opportunity_id"
+            ),
             account.alias("account_id"),
             _iso(pl.from_epoch("created_us", time_unit="us")).alias("created_at"),
             # an open deal's closed_at is its expected close date, a plain date as CRMs give it
@@ -225,18 +233,14 @@ def fx_rates(spec: SampleSpec) -> pl.DataFrame:
     """Monthly rates to USD for every non-USD currency, from three months before the start."""
     rng = np.random.default_rng([spec.seed, 999_999])
     first_month = datetime(spec.start.year, spec.start.month, 1)
-    months = pl.date_range(
-        pl.lit(first_month).dt.offset_by("-3mo"), spec.end, interval="1mo", eager=True
-    )
+    months = pl.date_range(pl.lit(first_month).dt.offset_by("-3mo"), spec.end, interval="1mo", eager=True)
     frames = []
     for currency, (_, base) in CURRENCIES.items():
         if currency == "USD":
             continue
         walk = base * np.exp(np.cumsum(rng.normal(0, 0.01, size=len(months))))
         frames.append(
-            pl.DataFrame(
-                {"currency": currency, "date": months, "rate_to_reporting": np.round(walk, 6)}
-            )
+            pl.DataFrame({"currency": currency, "date": months, "rate_to_reporting": np.round(walk, 6)})
         )
     return pl.concat(frames).with_columns(pl.col("date").dt.strftime("%Y-%m-%d"))
 

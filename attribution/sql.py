@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 
-__all__ = ["SQL_DIR", "define_macros", "read_sql", "run_sql"]
+__all__ = ["SQL_DIR", "define_macros", "query", "read_sql", "run_sql"]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -18,7 +19,9 @@ def read_sql(relative_path: str) -> str:
     """The text of `sql/<relative_path>`; the header comment stays (DuckDB ignores it)."""
     path = SQL_DIR / relative_path
     if not path.is_file():
-        raise FileNotFoundError(f"SQL file {path} not found: is the project installed editable (pip install -e .)?")
+        raise FileNotFoundError(
+            f"SQL file {path} not found: is the project installed editable (pip install -e .)?"
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -32,3 +35,11 @@ def run_sql(
 def define_macros(conn: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the shared macros of sql/macros.sql in the connected database."""
     conn.execute(read_sql("macros.sql"))
+
+
+def query(
+    conn: duckdb.DuckDBPyConnection, relative_path: str, params: dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run one SQL file (as `run_sql`) and return its rows as a polars frame."""
+    frame: pl.DataFrame = run_sql(conn, relative_path, params).pl()
+    return frame

@@ -99,8 +99,12 @@ def ensure_inputs(tier: Tier) -> Path:
     if not (folder / "fx_rates.parquet").exists():
         started = time.perf_counter()
         counts = write_sample(folder, tier.spec(), "parquet")
-        print(f"generated {tier.name}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items())
-              + f" in {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"generated {tier.name}: "
+            + ", ".join(f"{k}={v:,}" for k, v in counts.items())
+            + f" in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
     return folder
 
 
@@ -142,13 +146,22 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         "select count(*) from read_parquet(?)", params=[str(inputs / "touchpoints" / "*.parquet")]
     ).fetchall()[0][0]
     floor = floor_seconds(inputs, workdir, memory_limit)
-    print(f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s", flush=True)
+    print(
+        f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s",
+        flush=True,
+    )
     config = AttributionConfig()
     rows: list[tuple[str, float, float]] = []
     steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
         ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
-        ("ingest opportunities", lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config)),
-        ("ingest touchpoints", lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config)),
+        (
+            "ingest opportunities",
+            lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config),
+        ),
+        (
+            "ingest touchpoints",
+            lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config),
+        ),
         ("journeys and their touches", lambda c: build_journeys(c, config)),
         ("markov null paths", lambda c: build_null_paths(c, config)),
         ("markov chain", lambda c: run_markov(c, config)),
@@ -164,8 +177,10 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         journeys = conn.sql("select count(*) from int_journeys where is_converted").fetchall()[0][0]
         markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
     print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
-    print(f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
-          f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
+    print(
+        f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
+        f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s"
+    )
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -177,8 +192,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB file of the run")
     parser.add_argument("--markov", action="store_true", help="also run bench.markov_compare (1M journeys)")
     args = parser.parse_args(argv)
-    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30:.0f} GiB, "
-          f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}")
+    print(
+        f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30:.0f} GiB, "
+        f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}"
+    )
     for name in args.tier or ["S"]:
         run_tier(TIERS[name], args.memory_limit, args.keep)
     if args.markov:

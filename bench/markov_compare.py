@@ -17,8 +17,18 @@ import polars as pl
 
 from attribution.models.markov import markov_attribution
 
-CHANNELS = ["paid_search", "organic_search", "paid_social", "email", "webinar", "event",
-            "content_syndication", "referral", "direct", "sdr_outreach"]
+CHANNELS = [
+    "paid_search",
+    "organic_search",
+    "paid_social",
+    "email",
+    "webinar",
+    "event",
+    "content_syndication",
+    "referral",
+    "direct",
+    "sdr_outreach",
+]
 
 
 def generate_paths(journeys: int, seed: int = 1) -> pl.DataFrame:
@@ -50,10 +60,12 @@ def generate_paths(journeys: int, seed: int = 1) -> pl.DataFrame:
     )
 
 
-def channelattribution_shares(paths: pl.DataFrame, order: int, seeds: list[int], nsim: float) -> tuple[pl.DataFrame, float]:
+def channelattribution_shares(
+    paths: pl.DataFrame, order: int, seeds: list[int], nsim: float
+) -> tuple[pl.DataFrame, float]:
     """Mean share per channel over `seeds` runs of ChannelAttribution's markov_model; seconds of one run."""
-    import pandas as pd  # noqa: F401  (ChannelAttribution takes pandas frames)
     import ChannelAttribution as ca
+    import pandas as pd  # noqa: F401  (ChannelAttribution takes pandas frames)
 
     frame = paths.select(
         path=pl.col("path").list.join(" > "),
@@ -67,8 +79,16 @@ def channelattribution_shares(paths: pl.DataFrame, order: int, seeds: list[int],
     for seed in seeds:
         started = time.perf_counter()
         out = ca.markov_model(
-            frame, var_path="path", var_conv="total_conversions", var_null="total_null",
-            order=order, nsim_start=nsim, max_step=max_step, seed=seed, verbose=False, flg_pro=False,
+            frame,
+            var_path="path",
+            var_conv="total_conversions",
+            var_null="total_null",
+            order=order,
+            nsim_start=nsim,
+            max_step=max_step,
+            seed=seed,
+            verbose=False,
+            flg_pro=False,
         )
         seconds.append(time.perf_counter() - started)
         result = pl.from_pandas(out if not isinstance(out, dict) else out["result"])
@@ -78,7 +98,9 @@ def channelattribution_shares(paths: pl.DataFrame, order: int, seeds: list[int],
     for extra in shares[1:]:
         merged = merged.join(extra, on="channel")
     cols = [c for c in merged.columns if c != "channel"]
-    return merged.select("channel", ca_share=pl.mean_horizontal(cols), ca_spread=pl.concat_list(cols).list.std()), float(np.median(seconds))
+    return merged.select(
+        "channel", ca_share=pl.mean_horizontal(cols), ca_spread=pl.concat_list(cols).list.std()
+    ), float(np.median(seconds))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,8 +112,10 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     paths = generate_paths(args.journeys)
-    print(f"{args.journeys:,} journeys -> {len(paths):,} distinct paths, "
-          f"{int(paths['conversions'].sum()):,} conversions ({time.perf_counter() - started:.1f} s to generate)")
+    print(
+        f"{args.journeys:,} journeys -> {len(paths):,} distinct paths, "
+        f"{int(paths['conversions'].sum()):,} conversions ({time.perf_counter() - started:.1f} s to generate)"
+    )
 
     timings: dict[str, float] = {}
     for order in (1, 3):
@@ -106,6 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 1)  # ChannelAttribution prints banners from C++; keep the table readable
     try:
         import ChannelAttribution  # noqa: F401
+
         available = True
     except ImportError:
         available = False
@@ -128,10 +153,15 @@ def main(argv: list[str] | None = None) -> None:
     timings["ChannelAttribution order 1 (defaults)"] = ca_default_seconds
     timings["ChannelAttribution order 3 (defaults)"] = ca3_seconds
 
-    table = exact.select("channel", exact_share="share").join(reference, on="channel").with_columns(
-        difference=pl.col("ca_share") - pl.col("exact_share")
-    ).sort("exact_share", descending=True)
-    print(f"\nshares at order 1: exact vs mean of {args.seeds} ChannelAttribution runs (nsim={args.nsim:.0e})")
+    table = (
+        exact.select("channel", exact_share="share")
+        .join(reference, on="channel")
+        .with_columns(difference=pl.col("ca_share") - pl.col("exact_share"))
+        .sort("exact_share", descending=True)
+    )
+    print(
+        f"\nshares at order 1: exact vs mean of {args.seeds} ChannelAttribution runs (nsim={args.nsim:.0e})"
+    )
     print(f"{'channel':<22}{'exact':>10}{'CA mean':>10}{'CA sd':>10}{'diff':>10}")
     for channel, e, c, sd, d in table.iter_rows():
         print(f"{channel:<22}{e:10.4f}{c:10.4f}{sd:10.4f}{d:+10.4f}")
@@ -140,8 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     print("\ntimings on the same aggregated paths:")
     for name, seconds in timings.items():
         print(f"{name:>46}: {seconds:8.2f} s")
-    print(f"speed-up at order 1 vs ChannelAttribution defaults: "
-          f"{ca_default_seconds / timings['exact order 1']:.1f}x")
+    print(
+        f"speed-up at order 1 vs ChannelAttribution defaults: "
+        f"{ca_default_seconds / timings['exact order 1']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

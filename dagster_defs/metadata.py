@@ -29,16 +29,12 @@ def markdown_table(frame: pl.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def table_metadata(
-    conn: duckdb.DuckDBPyConnection, table: str, preview_rows: int = 10
-) -> dict[str, Any]:
+def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, preview_rows: int = 10) -> dict[str, Any]:
     """Standard metadata of one of our tables (the name is ours, never user input)."""
     described = conn.sql(f'describe "{table}"').fetchall()
     schema = dg.TableSchema(
         columns=[
-            dg.TableColumn(
-                name=str(name), type=str(dtype), description=COLUMN_DESCRIPTIONS.get(str(name))
-            )
+            dg.TableColumn(name=str(name), type=str(dtype), description=COLUMN_DESCRIPTIONS.get(str(name)))
             for name, dtype, *_ in described
         ]
     )

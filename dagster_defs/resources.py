@@ -29,6 +29,7 @@ __all__ = [
     "SourceFiles",
 ]
 
+
 class SourceFiles(dg.ConfigurableResource):
     """Input files: a path or glob per source; empty = ATTRIBUTION_TOUCHPOINTS /
     _OPPORTUNITIES / _FX_RATES, else the bundled sample. An empty fx rates path: no fx file."""

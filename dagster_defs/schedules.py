@@ -6,7 +6,7 @@ import os
 
 import dagster as dg
 
-__all__ = ["nightly_attribution_job", "nightly_schedule", "SCHEDULE_TIMEZONE"]
+__all__ = ["SCHEDULE_TIMEZONE", "nightly_attribution_job", "nightly_schedule"]
 
 SCHEDULE_TIMEZONE = os.environ.get("ATTRIBUTION_SCHEDULE_TZ", "UTC")
 

@@ -6,12 +6,16 @@ import csv
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
 
 from attribution.config import AttributionConfig
 from attribution.sample_data import SampleSpec, write_sample
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DIRTY_DIR = REPO_ROOT / "data" / "dirty"
@@ -49,7 +53,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def materialize_all(defs: "dg.Definitions") -> list["dg.ExecuteInProcessResult"]:
+def materialize_all(defs: dg.Definitions) -> list[dg.ExecuteInProcessResult]:
     """What `make run` does: one run materializes every asset (inputs loaded in full)."""
     job = defs.resolve_implicit_global_asset_job_def()
     return [job.execute_in_process(raise_on_error=False)]

@@ -38,9 +38,7 @@ def attribute(
     """Run every model; one row per (model, journey, touch), plus a `(none)` row with credit 1
     for each converted journey without touches (needs `inputs.journey_values`)."""
     registry = MODELS if models is None else models
-    frames = [
-        model(inputs, config).with_columns(model=pl.lit(name)) for name, model in registry.items()
-    ]
+    frames = [model(inputs, config).with_columns(model=pl.lit(name)) for name, model in registry.items()]
     if inputs.journey_values is not None:
         empty = inputs.journey_values.join(
             inputs.journey_touches.select(JOURNEY_KEY).unique(), on=list(JOURNEY_KEY), how="anti"

@@ -13,18 +13,14 @@ __all__ = ["first_touch", "last_touch", "linear", "time_decay"]
 def first_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Credit 1 to the first touch of each journey (ties in time broken by touchpoint_id)."""
     touches = inputs.journey_touches
-    return credits_frame(
-        touches.with_columns(credit=(pl.col("position") == 1).cast(pl.Float64))
-    )
+    return credits_frame(touches.with_columns(credit=(pl.col("position") == 1).cast(pl.Float64)))
 
 
 def last_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Credit 1 to the last touch of each journey (ties in time broken by touchpoint_id)."""
     touches = inputs.journey_touches
     return credits_frame(
-        touches.with_columns(
-            credit=(pl.col("position") == pl.col("touch_count")).cast(pl.Float64)
-        )
+        touches.with_columns(credit=(pl.col("position") == pl.col("touch_count")).cast(pl.Float64))
     )
 
 

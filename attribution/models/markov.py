@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -190,7 +191,8 @@ def _sinkhorn(start: np.ndarray, row_weight: np.ndarray, targets: np.ndarray) ->
         if change < SINKHORN_TOLERANCE or abs(previous - change) < SINKHORN_TOLERANCE * 1e-3:
             break
         previous = change
-    return x / x.sum(axis=1, keepdims=True)
+    fitted: np.ndarray = x / x.sum(axis=1, keepdims=True)
+    return fitted
 
 
 def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -201,7 +203,9 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
     column = {c: i for i, c in enumerate(channels)}
     effect = effects["removal_effect"].to_numpy()
     per_channel = per_channel.with_columns(
-        effect=pl.col("channel").replace_strict(dict(zip(channels, effect, strict=True)), default=0.0, return_dtype=pl.Float64)
+        effect=pl.col("channel").replace_strict(
+            dict(zip(channels, effect, strict=True)), default=0.0, return_dtype=pl.Float64
+        )
     )
     journeys = (
         per_channel.group_by("opportunity_id")
@@ -219,10 +223,14 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
     journeys = journeys.with_columns(
         set_id=pl.Series([set_index[tuple(s)] for s in journeys["channel_set"].to_list()], dtype=pl.Int64)
     ).drop("channel_set")
-    per_channel = per_channel.join(journeys.select("opportunity_id", "set_id", "touches_total", "is_all_zero"), on="opportunity_id")
+    per_channel = per_channel.join(
+        journeys.select("opportunity_id", "set_id", "touches_total", "is_all_zero"), on="opportunity_id"
+    )
 
     # journeys whose channels all have RE 0 stay linear: they are forced onto those channels
-    linear = per_channel.filter("is_all_zero").with_columns(fraction=pl.col("touches") / pl.col("touches_total"))
+    linear = per_channel.filter("is_all_zero").with_columns(
+        fraction=pl.col("touches") / pl.col("touches_total")
+    )
     fitted_journeys = journeys.filter(~pl.col("is_all_zero"))
     fit_sets = sorted({int(i) for i in fitted_journeys["set_id"].to_list()})
     row_of = {set_id: row for row, set_id in enumerate(fit_sets)}
@@ -231,21 +239,25 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
     set_of_journey = np.array([row_of[int(i)] for i in fitted_journeys["set_id"].to_list()], dtype=np.int64)
     row_count = np.bincount(set_of_journey, minlength=len(fit_sets)).astype(float)
     row_value = np.bincount(
-        set_of_journey, weights=fitted_journeys["journey_amount"].to_numpy().astype(float), minlength=len(fit_sets)
+        set_of_journey,
+        weights=fitted_journeys["journey_amount"].to_numpy().astype(float),
+        minlength=len(fit_sets),
     )
     members = {set_id: channel_set for channel_set, set_id in set_index.items()}
     start = np.zeros((len(fit_sets), len(channels)))
     for set_id, row in row_of.items():
         for channel in members[set_id]:
             start[row, column[channel]] = effect[column[channel]]
-    forced_count = np.zeros(len(channels))
-    forced_value = np.zeros(len(channels))
+    forced_count: np.ndarray = np.zeros(len(channels))
+    forced_value: np.ndarray = np.zeros(len(channels))
     if len(linear):
         ordered = linear.sort("opportunity_id", "channel")
         index = ordered["channel"].replace_strict(column, return_dtype=pl.Int64).to_numpy()
         forced_count = np.bincount(index, weights=ordered["fraction"].to_numpy(), minlength=len(channels))
         forced_value = np.bincount(
-            index, weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(), minlength=len(channels)
+            index,
+            weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(),
+            minlength=len(channels),
         )
     fitted_count, fitted_value = forced_count.copy(), forced_value.copy()
     rows: list[tuple[int, str, float]] = []
@@ -264,7 +276,9 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
             for set_id, row in row_of.items()
             for channel in members[set_id]
         ]
-    fitted = pl.DataFrame(rows, schema={"set_id": pl.Int64, "channel": pl.String, "fraction": pl.Float64}, orient="row")
+    fitted = pl.DataFrame(
+        rows, schema={"set_id": pl.Int64, "channel": pl.String, "fraction": pl.Float64}, orient="row"
+    )
     fractions = pl.concat(
         [
             per_channel.filter(~pl.col("is_all_zero"))
@@ -318,7 +332,7 @@ def fit_markov(
         )
         transitions.append(chain.transitions.with_columns(journey_kind=pl.lit(kind)))
 
-    def typed(frames: list[pl.DataFrame], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    def typed(frames: list[pl.DataFrame], schema: Mapping[str, Any]) -> pl.DataFrame:
         if not frames:
             return pl.DataFrame(schema=schema)
         return pl.concat(frames).select([pl.col(c).cast(t) for c, t in schema.items()])

@@ -14,7 +14,6 @@ simulation. Value semantics of this API: attributed_value = share x total value
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Self
 
 import networkx as nx
 import numpy as np
@@ -79,7 +78,7 @@ class ChainCounts:
     def total_value(self) -> float:
         return self.total_value_micros / 1e6
 
-    def __add__(self, other: Self) -> Self:
+    def __add__(self, other: ChainCounts) -> ChainCounts:
         if (self.channels, self.order) != (other.channels, other.order):
             raise ValueError("chain counts combine only over the same channels and order")
         return _aggregate(
@@ -108,9 +107,7 @@ def _aggregate(
         unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
         summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(unique))
         from_code, to_code, weight = unique[:, 0], unique[:, 1], summed
-    return type(like)(
-        like.channels, like.order, from_code, to_code, weight, conversions, value_micros
-    )
+    return type(like)(like.channels, like.order, from_code, to_code, weight, conversions, value_micros)
 
 
 def count_transitions(
@@ -138,8 +135,13 @@ def count_transitions(
     )
     conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
     empty = ChainCounts(
-        channels, order, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
-        float(conversions.sum()), value_micros,
+        channels,
+        order,
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0),
+        float(conversions.sum()),
+        value_micros,
     )
     if not len(paths):
         return empty
@@ -219,8 +221,8 @@ def _p_conversion(q: sp.csr_array, r: np.ndarray, keep: np.ndarray) -> float:
     rhs = r[index]
     if index.size > DIRECT_SOLVE_MAX_STATES:
         solution, info = bicgstab(system, rhs, rtol=KRYLOV_TOLERANCE, atol=0.0, maxiter=10_000)
-        residual = np.linalg.norm(system @ solution - rhs) if info == 0 else np.inf
-        if residual <= KRYLOV_ACCEPTED_RESIDUAL * max(np.linalg.norm(rhs), 1e-300):
+        residual = float(np.linalg.norm(system @ solution - rhs)) if info == 0 else np.inf
+        if residual <= KRYLOV_ACCEPTED_RESIDUAL * max(float(np.linalg.norm(rhs)), 1e-300):
             return float(solution[0])
     return float(np.atleast_1d(spsolve(system.tocsc(), rhs))[0])
 
@@ -245,11 +247,15 @@ def solve_chain(counts: ChainCounts) -> MarkovChain:
     labels = {int(c): _label(int(c), channels, base, order) for c in codes}
     # transient states in label order, (start) first: the same matrix whatever the codes
     transient = np.array(
-        [START_CODE] + sorted((int(c) for c in codes if c >= 0), key=labels.__getitem__),
+        [START_CODE, *sorted((int(c) for c in codes if c >= 0), key=labels.__getitem__)],
         dtype=np.int64,
     )
     sorter = np.argsort(transient, kind="stable")
-    position_of = lambda code: sorter[np.searchsorted(transient, code, sorter=sorter)]  # noqa: E731
+
+    def position_of(code: np.ndarray) -> np.ndarray:
+        found: np.ndarray = sorter[np.searchsorted(transient, code, sorter=sorter)]
+        return found
+
     out_total = np.zeros(transient.size)
     row = position_of(counts.from_code)
     np.add.at(out_total, row, counts.count)
@@ -257,23 +263,18 @@ def solve_chain(counts: ChainCounts) -> MarkovChain:
     labels.update({CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     for code in np.unique(counts.to_code[counts.to_code >= 0]):
         labels.setdefault(int(code), _label(int(code), channels, base, order))
-    transitions = (
-        pl.DataFrame(
-            {
-                "from_state": [labels[int(c)] for c in counts.from_code],
-                "to_state": [labels[int(c)] for c in counts.to_code],
-                "transition_count": counts.count,
-                "probability": probability,
-            },
-            schema=TRANSITION_SCHEMA,
-        ).sort("from_state", "to_state")
-    )
+    transitions = pl.DataFrame(
+        {
+            "from_state": [labels[int(c)] for c in counts.from_code],
+            "to_state": [labels[int(c)] for c in counts.to_code],
+            "transition_count": counts.count,
+            "probability": probability,
+        },
+        schema=TRANSITION_SCHEMA,
+    ).sort("from_state", "to_state")
     graph = nx.DiGraph()
     graph.add_node(START)
-    graph.add_edges_from(
-        (u, v, {"count": c, "probability": p})
-        for u, v, c, p in transitions.iter_rows()
-    )
+    graph.add_edges_from((u, v, {"count": c, "probability": p}) for u, v, c, p in transitions.iter_rows())
     if counts.count.size == 0 or counts.total_conversions <= 0:
         effects = pl.DataFrame(
             {name: [0.0] * len(channels) if name != "channel" else list(channels) for name in RESULT_SCHEMA},
@@ -318,9 +319,7 @@ def fit_chain(paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = Fals
     return solve_chain(count_transitions(paths, order, collapse_repeats))
 
 
-def markov_attribution(
-    paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False
-) -> pl.DataFrame:
+def markov_attribution(paths: pl.DataFrame, order: int = 1, collapse_repeats: bool = False) -> pl.DataFrame:
     """Aggregated paths in (`path` list[str], `conversions`, `nulls`, `value`); one row per
     channel out (`channel`, `removal_effect`, `share`, `attributed_conversions`,
     `attributed_value`); shares sum to 1 unless nothing converts."""

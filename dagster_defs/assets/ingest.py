@@ -7,16 +7,14 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.mapping import MappingError
 from attribution.ingest import InputFileError, LoadResult, load_source
+from attribution.mapping import MappingError
 from dagster_defs.assets import DUCKDB_POOL, INGEST
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, SourceFiles
 
 
-def _load_metadata(
-    conn: duckdb.DuckDBPyConnection, result: LoadResult
-) -> dict[str, dg.MetadataValue]:
+def _load_metadata(conn: duckdb.DuckDBPyConnection, result: LoadResult) -> dict[str, dg.MetadataValue]:
     by_reason = conn.sql(
         "select reason, count(*) as row_count, any_value(record) as example from quarantine "
         "where source = ? group by reason order by reason",
@@ -28,9 +26,7 @@ def _load_metadata(
         "staged_rows": dg.MetadataValue.int(result.staged_rows),
         "quarantined_rows": dg.MetadataValue.int(result.quarantined_rows),
         "after_as_of_rows": dg.MetadataValue.int(result.after_as_of_rows),
-        "quarantined_by_reason": dg.MetadataValue.md(
-            markdown_table(by_reason) if len(by_reason) else "none"
-        ),
+        "quarantined_by_reason": dg.MetadataValue.md(markdown_table(by_reason) if len(by_reason) else "none"),
     }
 
 
@@ -77,7 +73,10 @@ _STAGED = {
     ),
 }
 _SPECS = [
-    *(dg.AssetSpec(table, group_name=INGEST, kinds={"duckdb"}, description=text) for table, (_, text) in _STAGED.items()),
+    *(
+        dg.AssetSpec(table, group_name=INGEST, kinds={"duckdb"}, description=text)
+        for table, (_, text) in _STAGED.items()
+    ),
     dg.AssetSpec(
         "quarantine",
         group_name=INGEST,

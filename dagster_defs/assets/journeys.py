@@ -13,7 +13,6 @@ from dagster_defs.assets import DUCKDB_POOL, JOURNEYS
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
-
 _JOURNEYS = dg.AssetSpec(
     "int_journeys",
     group_name=JOURNEYS,
@@ -94,9 +93,7 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
                 "share_left_out_in_sales_cycle": dg.MetadataValue.float(
                     float(shares.get("in_sales_cycle", 0.0))
                 ),
-                "share_left_out_censored": dg.MetadataValue.float(
-                    float(shares.get("censored", 0.0))
-                ),
+                "share_left_out_censored": dg.MetadataValue.float(float(shares.get("censored", 0.0))),
             },
         )
         yield dg.MaterializeResult(

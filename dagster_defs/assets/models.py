@@ -127,8 +127,6 @@ def attribution_credits(
             asset_key="mart_attribution_credits",
             metadata={
                 **table_metadata(conn, "mart_attribution_credits"),
-                "time_decay_half_life_days": dg.MetadataValue.float(
-                    config.time_decay_half_life_days
-                ),
+                "time_decay_half_life_days": dg.MetadataValue.float(config.time_decay_half_life_days),
             },
         )

@@ -104,8 +104,7 @@ _COMPARISON_WIDE = dg.AssetSpec(
     group_name=REPORTING,
     kinds={"duckdb"},
     deps=["mart_channel_comparison"],
-    description="One row per (journey_kind, channel), one column per model: the models side by "
-    "side.",
+    description="One row per (journey_kind, channel), one column per model: the models side by side.",
 )
 
 
@@ -154,9 +153,7 @@ def exports(
 ) -> dg.MaterializeResult:
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        manifest = export_marts(
-            conn, Path(export_target.path()), config, input_files(source_files.paths())
-        )
+        manifest = export_marts(conn, Path(export_target.path()), config, input_files(source_files.paths()))
     files = manifest["files"]
     listing = pl.DataFrame(
         {

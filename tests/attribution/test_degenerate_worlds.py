@@ -41,7 +41,9 @@ def _assert_sound(conn: duckdb.DuckDBPyConnection, touches: int, opportunities: 
     """Every row accounted, credits conserve, totals reconcile in every model."""
     for source, rows in (("touchpoints", touches), ("opportunities", opportunities)):
         assert row_accounting_violations(conn, source).is_empty(), source
-        assert conn.sql("select raw_rows from load_audit where source = ?", params=[source]).fetchall() == [(rows,)]
+        assert conn.sql("select raw_rows from load_audit where source = ?", params=[source]).fetchall() == [
+            (rows,)
+        ]
     assert credit_conservation_violations(conn).is_empty()
     assert total_reconciliation_violations(conn).is_empty()
     assert markov_violations(conn).is_empty()
@@ -68,7 +70,10 @@ OPEN = ["open", "globex", "2026-05-01T00:00:00Z", "2026-07-01", "Prospecting", "
         ),
         (
             "no lost deal",
-            [["t1", "2026-02-20T00:00:00Z", "acme", "email"], ["t2", "2026-02-25T00:00:00Z", "acme", "event"]],
+            [
+                ["t1", "2026-02-20T00:00:00Z", "acme", "email"],
+                ["t2", "2026-02-25T00:00:00Z", "acme", "event"],
+            ],
             [WON],
             "P(conversion) = 1",
         ),
@@ -80,7 +85,10 @@ OPEN = ["open", "globex", "2026-05-01T00:00:00Z", "2026-07-01", "Prospecting", "
         ),
         (
             "one channel",
-            [["t1", "2026-02-20T00:00:00Z", "acme", "email"], ["t2", "2025-06-01T00:00:00Z", "acme", "email"]],
+            [
+                ["t1", "2026-02-20T00:00:00Z", "acme", "email"],
+                ["t2", "2025-06-01T00:00:00Z", "acme", "email"],
+            ],
             [WON, LOST],
             "one channel only",
         ),
@@ -94,11 +102,18 @@ OPEN = ["open", "globex", "2026-05-01T00:00:00Z", "2026-07-01", "Prospecting", "
         ),
     ],
 )
-def test_a_degenerate_world_completes_and_says_what_was_degenerate(tmp_path, name, touches, opportunities, warning):
+def test_a_degenerate_world_completes_and_says_what_was_degenerate(
+    tmp_path, name, touches, opportunities, warning
+):
     conn = _run(tmp_path, touches, opportunities)
     _assert_sound(conn, len(touches), len(opportunities))
     assert any(warning in w for w in markov_warnings(conn)), (name, markov_warnings(conn))
-    for table in ("mart_channel_comparison", "mart_channel_comparison_wide", "mart_period_totals", "markov_removal_effects"):
+    for table in (
+        "mart_channel_comparison",
+        "mart_channel_comparison_wide",
+        "mart_period_totals",
+        "markov_removal_effects",
+    ):
         conn.sql(f"select * from {table}").fetchall()  # exists, even when empty
 
 
@@ -113,20 +128,32 @@ def worlds(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
     """A few accounts, touches over 20 months (some date-only, some bad), and opportunities with
     CRM labels, open / won / lost, some closed after as-of, some malformed."""
     accounts = [f"a{i}" for i in range(draw(st.integers(1, 4)))]
-    channels = draw(st.lists(st.sampled_from(["email", "Paid Search", "webinar", "event"]), min_size=1, max_size=3, unique=True))
+    channels = draw(
+        st.lists(
+            st.sampled_from(["email", "Paid Search", "webinar", "event"]), min_size=1, max_size=3, unique=True
+        )
+    )
     touches = []
     for i in range(draw(st.integers(0, 14))):
         moment = draw(stamps) + timedelta(hours=draw(st.integers(0, 23)))
-        text = draw(st.sampled_from([moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.date().isoformat(), "garbage"]))
+        text = draw(
+            st.sampled_from([moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.date().isoformat(), "garbage"])
+        )
         touches.append([f"t{i}", text, draw(st.sampled_from(accounts)), draw(st.sampled_from(channels))])
     opportunities = []
     for i in range(draw(st.integers(0, 6))):
         created = draw(stamps)
         closed = created + draw(st.integers(-5, 200)) * _DAY
-        label = draw(st.sampled_from(["Closed Won", "closedlost", "Prospecting", "open", "closed_won", "Closed Lost"]))
-        closed_text = draw(st.sampled_from([closed.date().isoformat(), closed.strftime("%Y-%m-%dT%H:%M:%SZ"), ""]))
+        label = draw(
+            st.sampled_from(["Closed Won", "closedlost", "Prospecting", "open", "closed_won", "Closed Lost"])
+        )
+        closed_text = draw(
+            st.sampled_from([closed.date().isoformat(), closed.strftime("%Y-%m-%dT%H:%M:%SZ"), ""])
+        )
         amount = draw(st.sampled_from(["100", "2500.50", "0", "-3", "abc", "99999.99"]))
-        opportunities.append([f"o{i % 5}", draw(st.sampled_from(accounts)), created.isoformat(), closed_text, label, amount])
+        opportunities.append(
+            [f"o{i % 5}", draw(st.sampled_from(accounts)), created.isoformat(), closed_text, label, amount]
+        )
     return touches, opportunities
 
 
@@ -138,7 +165,9 @@ def test_any_small_world_is_accounted_conserved_and_reconciled(world):
         conn = _run(Path(folder), touches, opportunities)
         _assert_sound(conn, len(touches), len(opportunities))
         # the pipeline total is the staged opportunities' amounts, in every model
-        expected = conn.sql("select coalesce(sum(pipeline_amount), 0) from stg_opportunities").fetchall()[0][0]
+        expected = conn.sql("select coalesce(sum(pipeline_amount), 0) from stg_opportunities").fetchall()[0][
+            0
+        ]
         for model, total in conn.sql(
             "select model, sum(attributed_amount) from mart_attribution_credits where journey_kind = 'pipeline' group by 1"
         ).fetchall():

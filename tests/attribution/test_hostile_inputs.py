@@ -51,13 +51,17 @@ CASES: dict[str, Case] = {
         "touchpoints", "channel,account_id,occurred_at,touchpoint_id\nemail,acc,2026-01-01,a\n", staged=("a",)
     ),
     "t_extra_columns": Case(
-        "touchpoints", "touchpoint_id,occurred_at,account_id,channel,utm_source,score\na,2026-01-01,acc,email,g,9\n", staged=("a",)
+        "touchpoints",
+        "touchpoint_id,occurred_at,account_id,channel,utm_source,score\na,2026-01-01,acc,email,g,9\n",
+        staged=("a",),
     ),
     "t_upper_case_headers": Case(
         "touchpoints", "TouchPoint_ID,Occurred_At,Account_ID,Channel\na,2026-01-01,acc,email\n", staged=("a",)
     ),
     "t_missing_channel_column": Case(
-        "touchpoints", "touchpoint_id,occurred_at,account_id\na,2026-01-01,acc\n", error="missing required column(s) channel"
+        "touchpoints",
+        "touchpoint_id,occurred_at,account_id\na,2026-01-01,acc\n",
+        error="missing required column(s) channel",
     ),
     "t_mixed_timestamp_formats": Case(
         "touchpoints",
@@ -81,37 +85,57 @@ CASES: dict[str, Case] = {
     "t_quotes_in_ids": Case("touchpoints", t('"a""b",2026-01-01,acc,email,"say ""hi"""\n'), staged=('a"b',)),
     "t_sql_looking_strings": Case(
         "touchpoints",
-        t("\"x'); drop table stg_touchpoints; --\",2026-01-01,acc,\"email'; delete from quarantine; --\",\"1=1\"\n"),
+        t(
+            '"x\'); drop table stg_touchpoints; --",2026-01-01,acc,"email\'; delete from quarantine; --","1=1"\n'
+        ),
         staged=("x'); drop table stg_touchpoints; --",),
     ),
     "t_duplicate_ids": Case(
-        "touchpoints", t("a,2026-01-01,acc,email,\na,2026-01-02,acc,event,\nb,2026-01-02,acc,event,\n"),
-        staged=("a", "b"), quarantined={2: "duplicate_id"},
+        "touchpoints",
+        t("a,2026-01-01,acc,email,\na,2026-01-02,acc,event,\nb,2026-01-02,acc,event,\n"),
+        staged=("a", "b"),
+        quarantined={2: "duplicate_id"},
     ),
     "t_duplicate_after_invalid_first": Case(
-        "touchpoints", t("a,garbage,acc,email,\na,2026-01-02,acc,event,\n"),
-        staged=("a",), quarantined={1: "bad_timestamp"},
+        "touchpoints",
+        t("a,garbage,acc,email,\na,2026-01-02,acc,event,\n"),
+        staged=("a",),
+        quarantined={1: "bad_timestamp"},
     ),
-    "t_whitespace_only_id": Case("touchpoints", t("   ,2026-01-01,acc,email,\n"), quarantined={1: "missing_required"}),
+    "t_whitespace_only_id": Case(
+        "touchpoints", t("   ,2026-01-01,acc,email,\n"), quarantined={1: "missing_required"}
+    ),
     "t_channel_punctuation": Case("touchpoints", t("a,2026-01-01,acc,Paid-Search!!,\n"), staged=("a",)),
-    "t_channel_only_punctuation": Case("touchpoints", t("a,2026-01-01,acc,!!!,\n"), quarantined={1: "missing_required"}),
+    "t_channel_only_punctuation": Case(
+        "touchpoints", t("a,2026-01-01,acc,!!!,\n"), quarantined={1: "missing_required"}
+    ),
     "t_after_as_of": Case("touchpoints", t("a,2026-06-01T00:00:01Z,acc,email,\n"), after_as_of=1),
-    "t_future_timestamp": Case("touchpoints", t("a,2099-01-01T00:00:00Z,acc,email,\n"), quarantined={1: "future_timestamp"}),
+    "t_future_timestamp": Case(
+        "touchpoints", t("a,2099-01-01T00:00:00Z,acc,email,\n"), quarantined={1: "future_timestamp"}
+    ),
     "t_exactly_as_of": Case("touchpoints", t("a,2026-06-01T00:00:00Z,acc,email,\n"), staged=("a",)),
-    "t_missing_account": Case("touchpoints", t("a,2026-01-01,,email,\n"), quarantined={1: "missing_required"}),
-    "t_newline_inside_quotes": Case("touchpoints", t('a,2026-01-01,acc,email,"line one\nline two"\n'), staged=("a",)),
-    "t_very_long_campaign": Case("touchpoints", t("a,2026-01-01,acc,email," + "x" * 100_000 + "\n"), staged=("a",)),
+    "t_missing_account": Case(
+        "touchpoints", t("a,2026-01-01,,email,\n"), quarantined={1: "missing_required"}
+    ),
+    "t_newline_inside_quotes": Case(
+        "touchpoints", t('a,2026-01-01,acc,email,"line one\nline two"\n'), staged=("a",)
+    ),
+    "t_very_long_campaign": Case(
+        "touchpoints", t("a,2026-01-01,acc,email," + "x" * 100_000 + "\n"), staged=("a",)
+    ),
     "t_semicolon_delimited": Case(
         "touchpoints", "touchpoint_id;occurred_at;account_id;channel\na;2026-01-01;acc;email\n", staged=("a",)
     ),
     # a row with too few or too many fields makes the CSV sniffer misread the header: the whole
     # file fails, naming it and the columns it did find
     "t_short_row": Case(
-        "touchpoints", t("a,2026-01-01,acc,email,x\nb,2026-01-01,acc\n"),
+        "touchpoints",
+        t("a,2026-01-01,acc,email,x\nb,2026-01-01,acc\n"),
         error="found touchpoint_id,occurred_at,account_id,channel,campaign",
     ),
     "t_long_row": Case(
-        "touchpoints", t("a,2026-01-01,acc,email,x,surplus,more\n"),
+        "touchpoints",
+        t("a,2026-01-01,acc,email,x,surplus,more\n"),
         error="missing required column(s) touchpoint_id",
     ),
     "t_binary_garbage_csv": Case("touchpoints", bytes(range(256)) * 4, error="touches.csv"),
@@ -129,62 +153,123 @@ CASES: dict[str, Case] = {
         suffix="parquet",
     ),
     "t_parquet_missing_column": Case(
-        "touchpoints", pl.DataFrame({"touchpoint_id": ["a"], "occurred_at": ["2026-01-01"]}),
-        error="missing required column(s) account_id, channel", suffix="parquet",
+        "touchpoints",
+        pl.DataFrame({"touchpoint_id": ["a"], "occurred_at": ["2026-01-01"]}),
+        error="missing required column(s) account_id, channel",
+        suffix="parquet",
     ),
     "t_parquet_nulls": Case(
         "touchpoints",
-        pl.DataFrame({"touchpoint_id": ["a", None], "occurred_at": ["2026-01-01", "2026-01-01"], "account_id": ["x", "x"], "channel": ["email", "email"]}),
-        staged=("a",), quarantined={2: "missing_required"}, suffix="parquet",
+        pl.DataFrame(
+            {
+                "touchpoint_id": ["a", None],
+                "occurred_at": ["2026-01-01", "2026-01-01"],
+                "account_id": ["x", "x"],
+                "channel": ["email", "email"],
+            }
+        ),
+        staged=("a",),
+        quarantined={2: "missing_required"},
+        suffix="parquet",
     ),
     # ---- opportunities ------------------------------------------------------------------
-    "o_nan_amount": Case("opportunities", o("a,acc,2026-01-01,,open,NaN,USD\n"), quarantined={1: "bad_amount"}),
-    "o_inf_amount": Case("opportunities", o("a,acc,2026-01-01,,open,inf,USD\n"), quarantined={1: "bad_amount"}),
-    "o_overflowing_amount": Case("opportunities", o("a,acc,2026-01-01,,open,1e400,USD\n"), quarantined={1: "bad_amount"}),
-    "o_huge_amount": Case("opportunities", o("a,acc,2026-01-01,,open,10000000000000,USD\n"), quarantined={1: "bad_amount"}),
-    "o_negative_amount": Case("opportunities", o("a,acc,2026-01-01,,open,-0.01,USD\n"), quarantined={1: "bad_amount"}),
-    "o_thousands_separator": Case("opportunities", o('a,acc,2026-01-01,,open,"1,000",USD\n'), quarantined={1: "bad_amount"}),
-    "o_currency_symbol": Case("opportunities", o("a,acc,2026-01-01,,open,$100,USD\n"), quarantined={1: "bad_amount"}),
+    "o_nan_amount": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,NaN,USD\n"), quarantined={1: "bad_amount"}
+    ),
+    "o_inf_amount": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,inf,USD\n"), quarantined={1: "bad_amount"}
+    ),
+    "o_overflowing_amount": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,1e400,USD\n"), quarantined={1: "bad_amount"}
+    ),
+    "o_huge_amount": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,10000000000000,USD\n"), quarantined={1: "bad_amount"}
+    ),
+    "o_negative_amount": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,-0.01,USD\n"), quarantined={1: "bad_amount"}
+    ),
+    "o_thousands_separator": Case(
+        "opportunities", o('a,acc,2026-01-01,,open,"1,000",USD\n'), quarantined={1: "bad_amount"}
+    ),
+    "o_currency_symbol": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,$100,USD\n"), quarantined={1: "bad_amount"}
+    ),
     "o_zero_amount": Case("opportunities", o("a,acc,2026-01-01,,open,0,USD\n"), staged=("a",)),
     "o_padded_amount": Case("opportunities", o("a,acc,2026-01-01,,open, 100.50 ,USD\n"), staged=("a",)),
     "o_stage_case": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,Closed_Won,5,USD\n"), staged=("a",)),
-    "o_unknown_stage_is_open": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,Pending Approval,5,USD\n"), staged=("a",)),
+    "o_unknown_stage_is_open": Case(
+        "opportunities", o("a,acc,2026-01-01,2026-02-01,Pending Approval,5,USD\n"), staged=("a",)
+    ),
     "o_bad_is_closed_flag": Case(
         "opportunities",
         "opportunity_id,account_id,created_at,stage,amount,is_closed\na,acc,2026-01-01,Closed Won,5,perhaps\n",
         quarantined={1: "bad_stage"},
     ),
-    "o_closed_without_date": Case("opportunities", o("a,acc,2026-01-01,,closed_lost,5,USD\n"), quarantined={1: "missing_closed_at"}),
+    "o_closed_without_date": Case(
+        "opportunities", o("a,acc,2026-01-01,,closed_lost,5,USD\n"), quarantined={1: "missing_closed_at"}
+    ),
     "o_closed_before_created": Case(
-        "opportunities", o("a,acc,2026-02-01,2026-01-31T23:59:59Z,closed_won,5,USD\n"), quarantined={1: "closed_before_created"}
+        "opportunities",
+        o("a,acc,2026-02-01,2026-01-31T23:59:59Z,closed_won,5,USD\n"),
+        quarantined={1: "closed_before_created"},
     ),
     "o_lower_case_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,eur\n"), staged=("a",)),
-    "o_unknown_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,XYZ\n"), quarantined={1: "unknown_currency"}),
-    "o_rate_only_after_created": Case("opportunities", o("a,acc,2024-06-01,,open,5,EUR\n"), quarantined={1: "unknown_currency"}),
-    "o_blank_currency": Case("opportunities", o("a,acc,2026-01-01,,open,5,\n"), quarantined={1: "missing_required"}),
+    "o_unknown_currency": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,5,XYZ\n"), quarantined={1: "unknown_currency"}
+    ),
+    "o_rate_only_after_created": Case(
+        "opportunities", o("a,acc,2024-06-01,,open,5,EUR\n"), quarantined={1: "unknown_currency"}
+    ),
+    "o_blank_currency": Case(
+        "opportunities", o("a,acc,2026-01-01,,open,5,\n"), quarantined={1: "missing_required"}
+    ),
     "o_absent_currency_column_is_base": Case(
-        "opportunities", "opportunity_id,account_id,created_at,stage,amount\na,acc,2026-01-01,open,5\n", staged=("a",)
+        "opportunities",
+        "opportunity_id,account_id,created_at,stage,amount\na,acc,2026-01-01,open,5\n",
+        staged=("a",),
     ),
-    "o_open_with_closed_at": Case("opportunities", o("a,acc,2026-01-01,2026-02-01,open,5,USD\n"), staged=("a",)),
+    "o_open_with_closed_at": Case(
+        "opportunities", o("a,acc,2026-01-01,2026-02-01,open,5,USD\n"), staged=("a",)
+    ),
     "o_duplicate_ids": Case(
-        "opportunities", o("a,acc,2026-01-01,,open,5,USD\na,acc,2026-01-02,,open,6,USD\n"), staged=("a",), quarantined={2: "duplicate_id"}
+        "opportunities",
+        o("a,acc,2026-01-01,,open,5,USD\na,acc,2026-01-02,,open,6,USD\n"),
+        staged=("a",),
+        quarantined={2: "duplicate_id"},
     ),
-    "o_closed_after_as_of_is_open": Case("opportunities", o("a,acc,2026-01-01,2026-07-01,closed_won,5,USD\n"), staged=("a",)),
+    "o_closed_after_as_of_is_open": Case(
+        "opportunities", o("a,acc,2026-01-01,2026-07-01,closed_won,5,USD\n"), staged=("a",)
+    ),
     "o_created_after_as_of": Case("opportunities", o("a,acc,2026-06-02,,open,5,USD\n"), after_as_of=1),
-    "o_future_close": Case("opportunities", o("a,acc,2026-01-01,2099-07-01,closed_won,5,USD\n"), quarantined={1: "future_timestamp"}),
+    "o_future_close": Case(
+        "opportunities",
+        o("a,acc,2026-01-01,2099-07-01,closed_won,5,USD\n"),
+        quarantined={1: "future_timestamp"},
+    ),
     "o_literal_null_id": Case("opportunities", o("NULL,acc,2026-01-01,,open,5,USD\n"), staged=("NULL",)),
     "o_missing_amount_column": Case(
-        "opportunities", "opportunity_id,account_id,created_at,stage\na,acc,2026-01-01,open\n", error="missing required column(s) amount"
+        "opportunities",
+        "opportunity_id,account_id,created_at,stage\na,acc,2026-01-01,open\n",
+        error="missing required column(s) amount",
     ),
     # ---- fx rates -----------------------------------------------------------------------
     "f_zero_rate": Case("fx_rates", F_HEADER + "EUR,2025-01-01,0\n", quarantined={1: "bad_amount"}),
     "f_text_rate": Case("fx_rates", F_HEADER + "EUR,2025-01-01,abc\n", quarantined={1: "bad_amount"}),
     "f_nan_rate": Case("fx_rates", F_HEADER + "EUR,2025-01-01,nan\n", quarantined={1: "bad_amount"}),
     "f_bad_date": Case("fx_rates", F_HEADER + "EUR,01.01.2025,1.1\n", quarantined={1: "bad_timestamp"}),
-    "f_duplicate_day": Case("fx_rates", F_HEADER + "EUR,2025-01-01,1.1\nEUR,2025-01-01,1.2\n", staged=("EUR",), quarantined={2: "duplicate_id"}),
-    "f_four_letter_currency": Case("fx_rates", F_HEADER + "EURO,2025-01-01,1.1\n", quarantined={1: "unknown_currency"}),
+    "f_duplicate_day": Case(
+        "fx_rates",
+        F_HEADER + "EUR,2025-01-01,1.1\nEUR,2025-01-01,1.2\n",
+        staged=("EUR",),
+        quarantined={2: "duplicate_id"},
+    ),
+    "f_four_letter_currency": Case(
+        "fx_rates", F_HEADER + "EURO,2025-01-01,1.1\n", quarantined={1: "unknown_currency"}
+    ),
     "f_header_only": Case("fx_rates", F_HEADER),
-    "f_missing_rate_column": Case("fx_rates", "currency,date\nEUR,2025-01-01\n", error="missing required column(s) rate_to_reporting"),
+    "f_missing_rate_column": Case(
+        "fx_rates", "currency,date\nEUR,2025-01-01\n", error="missing required column(s) rate_to_reporting"
+    ),
 }
 
 KEYS = {"touchpoints": "touchpoint_id", "opportunities": "opportunity_id", "fx_rates": "currency"}
@@ -257,7 +342,13 @@ def test_ten_thousand_touch_journey_conserves_credit(tmp_path: Path) -> None:
         {
             "touchpoint_id": [f"t{i:05d}" for i in range(n)],
             # spread over the 80 days before 2026-03-25, 11 minutes 31 seconds apart
-            "occurred_at": [(datetime(2026, 1, 4) + (datetime(2026, 1, 2) - datetime(2026, 1, 1)) * (80 * i / n)).isoformat() + "Z" for i in range(n)],
+            "occurred_at": [
+                (
+                    datetime(2026, 1, 4) + (datetime(2026, 1, 2) - datetime(2026, 1, 1)) * (80 * i / n)
+                ).isoformat()
+                + "Z"
+                for i in range(n)
+            ],
             "account_id": ["big"] * n,
             "channel": [["email", "webinar", "event", "paid_search"][i % 4] for i in range(n)],
         }
@@ -269,7 +360,9 @@ def test_ten_thousand_touch_journey_conserves_credit(tmp_path: Path) -> None:
     )
     conn = duckdb.connect()
     try:
-        results = run_pipeline(conn, SourcePaths(str(tmp_path / "touches.csv"), str(tmp_path / "opps.csv")), CONFIG)
+        results = run_pipeline(
+            conn, SourcePaths(str(tmp_path / "touches.csv"), str(tmp_path / "opps.csv")), CONFIG
+        )
         assert results["touchpoints"].staged_rows == n
         assert credit_conservation_violations(conn).is_empty()
         # every model hands out exactly the 50,000 of o1's pipeline journey

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
 import duckdb
 import pytest
 
@@ -110,9 +109,9 @@ def test_row_accounting_on_the_dirty_sample(conn, config, source):
     _load_dirty(conn, config)
     raw_lines = (DIRTY_DIR / f"{source}.csv").read_text().strip().count("\n")  # minus the header
     staged = conn.sql(f"select count(*) from stg_{source}").fetchall()[0][0]
-    quarantined = conn.sql(
-        "select count(*) from quarantine where source = ?", params=[source]
-    ).fetchall()[0][0]
+    quarantined = conn.sql("select count(*) from quarantine where source = ?", params=[source]).fetchall()[0][
+        0
+    ]
     audit = conn.sql(
         "select raw_rows, staged_rows, quarantined_rows from load_audit where source = ?",
         params=[source],
@@ -161,7 +160,7 @@ def test_file_without_required_columns_names_file_and_columns(conn, config, tmp_
 def test_empty_file_is_a_clear_error(conn, config, tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
-    with pytest.raises(InputFileError, match="empty.csv"):
+    with pytest.raises(InputFileError, match=r"empty\.csv"):
         load_touchpoints(conn, path, config)
 
 
@@ -237,7 +236,12 @@ def test_the_whole_history_lands_whatever_its_dates(conn, tmp_path):
     )
     clock = datetime(2026, 11, 25, 9, 0)
     result = load_touchpoints(conn, path, AttributionConfig(as_of=clock, run_started_at=clock))
-    assert (result.raw_rows, result.staged_rows, result.quarantined_rows, result.after_as_of_rows) == (3, 3, 0, 0)
+    assert (result.raw_rows, result.staged_rows, result.quarantined_rows, result.after_as_of_rows) == (
+        3,
+        3,
+        0,
+        0,
+    )
     from attribution.checks import row_accounting_violations
 
     assert row_accounting_violations(conn, "touchpoints").is_empty()

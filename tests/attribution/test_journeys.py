@@ -95,8 +95,14 @@ def test_journeys_table_has_empty_journeys_and_revenue_only_for_closed(journeys)
 def test_lookback_is_config(conn, tmp_path):
     touches = [["t", "2026-03-21T12:00:00Z", "acme", "email"]]  # 10 days before created
     opps = [["o", "acme", "2026-03-31T12:00:00Z", "", "open", "1", "USD"]]
-    load_touchpoints(conn, write_csv(tmp_path / "t.csv", TOUCH_HEADER, touches), AttributionConfig(as_of=datetime(2026, 6, 1)))
-    load_opportunities(conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), AttributionConfig(as_of=datetime(2026, 6, 1)))
+    load_touchpoints(
+        conn,
+        write_csv(tmp_path / "t.csv", TOUCH_HEADER, touches),
+        AttributionConfig(as_of=datetime(2026, 6, 1)),
+    )
+    load_opportunities(
+        conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), AttributionConfig(as_of=datetime(2026, 6, 1))
+    )
     for lookback, expected in ((10, 1), (9, 0)):
         build_journeys(conn, AttributionConfig(lookback_days=lookback, as_of=datetime(2026, 6, 1)))
         assert conn.sql("select touch_count from int_journeys").fetchall() == [(expected,)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -36,13 +35,21 @@ MART_TABLES = (
 
 def run_command(sample: Path, workdir: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "attribution.cli",
-        "--touchpoints", str(sample / "touchpoints" / "*.csv"),
-        "--opportunities", str(sample / "opportunities" / "*.csv"),
-        "--fx-rates", str(sample / "fx_rates.csv"),
-        "--database", str(workdir / "attribution.duckdb"),
-        "--export-dir", str(workdir / "exports"),
-        "--as-of", AS_OF.isoformat(),
+        sys.executable,
+        "-m",
+        "attribution.cli",
+        "--touchpoints",
+        str(sample / "touchpoints" / "*.csv"),
+        "--opportunities",
+        str(sample / "opportunities" / "*.csv"),
+        "--fx-rates",
+        str(sample / "fx_rates.csv"),
+        "--database",
+        str(workdir / "attribution.duckdb"),
+        "--export-dir",
+        str(workdir / "exports"),
+        "--as-of",
+        AS_OF.isoformat(),
         *extra,
     ]
 
@@ -67,7 +74,12 @@ def reference(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
 @pytest.mark.parametrize("kill_at", ["fx_rates", "touchpoints", "journeys", "models", "marts", "export"])
 def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(sample_dir, tmp_path, reference, kill_at):
     # a previous run with another lookback published different exports
-    subprocess.run(run_command(sample_dir, tmp_path, "--lookback-days", "60"), check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        run_command(sample_dir, tmp_path, "--lookback-days", "60"),
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     previous = checksums(tmp_path / "exports")
     assert previous != reference
     process = subprocess.Popen(run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, text=True)
@@ -94,8 +106,12 @@ def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(sample_dir, tm
 
 
 def test_two_runs_at_once_serialize(sample_dir, tmp_path, reference):
-    first = subprocess.Popen(run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen(run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    second = subprocess.Popen(
+        run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     outputs = [p.communicate(timeout=300) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     assert checksums(tmp_path / "exports") == reference
@@ -125,14 +141,25 @@ def test_unreadable_input_is_a_clear_message_not_a_traceback(sample_dir, tmp_pat
 
 
 def _tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    return {t: conn.sql(f"select * exclude (loaded_at) from {t} order by all" if t == "quarantine" else f"select * from {t} order by all").fetchall() for t in MART_TABLES}
+    return {
+        t: conn.sql(
+            f"select * exclude (loaded_at) from {t} order by all"
+            if t == "quarantine"
+            else f"select * from {t} order by all"
+        ).fetchall()
+        for t in MART_TABLES
+    }
 
 
 def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     inputs = tmp_path / "inputs"
     shutil.copytree(sample_dir, inputs)
     config = AttributionConfig(as_of=AS_OF)
-    sources = SourcePaths(str(inputs / "touchpoints" / "*.csv"), str(inputs / "opportunities" / "*.csv"), str(inputs / "fx_rates.csv"))
+    sources = SourcePaths(
+        str(inputs / "touchpoints" / "*.csv"),
+        str(inputs / "opportunities" / "*.csv"),
+        str(inputs / "fx_rates.csv"),
+    )
     database = tmp_path / "restated.duckdb"
     with duckdb.connect(str(database)) as conn:
         run_pipeline(conn, sources, config)
@@ -144,9 +171,15 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
         (pl.col("stage") == "closed_lost") & (pl.col("created_at") < "2026-04-01")
     ).row(0, named=True)
     changed = opportunities.with_columns(
-        stage=pl.when(pl.col("opportunity_id") == target["opportunity_id"]).then(pl.lit("closed_won")).otherwise(pl.col("stage")),
-        closed_at=pl.when(pl.col("opportunity_id") == target["opportunity_id"]).then(pl.lit("2026-05-20T00:00:00Z")).otherwise(pl.col("closed_at")),
-        amount=pl.when(pl.col("opportunity_id") == target["opportunity_id"]).then(pl.lit("12345.67")).otherwise(pl.col("amount")),
+        stage=pl.when(pl.col("opportunity_id") == target["opportunity_id"])
+        .then(pl.lit("closed_won"))
+        .otherwise(pl.col("stage")),
+        closed_at=pl.when(pl.col("opportunity_id") == target["opportunity_id"])
+        .then(pl.lit("2026-05-20T00:00:00Z"))
+        .otherwise(pl.col("closed_at")),
+        amount=pl.when(pl.col("opportunity_id") == target["opportunity_id"])
+        .then(pl.lit("12345.67"))
+        .otherwise(pl.col("amount")),
     )
     changed.write_csv(inputs / "opportunities" / "part-00000.csv")
     late = pl.DataFrame(
@@ -159,7 +192,18 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
             "campaign": ["late-arrival"],
             "touch_type": ["visit"],
         },
-        schema={c: pl.String for c in ["touchpoint_id", "occurred_at", "account_id", "contact_id", "channel", "campaign", "touch_type"]},
+        schema={
+            c: pl.String
+            for c in [
+                "touchpoint_id",
+                "occurred_at",
+                "account_id",
+                "contact_id",
+                "channel",
+                "campaign",
+                "touch_type",
+            ]
+        },
     )
     late.write_csv(inputs / "touchpoints" / "part-00001.csv")
 
@@ -187,7 +231,7 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
 
 
 def test_paths_with_spaces_quotes_and_semicolons_everywhere(sample_dir, tmp_path):
-    odd = tmp_path / "it's a \"dir\"; drop table x; --"
+    odd = tmp_path / 'it\'s a "dir"; drop table x; --'
     shutil.copytree(sample_dir, odd / "in put")
     done = subprocess.run(
         run_command(odd / "in put", odd / "out; put"), capture_output=True, text=True, timeout=300

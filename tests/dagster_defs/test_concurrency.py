@@ -41,8 +41,12 @@ def test_multiprocess_steps_and_parallel_runs_serialize_on_the_lock(sample_dir, 
 
     def start(what: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-c", RUN, what], cwd=REPO_ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", RUN, what],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     # at once: a Dagster run with up to 4 step processes in flight, and a CLI run of the
@@ -50,18 +54,30 @@ def test_multiprocess_steps_and_parallel_runs_serialize_on_the_lock(sample_dir, 
     dagster_run = start("all")
     cli_run = subprocess.Popen(
         [
-            sys.executable, "-m", "attribution.cli",
-            "--touchpoints", str(sample_dir / "touchpoints" / "*.csv"),
-            "--opportunities", str(sample_dir / "opportunities" / "*.csv"),
-            "--fx-rates", str(sample_dir / "fx_rates.csv"),
-            "--database", str(tmp_path / "attribution.duckdb"),
-            "--export-dir", str(tmp_path / "cli_exports"),
-            "--as-of", "2026-06-01T00:00:00",
+            sys.executable,
+            "-m",
+            "attribution.cli",
+            "--touchpoints",
+            str(sample_dir / "touchpoints" / "*.csv"),
+            "--opportunities",
+            str(sample_dir / "opportunities" / "*.csv"),
+            "--fx-rates",
+            str(sample_dir / "fx_rates.csv"),
+            "--database",
+            str(tmp_path / "attribution.duckdb"),
+            "--export-dir",
+            str(tmp_path / "cli_exports"),
+            "--as-of",
+            "2026-06-01T00:00:00",
         ],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     for run in (dagster_run, cli_run):
-        out, err = run.communicate(timeout=900)
+        _out, err = run.communicate(timeout=900)
         assert run.returncode == 0, err[-3000:]
         assert "Could not set lock" not in err
 

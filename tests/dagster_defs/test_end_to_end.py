@@ -215,14 +215,18 @@ def test_exports_and_manifest(materialized):
             "select round(sum(attributed_amount), 2) from read_parquet(?)",
             params=[str(export_dir / "mart_attribution_credits.parquet")],
         ).fetchall()[0][0]
-        table = conn.sql("select round(sum(attributed_amount), 2) from mart_attribution_credits").fetchall()[0][0]
+        table = conn.sql("select round(sum(attributed_amount), 2) from mart_attribution_credits").fetchall()[
+            0
+        ][0]
     assert exported == table
     assert not [p for p in export_dir.iterdir() if p.name.startswith(".")], "no temporary files left"
 
 
 def test_reconciliation_table_reconciles_every_model(materialized):
     with duckdb.connect(str(materialized), read_only=True) as conn:
-        rows = conn.sql("select journey_kind, model, is_reconciled, difference from reconciliation").fetchall()
+        rows = conn.sql(
+            "select journey_kind, model, is_reconciled, difference from reconciliation"
+        ).fetchall()
     assert len(rows) == 2 * len(MODELS)
     assert all(ok and abs(diff) < 0.005 for _, _, ok, diff in rows)
 

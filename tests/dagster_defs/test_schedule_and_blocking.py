@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
@@ -16,7 +16,7 @@ from tests.conftest import materialize_all, write_csv
 
 def test_nightly_schedule_reloads_everything_at_two():
     context = dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc),
+        scheduled_execution_time=datetime(2026, 3, 2, 2, 0, tzinfo=UTC),
         repository_def=defs.get_repository_def(),
     )
     request = nightly_schedule.evaluate_tick(context).run_requests[0]
@@ -94,10 +94,14 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):
 
 def test_a_world_where_every_row_is_quarantined_completes_and_warns(tmp_path):
     touches = write_csv(
-        tmp_path / "touches.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], [["", "2026-01-01", "a", "email"]]
+        tmp_path / "touches.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [["", "2026-01-01", "a", "email"]],
     )
     opportunities = write_csv(
-        tmp_path / "opps.csv", ["opportunity_id", "account_id", "created_at", "stage", "amount"], [["x", "", "2026-01-01", "open", "1"]]
+        tmp_path / "opps.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount"],
+        [["x", "", "2026-01-01", "open", "1"]],
     )
     defs = build_defs(
         AttributionDuckDB(database=str(tmp_path / "attribution.duckdb")),
@@ -109,7 +113,8 @@ def test_a_world_where_every_row_is_quarantined_completes_and_warns(tmp_path):
     assert result.success
     assert all(c.passed for c in result.get_asset_check_evaluations())
     metadata = {
-        e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
     }
     assert "no touchpoints row staged (1 quarantined" in metadata["stg_touchpoints"]["warning"].value
     assert "no opportunities row staged" in metadata["stg_opportunities"]["warning"].value

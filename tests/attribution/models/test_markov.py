@@ -51,7 +51,10 @@ def test_two_channel_chain_by_hand():
     effects = chain.removal_effects
     assert as_dict(effects, "removal_effect") == {"a": pytest.approx(2 / 3), "b": pytest.approx(1 / 2)}
     assert as_dict(effects, "share") == {"a": pytest.approx(4 / 7), "b": pytest.approx(3 / 7)}
-    assert as_dict(effects, "attributed_conversions") == {"a": pytest.approx(16 / 7), "b": pytest.approx(12 / 7)}
+    assert as_dict(effects, "attributed_conversions") == {
+        "a": pytest.approx(16 / 7),
+        "b": pytest.approx(12 / 7),
+    }
     assert as_dict(effects, "attributed_value") == {"a": pytest.approx(400.0), "b": pytest.approx(300.0)}
     # the graph carries counts and probabilities
     assert chain.graph.edges[START, "a"]["count"] == 3
@@ -85,7 +88,9 @@ def test_collapse_repeats_changes_states_at_order_two_not_results_at_order_one()
     collapsed = build_chain(data, order=1, collapse_repeats=True)
     assert kept.graph.has_edge("a", "a") and not collapsed.graph.has_edge("a", "a")
     assert kept.p_conversion == pytest.approx(collapsed.p_conversion)
-    assert as_dict(kept.removal_effects, "share") == pytest.approx(as_dict(collapsed.removal_effects, "share"))
+    assert as_dict(kept.removal_effects, "share") == pytest.approx(
+        as_dict(collapsed.removal_effects, "share")
+    )
     kept2 = build_chain(data, order=2, collapse_repeats=False)
     collapsed2 = build_chain(data, order=2, collapse_repeats=True)
     assert "a > a" in kept2.graph.nodes and "a > a" not in collapsed2.graph.nodes
@@ -99,11 +104,18 @@ def test_agrees_with_the_fundamental_matrix_on_random_paths():
     for _ in range(300):
         n = int(rng.integers(1, 8))
         conv = int(rng.integers(0, 3))
-        rows.append(([channels[i] for i in rng.integers(0, 6, size=n)], conv, int(rng.integers(0 if conv else 1, 3)), float(conv * 10)))
+        rows.append(
+            (
+                [channels[i] for i in rng.integers(0, 6, size=n)],
+                conv,
+                int(rng.integers(0 if conv else 1, 3)),
+                float(conv * 10),
+            )
+        )
     for order in (1, 2, 3):
         chain = build_chain(paths(*rows), order=order)
         table = chain.transitions
-        transient = [START] + sorted(set(table["from_state"]) - {START})
+        transient = [START, *sorted(set(table["from_state"]) - {START})]
         index = {s: i for i, s in enumerate(transient)}
         q = np.zeros((len(transient), len(transient)))
         r = np.zeros(len(transient))
@@ -162,7 +174,13 @@ def test_empty_frame_gives_empty_result():
     empty = paths()
     result = markov_attribution(empty)
     assert result.is_empty()
-    assert result.columns == ["channel", "removal_effect", "share", "attributed_conversions", "attributed_value"]
+    assert result.columns == [
+        "channel",
+        "removal_effect",
+        "share",
+        "attributed_conversions",
+        "attributed_value",
+    ]
 
 
 def test_bad_order_and_missing_columns_are_clear_errors():
@@ -174,21 +192,44 @@ def test_bad_order_and_missing_columns_are_clear_errors():
 
 # ---- the journey route -------------------------------------------------------------------
 
+
 def journeys(rows: list[tuple[str, list[str]]], kind: str = "pipeline") -> pl.DataFrame:
     records = []
     for opportunity_id, channels in rows:
         for i, channel in enumerate(channels, start=1):
-            records.append((kind, opportunity_id, f"{opportunity_id}-{i}", channel, i, len(channels), float(len(channels) - i)))
+            records.append(
+                (
+                    kind,
+                    opportunity_id,
+                    f"{opportunity_id}-{i}",
+                    channel,
+                    i,
+                    len(channels),
+                    float(len(channels) - i),
+                )
+            )
     return pl.DataFrame(
         records,
-        schema=["journey_kind", "opportunity_id", "touchpoint_id", "channel", "position", "touch_count", "days_before_event"],
+        schema=[
+            "journey_kind",
+            "opportunity_id",
+            "touchpoint_id",
+            "channel",
+            "position",
+            "touch_count",
+            "days_before_event",
+        ],
         orient="row",
     )
 
 
 def values(amounts: dict[str, float], kind: str = "pipeline") -> pl.DataFrame:
     return pl.DataFrame(
-        {"journey_kind": [kind] * len(amounts), "opportunity_id": list(amounts), "journey_amount": list(amounts.values())}
+        {
+            "journey_kind": [kind] * len(amounts),
+            "opportunity_id": list(amounts),
+            "journey_amount": list(amounts.values()),
+        }
     )
 
 
@@ -245,7 +286,9 @@ def test_markov_value_follows_deal_size():
     assert as_dict(effects, "fitted_value")["a"] == pytest.approx(920.0, abs=1e-4)
     assert as_dict(effects, "fitted_value")["b"] == pytest.approx(80.0, abs=1e-4)
     o4 = fit.credits.filter(pl.col("opportunity_id") == "o4")
-    assert dict(zip(o4["channel"], o4["credit"])) == pytest.approx({"a": 0.2, "b": 0.8}, abs=1e-6)
+    assert dict(zip(o4["channel"], o4["credit"], strict=False)) == pytest.approx(
+        {"a": 0.2, "b": 0.8}, abs=1e-6
+    )
 
 
 def test_single_channel_journeys_bound_an_unreachable_total():
@@ -296,7 +339,12 @@ def test_iterative_solver_for_large_chains_matches_the_direct_one(monkeypatch):
 
     rng = np.random.default_rng(5)
     rows = [
-        ([str(c) for c in rng.integers(0, 5, size=int(rng.integers(1, 9)))], int(k % 2), int((k + 1) % 2 + (k % 3 == 0)), 1.0)
+        (
+            [str(c) for c in rng.integers(0, 5, size=int(rng.integers(1, 9)))],
+            int(k % 2),
+            int((k + 1) % 2 + (k % 3 == 0)),
+            1.0,
+        )
         for k in range(400)
     ]
     direct = build_chain(paths(*rows), order=3)
