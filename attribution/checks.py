@@ -53,7 +53,7 @@ def total_reconciliation_violations(conn: duckdb.DuckDBPyConnection) -> pl.DataF
     by a cent or more, or whose influenced amount exceeds the total: the reconciliation model's
     rows that do not reconcile, computed straight from the credits."""
     sql = read_sql("checks/totals_reconcile.sql").replace(
-        "{reconciliation}", "\n" + read_sql("marts/reconciliation.sql") + "\n"
+        "{mart_reconciliation}", "\n" + read_sql("marts/mart_reconciliation.sql") + "\n"
     )
     frame: pl.DataFrame = conn.sql(sql).pl()
     return frame
@@ -104,5 +104,5 @@ def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> 
 
 
 def unreconciled_rows(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Rows of `reconciliation` that do not reconcile (empty when finance can sign off)."""
+    """Rows of `mart_reconciliation` that do not reconcile (empty when finance can sign off)."""
     return query(conn, "checks/unreconciled.sql")

@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 UNATTRIBUTED_CHANNEL = "(none)"
-# an amount within half a cent is the same amount to the cent (sql/marts/reconciliation.sql)
+# an amount within half a cent is the same amount to the cent (sql/marts/mart_reconciliation.sql)
 CENT = 0.005
 # credits are floats: a journey's credits sum to 1 within this
 CREDIT_TOLERANCE = 1e-9
@@ -145,7 +145,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "reporting_currency": "The currency every reported amount is expressed in.",
     "journey_kind": "pipeline (touches up to created_at) or revenue (touches up to closed_at).",
     "event_at": "The conversion event of the journey: created_at (pipeline) or closed_at (revenue).",
-    "window_start": "Start of the journey window: created_at - lookback.",
+    "window_start_at": "Start of the journey window: created_at - lookback.",
     "journey_amount": "The value the journey distributes: pipeline_amount or revenue_amount.",
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
     "journey; won revenue journeys). Only converted journeys get credits.",
@@ -171,15 +171,14 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "day for a date-only value.",
     "role": "What a staged touch is to the pipeline Markov chain: in_pipeline_journey, "
     "in_sales_cycle, censored (last lookback before as-of) or null_path.",
-    "touches": "Number of staged touches.",
-    "share_of_touches": "touches / all staged touches.",
+    "share_of_touches": "touch_count / all staged touches.",
+    "channel_touch_count": "Touches of the channel in the journey.",
+    "fraction": "The channel's fitted Markov share of the journey (split over its touches).",
     "opportunities": "Number of opportunities (won ones for revenue).",
     "influenced_opportunities": "Opportunities whose journey has at least one touch.",
     "total_amount": "Total pipeline (or won revenue) in the reporting currency.",
     "influenced_amount": "The part of total_amount whose journeys have at least one touch "
     "(model-independent).",
-    "attributed_pipeline": "Pipeline the model attributes to the channel, reporting currency.",
-    "attributed_revenue": "Won revenue the model attributes to the channel, reporting currency.",
     "removal_effect": "1 - P(conversion without the channel) / P(conversion).",
     "share": "removal_effect / sum of removal effects of the journey kind.",
     "canonical_conversions": "share x converting journeys: the Markov answer in conversions "

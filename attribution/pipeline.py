@@ -50,7 +50,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
     "mart_period_totals",
-    "reconciliation",
+    "mart_reconciliation",
 )
 
 

@@ -98,7 +98,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         blocking=False,
     ),
     Invariant(
-        "reconciliation",
+        "mart_reconciliation",
         "reconciled",
         "Per model and journey kind, attributed totals equal total pipeline / won revenue to the "
         "cent and influenced <= total; a failure stops the exports.",

@@ -47,7 +47,7 @@ FRACTION_SCHEMA = {
     "journey_kind": pl.String,
     "opportunity_id": pl.String,
     "channel": pl.String,
-    "touches": pl.UInt32,
+    "channel_touch_count": pl.UInt32,
     "fraction": pl.Float64,
 }
 # markov_removal_effects: one row per (journey_kind, channel)
@@ -131,10 +131,10 @@ def journey_channels(inputs: ModelInput) -> pl.DataFrame:
     touches, and the journey's value."""
     return (
         inputs.journey_touches.group_by(*JOURNEY_KEY, "channel")
-        .agg(touches=pl.len())
+        .agg(channel_touch_count=pl.len())
         .join(_values(inputs), on=list(JOURNEY_KEY), how="left")
         .with_columns(pl.col("journey_amount").fill_null(0.0))
-        .select(*JOURNEY_KEY, "channel", "touches", "journey_amount")
+        .select(*JOURNEY_KEY, "channel", "channel_touch_count", "journey_amount")
     )
 
 
@@ -211,7 +211,7 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         per_channel.group_by("opportunity_id")
         .agg(
             channel_set=pl.col("channel").sort(),
-            touches_total=pl.col("touches").sum(),
+            touches_total=pl.col("channel_touch_count").sum(),
             journey_amount=pl.col("journey_amount").first(),
             is_all_zero=pl.col("effect").sum() <= 0,
         )
@@ -229,7 +229,7 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
 
     # journeys whose channels all have RE 0 stay linear: they are forced onto those channels
     linear = per_channel.filter("is_all_zero").with_columns(
-        fraction=pl.col("touches") / pl.col("touches_total")
+        fraction=pl.col("channel_touch_count") / pl.col("touches_total")
     )
     fitted_journeys = journeys.filter(~pl.col("is_all_zero"))
     fit_sets = sorted({int(i) for i in fitted_journeys["set_id"].to_list()})
@@ -283,8 +283,8 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         [
             per_channel.filter(~pl.col("is_all_zero"))
             .join(fitted, on=["set_id", "channel"], how="left")
-            .select("opportunity_id", "channel", "touches", "fraction"),
-            linear.select("opportunity_id", "channel", "touches", "fraction"),
+            .select("opportunity_id", "channel", "channel_touch_count", "fraction"),
+            linear.select("opportunity_id", "channel", "channel_touch_count", "fraction"),
         ]
     )
     by_channel = pl.DataFrame(
@@ -353,8 +353,8 @@ def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
         fractions = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions
     return credits_frame(
         inputs.journey_touches.join(
-            fractions.select(*JOURNEY_KEY, "channel", "touches", "fraction"),
+            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
             on=[*JOURNEY_KEY, "channel"],
             how="left",
-        ).with_columns(credit=pl.col("fraction") / pl.col("touches"))
+        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
     )

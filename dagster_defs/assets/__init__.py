@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-INGEST = "ingest"
-JOURNEYS = "journeys"
-MODELS = "models"
-REPORTING = "reporting"
+INGEST_GROUP = "ingest"
+JOURNEYS_GROUP = "journeys"
+MODELS_GROUP = "models"
+REPORTING_GROUP = "reporting"
 DUCKDB_POOL = "duckdb_writer"

@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.contracts import GLOSSARY
 from attribution.ingest import InputFileError, LoadResult, load_source
 from attribution.mapping import MappingError
-from dagster_defs.assets import DUCKDB_POOL, INGEST
+from dagster_defs.assets import DUCKDB_POOL, INGEST_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, SourceFiles
 
@@ -74,19 +74,19 @@ _STAGED = {
 }
 _SPECS = [
     *(
-        dg.AssetSpec(table, group_name=INGEST, kinds={"duckdb"}, description=text)
+        dg.AssetSpec(table, group_name=INGEST_GROUP, kinds={"duckdb"}, description=text)
         for table, (_, text) in _STAGED.items()
     ),
     dg.AssetSpec(
         "quarantine",
-        group_name=INGEST,
+        group_name=INGEST_GROUP,
         kinds={"duckdb"},
         description="Every input row that was not staged for a reason: source, file, row number, "
         "the row as JSON and a reason code.",
     ),
     dg.AssetSpec(
         "load_audit",
-        group_name=INGEST,
+        group_name=INGEST_GROUP,
         kinds={"duckdb"},
         description="One row per source: files and raw = staged + quarantined + after as-of.",
     ),

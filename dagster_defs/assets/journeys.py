@@ -9,13 +9,13 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths
-from dagster_defs.assets import DUCKDB_POOL, JOURNEYS
+from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
 _JOURNEYS = dg.AssetSpec(
     "int_journeys",
-    group_name=JOURNEYS,
+    group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
     deps=["stg_opportunities", "stg_touchpoints"],
     description="One row per (journey_kind, opportunity): window, conversion event, value, "
@@ -24,7 +24,7 @@ _JOURNEYS = dg.AssetSpec(
 )
 _JOURNEY_TOUCHES = dg.AssetSpec(
     "int_journey_touches",
-    group_name=JOURNEYS,
+    group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
     deps=["stg_opportunities", "stg_touchpoints"],
     description="One row per (journey_kind, opportunity, touch) inside the journey window, with "
@@ -52,7 +52,7 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
 
 _NULL_PATHS = dg.AssetSpec(
     "int_null_path_touches",
-    group_name=JOURNEYS,
+    group_name=JOURNEYS_GROUP,
     kinds={"duckdb", "polars"},
     deps=["int_journey_touches"],
     description="The Markov chain's non-converting paths, one row per touch. pipeline: per "
@@ -64,11 +64,11 @@ _NULL_PATHS = dg.AssetSpec(
 )
 _EXCLUSIONS = dg.AssetSpec(
     "int_null_path_exclusions",
-    group_name=JOURNEYS,
+    group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
     deps=["int_journey_touches"],
     description="One row per role a staged touch plays for the pipeline Markov chain "
-    "(in_pipeline_journey, in_sales_cycle, censored, null_path): touches and share.",
+    "(in_pipeline_journey, in_sales_cycle, censored, null_path): touch_count and share.",
 )
 
 
@@ -81,7 +81,7 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
             "select journey_kind, count(distinct path_id) from int_null_path_touches group by 1"
         ).fetchall()
         roles = conn.sql(
-            "select role, touches, round(share_of_touches, 4) as share_of_touches "
+            "select role, touch_count, round(share_of_touches, 4) as share_of_touches "
             "from int_null_path_exclusions order by role"
         ).pl()
         shares = dict(zip(roles["role"], roles["share_of_touches"], strict=True))

@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
 from attribution.pipeline import run_markov, run_models
-from dagster_defs.assets import DUCKDB_POOL, MODELS
+from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -18,7 +18,7 @@ _JOURNEY_INPUTS = ["int_journey_touches", "int_null_path_touches"]
 
 _TRANSITIONS = dg.AssetSpec(
     "markov_transitions",
-    group_name=MODELS,
+    group_name=MODELS_GROUP,
     kinds={"duckdb", "networkx"},
     deps=_JOURNEY_INPUTS,
     description="The Markov chain as an edge table: one row per (journey_kind, from_state, "
@@ -27,7 +27,7 @@ _TRANSITIONS = dg.AssetSpec(
 )
 _REMOVAL_EFFECTS = dg.AssetSpec(
     "markov_removal_effects",
-    group_name=MODELS,
+    group_name=MODELS_GROUP,
     kinds={"duckdb", "networkx"},
     deps=_JOURNEY_INPUTS,
     description="One row per (journey_kind, channel): Markov removal effect RE = 1 - P_without / "
@@ -38,7 +38,7 @@ _REMOVAL_EFFECTS = dg.AssetSpec(
 )
 _FRACTIONS = dg.AssetSpec(
     "int_markov_fractions",
-    group_name=MODELS,
+    group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
     deps=_JOURNEY_INPUTS,
     description="One row per (journey_kind, opportunity, channel) of the converting journeys: "
@@ -95,7 +95,7 @@ def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Itera
 
 _INT_CREDITS = dg.AssetSpec(
     "int_attribution_credits",
-    group_name=MODELS,
+    group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
     deps=["int_journey_touches", "int_markov_fractions"],
     description="One row per (model, journey_kind, opportunity, touch) as the models return "
@@ -103,7 +103,7 @@ _INT_CREDITS = dg.AssetSpec(
 )
 _CREDITS = dg.AssetSpec(
     "mart_attribution_credits",
-    group_name=MODELS,
+    group_name=MODELS_GROUP,
     kinds={"duckdb"},
     deps=["int_attribution_credits"],
     description="One row per (journey_kind, model, opportunity, touch): credit and attributed "

@@ -18,7 +18,7 @@ from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, export_marts
 from attribution.pipeline import build_mart, input_files
 from attribution.report import comparison_chart_png, comparison_table, headline_totals
-from dagster_defs.assets import DUCKDB_POOL, REPORTING
+from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
@@ -36,7 +36,7 @@ def sql_model_asset(
 
     @dg.asset(
         name=table,
-        group_name=REPORTING,
+        group_name=REPORTING_GROUP,
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
         deps=list(deps),
@@ -53,7 +53,7 @@ def sql_model_asset(
 
 def _unreconciled(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     count = conn.sql(
-        "select count(*) from reconciliation where not coalesce(is_reconciled, false)"
+        "select count(*) from mart_reconciliation where not coalesce(is_reconciled, false)"
     ).fetchall()[0][0]
     return {"unreconciled_rows": dg.MetadataValue.int(int(count))}
 
@@ -83,8 +83,8 @@ mart_influenced_revenue = sql_model_asset(
     "totals are in mart_period_totals).",
     deps=["int_attributed_by_month"],
 )
-reconciliation = sql_model_asset(
-    "reconciliation",
+mart_reconciliation = sql_model_asset(
+    "mart_reconciliation",
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "
     "and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
     "total. A blocking check on it guards the exports.",
@@ -93,7 +93,7 @@ reconciliation = sql_model_asset(
 
 _COMPARISON = dg.AssetSpec(
     "mart_channel_comparison",
-    group_name=REPORTING,
+    group_name=REPORTING_GROUP,
     kinds={"duckdb"},
     deps=[*_MODEL_OUTPUTS, "mart_period_totals"],
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
@@ -101,7 +101,7 @@ _COMPARISON = dg.AssetSpec(
 )
 _COMPARISON_WIDE = dg.AssetSpec(
     "mart_channel_comparison_wide",
-    group_name=REPORTING,
+    group_name=REPORTING_GROUP,
     kinds={"duckdb"},
     deps=["mart_channel_comparison"],
     description="One row per (journey_kind, channel), one column per model: the models side by side.",
@@ -138,7 +138,7 @@ def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]
 
 
 @dg.asset(
-    group_name=REPORTING,
+    group_name=REPORTING_GROUP,
     kinds={"parquet", "csv"},
     deps=list(EXPORT_TABLES),
     description="The marts as Parquet and CSV files under ATTRIBUTION_EXPORT_DIR (default "

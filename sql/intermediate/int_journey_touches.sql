@@ -25,7 +25,7 @@ joined as (
     from journeys
     inner join touchpoints
         on journeys.account_id = touchpoints.account_id
-        and touchpoints.occurred_at between journeys.window_start and journeys.event_at
+        and touchpoints.occurred_at between journeys.window_start_at and journeys.event_at
 ),
 
 final as (

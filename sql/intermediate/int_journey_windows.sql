@@ -17,7 +17,7 @@ windows as (
         opportunity_id,
         account_id,
         stage,
-        created_at - to_days(cast($lookback_days as integer)) as window_start,
+        created_at - to_days(cast($lookback_days as integer)) as window_start_at,
         created_event_at as event_at,
         pipeline_amount as journey_amount,
         true as is_converted
@@ -28,7 +28,7 @@ windows as (
         opportunity_id,
         account_id,
         stage,
-        created_at - to_days(cast($lookback_days as integer)) as window_start,
+        created_at - to_days(cast($lookback_days as integer)) as window_start_at,
         closed_event_at as event_at,
         revenue_amount as journey_amount,
         stage = 'closed_won' as is_converted

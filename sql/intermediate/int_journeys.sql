@@ -17,7 +17,7 @@ final as (
         windows.opportunity_id,
         windows.account_id,
         windows.stage,
-        windows.window_start,
+        windows.window_start_at,
         windows.event_at,
         windows.journey_amount,
         windows.is_converted,

@@ -4,7 +4,7 @@
 select
     'pipeline' as journey_kind,
     role,
-    count(*) as touches,
+    count(*) as touch_count,
     count(*) / sum(count(*)) over () as share_of_touches
 from int_touch_roles
 group by role

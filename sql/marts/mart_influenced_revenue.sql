@@ -13,7 +13,7 @@ final as (
         period_month,
         model,
         channel,
-        attributed_amount as attributed_revenue,
+        attributed_amount,
         opportunities_credited
     from attributed
 )

@@ -248,7 +248,7 @@ def test_as_of_the_end_of_last_quarter_reproduces_that_quarters_view(tmp_path):
         for table in (
             "mart_channel_comparison",
             "mart_period_totals",
-            "reconciliation",
+            "mart_reconciliation",
             "markov_removal_effects",
         ):
             assert (

@@ -47,7 +47,7 @@ def _assert_sound(conn: duckdb.DuckDBPyConnection, touches: int, opportunities: 
     assert credit_conservation_violations(conn).is_empty()
     assert total_reconciliation_violations(conn).is_empty()
     assert markov_violations(conn).is_empty()
-    reconciliation = conn.sql("select journey_kind, model, is_reconciled from reconciliation").fetchall()
+    reconciliation = conn.sql("select journey_kind, model, is_reconciled from mart_reconciliation").fetchall()
     assert all(ok for *_, ok in reconciliation)
     for kind in {k for k, *_ in reconciliation}:
         assert {m for k, m, _ in reconciliation if k == kind} == set(MODELS)

@@ -151,7 +151,7 @@ def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journey
     # those inside its sales cycle (after_created, at_closed: created 03-31 12:00 to closed
     # 04-10 12:00), which are not failures; as-of 06-01 minus 30 days censors nothing here.
     assert [r[0] for r in pipeline] == ["after_closed", "one_second_out", "other_account"]
-    roles = dict(journeys.sql("select role, touches from int_null_path_exclusions").fetchall())
+    roles = dict(journeys.sql("select role, touch_count from int_null_path_exclusions").fetchall())
     assert roles == {"in_pipeline_journey": 4, "in_sales_cycle": 2, "null_path": 3}
     # 'won' is won: no revenue null paths
     assert journeys.sql(
@@ -170,5 +170,5 @@ def test_null_paths_leave_out_the_censored_last_lookback_before_as_of(journeys):
         "select touchpoint_id from int_null_path_touches where journey_kind = 'pipeline' order by all"
     ).fetchall()
     assert [r[0] for r in pipeline] == ["one_second_out", "other_account"]
-    roles = dict(journeys.sql("select role, touches from int_null_path_exclusions").fetchall())
+    roles = dict(journeys.sql("select role, touch_count from int_null_path_exclusions").fetchall())
     assert roles == {"in_pipeline_journey": 4, "in_sales_cycle": 2, "censored": 1, "null_path": 2}

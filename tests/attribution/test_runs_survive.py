@@ -29,7 +29,7 @@ MART_TABLES = (
     "mart_channel_comparison",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
-    "reconciliation",
+    "mart_reconciliation",
 )
 
 

@@ -27,7 +27,7 @@ EXPECTED_GROUPS = {
     "mart_influenced_pipeline": "reporting",
     "mart_influenced_revenue": "reporting",
     "mart_period_totals": "reporting",
-    "reconciliation": "reporting",
+    "mart_reconciliation": "reporting",
     "exports": "reporting",
 }
 

@@ -134,7 +134,7 @@ def test_influenced_marts_match_the_yes_no_definition(materialized):
         off_by_month = conn.sql(
             """
             select count(*) from (
-                select period_month, model, sum(attributed_pipeline) as attributed
+                select period_month, model, sum(attributed_amount) as attributed
                 from mart_influenced_pipeline group by all
             ) m
             join mart_period_totals t on t.journey_kind = 'pipeline' and t.period_month = m.period_month
@@ -225,7 +225,7 @@ def test_exports_and_manifest(materialized):
 def test_reconciliation_table_reconciles_every_model(materialized):
     with duckdb.connect(str(materialized), read_only=True) as conn:
         rows = conn.sql(
-            "select journey_kind, model, is_reconciled, difference from reconciliation"
+            "select journey_kind, model, is_reconciled, difference from mart_reconciliation"
         ).fetchall()
     assert len(rows) == 2 * len(MODELS)
     assert all(ok and abs(diff) < 0.005 for _, _, ok, diff in rows)
@@ -246,12 +246,12 @@ def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_p
         )
     defs = sample_defs(sample_dir, database, export_dir)
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-        asset_selection=[dg.AssetKey("reconciliation"), dg.AssetKey("exports")], raise_on_error=False
+        asset_selection=[dg.AssetKey("mart_reconciliation"), dg.AssetKey("exports")], raise_on_error=False
     )
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["reconciled"] is False
     materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    assert materialized_keys == {"reconciliation"}
+    assert materialized_keys == {"mart_reconciliation"}
     assert {p.name: p.read_bytes() for p in export_dir.iterdir()} == published
 
 

@@ -62,7 +62,7 @@ def test_a_world_without_a_lost_deal_completes_with_a_warning(tmp_path):
     assert "P(conversion) = 1" in warnings
     assert (tmp_path / "exports" / "manifest.json").exists()
     with duckdb.connect(str(database), read_only=True) as conn:
-        assert conn.sql("select bool_and(is_reconciled) from reconciliation").fetchall() == [(True,)]
+        assert conn.sql("select bool_and(is_reconciled) from mart_reconciliation").fetchall() == [(True,)]
 
 
 def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):

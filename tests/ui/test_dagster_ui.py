@@ -47,7 +47,7 @@ EXPECTED_ASSETS = {
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
     "mart_period_totals",
-    "reconciliation",
+    "mart_reconciliation",
     "exports",
 }
 EXPECTED_CHECKS = {

@@ -1,4 +1,4 @@
--- reconciliation: one row per (journey_kind, model): the attributed total next to the total
+-- mart_reconciliation: one row per (journey_kind, model): the attributed total next to the total
 -- pipeline (every opportunity) or won revenue, in the reporting currency, rounded to the cent,
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
