@@ -28,3 +28,8 @@ create or replace macro to_micros(x) as cast(round(x * 1e6) as hugeint);
 create or replace macro from_micros(n) as cast(n as double) / 1e6;
 create or replace macro to_cents(x) as cast(round(x * 100) as hugeint);
 create or replace macro from_cents(n) as cast(n as double) / 100;
+-- The quarantine reason of a checked row: its first validation reason, else duplicate_id
+-- when an earlier valid row (by file, then row) has the same key. `occurrence` is the row's
+-- row_number() over (partition by <key>, first_reason is null order by file_index, source_row).
+create or replace macro reason_or_duplicate(first_reason, occurrence) as
+    coalesce(first_reason, case when occurrence > 1 then 'duplicate_id' end);

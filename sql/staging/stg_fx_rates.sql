@@ -44,13 +44,9 @@ final as (
         file_index,
         source_file,
         source_row,
-        coalesce(
+        reason_or_duplicate(
             first_reason,
-            case
-                when row_number() over (
-                    partition by currency, rate_date, first_reason is null order by file_index, source_row
-                ) > 1 then 'duplicate_id'
-            end
+            row_number() over (partition by currency, rate_date, first_reason is null order by file_index, source_row)
         ) as reason,
         false as is_after_as_of,
         currency,
