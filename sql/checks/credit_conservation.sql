@@ -13,7 +13,7 @@ actual as (
            sum(credit) as credit_sum, sum(attributed_amount) as attributed_sum,
            min(credit) as min_credit
     from mart_attribution_credits
-    group by all
+    group by journey_kind, model, opportunity_id
 )
 select e.journey_kind, e.model, e.opportunity_id, e.journey_amount,
        a.credit_sum, a.attributed_sum, a.min_credit

@@ -5,7 +5,7 @@
 --   censored             in the last lookback before as-of: the account may still convert
 --   null_path            none of these: part of a non-converting path
 -- Reads stg_touchpoints, stg_opportunities, int_journey_touches.
--- Parameters: $as_of (timestamp, UTC), $lookback_days (integer).
+-- Parameters: $as_of (timestamp, UTC), $lookback_days (integer). DuckDB-only: to_days().
 with touchpoints as (
     select touchpoint_id, account_id, occurred_at, channel from stg_touchpoints
 ),

@@ -14,7 +14,7 @@ by_channel as (
         sum(to_micros(attributed_amount)) as attributed_micros,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
-    group by all
+    group by journey_kind, model, channel
 ),
 
 final as (

@@ -23,7 +23,7 @@ attributed as (
         round(from_micros(sum(to_micros(attributed_amount))), 2) as attributed_amount,
         count(distinct opportunity_id) as opportunities_attributed
     from mart_attribution_credits
-    group by all
+    group by journey_kind, model
 ),
 
 final as (

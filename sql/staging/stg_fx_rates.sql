@@ -4,6 +4,7 @@
 -- A rate converts one unit of `currency` into the base currency from `rate_date` on; every
 -- other currency pair crosses through the base. A `to_currency` column, when present, must
 -- name the base on every row.
+-- DuckDB-only: macros.sql (reason_or_duplicate), try_cast.
 -- Reads temp table raw_fx_rates (all text). Parameters: $fx_base_currency (ISO 4217).
 with raw as (
     select * from raw_fx_rates

@@ -11,6 +11,7 @@
 -- Stage: is_closed / is_won columns win over the label; a label no map knows is open.
 -- Point in time: a deal closed after as-of is open at it. An open deal's closed_at is its
 -- expected close date (expected_close_at), never validated.
+-- DuckDB-only: ASOF LEFT JOIN (Spark: a window over the rates), macros.sql, try_cast.
 -- Date-only created_at / closed_at cover their whole day (event_at = the day's last instant).
 -- Conversion: amount x rate(currency -> base) / rate(reporting -> base), each the latest rate
 -- on or before the event's date (created_at for pipeline, closed_at for revenue).

@@ -2,6 +2,7 @@
 -- (file_index, source_file, source_row, `reason` null when the row is valid, else the first
 -- quarantine reason; `is_after_as_of`: after as-of, counted, not staged, not quarantined),
 -- then the columns of the staged table stg_touchpoints: one row per valid touch up to as-of.
+-- DuckDB-only: macros.sql (parse_instant, reason_or_duplicate).
 -- Reads temp table raw_touchpoints (all text).
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $company_timezone (IANA name).
 -- Timestamps: ISO-8601; no offset means UTC; offsets are normalized to UTC; a date-only
