@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_args, get_origin, get_type_hints
 
 import duckdb
 
@@ -20,6 +20,7 @@ from attribution.export import export_marts
 from attribution.ingest import InputFileError
 from attribution.locking import DatabaseBusyError, writer_lock
 from attribution.mapping import load_mapping
+from attribution.models import select_models
 from attribution.pipeline import SourcePaths, input_files, run_pipeline
 
 __all__ = ["main"]
@@ -28,12 +29,26 @@ EXIT_BUSY = 75
 EXIT_BAD_INPUT = 65
 
 
-def _plain_fields() -> dict[str, type]:
-    """AttributionConfig's fields of a plain type (int, float, str, bool): one option each."""
+def _plain_fields() -> dict[str, Any]:
+    """AttributionConfig's fields of a plain type (int, float, str, bool, or a tuple of
+    them given comma-separated): one option each."""
     hints = get_type_hints(AttributionConfig)
-    return {
-        f.name: hints[f.name] for f in fields(AttributionConfig) if hints[f.name] in (int, float, str, bool)
-    }
+    plain: dict[str, Any] = {}
+    for f in fields(AttributionConfig):
+        kind = hints[f.name]
+        if kind in (int, float, str, bool) or get_origin(kind) is tuple:
+            plain[f.name] = kind
+    return plain
+
+
+def _comma_separated(kind: Any) -> Any:
+    """A parser of 'a,b,c' into a tuple of the tuple type's element type."""
+    element = get_args(kind)[0]
+
+    def parse(text: str) -> tuple[Any, ...]:
+        return tuple(element(item.strip()) for item in text.split(",") if item.strip())
+
+    return parse
 
 
 def _config_options(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +60,15 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, name)
         if kind is bool:
             parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default)
+        elif get_origin(kind) is tuple:
+            shown = ",".join(str(v) for v in default) or "all"
+            parser.add_argument(
+                *flags,
+                dest=name,
+                type=_comma_separated(kind),
+                default=default,
+                help=f"comma-separated; default {shown}",
+            )
         else:
             parser.add_argument(*flags, dest=name, type=kind, default=default, help=f"default {default}")
 
@@ -79,6 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             settings["as_of"] = parse_as_of(args.as_of)
         settings["mapping"] = load_mapping(args.mapping or None, args.column_preset or None)
         config = AttributionConfig(**settings)
+        select_models(config)  # an unknown model name fails here, before any work
     except ValueError as exc:  # MappingError is a ValueError too
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)

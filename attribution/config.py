@@ -64,6 +64,10 @@ class AttributionConfig:
     # date-only values (a CRM's CloseDate) cover their whole day in this time zone
     company_timezone: str = "UTC"
     mapping: SourceMapping = field(default_factory=SourceMapping)
+    # the models to run (empty: every model of the registry), in this order
+    models: tuple[str, ...] = ()
+    # position_based (U-shaped): first, middle (shared), last
+    position_based_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -79,6 +83,19 @@ class AttributionConfig:
             if len(code) != 3 or not code.isalpha():
                 raise ValueError(f"{name} must be an ISO 4217 code, got {code!r}")
             object.__setattr__(self, name, code.upper())
+        weights = tuple(float(w) for w in self.position_based_weights)
+        if (
+            len(weights) != 3
+            or min(weights) < 0
+            or abs(sum(weights) - 1) > 1e-9
+            or weights[0] + weights[2] <= 0
+        ):
+            raise ValueError(
+                "position_based_weights must be three non-negative weights (first, middle, last) "
+                f"summing to 1 with first + last > 0, got {self.position_based_weights!r}"
+            )
+        object.__setattr__(self, "position_based_weights", weights)
+        object.__setattr__(self, "models", tuple(self.models))
         if self.fx_max_age_days < 0:
             raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
         try:

@@ -12,6 +12,7 @@ __all__ = [
     "CREDIT_TOLERANCE",
     "GLOSSARY",
     "MAX_AMOUNT",
+    "MODEL_DEFINITIONS",
     "SOURCES",
     "UNATTRIBUTED_CHANNEL",
     "QuarantineReason",
@@ -116,6 +117,19 @@ GLOSSARY: dict[str, str] = {
     "zone): an event on 2026-03-15 includes that day's touches.",
 }
 
+# one line per model: the glossary, the asset descriptions and the README say the same
+MODEL_DEFINITIONS: dict[str, str] = {
+    "first_touch": "all credit to the journey's first touch",
+    "last_touch": "all credit to the journey's last touch",
+    "linear": "equal credit to every touch",
+    "time_decay": "weight 2^(-days before the event / half-life), normalized per journey",
+    "position_based": "U-shaped: 40% first, 40% last, 20% shared by the middle touches "
+    "(weights configurable; two touches 50/50, one touch 100%)",
+    "markov": "Markov-chain removal effects over converting and non-converting paths, fitted "
+    "to the canonical conversions per channel; value follows each journey's amount",
+}
+GLOSSARY.update({f"model {name}": text for name, text in MODEL_DEFINITIONS.items()})
+
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "touchpoint_id": "Unique id of the touchpoint (trimmed text).",
     "occurred_at": "When the touch happened, UTC.",
@@ -152,7 +166,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "touch_count": "Number of touches in the journey.",
     "position": "1-based position of the touch in its journey, ordered by (occurred_at, touchpoint_id).",
     "days_before_event": "Days from the touch to the conversion event (fractional).",
-    "model": "The attribution model: first_touch, last_touch, linear, time_decay, markov.",
+    "model": "The attribution model (see the glossary: first_touch, last_touch, linear, "
+    "time_decay, position_based, markov).",
     "credit": GLOSSARY["credit"],
     "attributed_amount": "credit x journey_amount, in the reporting currency.",
     "period_month": "First day of the month of the conversion event.",

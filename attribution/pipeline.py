@@ -24,7 +24,7 @@ from attribution.journeys import (
     build_journeys,
     build_null_paths,
 )
-from attribution.models import MODELS, AttributionModel, ModelInput, attribute
+from attribution.models import AttributionModel, ModelInput, attribute, select_models
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
 from attribution.models.markov_chain import ChainCounts
 from attribution.sql import define_macros, query, read_sql, run_sql
@@ -154,7 +154,7 @@ def run_models(
     stays bounded at any scale); write `int_attribution_credits` and
     `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` first
     (the Markov model reads the fitted fractions)."""
-    registry = MODELS if models is None else models
+    registry = select_models(config) if models is None else models
     batches = batch_count(conn, rows_per_batch)
     conn.sql("drop table if exists int_attribution_credits")
     for b in range(batches):

@@ -51,7 +51,8 @@ _CONFIG_DEFAULTS = AttributionConfig()
 
 class AttributionSettings(dg.ConfigurableResource):
     """Every AttributionConfig parameter, editable in the launchpad, with its defaults (DESIGN
-    §1). as_of: empty = now; a plain date = the end of that day. column_preset and
+    §1). models: the models to run (empty = all). as_of: empty = now; a plain date = the end
+    of that day. column_preset and
     mapping_file stand for AttributionConfig.mapping (empty = ATTRIBUTION_COLUMN_PRESET /
     ATTRIBUTION_MAPPING)."""
 
@@ -64,6 +65,10 @@ class AttributionSettings(dg.ConfigurableResource):
     fx_base_currency: str = _CONFIG_DEFAULTS.fx_base_currency
     fx_max_age_days: int = _CONFIG_DEFAULTS.fx_max_age_days
     company_timezone: str = _CONFIG_DEFAULTS.company_timezone
+    models: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.models))
+    position_based_weights: list[float] = Field(
+        default_factory=lambda: list(_CONFIG_DEFAULTS.position_based_weights)
+    )
     column_preset: str | None = None
     mapping_file: str | None = None
 

@@ -7,18 +7,21 @@ from collections.abc import Mapping
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.contracts import CREDIT_TOLERANCE, UNATTRIBUTED_CHANNEL
+from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBUTED_CHANNEL
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
-from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
+from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
 from attribution.models.markov import markov
 
 __all__ = [
     "CREDIT_COLUMNS",
     "MODELS",
+    "MODEL_DEFINITIONS",
     "AttributionModel",
     "ModelInput",
+    "UnknownModelError",
     "attribute",
     "conservation_errors",
+    "select_models",
 ]
 
 MODELS: dict[str, AttributionModel] = {
@@ -26,8 +29,25 @@ MODELS: dict[str, AttributionModel] = {
     "last_touch": last_touch,
     "linear": linear,
     "time_decay": time_decay,
+    "position_based": position_based,
     "markov": markov,
 }
+
+
+class UnknownModelError(ValueError):
+    """A models setting names a model the registry does not have."""
+
+
+def select_models(config: AttributionConfig) -> dict[str, AttributionModel]:
+    """The models `config.models` names, in that order (empty: the whole registry)."""
+    if not config.models:
+        return dict(MODELS)
+    unknown = [m for m in config.models if m not in MODELS]
+    if unknown:
+        raise UnknownModelError(
+            f"unknown model(s) {', '.join(unknown)} in the models setting; choose from {', '.join(MODELS)}"
+        )
+    return {name: MODELS[name] for name in dict.fromkeys(config.models)}
 
 
 def attribute(

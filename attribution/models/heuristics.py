@@ -1,4 +1,4 @@
-"""Rule-based models of DESIGN §3: first_touch, last_touch, linear, time_decay."""
+"""Rule-based models of DESIGN §3: first_touch, last_touch, linear, time_decay, position_based."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import polars as pl
 from attribution.config import AttributionConfig
 from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
 
-__all__ = ["first_touch", "last_touch", "linear", "time_decay"]
+__all__ = ["first_touch", "last_touch", "linear", "position_based", "time_decay"]
 
 
 def first_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
@@ -42,4 +42,29 @@ def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     weighted = touches.with_columns(weight=pl.lit(2.0).pow(-gap / half_life))
     return credits_frame(
         weighted.with_columns(credit=pl.col("weight") / pl.col("weight").sum().over(JOURNEY_KEY))
+    )
+
+
+def position_based(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """U-shaped: the first and last touches take their weights (default 40% each), the middle
+    touches share the middle weight (20%) equally.
+
+    As Google Analytics' former position-based model: one touch takes 100%; with two
+    touches there is no middle, and its share goes to first and last in proportion to their
+    weights (50/50 by default). Ties in time are ordered by touchpoint_id, as everywhere.
+    """
+    first, middle, last = config.position_based_weights
+    n, position = pl.col("touch_count"), pl.col("position")
+    return credits_frame(
+        inputs.journey_touches.with_columns(
+            credit=pl.when(n == 1)
+            .then(1.0)
+            .when(n == 2)
+            .then(pl.when(position == 1).then(first / (first + last)).otherwise(last / (first + last)))
+            .when(position == 1)
+            .then(first)
+            .when(position == n)
+            .then(last)
+            .otherwise(middle / (n - 2))
+        )
     )

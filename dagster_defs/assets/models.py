@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
+from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
 from attribution.pipeline import run_markov, run_models
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
@@ -108,7 +109,8 @@ _CREDITS = dg.AssetSpec(
     deps=["int_attribution_credits"],
     description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
     f"amount in the reporting currency; the source of truth of every mart. {GLOSSARY['credit']} "
-    f"{GLOSSARY['unattributed']}",
+    f"{GLOSSARY['unattributed']} Models (setting `models`, default all): "
+    + "; ".join(f"{name}: {text}" for name, text in MODEL_DEFINITIONS.items()),
 )
 
 
@@ -116,10 +118,14 @@ _CREDITS = dg.AssetSpec(
 def attribution_credits(
     duckdb: DuckDBResource, settings: AttributionSettings
 ) -> Iterator[dg.MaterializeResult]:
-    """Every model of the registry over every converted journey, batch by batch."""
+    """The selected models of the registry over every converted journey, batch by batch."""
     config = settings.to_config()
+    try:
+        selected = select_models(config)
+    except UnknownModelError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with duckdb.get_connection() as conn:
-        run_models(conn, config)
+        run_models(conn, config, selected)
         yield dg.MaterializeResult(
             asset_key="int_attribution_credits", metadata=table_metadata(conn, "int_attribution_credits")
         )

@@ -18,6 +18,7 @@ import pytest
 from attribution.config import AttributionConfig
 from attribution.ingest import InputFileError, load_fx_rates, load_opportunities
 from attribution.mapping import MappingError, SourceMapping, load_mapping
+from attribution.models import MODELS
 from attribution.pipeline import SourcePaths, run_pipeline
 from tests.conftest import write_csv
 
@@ -125,7 +126,7 @@ def test_a_salesforce_export_stages_every_row_and_reconciles(tmp_path):
     # of the won amounts (each converted at its own day's rate)
     for (kind, model), amount in _totals(conn).items():
         assert amount == pytest.approx(truth[kind], abs=0.01), (kind, model)
-    assert len(_totals(conn)) == 10
+    assert len(_totals(conn)) == 2 * len(MODELS)
 
 
 def test_open_salesforce_deals_keep_their_expected_close_date(tmp_path):

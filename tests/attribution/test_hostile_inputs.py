@@ -13,6 +13,7 @@ import pytest
 
 from attribution.config import AttributionConfig
 from attribution.ingest import InputFileError, load_fx_rates, load_opportunities, load_touchpoints
+from attribution.models import MODELS
 
 CONFIG = AttributionConfig(as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 11, 25))
 T_HEADER = "touchpoint_id,occurred_at,account_id,channel,campaign\n"
@@ -372,7 +373,7 @@ def test_ten_thousand_touch_journey_conserves_credit(tmp_path: Path) -> None:
         ).fetchall()
     finally:
         conn.close()
-    assert len(per_model) == 5
+    assert [m for m, *_ in per_model] == sorted(MODELS)
     for _, rows, amount in per_model:
         assert rows == n
         assert amount == pytest.approx(50_000.0, abs=0.005)

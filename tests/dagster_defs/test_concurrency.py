@@ -10,6 +10,7 @@ import sys
 import duckdb
 
 from attribution.checks import credit_conservation_violations
+from attribution.models import MODELS
 from tests.conftest import REPO_ROOT
 
 RUN = """
@@ -83,4 +84,6 @@ def test_multiprocess_steps_and_parallel_runs_serialize_on_the_lock(sample_dir, 
 
     with duckdb.connect(str(tmp_path / "attribution.duckdb"), read_only=True) as conn:
         assert credit_conservation_violations(conn).is_empty()
-        assert conn.sql("select count(*) from mart_reconciliation where is_reconciled").fetchall() == [(10,)]
+        assert conn.sql("select count(*) from mart_reconciliation where is_reconciled").fetchall() == [
+            (2 * len(MODELS),)
+        ]

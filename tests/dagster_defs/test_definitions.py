@@ -91,7 +91,10 @@ def test_settings_and_cli_cover_every_config_field_with_its_defaults():
     for field in dataclasses.fields(AttributionConfig):
         if field.name in derived:
             continue
-        assert getattr(settings, field.name) == getattr(defaults, field.name), field.name
+        value = getattr(settings, field.name)
+        assert (tuple(value) if isinstance(value, list) else value) == getattr(defaults, field.name), (
+            field.name
+        )
         assert field.name in _plain_fields(), field.name
 
 

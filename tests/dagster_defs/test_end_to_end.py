@@ -290,3 +290,29 @@ def test_a_two_year_salesforce_export_end_to_end(tmp_path):
     assert len(totals) == len(MODELS)
     assert all(total == pytest.approx(pipeline, abs=0.01) for _, total in totals)
     assert (tmp_path / "exports" / "manifest.json").exists()
+
+
+def test_a_subset_of_models_end_to_end(sample_dir, tmp_path):
+    # the models setting selects what runs; comparison, reconciliation and exports follow it
+    database = tmp_path / "subset.duckdb"
+    defs = build_defs(
+        AttributionDuckDB(database=str(database)),
+        SourceFiles(
+            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
+            opportunities=str(sample_dir / "opportunities" / "*.csv"),
+            fx_rates=str(sample_dir / "fx_rates.csv"),
+        ),
+        AttributionSettings(as_of=AS_OF.isoformat(), models=["position_based", "linear"]),
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    (result,) = materialize_all(defs)
+    assert result.success
+    with duckdb.connect(str(database), read_only=True) as conn:
+        models = {r[0] for r in conn.sql("select distinct model from mart_attribution_credits").fetchall()}
+        reconciled = conn.sql(
+            "select model, bool_and(is_reconciled) from mart_reconciliation group by 1"
+        ).fetchall()
+        columns = conn.sql("select * from mart_channel_comparison_wide limit 0").columns
+    assert models == {"position_based", "linear"}
+    assert dict(reconciled) == {"position_based": True, "linear": True}
+    assert set(columns) == {"journey_kind", "channel", "position_based", "linear"}

@@ -70,14 +70,13 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):
     # credit_conservation check fails, and nothing downstream of the credits is built
     import polars as pl
 
-    import attribution.pipeline
     from attribution.models import MODELS
     from attribution.models.heuristics import first_touch
 
     def half_first_touch(inputs, config):  # type: ignore[no-untyped-def]
         return first_touch(inputs, config).with_columns(pl.col("credit") * 0.5)
 
-    monkeypatch.setattr(attribution.pipeline, "MODELS", {**MODELS, "first_touch": half_first_touch})
+    monkeypatch.setitem(MODELS, "first_touch", half_first_touch)
     defs, database = _tiny_world(tmp_path)
     (result,) = materialize_all(defs)
     assert not result.success

@@ -145,3 +145,46 @@ def test_every_model_conserves_credit_on_many_random_journeys():
     credits = attribute(ModelInput(journey_touches=pl.concat(frames)), CONFIG)
     assert conservation_errors(credits).is_empty()
     assert credits["credit"].min() >= 0
+
+
+@pytest.mark.parametrize(
+    ("n", "weights", "expected"),
+    [
+        # one touch takes everything
+        (1, (0.4, 0.2, 0.4), [1.0]),
+        # two touches: no middle; its 20% goes to first and last in proportion 0.4 : 0.4
+        (2, (0.4, 0.2, 0.4), [0.5, 0.5]),
+        # three touches: 40 / 20 / 40
+        (3, (0.4, 0.2, 0.4), [0.4, 0.2, 0.4]),
+        # five touches: the middle 20% shared by three: 0.2 / 3 each
+        (5, (0.4, 0.2, 0.4), [0.4, 0.2 / 3, 0.2 / 3, 0.2 / 3, 0.4]),
+        # custom weights 30 / 40 / 30: two touches 0.3 : 0.3 -> 50/50; four touches 0.2 each middle
+        (2, (0.3, 0.4, 0.3), [0.5, 0.5]),
+        (4, (0.3, 0.4, 0.3), [0.3, 0.2, 0.2, 0.3]),
+        # unequal first/last with no middle: 0.5 : 0.3 -> 0.625 / 0.375
+        (2, (0.5, 0.2, 0.3), [0.625, 0.375]),
+    ],
+)
+def test_position_based_by_hand(n, weights, expected):
+    from attribution.models.heuristics import position_based
+
+    touches = journey("o", [(f"t{i}", "email", float(n - i)) for i in range(n)])
+    credits = position_based(ModelInput(touches), AttributionConfig(position_based_weights=weights))
+    assert credits["credit"].to_list() == pytest.approx(expected)
+    assert conservation_errors(credits.with_columns(model=pl.lit("position_based"))).is_empty()
+
+
+def test_position_based_weights_are_validated():
+    with pytest.raises(ValueError, match="position_based_weights"):
+        AttributionConfig(position_based_weights=(0.5, 0.5, 0.5))
+    with pytest.raises(ValueError, match="position_based_weights"):
+        AttributionConfig(position_based_weights=(0.0, 1.0, 0.0))
+
+
+def test_the_models_setting_selects_and_orders_the_registry():
+    from attribution.models import UnknownModelError, select_models
+
+    assert list(select_models(AttributionConfig())) == list(MODELS)
+    assert list(select_models(AttributionConfig(models=("markov", "linear")))) == ["markov", "linear"]
+    with pytest.raises(UnknownModelError, match=r"shapely.*choose from first_touch"):
+        select_models(AttributionConfig(models=("shapely",)))
