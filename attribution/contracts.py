@@ -127,6 +127,8 @@ MODEL_DEFINITIONS: dict[str, str] = {
     "(weights configurable; two touches 50/50, one touch 100%)",
     "markov": "Markov-chain removal effects over converting and non-converting paths, fitted "
     "to the canonical conversions per channel; value follows each journey's amount",
+    "shapley": "Shapley values of the channels of each journey's channel set in a game whose "
+    "worth is the conversion rate of each sub-set (converting and non-converting paths)",
 }
 GLOSSARY.update({f"model {name}": text for name, text in MODEL_DEFINITIONS.items()})
 

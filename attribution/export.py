@@ -29,6 +29,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     *(t for t in MART_TABLES if not t.startswith("int_")),
     "mart_attribution_credits",
     "markov_removal_effects",
+    "shapley_channel_values",
 )
 MANIFEST = "manifest.json"
 

@@ -27,6 +27,7 @@ from attribution.journeys import (
 from attribution.models import AttributionModel, ModelInput, attribute, select_models
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
 from attribution.models.markov_chain import ChainCounts
+from attribution.models.shapley import count_channel_sets, fit_shapley
 from attribution.sql import define_macros, query, read_sql, run_sql
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "run_markov",
     "run_models",
     "run_pipeline",
+    "run_shapley",
     "write_frame",
 ]
 
@@ -92,7 +94,7 @@ def model_input(
     batch: int = 0,
     batches: int = 1,
     with_null_paths: bool = True,
-    with_markov_fractions: bool = False,
+    with_fitted_fractions: bool = False,
 ) -> ModelInput:
     """Read what the models need for one batch of accounts (sql/models/batch_*.sql)."""
     params = {"batch": batch, "batches": batches}
@@ -104,7 +106,8 @@ def model_input(
         journey_touches=read("journey_touches"),
         journey_values=read("journey_values"),
         null_path_touches=read("null_path_touches") if with_null_paths else None,
-        markov_fractions=read("markov_fractions") if with_markov_fractions else None,
+        markov_fractions=read("markov_fractions") if with_fitted_fractions else None,
+        shapley_fractions=read("shapley_fractions") if with_fitted_fractions else None,
     )
 
 
@@ -144,6 +147,23 @@ def run_markov(
     return write_frame(conn, "int_markov_fractions", fit.fractions)
 
 
+def run_shapley(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
+    """Fit the Shapley model of each journey kind: channel-set counts over every batch (they add
+    up), then one fraction per set; write `int_shapley_fractions` (one row per journey kind,
+    opportunity and channel) and `shapley_channel_values`; return the fractions' row count."""
+    batches = batch_count(conn, rows_per_batch)
+    set_counts: list[pl.DataFrame] = []
+    per_channel: list[pl.DataFrame] = []
+    for b in range(batches):
+        inputs = model_input(conn, b, batches)
+        set_counts.append(count_channel_sets(inputs))
+        per_channel.append(journey_channels(inputs))
+        del inputs
+    fit = fit_shapley(pl.concat(set_counts), pl.concat(per_channel))
+    write_frame(conn, "shapley_channel_values", fit.channels)
+    return write_frame(conn, "int_shapley_fractions", fit.fractions)
+
+
 def run_models(
     conn: duckdb.DuckDBPyConnection,
     config: AttributionConfig,
@@ -152,13 +172,13 @@ def run_models(
 ) -> int:
     """Run every model of the registry over the journeys, batch by batch of accounts (memory
     stays bounded at any scale); write `int_attribution_credits` and
-    `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` first
-    (the Markov model reads the fitted fractions)."""
+    `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` and
+    `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
     batches = batch_count(conn, rows_per_batch)
     conn.sql("drop table if exists int_attribution_credits")
     for b in range(batches):
-        inputs = model_input(conn, b, batches, with_null_paths=False, with_markov_fractions=True)
+        inputs = model_input(conn, b, batches, with_null_paths=False, with_fitted_fractions=True)
         credits = attribute(inputs, config, registry)
         if b == 0:
             write_frame(conn, "int_attribution_credits", credits)
@@ -218,6 +238,7 @@ def run_pipeline(
     results["int_null_path_touches"] = build_null_paths(conn, config)
     tell("markov")
     results["int_markov_fractions"] = run_markov(conn, config)
+    results["int_shapley_fractions"] = run_shapley(conn)
     tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
     tell("marts")

@@ -11,6 +11,7 @@ from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBU
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
 from attribution.models.markov import markov
+from attribution.models.shapley import shapley
 
 __all__ = [
     "CREDIT_COLUMNS",
@@ -31,6 +32,7 @@ MODELS: dict[str, AttributionModel] = {
     "time_decay": time_decay,
     "position_based": position_based,
     "markov": markov,
+    "shapley": shapley,
 }
 
 

@@ -33,13 +33,15 @@ class ModelInput:
     (journey_kind, path_id, position, channel); heuristic models ignore it.
     `markov_fractions`: the fitted chain's per (journey_kind, opportunity_id, channel)
     `touches` and `fraction` (the pipeline fits the chain once over every batch); without
-    it the Markov model fits the chain on these inputs.
+    it the Markov model fits the chain on these inputs. `shapley_fractions`: the same for the
+    Shapley model.
     """
 
     journey_touches: pl.DataFrame
     journey_values: pl.DataFrame | None = None
     null_path_touches: pl.DataFrame | None = None
     markov_fractions: pl.DataFrame | None = None
+    shapley_fractions: pl.DataFrame | None = None
 
 
 class AttributionModel(Protocol):

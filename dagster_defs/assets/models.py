@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
-from attribution.pipeline import run_markov, run_models
+from attribution.pipeline import run_markov, run_models, run_shapley
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
@@ -94,11 +94,53 @@ def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Itera
         )
 
 
+_SHAPLEY_FRACTIONS = dg.AssetSpec(
+    "int_shapley_fractions",
+    group_name=MODELS_GROUP,
+    kinds={"duckdb", "polars"},
+    deps=_JOURNEY_INPUTS,
+    description="One row per (journey_kind, opportunity, channel) of the converting journeys: the "
+    "channel's Shapley fraction of the journey (Shapley values on conversion rates of the "
+    "journey's channel set; negative values count as 0) and its touch count.",
+)
+_SHAPLEY_CHANNELS = dg.AssetSpec(
+    "shapley_channel_values",
+    group_name=MODELS_GROUP,
+    kinds={"duckdb", "polars"},
+    deps=_JOURNEY_INPUTS,
+    description="One row per (journey_kind, channel): Shapley conversions (sum of fractions), "
+    "share and value (fraction x journey amount).",
+)
+
+
+@dg.multi_asset(specs=[_SHAPLEY_FRACTIONS, _SHAPLEY_CHANNELS], pool=DUCKDB_POOL)
+def shapley_fit(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+    """The Shapley model's fractions, from the channel sets of every batch."""
+    with duckdb.get_connection() as conn:
+        run_shapley(conn)
+        values = conn.sql(
+            "select journey_kind, channel, shapley_conversions, share, fitted_value "
+            "from shapley_channel_values order by journey_kind, share desc"
+        ).pl()
+        yield dg.MaterializeResult(
+            asset_key="int_shapley_fractions", metadata=table_metadata(conn, "int_shapley_fractions")
+        )
+        yield dg.MaterializeResult(
+            asset_key="shapley_channel_values",
+            metadata={
+                **table_metadata(conn, "shapley_channel_values"),
+                "values": dg.MetadataValue.md(
+                    markdown_table(values) if len(values) else "no converting journey"
+                ),
+            },
+        )
+
+
 _INT_CREDITS = dg.AssetSpec(
     "int_attribution_credits",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=["int_journey_touches", "int_markov_fractions"],
+    deps=["int_journey_touches", "int_markov_fractions", "int_shapley_fractions"],
     description="One row per (model, journey_kind, opportunity, touch) as the models return "
     "them: channel and credit (a `(none)` row with credit 1 for an empty journey).",
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from attribution.models import MODELS
 from attribution.sample_data import SampleSpec, write_sample
 from tests.conftest import REPO_ROOT
 
@@ -38,6 +39,8 @@ EXPECTED_ASSETS = {
     "markov_removal_effects",
     "markov_transitions",
     "int_markov_fractions",
+    "int_shapley_fractions",
+    "shapley_channel_values",
     "int_attribution_credits",
     "int_null_path_exclusions",
     "int_attributed_by_month",
@@ -217,7 +220,7 @@ def test_browser_renders_the_graph_and_the_comparison(dagster_ui):
             open_markdown("pipeline_by_channel_and_model")
             dialog = page.get_by_role("dialog")
             headers = [h.strip() for h in dialog.locator("th").all_inner_texts()]
-            assert headers == ["channel", "first_touch", "last_touch", "linear", "time_decay", "markov"]
+            assert headers == ["channel", *MODELS]
             assert dialog.locator("td", has_text="TOTAL").count() == 1
             page.screenshot(path=str(OUTPUT_DIR / "comparison_table.png"))
             dialog.get_by_role("button", name="Close").click()

@@ -1,0 +1,212 @@
+"""Shapley-value attribution on conversion rates (Dalessandro et al. 2012; DP6's
+`attribution_shapley` with value column `conv_rate`).
+
+For each observed channel set T (the distinct channels of a converting journey), a game is
+played among T's channels: the worth of a coalition S is the conversion *rate* of the paths
+whose distinct channel set is exactly S, conversions / (conversions + non-converting paths),
+over the same converting journeys and non-converting paths as the Markov chain (0 for a set
+never seen, and for the empty set). Each channel's Shapley value phi_c in that game, by
+exact subset enumeration, says how much it adds to T's conversion rate; a journey with set T
+gives channel c the fraction phi_c / sum(phi) (negative values, where adding a channel
+lowered the rate, count as 0), split equally among c's touches. Channel totals are then
+sum over journeys of the fraction (conversions) and of fraction x amount (value): exact by
+construction, no reconciliation needed.
+
+Why rates: with the additive worth v(S) = conversions of every path whose set lies in S,
+the Shapley value is linear attribution over distinct channels (tested), not a model of its
+own. Above MAX_EXACT_CHANNELS channels in one set, the values are estimated from
+SAMPLED_PERMUTATIONS seeded random orderings (documented, deterministic).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from attribution.config import AttributionConfig
+from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+
+__all__ = [
+    "MAX_EXACT_CHANNELS",
+    "ShapleyFit",
+    "count_channel_sets",
+    "fit_shapley",
+    "shapley",
+    "shapley_values",
+]
+
+MAX_EXACT_CHANNELS = 20
+SAMPLED_PERMUTATIONS = 2_000
+SAMPLING_SEED = 20_120_812  # Dalessandro et al., KDD 2012
+
+SET_COUNT_SCHEMA = {
+    "journey_kind": pl.String,
+    "channel_set": pl.List(pl.String),
+    "conversions": pl.Int64,
+    "nulls": pl.Int64,
+}
+FRACTION_SCHEMA = {
+    "journey_kind": pl.String,
+    "opportunity_id": pl.String,
+    "channel": pl.String,
+    "channel_touch_count": pl.UInt32,
+    "fraction": pl.Float64,
+}
+CHANNEL_SCHEMA = {
+    "journey_kind": pl.String,
+    "channel": pl.String,
+    "shapley_conversions": pl.Float64,
+    "share": pl.Float64,
+    "fitted_value": pl.Float64,
+}
+
+
+def shapley_values(players: tuple[str, ...], worth: Callable[[frozenset[str]], float]) -> dict[str, float]:
+    """The Shapley value of each player of a game with characteristic function `worth`:
+    exact subset enumeration up to MAX_EXACT_CHANNELS players, else a seeded permutation
+    estimate. phi_i = sum over S not holding i of |S|! (n - |S| - 1)! / n! (v(S + i) - v(S))."""
+    n = len(players)
+    if n == 0:
+        return {}
+    if n > MAX_EXACT_CHANNELS:
+        return _sampled_values(players, worth)
+    masks = np.arange(1 << n, dtype=np.int64)
+    value = np.array(
+        [worth(frozenset(p for i, p in enumerate(players) if mask >> i & 1)) for mask in range(1 << n)]
+    )
+    size = np.zeros(1 << n, dtype=np.int64)
+    for i in range(n):
+        size += masks >> i & 1
+    # weight of a coalition S (without i) of size s: s! (n - s - 1)! / n!
+    weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+    result = {}
+    for i, player in enumerate(players):
+        without = masks[(masks >> i & 1) == 0]
+        result[player] = float(np.sum(weights[size[without]] * (value[without | 1 << i] - value[without])))
+    return result
+
+
+def _sampled_values(players: tuple[str, ...], worth: Callable[[frozenset[str]], float]) -> dict[str, float]:
+    rng = np.random.default_rng(SAMPLING_SEED)
+    totals = dict.fromkeys(players, 0.0)
+    for _ in range(SAMPLED_PERMUTATIONS):
+        coalition: frozenset[str] = frozenset()
+        before = worth(coalition)
+        for index in rng.permutation(len(players)):
+            coalition = coalition | {players[index]}
+            after = worth(coalition)
+            totals[players[index]] += after - before
+            before = after
+    return {p: total / SAMPLED_PERMUTATIONS for p, total in totals.items()}
+
+
+def count_channel_sets(inputs: ModelInput) -> pl.DataFrame:
+    """Per journey kind and distinct channel set: converting journeys and non-converting paths
+    (counts of batches add up)."""
+    converting = (
+        inputs.journey_touches.group_by(*JOURNEY_KEY)
+        .agg(channel_set=pl.col("channel").unique().sort())
+        .group_by("journey_kind", "channel_set")
+        .agg(conversions=pl.len().cast(pl.Int64), nulls=pl.lit(0, dtype=pl.Int64))
+    )
+    frames = [converting]
+    if inputs.null_path_touches is not None and len(inputs.null_path_touches):
+        frames.append(
+            inputs.null_path_touches.group_by("journey_kind", "path_id")
+            .agg(channel_set=pl.col("channel").unique().sort())
+            .group_by("journey_kind", "channel_set")
+            .agg(conversions=pl.lit(0, dtype=pl.Int64), nulls=pl.len().cast(pl.Int64))
+        )
+    return pl.concat([f.select(list(SET_COUNT_SCHEMA)) for f in frames]).cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ShapleyFit:
+    """Per (journey_kind, journey, channel) fractions and per-channel Shapley totals."""
+
+    fractions: pl.DataFrame
+    channels: pl.DataFrame
+
+
+def _set_fractions(rates: Mapping[frozenset[str], float], channel_set: tuple[str, ...]) -> dict[str, float]:
+    """The fraction of a journey with this channel set each channel gets (see module doc)."""
+    phi = shapley_values(channel_set, lambda s: rates.get(s, 0.0))
+    positive = {c: max(v, 0.0) for c, v in phi.items()}
+    total = sum(positive.values())
+    if total <= 0:
+        return {c: 1.0 / len(channel_set) for c in channel_set}
+    return {c: v / total for c, v in positive.items()}
+
+
+def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyFit:
+    """Shapley fractions of every converting journey (`per_channel`: one row per journey and
+    channel with channel_touch_count and journey_amount) from the summed set counts."""
+    totals = set_counts.group_by("journey_kind", "channel_set").agg(
+        pl.col("conversions").sum(), pl.col("nulls").sum()
+    )
+    fraction_rows: list[tuple[str, tuple[str, ...], str, float]] = []
+    for kind in sorted(set(totals["journey_kind"].to_list())):
+        kind_totals = totals.filter(pl.col("journey_kind") == kind)
+        rates = {
+            frozenset(s): conv / (conv + nulls)
+            for s, conv, nulls in kind_totals.select("channel_set", "conversions", "nulls").iter_rows()
+            if conv > 0
+        }
+        for channel_set in sorted(
+            tuple(s) for s in kind_totals.filter(pl.col("conversions") > 0)["channel_set"].to_list()
+        ):
+            for channel, fraction in _set_fractions(rates, channel_set).items():
+                fraction_rows.append((kind, channel_set, channel, fraction))
+    set_fraction = pl.DataFrame(
+        [(k, list(s), c, f) for k, s, c, f in fraction_rows],
+        schema={
+            "journey_kind": pl.String,
+            "channel_set": pl.List(pl.String),
+            "channel": pl.String,
+            "fraction": pl.Float64,
+        },
+        orient="row",
+    )
+    journeys = per_channel.group_by(*JOURNEY_KEY).agg(channel_set=pl.col("channel").unique().sort())
+    fractions = (
+        per_channel.join(journeys, on=list(JOURNEY_KEY))
+        .join(set_fraction, on=["journey_kind", "channel_set", "channel"], how="left")
+        .sort(*JOURNEY_KEY, "channel")
+    )
+    channels = (
+        fractions.group_by("journey_kind", "channel")
+        .agg(
+            shapley_conversions=pl.col("fraction").sum(),
+            fitted_value=(pl.col("fraction") * pl.col("journey_amount")).sum(),
+        )
+        .with_columns(
+            share=pl.col("shapley_conversions") / pl.col("shapley_conversions").sum().over("journey_kind")
+        )
+        .sort("journey_kind", "channel")
+    )
+    return ShapleyFit(
+        fractions.select([pl.col(c).cast(t) for c, t in FRACTION_SCHEMA.items()]),
+        channels.select([pl.col(c).cast(t) for c, t in CHANNEL_SCHEMA.items()]),
+    )
+
+
+def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Shapley credits per touch: its channel's fraction of the journey (Shapley values on
+    conversion rates), split equally among the channel's touches. Uses
+    `inputs.shapley_fractions` when given, else fits on these inputs."""
+    from attribution.models.markov import journey_channels
+
+    fractions = inputs.shapley_fractions
+    if fractions is None:
+        fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions
+    return credits_frame(
+        inputs.journey_touches.join(
+            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
+            on=[*JOURNEY_KEY, "channel"],
+            how="left",
+        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
+    )
