@@ -70,7 +70,9 @@ def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
 
 
 def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD") -> bytes:
-    """Grouped horizontal bars, channel x model, one panel per journey kind, as PNG bytes."""
+    """A heatmap per journey kind: channels down, models across, each cell the channel's share
+    of the model's total (annotated in %), as PNG bytes. A heatmap stays readable with ten
+    models where grouped bars do not; the amounts are in the tables beside it."""
     import io
 
     import matplotlib
@@ -79,20 +81,33 @@ def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD")
     import matplotlib.pyplot as plt
 
     kinds = [k for k, t in tables.items() if not t.is_empty()]
-    fig, axes = plt.subplots(1, max(len(kinds), 1), figsize=(6.5 * max(len(kinds), 1), 5), dpi=80)
-    axes_list = list(axes) if hasattr(axes, "__len__") else [axes]
-    for ax, kind in zip(axes_list, kinds, strict=False):
-        table = tables[kind].filter(pl.col("channel") != "TOTAL").reverse()
+    panels = max(len(kinds), 1)
+    fig, axes = plt.subplots(1, panels, figsize=(7.5 * panels, 6), dpi=80, squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=False):
+        table = tables[kind].filter(pl.col("channel") != "TOTAL")
         models = [c for c in table.columns if c != "channel"]
-        height = 0.8 / max(len(models), 1)
-        for i, model in enumerate(models):
-            positions = [row + i * height for row in range(len(table))]
-            ax.barh(positions, table[model].to_list(), height=height, label=model)
-        ax.set_yticks([row + 0.4 - height / 2 for row in range(len(table))])
-        ax.set_yticklabels(table["channel"].to_list())
-        ax.set_title(f"Attributed {kind} by channel ({currency})")
-        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M"))
-        ax.legend(fontsize=8, loc="lower right")
+        amounts = table.select(models).to_numpy().astype(float)
+        totals = amounts.sum(axis=0)
+        shares = amounts / [t if t else 1.0 for t in totals]
+        image = ax.imshow(shares, cmap="Blues", aspect="auto", vmin=0)
+        ax.set_xticks(range(len(models)))
+        ax.set_xticklabels(models, rotation=35, ha="right", fontsize=9)
+        ax.set_yticks(range(len(table)))
+        ax.set_yticklabels(table["channel"].to_list(), fontsize=9)
+        threshold = shares.max() * 0.6 if shares.size else 0
+        for row in range(shares.shape[0]):
+            for col in range(shares.shape[1]):
+                ax.text(
+                    col,
+                    row,
+                    f"{shares[row, col]:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if shares[row, col] > threshold else "black",
+                )
+        ax.set_title(f"Share of attributed {kind} by channel and model ({currency})")
+        fig.colorbar(image, ax=ax, fraction=0.04, format=matplotlib.ticker.PercentFormatter(1.0))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
