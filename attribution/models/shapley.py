@@ -36,6 +36,7 @@ __all__ = [
     "count_channel_sets",
     "fit_shapley",
     "shapley",
+    "shapley_attribution",
     "shapley_values",
 ]
 
@@ -192,6 +193,38 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
         fractions.select([pl.col(c).cast(t) for c, t in FRACTION_SCHEMA.items()]),
         channels.select([pl.col(c).cast(t) for c, t in CHANNEL_SCHEMA.items()]),
     )
+
+
+def shapley_attribution(paths: pl.DataFrame, clip_negative: bool = True) -> pl.DataFrame:
+    """Aggregated paths in (`path` list[str], `conversions`, `nulls`); one row per channel out
+    (`channel`, `attributed_conversions`, `share`): each distinct channel set's conversions
+    split by its channels' Shapley values on conversion rates (negative values as 0 unless
+    `clip_negative` is off, as DP6 keeps them)."""
+    sets = (
+        paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+        .group_by("channel_set")
+        .agg(pl.col("conversions").sum(), pl.col("nulls").sum())
+    )
+    rates = {
+        frozenset(s): c / (c + n)
+        for s, c, n in sets.select("channel_set", "conversions", "nulls").iter_rows()
+        if c > 0
+    }
+    totals: dict[str, float] = {}
+    for channel_set, conversions, _ in sets.filter(pl.col("conversions") > 0).sort("channel_set").iter_rows():
+        members = tuple(channel_set)
+        if clip_negative:
+            fractions = _set_fractions(rates, members)
+        else:
+            phi = shapley_values(members, lambda s: rates.get(s, 0.0))
+            fractions = {c: v / sum(phi.values()) for c, v in phi.items()}
+        for channel, fraction in fractions.items():
+            totals[channel] = totals.get(channel, 0.0) + conversions * fraction
+    frame = pl.DataFrame(
+        {"channel": list(totals), "attributed_conversions": list(totals.values())},
+        schema={"channel": pl.String, "attributed_conversions": pl.Float64},
+    ).sort("channel")
+    return frame.with_columns(share=pl.col("attributed_conversions") / pl.col("attributed_conversions").sum())
 
 
 def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
