@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         ("--touchpoints", "ATTRIBUTION_TOUCHPOINTS"),
         ("--opportunities", "ATTRIBUTION_OPPORTUNITIES"),
         ("--fx-rates", "ATTRIBUTION_FX_RATES"),
+        ("--milestones", "ATTRIBUTION_MILESTONES"),
         ("--database", "ATTRIBUTION_DUCKDB"),
         ("--export-dir", "ATTRIBUTION_EXPORT_DIR"),
         ("--column-preset", "ATTRIBUTION_COLUMN_PRESET"),
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:  # MappingError is a ValueError too
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    sources = SourcePaths(args.touchpoints, args.opportunities, args.fx_rates or None)
+    sources = SourcePaths(args.touchpoints, args.opportunities, args.fx_rates or None, args.milestones or None)
     started = time.perf_counter()
 
     def tell(step: str) -> None:

@@ -17,6 +17,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "ATTRIBUTION_TOUCHPOINTS": "data/sample/touchpoints/*.csv",
     "ATTRIBUTION_OPPORTUNITIES": "data/sample/opportunities/*.csv",
     "ATTRIBUTION_FX_RATES": "data/sample/fx_rates.csv",
+    "ATTRIBUTION_MILESTONES": "data/sample/milestones.csv",
     "ATTRIBUTION_EXPORT_DIR": "data/exports",
     "ATTRIBUTION_COLUMN_PRESET": "",
     "ATTRIBUTION_MAPPING": "",
@@ -36,6 +37,17 @@ JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 
 def _now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _custom_weight(entry: str) -> tuple[str, float]:
+    name, separator, value = entry.partition("=")
+    try:
+        weight = float(value)
+    except ValueError:
+        weight = float("nan")
+    if not separator or not name.strip() or not weight >= 0:
+        raise ValueError(f"custom_weights entries are 'position=weight' with a weight >= 0, got {entry!r}")
+    return name.strip().lower(), weight
 
 
 def parse_as_of(text: str) -> datetime:
@@ -68,6 +80,22 @@ class AttributionConfig:
     models: tuple[str, ...] = ()
     # position_based (U-shaped): first, middle (shared), last
     position_based_weights: tuple[float, float, float] = (0.4, 0.2, 0.4)
+    # the lead-creation touch when the milestones input has no lead_created for the account
+    lead_touch_types: tuple[str, ...] = ("form_fill", "demo_request", "sign_up")
+    # w_shaped: first touch, lead creation, opportunity creation, the touches between
+    w_shaped_weights: tuple[float, float, float, float] = (0.3, 0.3, 0.3, 0.1)
+    # full_path: first touch, lead creation, opportunity creation, closed won, between
+    full_path_weights: tuple[float, float, float, float, float] = (0.225, 0.225, 0.225, 0.225, 0.1)
+    # custom: "position=weight" per milestone position (first_touch, lead_created, any milestone
+    # of the milestones input such as mql, opportunity_created, closed_won) and "between"
+    custom_weights: tuple[str, ...] = (
+        "first_touch=0.25",
+        "lead_created=0.15",
+        "mql=0.15",
+        "opportunity_created=0.25",
+        "closed_won=0.1",
+        "between=0.1",
+    )
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -96,6 +124,16 @@ class AttributionConfig:
             )
         object.__setattr__(self, "position_based_weights", weights)
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "lead_touch_types", tuple(t.strip().lower() for t in self.lead_touch_types))
+        for name, size in (("w_shaped_weights", 4), ("full_path_weights", 5)):
+            values = tuple(float(w) for w in getattr(self, name))
+            if len(values) != size or min(values) < 0 or abs(sum(values) - 1) > 1e-9:
+                raise ValueError(
+                    f"{name} must be {size} non-negative weights summing to 1, got {getattr(self, name)!r}"
+                )
+            object.__setattr__(self, name, values)
+        object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
+        self.custom_weight_map()  # validates
         if self.fx_max_age_days < 0:
             raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
         try:
@@ -109,3 +147,24 @@ class AttributionConfig:
             moment = getattr(self, name)
             if moment.tzinfo is not None:
                 object.__setattr__(self, name, moment.astimezone(UTC).replace(tzinfo=None))
+
+    def custom_weight_map(self) -> dict[str, float]:
+        """The custom model's weights by position ("between": the touches holding none); a
+        clear error unless they are non-negative, name each position once and sum to 1."""
+        pairs = [_custom_weight(entry) for entry in self.custom_weights]
+        weights = dict(pairs)
+        if len(weights) != len(pairs):
+            raise ValueError(f"custom_weights name a position twice: {self.custom_weights!r}")
+        if abs(sum(weights.values()) - 1) > 1e-9:
+            raise ValueError(
+                f"custom_weights must sum to 1, got {sum(weights.values()):g} from {self.custom_weights!r}"
+            )
+        return weights
+
+    @property
+    def milestone_names(self) -> tuple[str, ...]:
+        """The milestones of the milestones input the models look up: lead_created and the
+        custom model's other positions."""
+        positions = {"first_touch", "opportunity_created", "closed_won", "between", "lead_created"}
+        extra = [name for name in self.custom_weight_map() if name not in positions]
+        return ("lead_created", *extra)

@@ -87,6 +87,14 @@ SOURCES: dict[str, SourceSpec] = {
         optional=("contact_id", "campaign", "touch_type"),
         staging_sql="staging/stg_touchpoints.sql",
     ),
+    # optional: funnel milestones of accounts (lead_created, mql, sql, ...), for the
+    # milestone models (w_shaped, full_path, custom)
+    "milestones": SourceSpec(
+        name="milestones",
+        required=("account_id", "milestone", "occurred_at"),
+        optional=("contact_id",),
+        staging_sql="staging/stg_milestones.sql",
+    ),
 }
 
 GLOSSARY: dict[str, str] = {
@@ -125,6 +133,12 @@ MODEL_DEFINITIONS: dict[str, str] = {
     "time_decay": "weight 2^(-days before the event / half-life), normalized per journey",
     "position_based": "U-shaped: 40% first, 40% last, 20% shared by the middle touches "
     "(weights configurable; two touches 50/50, one touch 100%)",
+    "w_shaped": "30% each to the first touch, the lead-creation touch and the "
+    "opportunity-creation touch, 10% shared by the touches between (Marketo Measure's rules)",
+    "full_path": "22.5% each to the first, lead-creation, opportunity-creation and closed-won "
+    "touches, 10% shared by the touches between (pipeline journeys: W-shaped)",
+    "custom": "weights per milestone position (first touch, lead created, mql, ..., "
+    "opportunity created, closed won) and for the touches between, from the settings",
     "markov": "Markov-chain removal effects over converting and non-converting paths, fitted "
     "to the canonical conversions per channel; value follows each journey's amount",
     "shapley": "Shapley values of the channels of each journey's channel set in a game whose "
@@ -175,7 +189,9 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "period_month": "First day of the month of the conversion event.",
     "share_of_total": "attributed_amount / total of the journey kind and model.",
     "opportunities_credited": "Distinct opportunities that gave this channel a non-zero credit.",
-    "source": "The input the row came from: touchpoints, opportunities or fx_rates.",
+    "source": "The input the row came from: touchpoints, opportunities, fx_rates or milestones.",
+    "milestone": "A funnel milestone of an account (lead_created, mql, sql, ...), or a journey "
+    "position (first_touch, lead_created, opportunity_created, closed_won) held by a touch.",
     "source_file": "The file the row was read from.",
     "source_row": "1-based row number within the source load.",
     "record": "The input row as JSON, exactly as read (text).",

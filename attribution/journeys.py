@@ -6,6 +6,7 @@ import duckdb
 import polars as pl
 
 from attribution.config import AttributionConfig
+from attribution.ingest import load_source
 from attribution.sql import read_sql, run_sql
 
 __all__ = [
@@ -17,7 +18,8 @@ __all__ = [
 
 def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
     """(Re)create `int_journey_touches` and `int_journeys` from one window definition
-    (sql/intermediate/int_journey_windows.sql); return both row counts."""
+    (sql/intermediate/int_journey_windows.sql), and `int_journey_milestones` (the touch
+    holding each milestone of each journey); return the row counts."""
     conn.sql(
         "create or replace temp table int_journey_windows as\n"
         + read_sql("intermediate/int_journey_windows.sql"),
@@ -28,6 +30,13 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
         counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
     conn.sql("drop table int_journey_windows")
+    if conn.sql("select count(*) from information_schema.tables where table_name = 'stg_milestones'").fetchall()[0][0] == 0:
+        load_source(conn, "milestones", None, config)  # no milestones input: an empty one
+    conn.sql(
+        "create or replace table int_journey_milestones as\n" + read_sql("intermediate/int_journey_milestones.sql"),
+        params={"lead_touch_types": list(config.lead_touch_types), "milestone_names": list(config.milestone_names)},
+    )
+    counts["int_journey_milestones"] = int(conn.sql("select count(*) from int_journey_milestones").fetchall()[0][0])
     return counts
 
 

@@ -17,6 +17,7 @@ from attribution.ingest import (
     LoadResult,
     load_fx_rates,
     load_opportunities,
+    load_source,
     load_touchpoints,
     resolve_paths,
 )
@@ -58,11 +59,13 @@ MART_TABLES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class SourcePaths:
-    """Where the inputs are: a path, a glob or a list of them per source (fx rates optional)."""
+    """Where the inputs are: a path, a glob or a list of them per source (fx rates and
+    milestones optional)."""
 
     touchpoints: PathLike
     opportunities: PathLike
     fx_rates: PathLike | None = None
+    milestones: PathLike | None = None
 
 
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -108,6 +111,7 @@ def model_input(
         null_path_touches=read("null_path_touches") if with_null_paths else None,
         markov_fractions=read("markov_fractions") if with_fitted_fractions else None,
         shapley_fractions=read("shapley_fractions") if with_fitted_fractions else None,
+        milestone_touches=read("milestone_touches"),
     )
 
 
@@ -206,7 +210,7 @@ def build_mart(conn: duckdb.DuckDBPyConnection, table: str) -> int:
 def input_files(sources: SourcePaths) -> list[str]:
     """Every input file the sources resolve to (for fingerprints in the export manifest)."""
     files: list[str] = []
-    for paths in (sources.touchpoints, sources.opportunities, sources.fx_rates):
+    for paths in (sources.touchpoints, sources.opportunities, sources.fx_rates, sources.milestones):
         if paths:
             files.extend(resolve_paths(paths))
     return files
@@ -233,6 +237,7 @@ def run_pipeline(
     results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
     tell("touchpoints")
     results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
+    results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
     tell("journeys")
     results.update(build_journeys(conn, config))
     results["int_null_path_touches"] = build_null_paths(conn, config)

@@ -31,18 +31,21 @@ __all__ = [
 
 
 class SourceFiles(dg.ConfigurableResource):
-    """Input files: a path or glob per source; empty = ATTRIBUTION_TOUCHPOINTS /
-    _OPPORTUNITIES / _FX_RATES, else the bundled sample. An empty fx rates path: no fx file."""
+    """Input files: a path or glob per source; unset = ATTRIBUTION_TOUCHPOINTS /
+    _OPPORTUNITIES / _FX_RATES / _MILESTONES, else the bundled sample. An empty fx rates or
+    milestones path: no such file."""
 
     touchpoints: str | None = None
     opportunities: str | None = None
     fx_rates: str | None = None
+    milestones: str | None = None
 
     def paths(self) -> SourcePaths:
         return SourcePaths(
             touchpoints=env_setting("ATTRIBUTION_TOUCHPOINTS", self.touchpoints),
             opportunities=env_setting("ATTRIBUTION_OPPORTUNITIES", self.opportunities),
             fx_rates=env_setting("ATTRIBUTION_FX_RATES", self.fx_rates) or None,
+            milestones=env_setting("ATTRIBUTION_MILESTONES", self.milestones) or None,
         )
 
 
@@ -69,6 +72,10 @@ class AttributionSettings(dg.ConfigurableResource):
     position_based_weights: list[float] = Field(
         default_factory=lambda: list(_CONFIG_DEFAULTS.position_based_weights)
     )
+    lead_touch_types: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.lead_touch_types))
+    w_shaped_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.w_shaped_weights))
+    full_path_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.full_path_weights))
+    custom_weights: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.custom_weights))
     column_preset: str | None = None
     mapping_file: str | None = None
 

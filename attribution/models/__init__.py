@@ -11,6 +11,7 @@ from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBU
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
 from attribution.models.markov import markov
+from attribution.models.milestones import custom, full_path, w_shaped
 from attribution.models.shapley import shapley
 
 __all__ = [
@@ -31,6 +32,9 @@ MODELS: dict[str, AttributionModel] = {
     "linear": linear,
     "time_decay": time_decay,
     "position_based": position_based,
+    "w_shaped": w_shaped,
+    "full_path": full_path,
+    "custom": custom,
     "markov": markov,
     "shapley": shapley,
 }

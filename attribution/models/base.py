@@ -34,7 +34,9 @@ class ModelInput:
     `markov_fractions`: the fitted chain's per (journey_kind, opportunity_id, channel)
     `touches` and `fraction` (the pipeline fits the chain once over every batch); without
     it the Markov model fits the chain on these inputs. `shapley_fractions`: the same for the
-    Shapley model.
+    Shapley model. `milestone_touches`: per (journey_kind, opportunity_id, milestone) the
+    touchpoint_id holding it (first_touch, lead_created, opportunity_created, closed_won,
+    other milestones); the milestone models need it.
     """
 
     journey_touches: pl.DataFrame
@@ -42,6 +44,7 @@ class ModelInput:
     null_path_touches: pl.DataFrame | None = None
     markov_fractions: pl.DataFrame | None = None
     shapley_fractions: pl.DataFrame | None = None
+    milestone_touches: pl.DataFrame | None = None
 
 
 class AttributionModel(Protocol):

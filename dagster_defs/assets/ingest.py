@@ -65,6 +65,11 @@ _STAGED = {
         f"reporting currency. {GLOSSARY['opportunity']} {GLOSSARY['pipeline']} "
         f"{GLOSSARY['as-of']} {GLOSSARY['expected close date']} {GLOSSARY['date-only value']}",
     ),
+    "stg_milestones": (
+        "milestones",
+        "Milestones: one row per valid funnel milestone of an account (lead_created, mql, sql, "
+        "...) up to as-of; optional (ATTRIBUTION_MILESTONES), for the milestone models.",
+    ),
     "stg_touchpoints": (
         "touchpoints",
         "Touchpoints: one row per valid touch of the whole export, whatever its date, UTC "

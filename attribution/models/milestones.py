@@ -1,0 +1,104 @@
+"""Milestone models (Marketo Measure's W-shaped and full path, and custom stage weights):
+the touches holding a funnel milestone take that milestone's weight, the touches between
+them share the rest.
+
+Rules (Marketo Measure, "Marketo Measure attribution models", Adobe Experience League):
+- a touch holding several milestones (say the first touch that is also the lead-creation
+  touch) takes the weight of each;
+- the touches holding no milestone share the between-weight equally;
+- with no touch between the milestones, the between-weight goes to the milestone touches in
+  proportion to their weights;
+- a milestone no touch holds (no lead-creation touch, no closed won on a pipeline journey):
+  its weight goes to the milestones that are held, in proportion to their weights; journeys
+  without a lead-creation touch are counted in the metadata of `int_journey_milestones`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from attribution.config import AttributionConfig
+from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+
+__all__ = ["custom", "full_path", "milestone_credits", "w_shaped"]
+
+BETWEEN = "between"
+
+
+def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between: float) -> pl.DataFrame:
+    """Credits of a milestone model: `weights` by milestone position, `between` for the
+    touches holding none (see the module's rules)."""
+    touches = inputs.journey_touches
+    milestone_touches = inputs.milestone_touches
+    if milestone_touches is None:  # outside the pipeline: positions from the journeys alone
+        milestone_touches = _positions(touches)
+    held = milestone_touches.join(
+        pl.DataFrame({"milestone": list(weights), "weight": list(weights.values())},
+                     schema={"milestone": pl.String, "weight": pl.Float64}),
+        on="milestone",
+    )
+    milestone_total = float(sum(weights.values()))
+    present = held.group_by(*JOURNEY_KEY).agg(present_total=pl.col("weight").sum())
+    per_touch = held.group_by(*JOURNEY_KEY, "touchpoint_id").agg(touch_weight=pl.col("weight").sum())
+    frame = (
+        touches.join(per_touch, on=[*JOURNEY_KEY, "touchpoint_id"], how="left")
+        .join(present, on=list(JOURNEY_KEY), how="left")
+        .with_columns(
+            pl.col("present_total").fill_null(0.0),
+            is_between=pl.col("touch_weight").is_null(),
+        )
+        .with_columns(between_count=pl.col("is_between").sum().over(JOURNEY_KEY))
+    )
+    credit = (
+        pl.when(pl.col("present_total") <= 0)
+        .then(1.0 / pl.col("touch_count"))
+        .when(pl.col("between_count") == 0)
+        .then(pl.col("touch_weight") / pl.col("present_total"))
+        .when(pl.col("is_between"))
+        .then(between / pl.col("between_count"))
+        .otherwise(pl.col("touch_weight") * milestone_total / pl.col("present_total"))
+    )
+    if milestone_total <= 0:  # every weight on the touches between: linear over them
+        credit = pl.when(pl.col("between_count") == 0).then(1.0 / pl.col("touch_count")).when(
+            pl.col("is_between")
+        ).then(1.0 / pl.col("between_count")).otherwise(0.0)
+    return credits_frame(frame.with_columns(credit=credit))
+
+
+def _positions(touches: pl.DataFrame) -> pl.DataFrame:
+    """first_touch, and the last touch as opportunity_created (pipeline) or closed_won
+    (revenue): what journey touches alone say (no lead creation)."""
+    first = touches.filter(pl.col("position") == 1).select(*JOURNEY_KEY, "touchpoint_id", milestone=pl.lit("first_touch"))
+    last = touches.filter(pl.col("position") == pl.col("touch_count")).select(
+        *JOURNEY_KEY,
+        "touchpoint_id",
+        milestone=pl.when(pl.col("journey_kind") == "pipeline").then(pl.lit("opportunity_created")).otherwise(pl.lit("closed_won")),
+    )
+    return pl.concat([first, last]).select(*JOURNEY_KEY, "milestone", "touchpoint_id")
+
+
+def w_shaped(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """W-shaped: first touch, lead-creation touch and opportunity-creation touch 30% each, the
+    touches between share 10% (weights configurable)."""
+    first, lead, opportunity, between = config.w_shaped_weights
+    weights = {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity}
+    return milestone_credits(inputs, weights, between)
+
+
+def full_path(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Full path: first touch, lead creation, opportunity creation and closed won 22.5% each,
+    the touches between share 10% (a pipeline journey has no closed-won touch: its weight
+    goes to the other milestones, which makes it W-shaped)."""
+    first, lead, opportunity, won, between = config.full_path_weights
+    weights = {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity, "closed_won": won}
+    return milestone_credits(inputs, weights, between)
+
+
+def custom(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
+    """Custom stage weights from the settings (`custom_weights`: position=weight, with
+    `between` for the touches holding no milestone)."""
+    weights = config.custom_weight_map()
+    between = weights.pop(BETWEEN, 0.0)
+    return milestone_credits(inputs, weights, between)
