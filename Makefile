@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DAGSTER := $(VENV)/bin/dagster
 export DAGSTER_HOME := $(CURDIR)/.dagster
-SAMPLE := data/sample/fx_rates.csv
+SAMPLE := data/sample/milestones.csv
 UI_PORT ?= 3000
 
 .PHONY: install sample run report test check ui bench clean chromium
@@ -26,7 +26,8 @@ sample: install
 # Every input is loaded in full, whatever its dates; one run materializes every asset.
 run: install sample $(DAGSTER_HOME)/dagster.yaml
 	@echo "materializing every asset into $${ATTRIBUTION_DUCKDB:-data/attribution.duckdb} (log: .dagster/last_run.log)"
-	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
+	@ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
+		$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
 		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
 	@$(PY) -m attribution.report
@@ -52,7 +53,8 @@ check: install
 	$(VENV)/bin/mypy
 
 ui: install sample $(DAGSTER_HOME)/dagster.yaml
-	$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+	ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
+		$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data/sample data/attribution.duckdb data/exports

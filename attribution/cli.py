@@ -108,7 +108,9 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as exc:  # MappingError is a ValueError too
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    sources = SourcePaths(args.touchpoints, args.opportunities, args.fx_rates or None, args.milestones or None)
+    sources = SourcePaths(
+        args.touchpoints, args.opportunities, args.fx_rates or None, args.milestones or None
+    )
     started = time.perf_counter()
 
     def tell(step: str) -> None:

@@ -17,7 +17,7 @@ ENV_DEFAULTS: dict[str, str] = {
     "ATTRIBUTION_TOUCHPOINTS": "data/sample/touchpoints/*.csv",
     "ATTRIBUTION_OPPORTUNITIES": "data/sample/opportunities/*.csv",
     "ATTRIBUTION_FX_RATES": "data/sample/fx_rates.csv",
-    "ATTRIBUTION_MILESTONES": "data/sample/milestones.csv",
+    "ATTRIBUTION_MILESTONES": "",  # optional input; make run points it at the sample's
     "ATTRIBUTION_EXPORT_DIR": "data/exports",
     "ATTRIBUTION_COLUMN_PRESET": "",
     "ATTRIBUTION_MAPPING": "",

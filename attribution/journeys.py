@@ -30,13 +30,24 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
         counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
     conn.sql("drop table int_journey_windows")
-    if conn.sql("select count(*) from information_schema.tables where table_name = 'stg_milestones'").fetchall()[0][0] == 0:
+    if (
+        conn.sql(
+            "select count(*) from information_schema.tables where table_name = 'stg_milestones'"
+        ).fetchall()[0][0]
+        == 0
+    ):
         load_source(conn, "milestones", None, config)  # no milestones input: an empty one
     conn.sql(
-        "create or replace table int_journey_milestones as\n" + read_sql("intermediate/int_journey_milestones.sql"),
-        params={"lead_touch_types": list(config.lead_touch_types), "milestone_names": list(config.milestone_names)},
+        "create or replace table int_journey_milestones as\n"
+        + read_sql("intermediate/int_journey_milestones.sql"),
+        params={
+            "lead_touch_types": list(config.lead_touch_types),
+            "milestone_names": list(config.milestone_names),
+        },
     )
-    counts["int_journey_milestones"] = int(conn.sql("select count(*) from int_journey_milestones").fetchall()[0][0])
+    counts["int_journey_milestones"] = int(
+        conn.sql("select count(*) from int_journey_milestones").fetchall()[0][0]
+    )
     return counts
 
 

@@ -245,9 +245,47 @@ def fx_rates(spec: SampleSpec) -> pl.DataFrame:
     return pl.concat(frames).with_columns(pl.col("date").dt.strftime("%Y-%m-%d"))
 
 
+def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.DataFrame:
+    """Funnel milestones that follow the touches: an account becomes a lead an hour after its
+    first form fill or attended webinar (by that touch's contact); 60% of leads become an MQL
+    a few days later."""
+    rng = np.random.default_rng([spec.seed, 777_777, chunk_index])
+    leads = (
+        touches.filter(pl.col("touch_type").is_in(["form_fill", "attended"]))
+        .sort("account_id", "occurred_at", "touchpoint_id")
+        .group_by("account_id", maintain_order=True)
+        .first()
+        .select(
+            "account_id",
+            "contact_id",
+            lead_at=pl.col("occurred_at").str.to_datetime("%Y-%m-%dT%H:%M:%SZ") + pl.duration(hours=1),
+        )
+    )
+    mql_delay = rng.exponential(6.0, size=len(leads))
+    is_mql = rng.random(len(leads)) < 0.6
+    lead_rows = leads.select(
+        "account_id", "contact_id", milestone=pl.lit("lead_created"), at=pl.col("lead_at")
+    )
+    mql_rows = (
+        leads.with_columns(delay=pl.Series(mql_delay), is_mql=pl.Series(is_mql))
+        .filter("is_mql")
+        .select(
+            "account_id",
+            "contact_id",
+            milestone=pl.lit("mql"),
+            at=pl.col("lead_at") + pl.duration(seconds=(pl.col("delay") * 86_400).cast(pl.Int64)),
+        )
+    )
+    return pl.concat([lead_rows, mql_rows]).select(
+        "account_id", "contact_id", "milestone", occurred_at=_iso(pl.col("at"))
+    )
+
+
 def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> dict[str, int]:
-    """Write touchpoints/, opportunities/ part files and fx_rates under out_dir; return row counts."""
-    counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0}
+    """Write touchpoints/, opportunities/ part files, fx_rates and milestones under out_dir;
+    return row counts."""
+    counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0, "milestones": 0}
+    milestone_frames = []
     for sub in ("touchpoints", "opportunities"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
         for old in (out_dir / sub).glob("part-*"):
@@ -260,12 +298,19 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
             else:
                 frame.write_csv(path)
             counts[name] += len(frame)
+        milestone_frames.append(milestones(touches, spec, i))
     rates = fx_rates(spec)
     if file_format == "parquet":
         rates.write_parquet(out_dir / "fx_rates.parquet")
     else:
         rates.write_csv(out_dir / "fx_rates.csv")
     counts["fx_rates"] = len(rates)
+    funnel = pl.concat(milestone_frames)
+    if file_format == "parquet":
+        funnel.write_parquet(out_dir / "milestones.parquet")
+    else:
+        funnel.write_csv(out_dir / "milestones.csv")
+    counts["milestones"] = len(funnel)
     return counts
 
 

@@ -35,8 +35,10 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
     if milestone_touches is None:  # outside the pipeline: positions from the journeys alone
         milestone_touches = _positions(touches)
     held = milestone_touches.join(
-        pl.DataFrame({"milestone": list(weights), "weight": list(weights.values())},
-                     schema={"milestone": pl.String, "weight": pl.Float64}),
+        pl.DataFrame(
+            {"milestone": list(weights), "weight": list(weights.values())},
+            schema={"milestone": pl.String, "weight": pl.Float64},
+        ),
         on="milestone",
     )
     milestone_total = float(sum(weights.values()))
@@ -61,20 +63,28 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
         .otherwise(pl.col("touch_weight") * milestone_total / pl.col("present_total"))
     )
     if milestone_total <= 0:  # every weight on the touches between: linear over them
-        credit = pl.when(pl.col("between_count") == 0).then(1.0 / pl.col("touch_count")).when(
-            pl.col("is_between")
-        ).then(1.0 / pl.col("between_count")).otherwise(0.0)
+        credit = (
+            pl.when(pl.col("between_count") == 0)
+            .then(1.0 / pl.col("touch_count"))
+            .when(pl.col("is_between"))
+            .then(1.0 / pl.col("between_count"))
+            .otherwise(0.0)
+        )
     return credits_frame(frame.with_columns(credit=credit))
 
 
 def _positions(touches: pl.DataFrame) -> pl.DataFrame:
     """first_touch, and the last touch as opportunity_created (pipeline) or closed_won
     (revenue): what journey touches alone say (no lead creation)."""
-    first = touches.filter(pl.col("position") == 1).select(*JOURNEY_KEY, "touchpoint_id", milestone=pl.lit("first_touch"))
+    first = touches.filter(pl.col("position") == 1).select(
+        *JOURNEY_KEY, "touchpoint_id", milestone=pl.lit("first_touch")
+    )
     last = touches.filter(pl.col("position") == pl.col("touch_count")).select(
         *JOURNEY_KEY,
         "touchpoint_id",
-        milestone=pl.when(pl.col("journey_kind") == "pipeline").then(pl.lit("opportunity_created")).otherwise(pl.lit("closed_won")),
+        milestone=pl.when(pl.col("journey_kind") == "pipeline")
+        .then(pl.lit("opportunity_created"))
+        .otherwise(pl.lit("closed_won")),
     )
     return pl.concat([first, last]).select(*JOURNEY_KEY, "milestone", "touchpoint_id")
 
@@ -92,7 +102,12 @@ def full_path(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     the touches between share 10% (a pipeline journey has no closed-won touch: its weight
     goes to the other milestones, which makes it W-shaped)."""
     first, lead, opportunity, won, between = config.full_path_weights
-    weights = {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity, "closed_won": won}
+    weights = {
+        "first_touch": first,
+        "lead_created": lead,
+        "opportunity_created": opportunity,
+        "closed_won": won,
+    }
     return milestone_credits(inputs, weights, between)
 
 

@@ -32,7 +32,19 @@ _JOURNEY_TOUCHES = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[_JOURNEYS, _JOURNEY_TOUCHES], pool=DUCKDB_POOL)
+_MILESTONES = dg.AssetSpec(
+    "int_journey_milestones",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=["stg_opportunities", "stg_touchpoints", "stg_milestones"],
+    description="One row per (journey_kind, opportunity, milestone) a touch holds: first_touch, "
+    "lead_created (the last touch at or before the account's first lead_created milestone in "
+    "the window; else the first touch of a lead touch type), other milestones of the custom "
+    "model, opportunity_created, closed_won. For the w_shaped, full_path and custom models.",
+)
+
+
+@dg.multi_asset(specs=[_JOURNEYS, _JOURNEY_TOUCHES, _MILESTONES], pool=DUCKDB_POOL)
 def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
     """Both tables from one window definition (sql/intermediate/int_journey_windows.sql)."""
     config = settings.to_config()
@@ -47,6 +59,29 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
         )
         yield dg.MaterializeResult(
             asset_key="int_journey_touches", metadata=table_metadata(conn, "int_journey_touches")
+        )
+        lead = conn.sql(
+            """
+            select j.journey_kind, coalesce(m.held_by, '(no lead-creation touch)') as lead_created_by,
+                   count(*) as journeys
+            from int_journeys j
+            left join int_journey_milestones m
+                on m.journey_kind = j.journey_kind and m.opportunity_id = j.opportunity_id
+                and m.milestone = 'lead_created'
+            where j.is_converted and j.touch_count > 0
+            group by all order by all
+            """
+        ).pl()
+        missing = int(lead.filter(lead["lead_created_by"] == "(no lead-creation touch)")["journeys"].sum())
+        yield dg.MaterializeResult(
+            asset_key="int_journey_milestones",
+            metadata={
+                **table_metadata(conn, "int_journey_milestones"),
+                "lead_creation_touch_by_source": dg.MetadataValue.md(
+                    markdown_table(lead) if len(lead) else "none"
+                ),
+                "journeys_without_lead_creation_touch": dg.MetadataValue.int(missing),
+            },
         )
 
 

@@ -18,6 +18,8 @@ EXPECTED_GROUPS = {
     "markov_removal_effects": "models",
     "markov_transitions": "models",
     "int_markov_fractions": "models",
+    "int_journey_milestones": "journeys",
+    "stg_milestones": "ingest",
     "int_shapley_fractions": "models",
     "shapley_channel_values": "models",
     "int_null_path_exclusions": "journeys",

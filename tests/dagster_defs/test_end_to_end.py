@@ -23,6 +23,7 @@ def sample_defs(sample_dir: Path, database: Path, export_dir: Path) -> dg.Defini
             touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
             opportunities=str(sample_dir / "opportunities" / "*.csv"),
             fx_rates=str(sample_dir / "fx_rates.csv"),
+            milestones=str(sample_dir / "milestones.csv"),
         ),
         AttributionSettings(as_of=AS_OF.isoformat()),
         ExportTarget(directory=str(export_dir)),
@@ -203,7 +204,7 @@ def test_exports_and_manifest(materialized):
     assert manifest["config"]["lookback_days"] == 90
     assert manifest["config"]["reporting_currency"] == "USD"
     assert manifest["as_of"] == AS_OF.isoformat()
-    assert {Path(i["path"]).name for i in manifest["inputs"]} == {"part-00000.csv", "fx_rates.csv"}
+    assert {Path(i["path"]).name for i in manifest["inputs"]} == {"part-00000.csv", "fx_rates.csv", "milestones.csv"}
     with duckdb.connect(str(materialized), read_only=True) as conn:
         for name, entry in manifest["files"].items():
             path = export_dir / name
