@@ -39,14 +39,14 @@ def _now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _custom_weight(entry: str) -> tuple[str, float]:
+def _named_weight(entry: str, setting: str) -> tuple[str, float]:
     name, separator, value = entry.partition("=")
     try:
         weight = float(value)
     except ValueError:
         weight = float("nan")
     if not separator or not name.strip() or not weight >= 0:
-        raise ValueError(f"custom_weights entries are 'position=weight' with a weight >= 0, got {entry!r}")
+        raise ValueError(f"{setting} entries are 'name=weight' with a weight >= 0, got {entry!r}")
     return name.strip().lower(), weight
 
 
@@ -96,6 +96,12 @@ class AttributionConfig:
         "closed_won=0.1",
         "between=0.1",
     )
+    # touch rules, applied before journeys are built (defaults off): touch types and channels
+    # left out of journeys and null paths, and "touch_type=weight" entries that weight
+    # touches in linear and time_decay (unlisted types weigh 1)
+    excluded_touch_types: tuple[str, ...] = ()
+    excluded_channels: tuple[str, ...] = ()
+    touch_type_weights: tuple[str, ...] = ()
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -133,6 +139,14 @@ class AttributionConfig:
                 )
             object.__setattr__(self, name, values)
         object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
+        object.__setattr__(
+            self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
+        )
+        object.__setattr__(
+            self, "excluded_channels", tuple(c.strip().lower() for c in self.excluded_channels)
+        )
+        object.__setattr__(self, "touch_type_weights", tuple(self.touch_type_weights))
+        self.touch_type_weight_map()  # validates
         self.custom_weight_map()  # validates
         if self.fx_max_age_days < 0:
             raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
@@ -151,7 +165,7 @@ class AttributionConfig:
     def custom_weight_map(self) -> dict[str, float]:
         """The custom model's weights by position ("between": the touches holding none); a
         clear error unless they are non-negative, name each position once and sum to 1."""
-        pairs = [_custom_weight(entry) for entry in self.custom_weights]
+        pairs = [_named_weight(entry, "custom_weights") for entry in self.custom_weights]
         weights = dict(pairs)
         if len(weights) != len(pairs):
             raise ValueError(f"custom_weights name a position twice: {self.custom_weights!r}")
@@ -168,3 +182,8 @@ class AttributionConfig:
         positions = {"first_touch", "opportunity_created", "closed_won", "between", "lead_created"}
         extra = [name for name in self.custom_weight_map() if name not in positions]
         return ("lead_created", *extra)
+
+    def touch_type_weight_map(self) -> dict[str, float]:
+        """Weights of touch types in linear and time_decay ("touch_type=weight", >= 0)."""
+        pairs = [_named_weight(entry, "touch_type_weights") for entry in self.touch_type_weights]
+        return dict(pairs)

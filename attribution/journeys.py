@@ -16,10 +16,38 @@ __all__ = [
 ]
 
 
+def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """(Re)create `int_touch_rules` (one row per rule: excluded touch types and channels,
+    touch-type weights) and the view `int_eligible_touches`; return how many staged touches
+    the rules leave out."""
+    rules = (
+        [("excluded_touch_type", t, None) for t in config.excluded_touch_types]
+        + [("excluded_channel", c, None) for c in config.excluded_channels]
+        + [("touch_type_weight", t, w) for t, w in config.touch_type_weight_map().items()]
+    )
+    frame = pl.DataFrame(
+        rules, schema={"rule": pl.String, "value": pl.String, "weight": pl.Float64}, orient="row"
+    )
+    conn.register("_touch_rules", frame)
+    try:
+        conn.sql("create or replace table int_touch_rules as select * from _touch_rules")
+    finally:
+        conn.unregister("_touch_rules")
+    conn.sql(
+        "create or replace view int_eligible_touches as\n" + read_sql("intermediate/int_eligible_touches.sql")
+    )
+    return int(
+        conn.sql(
+            "select (select count(*) from stg_touchpoints) - (select count(*) from int_eligible_touches)"
+        ).fetchall()[0][0]
+    )
+
+
 def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
     """(Re)create `int_journey_touches` and `int_journeys` from one window definition
     (sql/intermediate/int_journey_windows.sql), and `int_journey_milestones` (the touch
     holding each milestone of each journey); return the row counts."""
+    write_touch_rules(conn, config)
     conn.sql(
         "create or replace temp table int_journey_windows as\n"
         + read_sql("intermediate/int_journey_windows.sql"),

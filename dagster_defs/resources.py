@@ -76,6 +76,9 @@ class AttributionSettings(dg.ConfigurableResource):
     w_shaped_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.w_shaped_weights))
     full_path_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.full_path_weights))
     custom_weights: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.custom_weights))
+    excluded_touch_types: list[str] = Field(default_factory=list)
+    excluded_channels: list[str] = Field(default_factory=list)
+    touch_type_weights: list[str] = Field(default_factory=list)
     column_preset: str | None = None
     mapping_file: str | None = None
 

@@ -27,7 +27,23 @@ def last_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
 def linear(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Credit 1/n to each of the n touches of a journey."""
     touches = inputs.journey_touches
+    weights = config.touch_type_weight_map()
+    if weights:  # per-touch-type weights: credit proportional to the touch's weight
+        weighted = touches.with_columns(weight=_type_weight(weights))
+        return credits_frame(weighted.with_columns(credit=_normalized(pl.col("weight"))))
     return credits_frame(touches.with_columns(credit=1.0 / pl.col("touch_count")))
+
+
+def _type_weight(weights: dict[str, float]) -> pl.Expr:
+    """The touch's touch_type weight (unlisted and unknown types weigh 1)."""
+    return pl.col("touch_type").replace_strict(weights, default=1.0, return_dtype=pl.Float64).fill_null(1.0)
+
+
+def _normalized(weight: pl.Expr) -> pl.Expr:
+    """Weights as credits summing to 1 per journey; a journey whose touches all weigh 0 is
+    linear."""
+    total = weight.sum().over(JOURNEY_KEY)
+    return pl.when(total > 0).then(weight / total).otherwise(1.0 / pl.col("touch_count"))
 
 
 def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
@@ -40,6 +56,10 @@ def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     half_life = config.time_decay_half_life_days
     gap = pl.col("days_before_event") - pl.col("days_before_event").min().over(JOURNEY_KEY)
     weighted = touches.with_columns(weight=pl.lit(2.0).pow(-gap / half_life))
+    weights = config.touch_type_weight_map()
+    if weights:
+        weighted = weighted.with_columns(weight=pl.col("weight") * _type_weight(weights))
+        return credits_frame(weighted.with_columns(credit=_normalized(pl.col("weight"))))
     return credits_frame(
         weighted.with_columns(credit=pl.col("weight") / pl.col("weight").sum().over(JOURNEY_KEY))
     )

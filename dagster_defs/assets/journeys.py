@@ -50,11 +50,27 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
     config = settings.to_config()
     with duckdb.get_connection() as conn:
         build_journeys(conn, config)
+        excluded = conn.sql(
+            "select coalesce(t.touch_type, '(none)') as touch_type, t.channel, count(*) as touches_left_out "
+            "from stg_touchpoints t anti join int_eligible_touches e using (touchpoint_id) "
+            "group by all order by touches_left_out desc limit 20"
+        ).pl()
         yield dg.MaterializeResult(
             asset_key="int_journeys",
             metadata={
                 **table_metadata(conn, "int_journeys"),
                 "lookback_days": dg.MetadataValue.int(config.lookback_days),
+                "touches_left_out_by_touch_rules": dg.MetadataValue.int(
+                    int(excluded["touches_left_out"].sum())
+                ),
+                "touch_rules": dg.MetadataValue.md(
+                    markdown_table(conn.sql("select * from int_touch_rules").pl())
+                    if config.excluded_touch_types or config.excluded_channels or config.touch_type_weights
+                    else "none (defaults off)"
+                ),
+                "left_out_by_touch_type_and_channel": dg.MetadataValue.md(
+                    markdown_table(excluded) if len(excluded) else "none"
+                ),
             },
         )
         yield dg.MaterializeResult(

@@ -1,12 +1,13 @@
 -- int_journey_touches: one row per (journey_kind, opportunity, touch) for every touch of the
 -- opportunity's account inside the journey window, ordered by (occurred_at, touchpoint_id).
--- Reads int_journey_windows (the one window definition), stg_touchpoints. No parameters.
+-- Reads int_journey_windows (the one window definition), int_eligible_touches (the touch
+-- rules applied). No parameters.
 with journeys as (
     select * from int_journey_windows
 ),
 
 touchpoints as (
-    select * from stg_touchpoints
+    select * from int_eligible_touches
 ),
 
 joined as (

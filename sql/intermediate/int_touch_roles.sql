@@ -4,10 +4,10 @@
 --                        as-of while open): the deal exists, so the touch is not a failure
 --   censored             in the last lookback before as-of: the account may still convert
 --   null_path            none of these: part of a non-converting path
--- Reads stg_touchpoints, stg_opportunities, int_journey_touches.
+-- Reads int_eligible_touches (the touch rules applied), stg_opportunities, int_journey_touches.
 -- Parameters: $as_of (timestamp, UTC), $lookback_days (integer). DuckDB-only: to_days().
 with touchpoints as (
-    select touchpoint_id, account_id, occurred_at, channel from stg_touchpoints
+    select touchpoint_id, account_id, occurred_at, channel from int_eligible_touches
 ),
 
 journey_touches as (

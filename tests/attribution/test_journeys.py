@@ -172,3 +172,29 @@ def test_null_paths_leave_out_the_censored_last_lookback_before_as_of(journeys):
     assert [r[0] for r in pipeline] == ["one_second_out", "other_account"]
     roles = dict(journeys.sql("select role, touch_count from int_null_path_exclusions").fetchall())
     assert roles == {"in_pipeline_journey": 4, "in_sales_cycle": 2, "censored": 1, "null_path": 2}
+
+
+def test_touch_rules_leave_touch_types_and_channels_out_of_journeys(conn, tmp_path):
+    from attribution.journeys import build_null_paths
+
+    touches = [
+        ["open1", "2026-03-20T00:00:00Z", "acme", "email", "email_open"],
+        ["ad1", "2026-03-21T00:00:00Z", "acme", "display", "impression"],
+        ["click1", "2026-03-22T00:00:00Z", "acme", "email", "email_click"],
+        ["old_open", "2025-06-01T00:00:00Z", "acme", "email", "email_open"],
+    ]
+    opps = [["o", "acme", "2026-03-31T12:00:00Z", "", "open", "1", "USD"]]
+    config = AttributionConfig(
+        as_of=datetime(2026, 6, 1), excluded_touch_types=("email_open",), excluded_channels=("Display",)
+    )
+    load_touchpoints(conn, write_csv(tmp_path / "t.csv", [*TOUCH_HEADER, "touch_type"], touches), config)
+    load_opportunities(conn, write_csv(tmp_path / "o.csv", OPP_HEADER, opps), config)
+    build_journeys(conn, config)
+    build_null_paths(conn, config)
+    assert _touches(conn, "pipeline", "o") == ["click1"]
+    # the excluded old email open is not a null path either
+    assert conn.sql("select count(*) from int_null_path_touches").fetchall() == [(0,)]
+    assert conn.sql("select rule, value from int_touch_rules order by all").fetchall() == [
+        ("excluded_channel", "display"),
+        ("excluded_touch_type", "email_open"),
+    ]

@@ -204,7 +204,11 @@ def test_exports_and_manifest(materialized):
     assert manifest["config"]["lookback_days"] == 90
     assert manifest["config"]["reporting_currency"] == "USD"
     assert manifest["as_of"] == AS_OF.isoformat()
-    assert {Path(i["path"]).name for i in manifest["inputs"]} == {"part-00000.csv", "fx_rates.csv", "milestones.csv"}
+    assert {Path(i["path"]).name for i in manifest["inputs"]} == {
+        "part-00000.csv",
+        "fx_rates.csv",
+        "milestones.csv",
+    }
     with duckdb.connect(str(materialized), read_only=True) as conn:
         for name, entry in manifest["files"].items():
             path = export_dir / name

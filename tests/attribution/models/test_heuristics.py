@@ -188,3 +188,18 @@ def test_the_models_setting_selects_and_orders_the_registry():
     assert list(select_models(AttributionConfig(models=("markov", "linear")))) == ["markov", "linear"]
     with pytest.raises(UnknownModelError, match=r"shapely.*choose from first_touch"):
         select_models(AttributionConfig(models=("shapely",)))
+
+
+def test_touch_type_weights_in_linear_and_time_decay():
+    # o1 touches: t1 'form_fill' weight 3, t2 'email_click' weight 1 (unlisted), t3 no type (1).
+    touches = O1.with_columns(touch_type=pl.Series(["form_fill", "email_click", None]))
+    config = AttributionConfig(touch_type_weights=("form_fill=3",))
+    # linear: 3 : 1 : 1 -> 0.6, 0.2, 0.2
+    assert linear(ModelInput(touches), config)["credit"].to_list() == pytest.approx([0.6, 0.2, 0.2])
+    # time decay (half-life 7): raw weights 2^(-10/7), 2^(-3/7), 1 -> times 3, 1, 1, normalized
+    raw = [3 * 2 ** (-10 / 7), 2 ** (-3 / 7), 1.0]
+    assert time_decay(ModelInput(touches), config)["credit"].to_list() == pytest.approx(
+        [w / sum(raw) for w in raw]
+    )
+    with pytest.raises(ValueError, match="touch_type_weights"):
+        AttributionConfig(touch_type_weights=("form_fill=-1",))
