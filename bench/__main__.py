@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 
 from attribution.config import AttributionConfig
-from attribution.ingest import load_fx_rates, load_opportunities, load_touchpoints
+from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
 from attribution.journeys import build_journeys, build_null_paths
-from attribution.pipeline import build_marts, run_markov, run_models
+from attribution.pipeline import build_marts, run_markov, run_models, run_shapley
 from attribution.sample_data import SampleSpec, write_sample
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -96,7 +96,7 @@ def measured(rows: list[tuple[str, float, float]], stage: str) -> Iterator[None]
 
 def ensure_inputs(tier: Tier) -> Path:
     folder = OUT / tier.name / "inputs"
-    if not (folder / "fx_rates.parquet").exists():
+    if not (folder / "milestones.parquet").exists():  # written last
         started = time.perf_counter()
         counts = write_sample(folder, tier.spec(), "parquet")
         print(
@@ -137,7 +137,7 @@ def floor_seconds(inputs: Path, workdir: Path, memory_limit: str) -> float:
     return seconds
 
 
-def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
+def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] = ()) -> None:
     inputs = ensure_inputs(tier)
     workdir = OUT / tier.name / "run"
     shutil.rmtree(workdir, ignore_errors=True)
@@ -150,10 +150,14 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s",
         flush=True,
     )
-    config = AttributionConfig()
+    config = AttributionConfig(models=models)
     rows: list[tuple[str, float, float]] = []
     steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
         ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
+        (
+            "ingest milestones",
+            lambda c: load_source(c, "milestones", str(inputs / "milestones.parquet"), config),
+        ),
         (
             "ingest opportunities",
             lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config),
@@ -165,6 +169,7 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool) -> None:
         ("journeys and their touches", lambda c: build_journeys(c, config)),
         ("markov null paths", lambda c: build_null_paths(c, config)),
         ("markov chain", lambda c: run_markov(c, config)),
+        ("shapley", run_shapley),
         ("models (credits)", lambda c: run_models(c, config)),
         ("marts", build_marts),
     ]
@@ -191,13 +196,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit (spills beyond)")
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB file of the run")
     parser.add_argument("--markov", action="store_true", help="also run bench.markov_compare (1M journeys)")
+    parser.add_argument("--models", default="", help="comma-separated models to run (default: all)")
     args = parser.parse_args(argv)
     print(
         f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30:.0f} GiB, "
         f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}"
     )
     for name in args.tier or ["S"]:
-        run_tier(TIERS[name], args.memory_limit, args.keep)
+        run_tier(TIERS[name], args.memory_limit, args.keep, tuple(m for m in args.models.split(",") if m))
     if args.markov:
         from bench.markov_compare import main as markov_main
 
