@@ -219,3 +219,43 @@ def test_milestones_input_is_validated_and_accounted(conn, tmp_path):
         4: "bad_timestamp",
         5: "future_timestamp",
     }
+
+
+def test_ties_in_time_are_ordered_by_touchpoint_id(conn, tmp_path):
+    # t_b and t_a at the same instant: t_a is first (touchpoint_id order), t_b is the middle
+    from attribution.pipeline import SourcePaths, run_pipeline
+
+    touches = write_csv(
+        tmp_path / "t.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [
+            ["t_b", "2026-03-01T09:00:00Z", "a", "email"],
+            ["t_a", "2026-03-01T09:00:00Z", "a", "event"],
+            ["t_c", "2026-03-05T09:00:00Z", "a", "webinar"],
+        ],
+    )
+    opportunities = write_csv(
+        tmp_path / "o.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount"],
+        [["o", "a", "2026-03-10", "open", "100"]],
+    )
+    config = AttributionConfig(as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1))
+    run_pipeline(conn, SourcePaths(touches, opportunities), config)
+    credits = dict(
+        ((m, t), c)
+        for m, t, c in conn.sql(
+            "select model, touchpoint_id, credit from mart_attribution_credits where journey_kind = 'pipeline'"
+        ).fetchall()
+    )
+    # position_based 40 / 20 / 40; w_shaped: t_a first (30), t_c opportunity (30), no lead
+    # touch: its 30 goes to them equally (45 each), t_b alone between: 10
+    assert (
+        credits["position_based", "t_a"],
+        credits["position_based", "t_b"],
+        credits["position_based", "t_c"],
+    ) == pytest.approx((0.4, 0.2, 0.4))
+    assert (
+        credits["w_shaped", "t_a"],
+        credits["w_shaped", "t_b"],
+        credits["w_shaped", "t_c"],
+    ) == pytest.approx((0.45, 0.1, 0.45))
