@@ -9,7 +9,7 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 
-__all__ = ["CREDIT_COLUMNS", "JOURNEY_KEY", "AttributionModel", "ModelInput", "credits_frame"]
+__all__ = ["CREDIT_COLUMNS", "JOURNEY_KEY", "AttributionModel", "ModelInput", "credits_frame", "fraction_credits"]
 
 JOURNEY_KEY: tuple[str, str] = ("journey_kind", "opportunity_id")
 CREDIT_COLUMNS: tuple[str, ...] = (
@@ -61,4 +61,16 @@ def credits_frame(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("touchpoint_id").cast(pl.String),
         pl.col("channel").cast(pl.String),
         pl.col("credit").cast(pl.Float64),
+    )
+
+
+def fraction_credits(journey_touches: pl.DataFrame, fractions: pl.DataFrame) -> pl.DataFrame:
+    """Per-touch credits from per (journey, channel) fractions (the Markov and Shapley route):
+    a channel's fraction of the journey split equally among its touches."""
+    return credits_frame(
+        journey_touches.join(
+            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
+            on=[*JOURNEY_KEY, "channel"],
+            how="left",
+        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
     )

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+from attribution.models.base import JOURNEY_KEY, ModelInput, fraction_credits
 from attribution.models.markov_chain import (
     ChainCounts,
     MarkovChain,
@@ -351,10 +351,4 @@ def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     fractions = inputs.markov_fractions
     if fractions is None:
         fractions = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions
-    return credits_frame(
-        inputs.journey_touches.join(
-            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
-            on=[*JOURNEY_KEY, "channel"],
-            how="left",
-        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
-    )
+    return fraction_credits(inputs.journey_touches, fractions)

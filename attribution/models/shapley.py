@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+from attribution.models.base import JOURNEY_KEY, ModelInput, fraction_credits
 
 __all__ = [
     "MAX_EXACT_CHANNELS",
@@ -236,10 +236,4 @@ def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     fractions = inputs.shapley_fractions
     if fractions is None:
         fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions
-    return credits_frame(
-        inputs.journey_touches.join(
-            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
-            on=[*JOURNEY_KEY, "channel"],
-            how="left",
-        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
-    )
+    return fraction_credits(inputs.journey_touches, fractions)
