@@ -9,7 +9,14 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 
-__all__ = ["CREDIT_COLUMNS", "JOURNEY_KEY", "AttributionModel", "ModelInput", "credits_frame", "fraction_credits"]
+__all__ = [
+    "CREDIT_COLUMNS",
+    "JOURNEY_KEY",
+    "AttributionModel",
+    "ModelInput",
+    "credits_frame",
+    "fraction_credits",
+]
 
 JOURNEY_KEY: tuple[str, str] = ("journey_kind", "opportunity_id")
 CREDIT_COLUMNS: tuple[str, ...] = (
