@@ -53,6 +53,8 @@ MART_TABLES: tuple[str, ...] = (
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
     "mart_period_totals",
+    "mart_campaign_comparison",
+    "mart_channel_influence",
     "mart_reconciliation",
 )
 

@@ -115,11 +115,12 @@ def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD")
     return buffer.getvalue()
 
 
-def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD") -> str:
-    """A fixed-width text table with thousands separators, for the terminal."""
+def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD", total_row: bool = True) -> str:
+    """A fixed-width text table with thousands separators, for the terminal (a rule above the
+    last row when it is a TOTAL row)."""
     columns = table.columns
     cells = [
-        [str(v) if c == "channel" else f"{v:,.0f}" for c, v in zip(columns, row, strict=True)]
+        [str(v) if c == columns[0] else f"{v:,.0f}" for c, v in zip(columns, row, strict=True)]
         for row in table.iter_rows()
     ]
     widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
@@ -131,9 +132,45 @@ def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD") ->
 
     rule = "  ".join("-" * w for w in widths)
     body = [line(r) for r in cells]
-    if len(body) > 1:
+    if total_row and len(body) > 1:
         body.insert(len(body) - 1, rule)
     return "\n".join([f"{title} ({currency})", line(columns), rule, *body])
+
+
+def top_campaigns_text(conn: duckdb.DuckDBPyConnection, currency: str, limit: int = 10) -> str:
+    """The campaigns with the most attributed pipeline under the linear model (or the first
+    model run), with their channel and the amount under every model."""
+    models = _model_order(conn)
+    if not models:
+        return "No campaign: no model ran."
+    lead = "linear" if "linear" in models else models[0]
+    top = conn.sql(
+        "select channel, campaign from mart_campaign_comparison where journey_kind = 'pipeline' "
+        "and model = ? and channel <> '(none)' order by attributed_amount desc, channel, campaign limit ?",
+        params=[lead, limit],
+    ).fetchall()
+    if not top:
+        return "No campaign with attributed pipeline."
+    wide = conn.sql(
+        "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
+        "where journey_kind = 'pipeline'"
+    ).pl()
+    table = (
+        wide.pivot(on="model", index=["channel", "campaign"], values="attributed_amount")
+        .fill_null(0.0)
+        .join(
+            pl.DataFrame(top, schema=["channel", "campaign"], orient="row").with_row_index("rank"),
+            on=["channel", "campaign"],
+        )
+        .sort("rank")
+        .select(
+            pl.format("{} / {}", "campaign", "channel").alias("campaign / channel"),
+            *[m for m in models if m in wide["model"].unique()],
+        )
+    )
+    return format_comparison(
+        table, f"Top {len(top)} campaigns by attributed pipeline ({lead})", currency, total_row=False
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
         for kind, title in (("pipeline", "Attributed pipeline"), ("revenue", "Attributed won revenue")):
             print(format_comparison(comparison_table(conn, kind), f"{title} by channel and model", currency))
             print()
+        print(top_campaigns_text(conn, currency))
+        print()
         share_p = totals["influenced_pipeline"] / totals["pipeline"] if totals["pipeline"] else 0.0
         share_r = totals["influenced_revenue"] / totals["won_revenue"] if totals["won_revenue"] else 0.0
         print(

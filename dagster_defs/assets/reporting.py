@@ -83,6 +83,30 @@ mart_influenced_revenue = sql_model_asset(
     "totals are in mart_period_totals).",
     deps=["int_attributed_by_month"],
 )
+mart_campaign_comparison = sql_model_asset(
+    "mart_campaign_comparison",
+    "One row per (journey_kind, model, channel, campaign): attributed amount, share of the "
+    "model's total, opportunities credited; a touch without a campaign counts under "
+    "'(no campaign)'. Per model the rows sum to the total pipeline / won revenue.",
+    extra_metadata=lambda conn: {
+        "top_campaigns_pipeline": dg.MetadataValue.md(
+            markdown_table(
+                conn.sql(
+                    "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
+                    "where journey_kind = 'pipeline' and model = 'linear' order by attributed_amount desc limit 10"
+                ).pl()
+            )
+        )
+    },
+)
+mart_channel_influence = sql_model_asset(
+    "mart_channel_influence",
+    "One row per (journey_kind, channel): any-touch influenced pipeline / won revenue (the "
+    "amounts of opportunities whose journey touched the channel at least once) and their "
+    "count. Model-independent and not additive across channels: an opportunity touched by "
+    f"several channels counts under each. {GLOSSARY['influenced pipeline / revenue']}",
+    deps=["int_journey_touches", "int_journeys", "markov_removal_effects"],
+)
 mart_reconciliation = sql_model_asset(
     "mart_reconciliation",
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "

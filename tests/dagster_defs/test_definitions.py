@@ -18,6 +18,8 @@ EXPECTED_GROUPS = {
     "markov_removal_effects": "models",
     "markov_transitions": "models",
     "int_markov_fractions": "models",
+    "mart_campaign_comparison": "reporting",
+    "mart_channel_influence": "reporting",
     "int_journey_milestones": "journeys",
     "stg_milestones": "ingest",
     "int_shapley_fractions": "models",

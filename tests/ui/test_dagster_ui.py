@@ -39,6 +39,8 @@ EXPECTED_ASSETS = {
     "markov_removal_effects",
     "markov_transitions",
     "int_markov_fractions",
+    "mart_campaign_comparison",
+    "mart_channel_influence",
     "int_journey_milestones",
     "stg_milestones",
     "int_shapley_fractions",

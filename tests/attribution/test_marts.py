@@ -1,0 +1,82 @@
+"""The campaign and any-touch influence marts on a hand-built world; numbers worked out here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from attribution.config import AttributionConfig
+from attribution.pipeline import SourcePaths, run_pipeline
+from tests.conftest import write_csv
+
+
+@pytest.fixture
+def world(conn, tmp_path):
+    # o1 (100): event (no campaign) on day 1, email campaign B day 2, email campaign A day 3;
+    # o2 (50): email campaign A; o3 (10): no touch.
+    touches = write_csv(
+        tmp_path / "t.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel", "campaign"],
+        [
+            ["e1", "2026-03-01T00:00:00Z", "acme", "event", None],
+            ["b1", "2026-03-02T00:00:00Z", "acme", "email", "B"],
+            ["a1", "2026-03-03T00:00:00Z", "acme", "email", "A"],
+            ["a2", "2026-03-03T00:00:00Z", "globex", "email", "A"],
+        ],
+    )
+    opportunities = write_csv(
+        tmp_path / "o.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount"],
+        [
+            ["o1", "acme", "2026-03-10", "open", "100"],
+            ["o2", "globex", "2026-03-10", "open", "50"],
+            ["o3", "initech", "2026-03-10", "open", "10"],
+        ],
+    )
+    config = AttributionConfig(as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1))
+    run_pipeline(conn, SourcePaths(touches, opportunities), config)
+    return conn
+
+
+def test_a_journey_touching_two_campaigns_of_one_channel(world):
+    # linear: o1 gives a third of 100 to each touch; o2 gives 50 to email/A; o3's 10 to (none)
+    rows = world.sql(
+        "select channel, campaign, attributed_amount from mart_campaign_comparison "
+        "where journey_kind = 'pipeline' and model = 'linear'"
+    ).fetchall()
+    got = {(channel, campaign): amount for channel, campaign, amount in rows}
+    assert got == pytest.approx(
+        {
+            ("email", "A"): 100 / 3 + 50,
+            ("email", "B"): 100 / 3,
+            ("event", "(no campaign)"): 100 / 3,
+            ("(none)", "(none)"): 10.0,
+        }
+    )
+    # every model's campaign rows add up to the pipeline (160)
+    totals = world.sql(
+        "select model, sum(attributed_amount) from mart_campaign_comparison where journey_kind = 'pipeline' group by 1"
+    ).fetchall()
+    assert all(total == pytest.approx(160.0) for _, total in totals)
+
+
+def test_a_channel_that_touches_much_but_is_credited_little(world):
+    # any-touch influence: email touched o1 and o2 (150, 2 opportunities), event o1 (100, 1);
+    # the column is not additive: 250 > the 150 of touched pipeline. Last touch gives event 0.
+    influence = dict(
+        (channel, (amount, n))
+        for channel, amount, n in world.sql(
+            "select channel, influenced_amount, influenced_opportunities from mart_channel_influence "
+            "where journey_kind = 'pipeline'"
+        ).fetchall()
+    )
+    assert influence == {"email": (150.0, 2), "event": (100.0, 1)}
+    last_touch = dict(
+        world.sql(
+            "select channel, attributed_amount from mart_channel_comparison "
+            "where journey_kind = 'pipeline' and model = 'last_touch'"
+        ).fetchall()
+    )
+    assert "event" not in last_touch or last_touch["event"] == 0
+    assert last_touch["email"] == pytest.approx(150.0)
