@@ -96,6 +96,8 @@ class AttributionConfig:
         "closed_won=0.1",
         "between=0.1",
     )
+    # who "sourced" an opportunity: its journey's first-touch channel, or the CRM's lead_source
+    sourced_by: str = "first_touch"
     # touch rules, applied before journeys are built (defaults off): touch types and channels
     # left out of journeys and null paths, and "touch_type=weight" entries that weight
     # touches in linear and time_decay (unlisted types weigh 1)
@@ -139,6 +141,8 @@ class AttributionConfig:
                 )
             object.__setattr__(self, name, values)
         object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
+        if self.sourced_by not in ("first_touch", "lead_source"):
+            raise ValueError(f"sourced_by must be first_touch or lead_source, got {self.sourced_by!r}")
         object.__setattr__(
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
         )

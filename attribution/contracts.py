@@ -75,7 +75,7 @@ SOURCES: dict[str, SourceSpec] = {
     "opportunities": SourceSpec(
         name="opportunities",
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
-        optional=("closed_at", "currency", "is_closed", "is_won"),
+        optional=("closed_at", "currency", "is_closed", "is_won", "lead_source"),
         staging_sql="staging/stg_opportunities.sql",
         # an absent currency column means the fx base currency (a blank value is quarantined)
         absent_from_config=(("currency", "fx_base_currency"),),
@@ -162,6 +162,12 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "stage": "open, closed_won or closed_lost at as-of (mapped from stage_label; a deal closed "
     "after as-of is open).",
     "stage_label": "The stage exactly as the CRM export gave it.",
+    "lead_source": "The opportunity's lead source from the CRM, normalized like a channel (lower "
+    "snake case), when the export has one.",
+    "sourced_amount": "Pipeline (won revenue) of the opportunities the channel sourced: the "
+    "first-touch channel of the journey, or the lead_source column (setting sourced_by). "
+    "Additive: sums to the total.",
+    "sourced_opportunities": "How many opportunities the channel sourced.",
     "is_created_date_only": "created_at was a date without a time: the pipeline journey covers "
     "that whole day.",
     "is_closed_date_only": "closed_at was a date without a time: the revenue journey covers that whole day.",

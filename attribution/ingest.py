@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +13,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.contracts import MAX_AMOUNT, SOURCES, SourceSpec
 from attribution.mapping import SourceMapping, column_key
-from attribution.sql import define_macros, read_sql
+from attribution.sql import bind_config, define_macros, read_sql
 
 __all__ = [
     "InputFileError",
@@ -248,12 +247,7 @@ def _stage_raw(
 
 def _bind(sql: str, config: AttributionConfig) -> dict[str, object]:
     """The config values a SQL model names as $parameters (DuckDB refuses unused ones)."""
-    code = re.sub(r"--[^\n]*", "", sql)
-    constants = {"max_amount": MAX_AMOUNT}
-    return {
-        name: constants[name] if name in constants else getattr(config, name)
-        for name in sorted(set(re.findall(r"\$(\w+)", code)))
-    }
+    return bind_config(sql, config, {"max_amount": MAX_AMOUNT})
 
 
 def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:

@@ -58,6 +58,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "currency": ("CurrencyIsoCode", "Opportunity Currency", "Currency"),
             "is_closed": ("IsClosed", "Closed"),
             "is_won": ("IsWon", "Won"),
+            "lead_source": ("LeadSource", "Lead Source"),
         },
         "touchpoints": {
             "touchpoint_id": ("Id", "CampaignMemberId"),

@@ -29,7 +29,7 @@ from attribution.models import AttributionModel, ModelInput, attribute, select_m
 from attribution.models.markov import count_journeys, fit_markov, journey_channels
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.shapley import count_channel_sets, fit_shapley
-from attribution.sql import define_macros, query, read_sql, run_sql
+from attribution.sql import bind_config, define_macros, query, read_sql, run_sql
 
 __all__ = [
     "MART_TABLES",
@@ -55,6 +55,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_period_totals",
     "mart_campaign_comparison",
     "mart_channel_influence",
+    "mart_sourced_influenced",
     "mart_reconciliation",
 )
 
@@ -202,10 +203,13 @@ def run_models(
     return count_rows(conn, "mart_attribution_credits")
 
 
-def build_mart(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """(Re)create one reporting mart from its SQL file; return its row count."""
+def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig | None = None) -> int:
+    """(Re)create one reporting mart from its SQL file (its $parameters from `config`); return
+    its row count."""
     define_macros(conn)
-    conn.sql(f'create or replace table "{table}" as\n' + read_sql(f"marts/{table}.sql"))
+    sql = read_sql(f"marts/{table}.sql")
+    params = bind_config(sql, config or AttributionConfig())
+    conn.sql(f'create or replace table "{table}" as\n' + sql, params=params or None)
     return count_rows(conn, table)
 
 
@@ -218,9 +222,9 @@ def input_files(sources: SourcePaths) -> list[str]:
     return files
 
 
-def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def build_marts(conn: duckdb.DuckDBPyConnection, config: AttributionConfig | None = None) -> dict[str, int]:
     """(Re)create every reporting mart; return row counts by table."""
-    return {table: build_mart(conn, table) for table in MART_TABLES}
+    return {table: build_mart(conn, table, config) for table in MART_TABLES}
 
 
 def run_pipeline(
@@ -249,5 +253,5 @@ def run_pipeline(
     tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
     tell("marts")
-    results.update(build_marts(conn))
+    results.update(build_marts(conn, config))
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-__all__ = ["SQL_DIR", "define_macros", "query", "read_sql", "run_sql"]
+__all__ = ["SQL_DIR", "bind_config", "define_macros", "query", "read_sql", "run_sql"]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -43,3 +44,14 @@ def query(
     """Run one SQL file (as `run_sql`) and return its rows as a polars frame."""
     frame: pl.DataFrame = run_sql(conn, relative_path, params).pl()
     return frame
+
+
+def bind_config(sql: str, config: object, constants: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The values a SQL model names as $parameters (DuckDB refuses unused ones): from
+    `constants` first, else the config's attribute of that name (comments are skipped)."""
+    code = re.sub(r"--[^\n]*", "", sql)
+    constants = constants or {}
+    return {
+        name: constants[name] if name in constants else getattr(config, name)
+        for name in sorted(set(re.findall(r"\$(\w+)", code)))
+    }

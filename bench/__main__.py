@@ -171,7 +171,7 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
         ("markov chain", lambda c: run_markov(c, config)),
         ("shapley", run_shapley),
         ("models (credits)", lambda c: run_models(c, config)),
-        ("marts", build_marts),
+        ("marts", lambda c: build_marts(c, config)),
     ]
     started = time.perf_counter()
     with PeakRss() as total_rss, connect(workdir / "attribution.duckdb", memory_limit) as conn:

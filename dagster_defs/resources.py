@@ -76,6 +76,7 @@ class AttributionSettings(dg.ConfigurableResource):
     w_shaped_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.w_shaped_weights))
     full_path_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.full_path_weights))
     custom_weights: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.custom_weights))
+    sourced_by: str = _CONFIG_DEFAULTS.sourced_by
     excluded_touch_types: list[str] = Field(default_factory=list)
     excluded_channels: list[str] = Field(default_factory=list)
     touch_type_weights: list[str] = Field(default_factory=list)

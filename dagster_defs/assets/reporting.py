@@ -42,9 +42,9 @@ def sql_model_asset(
         deps=list(deps),
         description=description,
     )
-    def _model(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def _model(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
-            build_mart(conn, table)
+            build_mart(conn, table, settings.to_config())
             extra = extra_metadata(conn) if extra_metadata else {}
             return dg.MaterializeResult(metadata={**table_metadata(conn, table), **extra})
 
@@ -106,6 +106,14 @@ mart_channel_influence = sql_model_asset(
     "count. Model-independent and not additive across channels: an opportunity touched by "
     f"several channels counts under each. {GLOSSARY['influenced pipeline / revenue']}",
     deps=["int_journey_touches", "int_journeys", "markov_removal_effects"],
+)
+mart_sourced_influenced = sql_model_asset(
+    "mart_sourced_influenced",
+    "One row per (journey_kind, channel) for finance: sourced amount and opportunities (the "
+    "journey's first-touch channel, or the CRM lead_source: setting sourced_by; additive), "
+    "any-touch influenced amount (not additive) and one column per model with the attributed "
+    "amount (additive).",
+    deps=["mart_channel_influence", "mart_channel_comparison_wide"],
 )
 mart_reconciliation = sql_model_asset(
     "mart_reconciliation",

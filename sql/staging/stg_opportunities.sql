@@ -43,7 +43,9 @@ parsed as (
         parse_flag(is_won) as is_won_flag,
         nullif(trim(amount), '') as amount_text,
         try_cast(trim(amount) as double) as amount,
-        nullif(upper(trim(currency)), '') as currency
+        nullif(upper(trim(currency)), '') as currency,
+        nullif(trim(both '_' from regexp_replace(lower(trim(lead_source)), '[^a-z0-9]+', '_', 'g')), '')
+            as lead_source
     from raw
 ),
 
@@ -164,6 +166,7 @@ final as (
         case when crm_stage = 'open' then closed_at end as expected_close_at,
         stage,
         stage_label,
+        lead_source,
         is_created_date_only,
         stage <> 'open' and is_closed_date_only as is_closed_date_only,
         created_event_at,

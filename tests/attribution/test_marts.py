@@ -80,3 +80,54 @@ def test_a_channel_that_touches_much_but_is_credited_little(world):
     )
     assert "event" not in last_touch or last_touch["event"] == 0
     assert last_touch["email"] == pytest.approx(150.0)
+
+
+def test_sourced_is_the_first_touch_or_the_lead_source(conn, tmp_path):
+    # o1 (100): first touch event, lead source 'Partner'; o2 (50): first touch email, no lead
+    # source; o3 (10): no touch, lead source 'Web'.
+    touches = write_csv(
+        tmp_path / "t.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [
+            ["e1", "2026-03-01T00:00:00Z", "acme", "event"],
+            ["a1", "2026-03-03T00:00:00Z", "acme", "email"],
+            ["a2", "2026-03-03T00:00:00Z", "globex", "email"],
+        ],
+    )
+    opportunities = write_csv(
+        tmp_path / "o.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount", "lead_source"],
+        [
+            ["o1", "acme", "2026-03-10", "open", "100", "Partner"],
+            ["o2", "globex", "2026-03-10", "open", "50", ""],
+            ["o3", "initech", "2026-03-10", "open", "10", "Web"],
+        ],
+    )
+
+    def sourced(sourced_by: str) -> dict[str, tuple[float, int, float]]:
+        config = AttributionConfig(
+            as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1), sourced_by=sourced_by
+        )
+        run_pipeline(conn, SourcePaths(touches, opportunities), config)
+        rows = conn.sql(
+            "select channel, sourced_amount, sourced_opportunities, influenced_amount from mart_sourced_influenced "
+            "where journey_kind = 'pipeline'"
+        ).fetchall()
+        return {channel: (amount, n, influenced) for channel, amount, n, influenced in rows}
+
+    # first touch: event sourced o1 (100), email o2 (50), (none) o3 (10); influence: email
+    # touched o1 and o2 (150), event o1 (100)
+    assert sourced("first_touch") == {
+        "event": (100.0, 1, 100.0),
+        "email": (50.0, 1, 150.0),
+        "(none)": (10.0, 1, 0.0),
+    }
+    # lead source: partner o1, web o3, (unknown) o2; the touched channels source nothing
+    assert sourced("lead_source") == {
+        "partner": (100.0, 1, 0.0),
+        "web": (10.0, 1, 0.0),
+        "(unknown)": (50.0, 1, 0.0),
+        "event": (0.0, 0, 100.0),
+        "email": (0.0, 0, 150.0),
+        "(none)": (0.0, 0, 0.0),
+    }
