@@ -96,6 +96,8 @@ class AttributionConfig:
         "closed_won=0.1",
         "between=0.1",
     )
+    # the first month of the fiscal year (1 = January): fiscal quarters in the marts
+    fiscal_year_start_month: int = 1
     # who "sourced" an opportunity: its journey's first-touch channel, or the CRM's lead_source
     sourced_by: str = "first_touch"
     # touch rules, applied before journeys are built (defaults off): touch types and channels
@@ -141,6 +143,8 @@ class AttributionConfig:
                 )
             object.__setattr__(self, name, values)
         object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
+        if not 1 <= self.fiscal_year_start_month <= 12:
+            raise ValueError(f"fiscal_year_start_month must be 1..12, got {self.fiscal_year_start_month}")
         if self.sourced_by not in ("first_touch", "lead_source"):
             raise ValueError(f"sourced_by must be first_touch or lead_source, got {self.sourced_by!r}")
         object.__setattr__(

@@ -192,7 +192,10 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "time_decay, position_based, markov).",
     "credit": GLOSSARY["credit"],
     "attributed_amount": "credit x journey_amount, in the reporting currency.",
-    "period_month": "First day of the month of the conversion event.",
+    "period_month": "First day of the month of the conversion event (company calendar): "
+    "created_at for pipeline, closed_at for revenue.",
+    "fiscal_quarter": "The fiscal quarter of period_month, e.g. FY2027-Q1 (fiscal years named by "
+    "the calendar year they end in; setting fiscal_year_start_month).",
     "share_of_total": "attributed_amount / total of the journey kind and model.",
     "opportunities_credited": "Distinct opportunities that gave this channel a non-zero credit.",
     "source": "The input the row came from: touchpoints, opportunities, fx_rates or milestones.",

@@ -7,7 +7,7 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.ingest import load_source
-from attribution.sql import read_sql, run_sql
+from attribution.sql import bind_config, read_sql, run_sql
 
 __all__ = [
     "build_journeys",
@@ -51,7 +51,7 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
     conn.sql(
         "create or replace temp table int_journey_windows as\n"
         + read_sql("intermediate/int_journey_windows.sql"),
-        params={"lookback_days": config.lookback_days, "company_timezone": config.company_timezone},
+        params=bind_config(read_sql("intermediate/int_journey_windows.sql"), config),
     )
     counts = {}
     for table in ("int_journey_touches", "int_journeys"):

@@ -77,6 +77,7 @@ class AttributionSettings(dg.ConfigurableResource):
     full_path_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.full_path_weights))
     custom_weights: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.custom_weights))
     sourced_by: str = _CONFIG_DEFAULTS.sourced_by
+    fiscal_year_start_month: int = _CONFIG_DEFAULTS.fiscal_year_start_month
     excluded_touch_types: list[str] = Field(default_factory=list)
     excluded_channels: list[str] = Field(default_factory=list)
     touch_type_weights: list[str] = Field(default_factory=list)

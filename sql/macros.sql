@@ -33,3 +33,8 @@ create or replace macro from_cents(n) as cast(n as double) / 100;
 -- row_number() over (partition by <key>, first_reason is null order by file_index, source_row).
 create or replace macro reason_or_duplicate(first_reason, occurrence) as
     coalesce(first_reason, case when occurrence > 1 then 'duplicate_id' end);
+-- The fiscal quarter of a date, 'FY2027-Q1': the fiscal year starts in month start_month
+-- (1 = January) and is named by the calendar year in which it ends.
+create or replace macro fiscal_quarter(d, start_month) as
+    'FY' || cast(year(d) + case when start_month > 1 and month(d) >= start_month then 1 else 0 end as varchar)
+    || '-Q' || cast((month(d) - start_month + 12) % 12 // 3 + 1 as varchar);

@@ -3,7 +3,8 @@
 -- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
 -- paths). The one definition of a journey window: int_journey_touches joins touches to it,
 -- int_journeys counts them.
--- Reads stg_opportunities. Parameters: $lookback_days (integer), $company_timezone (IANA).
+-- Reads stg_opportunities. Parameters: $lookback_days (integer), $company_timezone (IANA),
+-- $fiscal_year_start_month (1-12: the fiscal quarter of period_month, macros.sql).
 -- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
 -- (pipeline) or closed_at (revenue), or the last instant of its day for a date-only value.
 -- DuckDB-only: timezone() for the company-calendar month.
@@ -36,13 +37,18 @@ windows as (
     where stage in ('closed_won', 'closed_lost')
 ),
 
-final as (
+months as (
     select
         *,
         -- the month on the company's calendar
         cast(date_trunc('month', timezone($company_timezone, timezone('UTC', event_at))) as date)
             as period_month
     from windows
+),
+
+final as (
+    select *, fiscal_quarter(period_month, $fiscal_year_start_month) as fiscal_quarter
+    from months
 )
 
 select * from final

@@ -22,6 +22,7 @@ final as (
         windows.journey_amount,
         windows.is_converted,
         windows.period_month,
+        windows.fiscal_quarter,
         coalesce(touch_counts.touch_count, 0) as touch_count
     from windows
     left join touch_counts using (journey_kind, opportunity_id)

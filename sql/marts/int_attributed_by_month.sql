@@ -10,12 +10,13 @@ final as (
     select
         journey_kind,
         period_month,
+        fiscal_quarter,
         model,
         channel,
         from_micros(sum(to_micros(attributed_amount))) as attributed_amount,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
-    group by journey_kind, period_month, model, channel
+    group by journey_kind, period_month, fiscal_quarter, model, channel
 )
 
 select * from final

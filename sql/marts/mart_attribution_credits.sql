@@ -33,6 +33,7 @@ final as (
         touchpoints.occurred_at,
         journeys.event_at,
         journeys.period_month,
+        journeys.fiscal_quarter,
         journeys.stage,
         credits.credit,
         journeys.journey_amount,

@@ -11,6 +11,7 @@ with attributed as (
 final as (
     select
         period_month,
+        fiscal_quarter,
         model,
         channel,
         attributed_amount,

@@ -131,3 +131,55 @@ def test_sourced_is_the_first_touch_or_the_lead_source(conn, tmp_path):
         "email": (0.0, 0, 150.0),
         "(none)": (0.0, 0, 0.0),
     }
+
+
+@pytest.mark.parametrize(
+    ("start_month", "months", "expected"),
+    [
+        # calendar year: quarters of the year itself
+        (
+            1,
+            ["2026-01-01", "2026-03-01", "2026-04-01", "2026-12-01"],
+            ["FY2026-Q1", "FY2026-Q1", "FY2026-Q2", "FY2026-Q4"],
+        ),
+        # fiscal year from February, named by the year it ends in: January 2026 closes FY2026,
+        # February 2026 opens FY2027; Q1 = Feb-Apr, Q4 = Nov-Jan
+        (
+            2,
+            ["2026-01-01", "2026-02-01", "2026-04-01", "2026-05-01", "2026-11-01"],
+            ["FY2026-Q4", "FY2027-Q1", "FY2027-Q1", "FY2027-Q2", "FY2027-Q4"],
+        ),
+        # from July: June 2026 is FY2026-Q4, July FY2027-Q1
+        (7, ["2026-06-01", "2026-07-01", "2026-10-01"], ["FY2026-Q4", "FY2027-Q1", "FY2027-Q2"]),
+    ],
+)
+def test_fiscal_quarters_cross_the_fiscal_year_start(conn, start_month, months, expected):
+    from attribution.sql import define_macros
+
+    define_macros(conn)
+    got = [
+        conn.sql("select fiscal_quarter(cast(? as date), ?)", params=[month, start_month]).fetchall()[0][0]
+        for month in months
+    ]
+    assert got == expected
+
+
+def test_period_totals_carry_the_fiscal_quarter(conn, tmp_path):
+    # pipeline created in January (100) and February (50) 2026, fiscal year from February
+    opportunities = write_csv(
+        tmp_path / "o.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount"],
+        [["o1", "a", "2026-01-20", "open", "100"], ["o2", "b", "2026-02-03", "open", "50"]],
+    )
+    touches = write_csv(tmp_path / "t.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], [])
+    config = AttributionConfig(
+        as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1), fiscal_year_start_month=2
+    )
+    run_pipeline(conn, SourcePaths(touches, opportunities), config)
+    rows = conn.sql(
+        "select period_month, fiscal_quarter, total_amount from mart_period_totals where journey_kind = 'pipeline' order by 1"
+    ).fetchall()
+    assert [(str(m), q, a) for m, q, a in rows] == [
+        ("2026-01-01", "FY2026-Q4", 100.0),
+        ("2026-02-01", "FY2027-Q1", 50.0),
+    ]
