@@ -54,6 +54,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_influenced_revenue",
     "mart_period_totals",
     "mart_campaign_comparison",
+    "mart_campaign_comparison_wide",
     "mart_channel_influence",
     "mart_sourced_influenced",
     "mart_reconciliation",

@@ -99,6 +99,12 @@ mart_campaign_comparison = sql_model_asset(
         )
     },
 )
+mart_campaign_comparison_wide = sql_model_asset(
+    "mart_campaign_comparison_wide",
+    "One row per (journey_kind, channel, campaign), one column per model: the models side by "
+    "side per campaign.",
+    deps=["mart_campaign_comparison"],
+)
 mart_channel_influence = sql_model_asset(
     "mart_channel_influence",
     "One row per (journey_kind, channel): any-touch influenced pipeline / won revenue (the "

@@ -183,3 +183,16 @@ def test_period_totals_carry_the_fiscal_quarter(conn, tmp_path):
         ("2026-01-01", "FY2026-Q4", 100.0),
         ("2026-02-01", "FY2027-Q1", 50.0),
     ]
+
+
+def test_the_campaign_wide_view_has_one_column_per_model(world):
+    from attribution.models import MODELS
+
+    columns = world.sql("select * from mart_campaign_comparison_wide limit 0").columns
+    assert columns[:3] == ["journey_kind", "channel", "campaign"] and set(columns[3:]) == set(MODELS)
+    # linear, worked out above: email / A = 100/3 + 50
+    (amount,) = world.sql(
+        "select linear from mart_campaign_comparison_wide where journey_kind = 'pipeline' "
+        "and channel = 'email' and campaign = 'A'"
+    ).fetchall()[0]
+    assert amount == pytest.approx(100 / 3 + 50)

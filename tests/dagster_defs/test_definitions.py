@@ -20,6 +20,7 @@ EXPECTED_GROUPS = {
     "int_markov_fractions": "models",
     "mart_campaign_comparison": "reporting",
     "mart_channel_influence": "reporting",
+    "mart_campaign_comparison_wide": "reporting",
     "mart_sourced_influenced": "reporting",
     "int_journey_milestones": "journeys",
     "stg_milestones": "ingest",

@@ -41,6 +41,7 @@ EXPECTED_ASSETS = {
     "int_markov_fractions",
     "mart_campaign_comparison",
     "mart_channel_influence",
+    "mart_campaign_comparison_wide",
     "mart_sourced_influenced",
     "int_journey_milestones",
     "stg_milestones",
