@@ -26,7 +26,8 @@ from attribution.journeys import (
     build_null_paths,
 )
 from attribution.models import AttributionModel, ModelInput, attribute, select_models
-from attribution.models.markov import count_journeys, fit_markov, journey_channels
+from attribution.models.base import journey_channels
+from attribution.models.markov import count_journeys, fit_markov
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.shapley import count_channel_sets, fit_shapley
 from attribution.sql import bind_config, define_macros, query, read_sql, run_sql

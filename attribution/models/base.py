@@ -19,6 +19,15 @@ __all__ = [
 ]
 
 JOURNEY_KEY: tuple[str, str] = ("journey_kind", "opportunity_id")
+# the fitted fractions of the Markov and Shapley models: one row per (journey_kind,
+# opportunity, channel), the channel's share of the journey and how many touches it has there
+FRACTION_SCHEMA = {
+    "journey_kind": pl.String,
+    "opportunity_id": pl.String,
+    "channel": pl.String,
+    "channel_touch_count": pl.UInt32,
+    "fraction": pl.Float64,
+}
 CREDIT_COLUMNS: tuple[str, ...] = (
     "journey_kind",
     "opportunity_id",
@@ -80,4 +89,23 @@ def fraction_credits(journey_touches: pl.DataFrame, fractions: pl.DataFrame) -> 
             on=[*JOURNEY_KEY, "channel"],
             how="left",
         ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
+    )
+
+
+def journey_values(inputs: ModelInput) -> pl.DataFrame:
+    """The journeys' amounts (every journey worth 1 when the inputs carry none)."""
+    if inputs.journey_values is not None:
+        return inputs.journey_values
+    return inputs.journey_touches.select(*JOURNEY_KEY).unique().with_columns(journey_amount=pl.lit(1.0))
+
+
+def journey_channels(inputs: ModelInput) -> pl.DataFrame:
+    """One row per (journey_kind, opportunity, channel) of the converting journeys: how many
+    touches, and the journey's value (what the fraction models fit)."""
+    return (
+        inputs.journey_touches.group_by(*JOURNEY_KEY, "channel")
+        .agg(channel_touch_count=pl.len())
+        .join(journey_values(inputs), on=list(JOURNEY_KEY), how="left")
+        .with_columns(pl.col("journey_amount").fill_null(0.0))
+        .select(*JOURNEY_KEY, "channel", "channel_touch_count", "journey_amount")
     )

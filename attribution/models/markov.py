@@ -19,7 +19,13 @@ import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.models.base import JOURNEY_KEY, ModelInput, fraction_credits
+from attribution.models.base import (
+    FRACTION_SCHEMA,
+    ModelInput,
+    fraction_credits,
+    journey_channels,
+    journey_values,
+)
 from attribution.models.markov_chain import (
     ChainCounts,
     MarkovChain,
@@ -29,12 +35,10 @@ from attribution.models.markov_chain import (
 )
 
 __all__ = [
-    "FRACTION_SCHEMA",
     "REMOVAL_EFFECTS_SCHEMA",
     "MarkovFit",
     "count_journeys",
     "fit_markov",
-    "journey_channels",
     "markov",
     "markov_attribution",
 ]
@@ -42,14 +46,6 @@ __all__ = [
 SINKHORN_TOLERANCE = 1e-10
 SINKHORN_MAX_ITERATIONS = 10_000
 
-# int_markov_fractions: one row per (journey_kind, opportunity, channel)
-FRACTION_SCHEMA = {
-    "journey_kind": pl.String,
-    "opportunity_id": pl.String,
-    "channel": pl.String,
-    "channel_touch_count": pl.UInt32,
-    "fraction": pl.Float64,
-}
 # markov_removal_effects: one row per (journey_kind, channel)
 REMOVAL_EFFECTS_SCHEMA = {
     "journey_kind": pl.String,
@@ -109,12 +105,6 @@ def _paths(
     return pl.concat(frames)
 
 
-def _values(inputs: ModelInput) -> pl.DataFrame:
-    if inputs.journey_values is not None:
-        return inputs.journey_values
-    return inputs.journey_touches.select(*JOURNEY_KEY).unique().with_columns(journey_amount=pl.lit(1.0))
-
-
 def _channels(inputs: ModelInput) -> dict[str, tuple[str, ...]]:
     frames = [inputs.journey_touches.select("journey_kind", "channel")]
     if inputs.null_path_touches is not None:
@@ -126,25 +116,13 @@ def _channels(inputs: ModelInput) -> dict[str, tuple[str, ...]]:
     }
 
 
-def journey_channels(inputs: ModelInput) -> pl.DataFrame:
-    """One row per (journey_kind, opportunity, channel) of the converting journeys: how many
-    touches, and the journey's value."""
-    return (
-        inputs.journey_touches.group_by(*JOURNEY_KEY, "channel")
-        .agg(channel_touch_count=pl.len())
-        .join(_values(inputs), on=list(JOURNEY_KEY), how="left")
-        .with_columns(pl.col("journey_amount").fill_null(0.0))
-        .select(*JOURNEY_KEY, "channel", "channel_touch_count", "journey_amount")
-    )
-
-
 def count_journeys(
     inputs: ModelInput, config: AttributionConfig, channels: Mapping[str, tuple[str, ...]] | None = None
 ) -> dict[str, ChainCounts]:
     """Chain counts per journey kind of these journeys and null paths. Give every batch the
     same `channels` (per kind) and their counts add up exactly."""
     channels = channels if channels is not None else _channels(inputs)
-    values = _values(inputs)
+    values = journey_values(inputs)
     return {
         kind: count_transitions(
             _paths(inputs.journey_touches, inputs.null_path_touches, kind, values),

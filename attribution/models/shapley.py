@@ -28,7 +28,13 @@ import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.models.base import JOURNEY_KEY, ModelInput, fraction_credits
+from attribution.models.base import (
+    FRACTION_SCHEMA,
+    JOURNEY_KEY,
+    ModelInput,
+    fraction_credits,
+    journey_channels,
+)
 
 __all__ = [
     "MAX_EXACT_CHANNELS",
@@ -49,13 +55,6 @@ SET_COUNT_SCHEMA = {
     "channel_set": pl.List(pl.String),
     "conversions": pl.Int64,
     "nulls": pl.Int64,
-}
-FRACTION_SCHEMA = {
-    "journey_kind": pl.String,
-    "opportunity_id": pl.String,
-    "channel": pl.String,
-    "channel_touch_count": pl.UInt32,
-    "fraction": pl.Float64,
 }
 CHANNEL_SCHEMA = {
     "journey_kind": pl.String,
@@ -231,8 +230,6 @@ def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Shapley credits per touch: its channel's fraction of the journey (Shapley values on
     conversion rates), split equally among the channel's touches. Uses
     `inputs.shapley_fractions` when given, else fits on these inputs."""
-    from attribution.models.markov import journey_channels
-
     fractions = inputs.shapley_fractions
     if fractions is None:
         fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions

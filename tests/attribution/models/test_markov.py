@@ -11,7 +11,8 @@ import pytest
 
 from attribution.config import AttributionConfig
 from attribution.models import ModelInput, attribute, conservation_errors
-from attribution.models.markov import count_journeys, fit_markov, journey_channels, markov
+from attribution.models.base import journey_channels
+from attribution.models.markov import count_journeys, fit_markov, markov
 from attribution.models.markov_chain import CONVERSION, NULL, START, markov_attribution
 from attribution.models.markov_chain import fit_chain as build_chain
 
