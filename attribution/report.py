@@ -144,29 +144,18 @@ def top_campaigns_text(conn: duckdb.DuckDBPyConnection, currency: str, limit: in
     if not models:
         return "No campaign: no model ran."
     lead = "linear" if "linear" in models else models[0]
-    top = conn.sql(
-        "select channel, campaign from mart_campaign_comparison where journey_kind = 'pipeline' "
-        "and model = ? and channel <> '(none)' order by attributed_amount desc, channel, campaign limit ?",
-        params=[lead, limit],
-    ).fetchall()
-    if not top:
-        return "No campaign with attributed pipeline."
-    wide = conn.sql(
-        "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
-        "where journey_kind = 'pipeline'"
+    wide: pl.DataFrame = conn.sql(
+        "select * exclude (journey_kind) from mart_campaign_comparison_wide "
+        "where journey_kind = 'pipeline' and channel <> '(none)'"
     ).pl()
-    table = (
-        wide.pivot(on="model", index=["channel", "campaign"], values="attributed_amount")
-        .fill_null(0.0)
-        .join(
-            pl.DataFrame(top, schema=["channel", "campaign"], orient="row").with_row_index("rank"),
-            on=["channel", "campaign"],
-        )
-        .sort("rank")
-        .select(
-            pl.format("{} / {}", "campaign", "channel").alias("campaign / channel"),
-            *[m for m in models if m in wide["model"].unique()],
-        )
+    top = wide.sort([lead, "channel", "campaign"], descending=[True, False, False], nulls_last=True).head(
+        limit
+    )
+    if top.is_empty():
+        return "No campaign with attributed pipeline."
+    table = top.select(
+        pl.format("{} / {}", "campaign", "channel").alias("campaign / channel"),
+        *[pl.col(m).fill_null(0.0) for m in models if m in top.columns],
     )
     return format_comparison(
         table, f"Top {len(top)} campaigns by attributed pipeline ({lead})", currency, total_row=False
