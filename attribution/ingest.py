@@ -19,6 +19,7 @@ __all__ = [
     "InputFileError",
     "LoadResult",
     "create_ingest_tables",
+    "ensure_loaded",
     "load_fx_rates",
     "load_opportunities",
     "load_source",
@@ -334,6 +335,12 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
 _SOURCE_SETUP = {"opportunities": _prepare_opportunities}
 
 
+def ensure_loaded(conn: duckdb.DuckDBPyConnection, source: str, config: AttributionConfig) -> None:
+    """Load `source` empty when it was never loaded (an optional input nobody gave)."""
+    if not _columns_of(conn, f"stg_{source}"):
+        load_source(conn, source, None, config)
+
+
 def load_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
@@ -346,8 +353,7 @@ def load_source(
     spec = SOURCES[source]
     _prepare(conn)
     for needed in spec.needs:
-        if not _columns_of(conn, f"stg_{needed}"):
-            load_source(conn, needed, None, config)
+        ensure_loaded(conn, needed, config)
     files = resolve_paths(paths) if paths else []
     absent = {column: str(getattr(config, field)) for column, field in spec.absent_from_config}
     raw_rows = _stage_raw(conn, spec, files, config.mapping, absent)

@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from attribution.config import AttributionConfig
-from attribution.ingest import load_source
+from attribution.ingest import ensure_loaded
 from attribution.sql import bind_config, read_sql, run_sql
 
 __all__ = [
@@ -58,13 +58,7 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
         counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
     conn.sql("drop table int_journey_windows")
-    if (
-        conn.sql(
-            "select count(*) from information_schema.tables where table_name = 'stg_milestones'"
-        ).fetchall()[0][0]
-        == 0
-    ):
-        load_source(conn, "milestones", None, config)  # no milestones input: an empty one
+    ensure_loaded(conn, "milestones", config)
     conn.sql(
         "create or replace table int_journey_milestones as\n"
         + read_sql("intermediate/int_journey_milestones.sql"),

@@ -102,9 +102,10 @@ def model_input(
     batch: int = 0,
     batches: int = 1,
     with_null_paths: bool = True,
-    with_fitted_fractions: bool = False,
+    for_credits: bool = False,
 ) -> ModelInput:
-    """Read what the models need for one batch of accounts (sql/models/batch_*.sql)."""
+    """Read what the models need for one batch of accounts (sql/models/batch_*.sql); the
+    fitted fractions and milestone touches only for the credit pass (`for_credits`)."""
     params = {"batch": batch, "batches": batches}
 
     def read(name: str) -> pl.DataFrame:
@@ -114,9 +115,9 @@ def model_input(
         journey_touches=read("journey_touches"),
         journey_values=read("journey_values"),
         null_path_touches=read("null_path_touches") if with_null_paths else None,
-        markov_fractions=read("markov_fractions") if with_fitted_fractions else None,
-        shapley_fractions=read("shapley_fractions") if with_fitted_fractions else None,
-        milestone_touches=read("milestone_touches"),
+        markov_fractions=read("markov_fractions") if for_credits else None,
+        shapley_fractions=read("shapley_fractions") if for_credits else None,
+        milestone_touches=read("milestone_touches") if for_credits else None,
     )
 
 
@@ -187,7 +188,7 @@ def run_models(
     batches = batch_count(conn, rows_per_batch)
     conn.sql("drop table if exists int_attribution_credits")
     for b in range(batches):
-        inputs = model_input(conn, b, batches, with_null_paths=False, with_fitted_fractions=True)
+        inputs = model_input(conn, b, batches, with_null_paths=False, for_credits=True)
         credits = attribute(inputs, config, registry)
         if b == 0:
             write_frame(conn, "int_attribution_credits", credits)
