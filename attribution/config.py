@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attribution.mapping import SourceMapping
 
-__all__ = ["ENV_DEFAULTS", "JOURNEY_KINDS", "AttributionConfig", "env_setting", "parse_as_of"]
+__all__ = [
+    "ENV_DEFAULTS",
+    "JOURNEY_KINDS",
+    "AttributionConfig",
+    "env_setting",
+    "parse_as_of",
+    "snake_key",
+    "split_names",
+]
 
 # where the inputs and outputs are: environment variable -> default (the bundled sample)
 ENV_DEFAULTS: dict[str, str] = {
@@ -18,6 +27,9 @@ ENV_DEFAULTS: dict[str, str] = {
     "ATTRIBUTION_OPPORTUNITIES": "data/sample/opportunities/*.csv",
     "ATTRIBUTION_FX_RATES": "data/sample/fx_rates.csv",
     "ATTRIBUTION_MILESTONES": "",  # optional input; make run points it at the sample's
+    "ATTRIBUTION_SPEND": "",  # optional input; make run points it at the sample's
+    # opportunity columns carried as segment dimensions, comma-separated (make run: the sample's)
+    "ATTRIBUTION_SEGMENT_COLUMNS": "",
     "ATTRIBUTION_EXPORT_DIR": "data/exports",
     "ATTRIBUTION_COLUMN_PRESET": "",
     "ATTRIBUTION_MAPPING": "",
@@ -37,6 +49,16 @@ JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 
 def _now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def snake_key(text: str) -> str:
+    """A value as the marts key it: lower snake case (the SQL macro snake_key, sql/macros.sql)."""
+    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """'a, b,c' -> ('a', 'b', 'c'): a comma-separated setting (blank items dropped)."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def _named_weight(entry: str, setting: str) -> tuple[str, float]:
@@ -106,6 +128,13 @@ class AttributionConfig:
     excluded_touch_types: tuple[str, ...] = ()
     excluded_channels: tuple[str, ...] = ()
     touch_type_weights: tuple[str, ...] = ()
+    # opportunity columns carried into the marts as segment dimensions (segment, region, ...),
+    # matched like contract columns; a name no opportunities file has is an error
+    segment_columns: tuple[str, ...] = ()
+    # opportunity types (the `type` column: new_business, renewal, expansion, ...) kept in
+    # pipeline: only these (empty: every type), and never these; the rest is counted, not staged
+    included_opportunity_types: tuple[str, ...] = ()
+    excluded_opportunity_types: tuple[str, ...] = ()
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -154,6 +183,12 @@ class AttributionConfig:
             self, "excluded_channels", tuple(c.strip().lower() for c in self.excluded_channels)
         )
         object.__setattr__(self, "touch_type_weights", tuple(self.touch_type_weights))
+        segments = tuple(name.strip() for name in self.segment_columns if name.strip())
+        if len({snake_key(name) for name in segments}) != len(segments) or not all(map(snake_key, segments)):
+            raise ValueError(f"segment_columns must name distinct columns, got {self.segment_columns!r}")
+        object.__setattr__(self, "segment_columns", segments)
+        for name in ("included_opportunity_types", "excluded_opportunity_types"):
+            object.__setattr__(self, name, tuple(snake_key(t) for t in getattr(self, name) if snake_key(t)))
         self.touch_type_weight_map()  # validates
         self.custom_weight_map()  # validates
         if self.fx_max_age_days < 0:
@@ -190,6 +225,16 @@ class AttributionConfig:
         positions = {"first_touch", "opportunity_created", "closed_won", "between", "lead_created"}
         extra = [name for name in self.custom_weight_map() if name not in positions]
         return ("lead_created", *extra)
+
+    @property
+    def filters_opportunity_types(self) -> bool:
+        """Whether the type filter is on (then every opportunities file needs a type column)."""
+        return bool(self.included_opportunity_types or self.excluded_opportunity_types)
+
+    @property
+    def segment_dimensions(self) -> dict[str, str]:
+        """Segment dimension (lower snake case, as in the marts) -> the column name set."""
+        return {snake_key(name): name for name in self.segment_columns}
 
     def touch_type_weight_map(self) -> dict[str, float]:
         """Weights of touch types in linear and time_decay ("touch_type=weight", >= 0)."""

@@ -75,7 +75,7 @@ SOURCES: dict[str, SourceSpec] = {
     "opportunities": SourceSpec(
         name="opportunities",
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
-        optional=("closed_at", "currency", "is_closed", "is_won", "lead_source"),
+        optional=("closed_at", "currency", "is_closed", "is_won", "lead_source", "opportunity_type"),
         staging_sql="staging/stg_opportunities.sql",
         # an absent currency column means the fx base currency (a blank value is quarantined)
         absent_from_config=(("currency", "fx_base_currency"),),
@@ -94,6 +94,16 @@ SOURCES: dict[str, SourceSpec] = {
         required=("account_id", "milestone", "occurred_at"),
         optional=("contact_id",),
         staging_sql="staging/stg_milestones.sql",
+    ),
+    # optional: marketing spend by day (or month) and channel, optionally campaign, for the
+    # cost and return marts
+    "spend": SourceSpec(
+        name="spend",
+        required=("date", "channel", "amount"),
+        optional=("campaign", "currency"),
+        staging_sql="staging/stg_spend.sql",
+        absent_from_config=(("currency", "fx_base_currency"),),
+        needs=("fx_rates",),
     ),
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -36,7 +36,8 @@ class InputFileError(Exception):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Row accounting of one load: raw = staged + quarantined + after as-of (counted, left out)."""
+    """Row accounting of one load: raw = staged + quarantined + after as-of + excluded by the
+    type filter (the last two counted and left out)."""
 
     source: str
     files: tuple[str, ...]
@@ -44,10 +45,13 @@ class LoadResult:
     staged_rows: int
     quarantined_rows: int
     after_as_of_rows: int = 0
+    excluded_rows: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.raw_rows == self.staged_rows + self.quarantined_rows + self.after_as_of_rows
+        return self.raw_rows == (
+            self.staged_rows + self.quarantined_rows + self.after_as_of_rows + self.excluded_rows
+        )
 
 
 def resolve_paths(paths: str | Path | Sequence[str | Path]) -> list[str]:
@@ -76,11 +80,12 @@ _AUDIT_COLUMNS = (
     "staged_rows",
     "quarantined_rows",
     "after_as_of_rows",
+    "excluded_rows",
     "as_of",
     "loaded_at",
 )
 # the checked relation's bookkeeping columns; every other column is a staged column
-_BOOKKEEPING = ("file_index", "source_file", "source_row", "reason", "is_after_as_of")
+_BOOKKEEPING = ("file_index", "source_file", "source_row", "reason", "is_after_as_of", "is_excluded")
 
 
 def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
@@ -125,17 +130,24 @@ def _unreadable(what: str, kind: str, exc: duckdb.Error) -> InputFileError:
 
 @dataclass(frozen=True)
 class _FileColumns:
-    """How one file spells the contract's columns, and whether it has columns beyond them."""
+    """How one file spells the contract's columns and the segment columns (dimension -> name),
+    and whether it has columns beyond them."""
 
     names: dict[str, str]
     has_extra: bool
+    segments: dict[str, str]
 
 
 def _file_columns(
-    conn: duckdb.DuckDBPyConnection, spec: SourceSpec, path: str, mapping: SourceMapping
+    conn: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    path: str,
+    mapping: SourceMapping,
+    segments: dict[str, str] | None = None,
 ) -> _FileColumns:
-    """Read a file's header and find each contract column under its own name or a mapped one;
-    a clear error if the file is unreadable or lacks a required column."""
+    """Read a file's header and find each contract column under its own name or a mapped one,
+    and each segment column (dimension -> name set); a clear error naming the file if it is
+    unreadable or lacks a required or a segment column."""
     parquet = _is_parquet(path)
     reader = "read_parquet(?)" if parquet else _READ_CSV
     try:
@@ -161,7 +173,23 @@ def _file_columns(
             "ATTRIBUTION_COLUMN_PRESET (salesforce, hubspot) or map the columns in an "
             "ATTRIBUTION_MAPPING file."
         )
-    return _FileColumns(names=names, has_extra=bool(set(present) - set(names.values())))
+    segment_names = {
+        dimension: by_key[column_key(name)]
+        for dimension, name in (segments or {}).items()
+        if column_key(name) in by_key
+    }
+    unknown = [name for dimension, name in (segments or {}).items() if dimension not in segment_names]
+    if unknown:
+        raise InputFileError(
+            f"{path}: no column {', '.join(map(repr, unknown))} for the segment dimensions of "
+            f"{spec.name} (setting segment_columns / ATTRIBUTION_SEGMENT_COLUMNS); found "
+            f"{', '.join(present) or 'no columns'}"
+        )
+    return _FileColumns(
+        names=names,
+        has_extra=bool(set(present) - set(names.values())),
+        segments=segment_names,
+    )
 
 
 def _stage_raw(
@@ -170,9 +198,11 @@ def _stage_raw(
     files: list[str],
     mapping: SourceMapping,
     absent: dict[str, str] | None = None,
+    segments: dict[str, str] | None = None,
 ) -> int:
     """Collect every row of `files` into temp table `raw_<source>`: file_index, source_file,
-    source_row (1-based within its file) and the contract's columns as text.
+    source_row (1-based within its file), the contract's columns as text and `segments`, a
+    map of the segment columns (dimension -> text; empty when none is set).
 
     A column a file does not have reads as null, or as `absent[column]` when given (an absent
     currency column means the base currency). `record` (the whole row as JSON) is kept only
@@ -185,9 +215,18 @@ def _stage_raw(
     columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
     conn.sql(
         f"create or replace temp table {raw} (file_index integer, source_file varchar, "
-        f"source_row bigint, {columns}, record varchar)"
+        f"source_row bigint, {columns}, segments map(varchar, varchar), record varchar)"
     )
-    layouts = {path: _file_columns(conn, spec, path, mapping) for path in files}
+    layouts = {path: _file_columns(conn, spec, path, mapping, segments) for path in files}
+    dimensions = list(segments or {})
+
+    def segment_map(names: dict[str, str], cast: bool) -> str:
+        values = [
+            f"cast({_quote_ident(names[d])} as varchar)" if cast else _quote_ident(names[d])
+            for d in dimensions
+        ]
+        return f"map(?::varchar[], [{', '.join(values)}]::varchar[])"
+
     parquet = [p for p in files if _is_parquet(p)]
     if parquet:
         spelled: dict[str, str] = {}  # union_by_name: the first file's spelling names a column
@@ -203,13 +242,17 @@ def _stage_raw(
                 value = f"case when list_contains(?, filename) then ? else {value} end"
                 params.extend([lacking, absent[c]])
             selected_columns.append(value)
-        params.append(parquet)
+        spelled_segments: dict[str, str] = {}
+        for path in parquet:
+            for dimension, name in layouts[path].segments.items():
+                spelled_segments.setdefault(dimension, name)
+        params.extend([dimensions, parquet])
         try:
             conn.sql(
                 f"""
                 insert into {raw}
                 select list_position(?, filename) - 1, filename, file_row_number + 1,
-                       {", ".join(selected_columns)}, null
+                       {", ".join(selected_columns)}, {segment_map(spelled_segments, True)}, null
                 from read_parquet(?, union_by_name = true, filename = true, file_row_number = true)
                 """,
                 params=params,
@@ -238,8 +281,10 @@ def _stage_raw(
             else:
                 selected.append("null")
         record = "to_json(_raw_file)" if layout.has_extra else "null"
+        values.append(dimensions)
         conn.sql(
-            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, {record} from _raw_file",
+            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, "
+            f"{segment_map(layout.segments, False)}, {record} from _raw_file",
             params=values,
         )
     conn.sql("drop table if exists _raw_file")
@@ -257,21 +302,23 @@ def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: Attributio
     conn.sql(f"create or replace temp table checked_{spec.name} as\n{sql}", params=_bind(sql, config))
 
 
-def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int]:
-    """Replace `stg_<source>` with the valid rows up to as-of; return (staged, quarantined,
-    after as-of) counts."""
+def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int, int]:
+    """Replace `stg_<source>` with the valid rows up to as-of the filters keep; return
+    (staged, quarantined, after as-of, excluded) counts (a row is in one category: a reason
+    first, then after as-of, then excluded)."""
     bookkeeping = ", ".join(_BOOKKEEPING)
     conn.sql(
         f"create or replace table stg_{spec.name} as select * exclude ({bookkeeping}) "
-        f"from checked_{spec.name} where reason is null and not is_after_as_of"
+        f"from checked_{spec.name} where reason is null and not is_after_as_of and not is_excluded"
     )
-    staged, quarantined, after_as_of = conn.sql(
-        "select count(*) filter (where reason is null and not is_after_as_of), "
+    staged, quarantined, after_as_of, excluded = conn.sql(
+        "select count(*) filter (where reason is null and not is_after_as_of and not is_excluded), "
         "count(*) filter (where reason is not null), "
-        "count(*) filter (where reason is null and is_after_as_of) "
+        "count(*) filter (where reason is null and is_after_as_of), "
+        "count(*) filter (where reason is null and not is_after_as_of and is_excluded) "
         f"from checked_{spec.name}"
     ).fetchall()[0]
-    return int(staged), int(quarantined), int(after_as_of)
+    return int(staged), int(quarantined), int(after_as_of), int(excluded)
 
 
 def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
@@ -299,7 +346,7 @@ def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: Attribut
     """Replace the source's load_audit row."""
     conn.sql("delete from load_audit where source = ?", params=[result.source])
     conn.sql(
-        "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params=[
             result.source,
             list(result.files),
@@ -307,6 +354,7 @@ def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: Attribut
             result.staged_rows,
             result.quarantined_rows,
             result.after_as_of_rows,
+            result.excluded_rows,
             config.as_of,
             config.run_started_at,
         ],
@@ -356,14 +404,24 @@ def load_source(
         ensure_loaded(conn, needed, config)
     files = resolve_paths(paths) if paths else []
     absent = {column: str(getattr(config, field)) for column, field in spec.absent_from_config}
-    raw_rows = _stage_raw(conn, spec, files, config.mapping, absent)
+    segments: dict[str, str] = {}
+    layout_spec = spec
+    if source == "opportunities":
+        segments = config.segment_dimensions
+        if config.filters_opportunity_types:  # the type filter needs the type in every file
+            layout_spec = replace(
+                spec,
+                required=(*spec.required, "opportunity_type"),
+                optional=tuple(c for c in spec.optional if c != "opportunity_type"),
+            )
+    raw_rows = _stage_raw(conn, layout_spec, files, config.mapping, absent, segments)
     if source in _SOURCE_SETUP:
         _SOURCE_SETUP[source](conn, config)
     _check(conn, spec, config)
     conn.sql("begin transaction")
     try:
-        staged, quarantined, after_as_of = _replace_staged(conn, spec)
-        result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of)
+        staged, quarantined, after_as_of, excluded = _replace_staged(conn, spec)
+        result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of, excluded)
         _quarantine(conn, spec, config)
         _audit(conn, result, config)
         conn.sql("commit")

@@ -59,6 +59,7 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "is_closed": ("IsClosed", "Closed"),
             "is_won": ("IsWon", "Won"),
             "lead_source": ("LeadSource", "Lead Source"),
+            "opportunity_type": ("Type", "Opportunity Type"),
         },
         "touchpoints": {
             "touchpoint_id": ("Id", "CampaignMemberId"),
@@ -87,9 +88,16 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
             "currency": ("Currency", "Deal currency code", "deal_currency_code"),
             "is_closed": ("Is Closed", "hs_is_closed"),
             "is_won": ("Is Closed Won", "hs_is_closed_won"),
+            "opportunity_type": ("Deal Type", "dealtype"),
         },
         "touchpoints": {},
     },
+}
+
+# names every preset accepts (a plain export's `type` column is the opportunity type)
+COMMON_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "opportunities": {"opportunity_type": ("type",)},
+    "spend": {"date": ("spend_date", "day", "month"), "amount": ("spend", "cost")},
 }
 
 # Default stage labels of Salesforce and HubSpot (matched by column_key); any other
@@ -160,7 +168,8 @@ class SourceMapping:
         """The names `column` of `source` may have in a file, most specific first."""
         own = tuple(name for src, col, name in self.columns if src == source and col == column)
         preset = PRESETS[self.preset].get(source, {}).get(column, ())
-        return (*own, column, *preset)
+        common = COMMON_ALIASES.get(source, {}).get(column, ())
+        return (*own, column, *preset, *common)
 
     def stage_labels(self) -> dict[str, str]:
         """Raw label -> stage: the CRMs' defaults overlaid with the user's labels."""

@@ -58,6 +58,24 @@ WIN_RATE: dict[str, float] = {
     "sdr_outreach": 0.35,
     "(sales)": 0.30,
 }
+# account segments as a CRM labels them: value -> share of accounts
+SEGMENTS: dict[str, float] = {"Enterprise": 0.2, "Mid-Market": 0.35, "SMB": 0.45}
+REGIONS: dict[str, float] = {"NA": 0.55, "EMEA": 0.3, "APAC": 0.15}
+# an account's later deals: renewal or expansion (its first is new business)
+LATER_DEAL_TYPES: dict[str, float] = {"Renewal": 0.6, "Expansion": 0.4}
+# channel -> (cost per touch, spend currency, has campaigns): the monthly spend file; direct
+# costs nothing, organic search is a channel-level SEO budget, events are paid in EUR
+SPEND: dict[str, tuple[float, str, bool]] = {
+    "paid_search": (14.0, "USD", True),
+    "organic_search": (3.0, "USD", False),
+    "paid_social": (9.0, "USD", True),
+    "email": (0.8, "USD", True),
+    "webinar": (45.0, "USD", True),
+    "event": (160.0, "EUR", True),
+    "content_syndication": (55.0, "USD", True),
+    "referral": (25.0, "USD", True),
+    "sdr_outreach": (38.0, "USD", False),
+}
 _MICROS_PER_DAY = 86_400 * 1_000_000
 
 
@@ -177,6 +195,32 @@ def _chunk(
     return touches, opps
 
 
+def _pick(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
+    p = np.array(list(shares.values()))
+    return np.array(list(shares))[rng.choice(len(shares), size=size, p=p / p.sum())]
+
+
+def _segments(spec: SampleSpec, chunk_index: int, opps: pl.DataFrame) -> pl.DataFrame:
+    """segment and region per account, type per deal (first: New Business), from their own
+    random stream so the rest of the world does not move."""
+    rng = np.random.default_rng([spec.seed, 555_555, chunk_index])
+    accounts = opps.select("account_n").unique(maintain_order=True)
+    accounts = accounts.with_columns(
+        pl.Series("segment", _pick(rng, SEGMENTS, len(accounts))),
+        pl.Series("region", _pick(rng, REGIONS, len(accounts))),
+    )
+    later = pl.Series("later_type", _pick(rng, LATER_DEAL_TYPES, len(opps)))
+    return (
+        opps.with_columns(later)
+        .join(accounts, on="account_n", how="left", maintain_order="left")
+        .with_columns(
+            type=pl.when(pl.col("account_n").cum_count().over("account_n") == 1)
+            .then(pl.lit("New Business"))
+            .otherwise(pl.col("later_type"))
+        )
+    )
+
+
 def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """Yield (touchpoints, opportunities) frames in the input contract, one chunk of accounts each."""
     channel_names = list(CHANNELS)
@@ -189,6 +233,7 @@ def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFra
         first = chunk_index * spec.accounts_per_chunk
         n = min(spec.accounts_per_chunk, spec.n_accounts - first)
         raw_touches, raw_opps = _chunk(spec, chunk_index, first, n)
+        raw_opps = _segments(spec, chunk_index, raw_opps)
         account = pl.format("acc-{}", pl.col("account_n").cast(pl.String).str.zfill(7))
         channel = pl.col("channel_idx").replace_strict(codes, channel_names, return_dtype=pl.String)
         touches = raw_touches.select(
@@ -223,6 +268,9 @@ def generate_chunks(spec: SampleSpec) -> Iterator[tuple[pl.DataFrame, pl.DataFra
             .alias("stage"),
             pl.col("amount"),
             pl.col("currency"),
+            pl.col("segment"),
+            pl.col("region"),
+            pl.col("type"),
         )
         touch_offset += len(touches)
         opp_offset += len(opps)
@@ -243,6 +291,35 @@ def fx_rates(spec: SampleSpec) -> pl.DataFrame:
             pl.DataFrame({"currency": currency, "date": months, "rate_to_reporting": np.round(walk, 6)})
         )
     return pl.concat(frames).with_columns(pl.col("date").dt.strftime("%Y-%m-%d"))
+
+
+def touch_counts(touches: pl.DataFrame) -> pl.DataFrame:
+    """Touches per (month, channel, campaign): what the spend file is made from."""
+    return touches.group_by(
+        date=pl.col("occurred_at").str.slice(0, 7), channel="channel", campaign="campaign"
+    ).agg(touches=pl.len())
+
+
+def spend(counts: pl.DataFrame) -> pl.DataFrame:
+    """Monthly spend per channel and campaign (channel-level lines for channels without
+    campaigns): the month's touches (touch_counts, summed over chunks) x the channel's cost per
+    touch (SPEND), in its currency."""
+    costs = pl.DataFrame(
+        {
+            "channel": list(SPEND),
+            "cost_per_touch": [cost for cost, _, _ in SPEND.values()],
+            "currency": [currency for _, currency, _ in SPEND.values()],
+            "has_campaigns": [campaigns for _, _, campaigns in SPEND.values()],
+        }
+    )
+    return (
+        counts.join(costs, on="channel", how="inner")
+        .with_columns(campaign=pl.when("has_campaigns").then(pl.col("campaign")))
+        .group_by("date", "channel", "campaign", "currency")
+        .agg(amount=(pl.col("touches").sum() * pl.col("cost_per_touch").first()).round(2))
+        .sort("date", "channel", "campaign", nulls_last=True)
+        .select("date", "channel", "campaign", "amount", "currency")
+    )
 
 
 def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.DataFrame:
@@ -282,10 +359,11 @@ def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.
 
 
 def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> dict[str, int]:
-    """Write touchpoints/, opportunities/ part files, fx_rates and milestones under out_dir;
-    return row counts."""
-    counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0, "milestones": 0}
+    """Write touchpoints/, opportunities/ part files, fx_rates, milestones and spend under
+    out_dir; return row counts."""
+    counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0, "milestones": 0, "spend": 0}
     milestone_frames = []
+    touch_months = []
     for sub in ("touchpoints", "opportunities"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
         for old in (out_dir / sub).glob("part-*"):
@@ -299,6 +377,7 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
                 frame.write_csv(path)
             counts[name] += len(frame)
         milestone_frames.append(milestones(touches, spec, i))
+        touch_months.append(touch_counts(touches))
     rates = fx_rates(spec)
     if file_format == "parquet":
         rates.write_parquet(out_dir / "fx_rates.parquet")
@@ -311,6 +390,12 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
     else:
         funnel.write_csv(out_dir / "milestones.csv")
     counts["milestones"] = len(funnel)
+    budget = spend(pl.concat(touch_months))
+    if file_format == "parquet":
+        budget.write_parquet(out_dir / "spend.parquet")
+    else:
+        budget.write_csv(out_dir / "spend.csv")
+    counts["spend"] = len(budget)
     return counts
 
 

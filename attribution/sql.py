@@ -51,7 +51,9 @@ def bind_config(sql: str, config: object, constants: dict[str, Any] | None = Non
     `constants` first, else the config's attribute of that name (comments are skipped)."""
     code = re.sub(r"--[^\n]*", "", sql)
     constants = constants or {}
-    return {
+    values = {
         name: constants[name] if name in constants else getattr(config, name)
         for name in sorted(set(re.findall(r"\$(\w+)", code)))
     }
+    # a tuple setting binds as a list (DuckDB reads a Python tuple as a struct)
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in values.items()}

@@ -19,6 +19,10 @@ create or replace macro parse_flag(t) as
         when lower(trim(t)) in ('true', '1', 'yes', 't', 'y') then true
         when lower(trim(t)) in ('false', '0', 'no', 'f', 'n') then false
     end;
+-- snake_key(t): a name as the marts key it, lower snake case ('Paid Search' -> paid_search);
+--   null when blank. Channels, lead sources, opportunity types, milestones.
+create or replace macro snake_key(t) as
+    nullif(trim(both '_' from regexp_replace(lower(trim(t)), '[^a-z0-9]+', '_', 'g')), '');
 create or replace macro stage_key(t) as
     regexp_replace(lower(trim(t)), '[^\pL\pN]', '', 'g');
 -- Money is summed exactly: as integers of micro-units (attributed amounts) or cents

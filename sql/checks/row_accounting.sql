@@ -1,5 +1,5 @@
 -- row_accounting (check): the last load of source $source unless raw = staged + quarantined +
--- after as-of and the staged and quarantined counts are what the tables hold; a source never
+-- after as-of + excluded and the staged and quarantined counts are what the tables hold; a source never
 -- loaded is a violation too. Empty means the invariant holds.
 -- Parameters: $source (touchpoints, opportunities, fx_rates). DuckDB-only: query_table().
 with audit as (
@@ -14,13 +14,14 @@ held as (
 
 final as (
     select audit.source, audit.raw_rows, audit.staged_rows, audit.quarantined_rows,
-           audit.after_as_of_rows, held.staged_in_table, held.quarantined_in_table
+           audit.after_as_of_rows, audit.excluded_rows, held.staged_in_table, held.quarantined_in_table
     from audit cross join held
     where not (audit.raw_rows = audit.staged_rows + audit.quarantined_rows + audit.after_as_of_rows
+                                   + audit.excluded_rows
                and audit.staged_rows = held.staged_in_table
                and audit.quarantined_rows = held.quarantined_in_table)
     union all
-    select $source, null, null, null, null, null, null
+    select $source, null, null, null, null, null, null, null
     where not exists (select 1 from audit)
 )
 

@@ -50,6 +50,7 @@ final as (
             row_number() over (partition by currency, rate_date, first_reason is null order by file_index, source_row)
         ) as reason,
         false as is_after_as_of,
+        false as is_excluded,
         currency,
         rate_date,
         rate_to_base

@@ -17,8 +17,7 @@ parsed as (
         source_row,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(contact_id), '') as contact_id,
-        nullif(trim(both '_' from regexp_replace(lower(trim(milestone)), '[^a-z0-9]+', '_', 'g')), '')
-            as milestone,
+        snake_key(milestone) as milestone,
         nullif(trim(occurred_at), '') as occurred_at_text,
         parse_instant(occurred_at, $company_timezone) as occurred_at
     from raw
@@ -49,6 +48,7 @@ final as (
             )
         ) as reason,
         occurred_at > $as_of as is_after_as_of,
+        false as is_excluded,
         account_id,
         contact_id,
         milestone,

@@ -1,13 +1,18 @@
 -- stg_opportunities (checked): one row per raw opportunity row: the bookkeeping columns
 -- (file_index, source_file, source_row, `reason` null when valid, else the first quarantine
--- reason; `is_after_as_of`: created after as-of, counted, not staged, not quarantined), then
+-- reason; `is_after_as_of`: created after as-of, counted, not staged, not quarantined;
+-- `is_excluded`: a type the type filter leaves out of pipeline, counted, not staged), then
 -- the columns of the staged table stg_opportunities: one row per valid opportunity as it
 -- stood at as-of, stage mapped, amounts converted to the reporting currency.
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
 -- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
 -- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
--- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows).
+-- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows),
+-- $included_opportunity_types, $excluded_opportunity_types (lists of snake_key types; an
+-- empty include list keeps every type).
+-- Segments: the raw `segments` map (dimension -> text, the columns of setting
+-- segment_columns) is kept as it was read; int_opportunity_segments unpacks it.
 -- Stage: is_closed / is_won columns win over the label; a label no map knows is open.
 -- Point in time: a deal closed after as-of is open at it. An open deal's closed_at is its
 -- expected close date (expected_close_at), never validated.
@@ -44,8 +49,9 @@ parsed as (
         nullif(trim(amount), '') as amount_text,
         try_cast(trim(amount) as double) as amount,
         nullif(upper(trim(currency)), '') as currency,
-        nullif(trim(both '_' from regexp_replace(lower(trim(lead_source)), '[^a-z0-9]+', '_', 'g')), '')
-            as lead_source
+        snake_key(lead_source) as lead_source,
+        snake_key(opportunity_type) as opportunity_type,
+        segments
     from raw
 ),
 
@@ -145,7 +151,11 @@ reasoned as (
                 or (stage <> 'open' and (closed_rate is null or closed_reporting_rate is null))
             ) then 'unknown_currency'
         end as first_reason,
-        created_at > $as_of as is_after_as_of
+        created_at > $as_of as is_after_as_of,
+        (len($included_opportunity_types::varchar[]) > 0
+            and not coalesce(list_contains($included_opportunity_types::varchar[], opportunity_type), false))
+            or coalesce(list_contains($excluded_opportunity_types::varchar[], opportunity_type), false)
+            as is_excluded
     from at_as_of
 ),
 
@@ -159,6 +169,7 @@ final as (
             row_number() over (partition by opportunity_id, first_reason is null order by file_index, source_row)
         ) as reason,
         is_after_as_of,
+        is_excluded,
         opportunity_id,
         account_id,
         created_at,
@@ -167,6 +178,8 @@ final as (
         stage,
         stage_label,
         lead_source,
+        opportunity_type,
+        segments,
         is_created_date_only,
         stage <> 'open' and is_closed_date_only as is_closed_date_only,
         created_event_at,

@@ -21,8 +21,7 @@ parsed as (
         parse_instant(occurred_at, $company_timezone) as occurred_at,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(contact_id), '') as contact_id,
-        nullif(trim(both '_' from regexp_replace(lower(trim(channel)), '[^a-z0-9]+', '_', 'g')), '')
-            as channel,
+        snake_key(channel) as channel,
         nullif(trim(campaign), '') as campaign,
         nullif(lower(trim(touch_type)), '') as touch_type
     from raw
@@ -50,6 +49,7 @@ final as (
             row_number() over (partition by touchpoint_id, first_reason is null order by file_index, source_row)
         ) as reason,
         occurred_at > $as_of as is_after_as_of,
+        false as is_excluded,
         touchpoint_id,
         occurred_at,
         account_id,
