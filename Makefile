@@ -4,7 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DAGSTER := $(VENV)/bin/dagster
 export DAGSTER_HOME := $(CURDIR)/.dagster
-SAMPLE := data/sample/milestones.csv
+SAMPLE := data/sample/spend.csv
+# the sample's optional inputs and segment columns (any of them can be overridden or emptied)
+SAMPLE_ENV := ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
+	ATTRIBUTION_SPEND=$${ATTRIBUTION_SPEND-data/sample/spend.csv} \
+	ATTRIBUTION_SEGMENT_COLUMNS=$${ATTRIBUTION_SEGMENT_COLUMNS-segment,region,type}
 UI_PORT ?= 3000
 
 .PHONY: install sample run report test check ui bench clean chromium
@@ -26,7 +30,7 @@ sample: install
 # Every input is loaded in full, whatever its dates; one run materializes every asset.
 run: install sample $(DAGSTER_HOME)/dagster.yaml
 	@echo "materializing every asset into $${ATTRIBUTION_DUCKDB:-data/attribution.duckdb} (log: .dagster/last_run.log)"
-	@ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
+	@$(SAMPLE_ENV) \
 		$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
 		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
@@ -53,7 +57,7 @@ check: install
 	$(VENV)/bin/mypy
 
 ui: install sample $(DAGSTER_HOME)/dagster.yaml
-	ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
+	$(SAMPLE_ENV) \
 		$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:

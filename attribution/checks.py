@@ -18,6 +18,7 @@ __all__ = [
     "row_accounting_violations",
     "total_reconciliation_violations",
     "touches_after_event",
+    "unreconciled_cuts",
     "unreconciled_rows",
 ]
 
@@ -106,3 +107,9 @@ def markov_gap_violations(conn: duckdb.DuckDBPyConnection, threshold: float) -> 
 def unreconciled_rows(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Rows of `mart_reconciliation` that do not reconcile (empty when finance can sign off)."""
     return query(conn, "checks/unreconciled.sql")
+
+
+def unreconciled_cuts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Cells of `mart_reconciliation_cuts` where an additive table does not add up (empty when
+    every cut reconciles)."""
+    return query(conn, "checks/unreconciled_cuts.sql")

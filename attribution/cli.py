@@ -15,7 +15,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import duckdb
 
-from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of
+from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of, split_names
 from attribution.export import export_marts
 from attribution.ingest import InputFileError
 from attribution.locking import DatabaseBusyError, writer_lock
@@ -58,6 +58,8 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     for name, kind in _plain_fields().items():
         flags = [f"--{name.replace('_', '-')}", *aliases.get(name, [])]
         default = getattr(defaults, name)
+        if name == "segment_columns":  # like the paths, from the environment when set
+            default = split_names(env_setting("ATTRIBUTION_SEGMENT_COLUMNS"))
         if kind is bool:
             parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default)
         elif get_origin(kind) is tuple:
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         ("--opportunities", "ATTRIBUTION_OPPORTUNITIES"),
         ("--fx-rates", "ATTRIBUTION_FX_RATES"),
         ("--milestones", "ATTRIBUTION_MILESTONES"),
+        ("--spend", "ATTRIBUTION_SPEND"),
         ("--database", "ATTRIBUTION_DUCKDB"),
         ("--export-dir", "ATTRIBUTION_EXPORT_DIR"),
         ("--column-preset", "ATTRIBUTION_COLUMN_PRESET"),
@@ -109,7 +112,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     sources = SourcePaths(
-        args.touchpoints, args.opportunities, args.fx_rates or None, args.milestones or None
+        args.touchpoints,
+        args.opportunities,
+        args.fx_rates or None,
+        args.milestones or None,
+        args.spend or None,
     )
     started = time.perf_counter()
 

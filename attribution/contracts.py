@@ -131,6 +131,20 @@ GLOSSARY: dict[str, str] = {
     "(counted), deals closed after it are open at it.",
     "expected close date": "The closed_at of an open opportunity: a forecast, kept as "
     "expected_close_at, never validated as a close.",
+    "spend": "What marketing paid for a channel (and campaign) in a period, in the reporting "
+    "currency at the fx rate of the spend date; a month given as YYYY-MM is its first day.",
+    "sourced": "An opportunity is sourced by one channel: its pipeline journey's first-touch "
+    "channel, or the CRM's lead_source (setting sourced_by). Additive: sourced amounts sum to "
+    "the total.",
+    "any-touch influence": "A channel (campaign) influenced an opportunity when its journey "
+    "touched it at least once: model-independent, and not additive across channels (one deal "
+    "touched by three channels counts in all three).",
+    "segment": "A dimension of opportunities carried from the CRM export (segment, region, type, "
+    "...; setting segment_columns); a blank value is '(not set)'.",
+    "opportunity type": "new_business, renewal, expansion, ... from the export's type column; "
+    "the type filter keeps types out of pipeline (counted as excluded, not staged).",
+    "fiscal quarter": "FY2027-Q1: quarters of the fiscal year starting in fiscal_year_start_month, "
+    "named by the calendar year the fiscal year ends in.",
     "date-only value": "A date without a time of day covers that whole day (in the company time "
     "zone): an event on 2026-03-15 includes that day's touches.",
 }
@@ -244,4 +258,40 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "p_conversion": "P(conversion) of the absorbing chain, solved exactly; 1 when there is no "
     "non-converting path.",
     "after_as_of_rows": "Input rows later than as-of: counted, left out, not quarantined.",
+    "excluded_rows": "Opportunity rows of a type the type filter leaves out of pipeline: counted, "
+    "not staged, not quarantined.",
+    "opportunity_type": "The opportunity's type from the CRM (new_business, renewal, expansion, "
+    "...), lower snake case, when the export has one.",
+    "segments": "The segment columns of the settings as read (dimension -> value).",
+    "dimension": "A segment dimension: the lower-snake name of a segment column (segment, region, type).",
+    "segment_value": "The opportunity's value of the dimension as the CRM wrote it; blank: '(not set)'.",
+    "share_of_segment": "attributed_amount / the segment value's total for the journey kind and model.",
+    "quarter_start": "First day of the fiscal quarter.",
+    "share_of_quarter": "attributed_amount / the fiscal quarter's total for the journey kind and model.",
+    "spend_date": "The day of the spend line (a month given as YYYY-MM is its first day).",
+    "spend_amount": "Spend in the reporting currency at the fx rate of the spend date.",
+    "period_grain": "month, quarter (fiscal) or all: the period a row covers; sum within one grain only.",
+    "period_start": "First day of the row's month or fiscal quarter (null for all periods).",
+    "attributed_pipeline": "Pipeline the model attributes (opportunities created in the period).",
+    "attributed_revenue": "Won revenue the model attributes (opportunities won in the period).",
+    "cost_per_pipeline_dollar": "spend_amount / attributed_pipeline: what one dollar of attributed "
+    "pipeline cost (null without attributed pipeline).",
+    "pipeline_per_spend_dollar": "attributed_pipeline / spend_amount (null without spend).",
+    "revenue_per_spend_dollar": "attributed_revenue / spend_amount (null without spend).",
+    "median_days_to_opportunity": "Median days from the channel's first journey touch to the "
+    "opportunity's creation.",
+    "p90_days_to_opportunity": "90th percentile of the days to the opportunity's creation.",
+    "won_opportunities": "How many of the opportunities were won (at as-of).",
+    "median_days_to_won": "Median days from the channel's first journey touch to the won close.",
+    "p90_days_to_won": "90th percentile of the days to the won close.",
+    "median_touches_per_journey": "Median touches of the pipeline journeys counted.",
+    "p90_touches_per_journey": "90th percentile of touches per pipeline journey.",
+    "mean_touches_per_journey": "Mean touches per pipeline journey.",
+    "table_name": "The reporting table a reconciliation row checks.",
+    "cut": "What a reconciliation row cuts by: total, period_month, fiscal_quarter or segment:<dimension>.",
+    "cut_value": "The cell of the cut (a month, a fiscal quarter, a segment value, or (all)).",
+    "expected_amount": "What the opportunities hold in the cell: their pipeline or won revenue.",
+    "reported_amount": "What the table reports for the cell.",
+    "difference": "reported - expected (attributed - total in mart_reconciliation).",
+    "is_reconciled": "The two agree to the cent.",
 }

@@ -13,8 +13,10 @@ import duckdb
 import polars as pl
 
 from attribution.config import AttributionConfig
+from attribution.contracts import SOURCES
 from attribution.ingest import (
     LoadResult,
+    ensure_loaded,
     load_fx_rates,
     load_opportunities,
     load_source,
@@ -54,23 +56,33 @@ MART_TABLES: tuple[str, ...] = (
     "mart_influenced_pipeline",
     "mart_influenced_revenue",
     "mart_period_totals",
+    "int_opportunity_segments",
+    "mart_attributed_by_quarter",
     "mart_campaign_comparison",
     "mart_campaign_comparison_wide",
     "mart_channel_influence",
+    "mart_campaign_influence",
     "mart_sourced_influenced",
+    "mart_segment_comparison",
+    "int_spend_return_by_month",
+    "mart_spend_return",
+    "mart_campaign_spend_return",
+    "mart_time_to_convert",
     "mart_reconciliation",
+    "mart_reconciliation_cuts",
 )
 
 
 @dataclass(frozen=True)
 class SourcePaths:
-    """Where the inputs are: a path, a glob or a list of them per source (fx rates and
-    milestones optional)."""
+    """Where the inputs are: a path, a glob or a list of them per source (fx rates, milestones
+    and spend optional)."""
 
     touchpoints: PathLike
     opportunities: PathLike
     fx_rates: PathLike | None = None
     milestones: PathLike | None = None
+    spend: PathLike | None = None
 
 
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -207,11 +219,16 @@ def run_models(
 
 
 def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig | None = None) -> int:
-    """(Re)create one reporting mart from its SQL file (its $parameters from `config`); return
-    its row count."""
+    """(Re)create one reporting mart from its SQL file (its $parameters from `config`, and
+    $model_names: the models run); an optional input it reads that was never loaded is
+    loaded empty first. Return its row count."""
     define_macros(conn)
+    config = config or AttributionConfig()
     sql = read_sql(f"marts/{table}.sql")
-    params = bind_config(sql, config or AttributionConfig())
+    for source in SOURCES:
+        if f"stg_{source}" in sql:
+            ensure_loaded(conn, source, config)
+    params = bind_config(sql, config, {"model_names": list(select_models(config))})
     conn.sql(f'create or replace table "{table}" as\n' + sql, params=params or None)
     return count_rows(conn, table)
 
@@ -219,7 +236,13 @@ def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionC
 def input_files(sources: SourcePaths) -> list[str]:
     """Every input file the sources resolve to (for fingerprints in the export manifest)."""
     files: list[str] = []
-    for paths in (sources.touchpoints, sources.opportunities, sources.fx_rates, sources.milestones):
+    for paths in (
+        sources.touchpoints,
+        sources.opportunities,
+        sources.fx_rates,
+        sources.milestones,
+        sources.spend,
+    ):
         if paths:
             files.extend(resolve_paths(paths))
     return files
@@ -247,6 +270,7 @@ def run_pipeline(
     tell("touchpoints")
     results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
     results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
+    results["spend"] = load_source(conn, "spend", sources.spend, config)
     tell("journeys")
     results.update(build_journeys(conn, config))
     results["int_null_path_touches"] = build_null_paths(conn, config)

@@ -21,6 +21,7 @@ from attribution.checks import (
     row_accounting_violations,
     total_reconciliation_violations,
     touches_after_event,
+    unreconciled_cuts,
     unreconciled_rows,
 )
 from dagster_defs.metadata import markdown_table
@@ -46,10 +47,11 @@ INVARIANTS: tuple[Invariant, ...] = (
             f"stg_{source}",
             "row_accounting",
             f"Every {source} input row is staged, quarantined with a reason, or counted as after "
-            "as-of: raw = staged + quarantined + after as-of, and the tables hold those rows.",
+            "as-of or excluded by the type filter: raw = staged + quarantined + after as-of + "
+            "excluded, and the tables hold those rows.",
             lambda conn, source=source: row_accounting_violations(conn, source),
         )
-        for source in ("touchpoints", "opportunities", "fx_rates")
+        for source in ("touchpoints", "opportunities", "fx_rates", "milestones", "spend")
     ),
     *(
         Invariant(
@@ -103,6 +105,14 @@ INVARIANTS: tuple[Invariant, ...] = (
         "Per model and journey kind, attributed totals equal total pipeline / won revenue to the "
         "cent and influenced <= total; a failure stops the exports.",
         unreconciled_rows,
+    ),
+    Invariant(
+        "mart_reconciliation_cuts",
+        "cuts_reconcile",
+        "Every additive table (by month, fiscal quarter, segment, campaign, spend and return, "
+        "sourced) sums to the pipeline / won revenue of each of its cells, to the cent; a "
+        "failure stops the exports.",
+        unreconciled_cuts,
     ),
 )
 

@@ -17,7 +17,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from attribution.config import AttributionConfig, env_setting, parse_as_of
+from attribution.config import AttributionConfig, env_setting, parse_as_of, split_names
 from attribution.locking import writer_lock
 from attribution.mapping import load_mapping
 from attribution.pipeline import SourcePaths
@@ -32,13 +32,14 @@ __all__ = [
 
 class SourceFiles(dg.ConfigurableResource):
     """Input files: a path or glob per source; unset = ATTRIBUTION_TOUCHPOINTS /
-    _OPPORTUNITIES / _FX_RATES / _MILESTONES, else the bundled sample. An empty fx rates or
-    milestones path: no such file."""
+    _OPPORTUNITIES / _FX_RATES / _MILESTONES / _SPEND, else the bundled sample. An empty fx
+    rates, milestones or spend path: no such file."""
 
     touchpoints: str | None = None
     opportunities: str | None = None
     fx_rates: str | None = None
     milestones: str | None = None
+    spend: str | None = None
 
     def paths(self) -> SourcePaths:
         return SourcePaths(
@@ -46,6 +47,7 @@ class SourceFiles(dg.ConfigurableResource):
             opportunities=env_setting("ATTRIBUTION_OPPORTUNITIES", self.opportunities),
             fx_rates=env_setting("ATTRIBUTION_FX_RATES", self.fx_rates) or None,
             milestones=env_setting("ATTRIBUTION_MILESTONES", self.milestones) or None,
+            spend=env_setting("ATTRIBUTION_SPEND", self.spend) or None,
         )
 
 
@@ -81,6 +83,10 @@ class AttributionSettings(dg.ConfigurableResource):
     excluded_touch_types: list[str] = Field(default_factory=list)
     excluded_channels: list[str] = Field(default_factory=list)
     touch_type_weights: list[str] = Field(default_factory=list)
+    # unset: ATTRIBUTION_SEGMENT_COLUMNS (comma-separated), else none
+    segment_columns: list[str] | None = None
+    included_opportunity_types: list[str] = Field(default_factory=list)
+    excluded_opportunity_types: list[str] = Field(default_factory=list)
     column_preset: str | None = None
     mapping_file: str | None = None
 
@@ -89,14 +95,19 @@ class AttributionSettings(dg.ConfigurableResource):
         plain = {
             f.name: getattr(self, f.name)
             for f in fields(AttributionConfig)
-            if f.name not in ("as_of", "mapping", "run_started_at")
+            if f.name not in ("as_of", "mapping", "run_started_at", "segment_columns")
         }
+        segments = (
+            self.segment_columns
+            if self.segment_columns is not None
+            else split_names(env_setting("ATTRIBUTION_SEGMENT_COLUMNS"))
+        )
         extra = {"as_of": parse_as_of(self.as_of)} if self.as_of else {}
         mapping = load_mapping(
             env_setting("ATTRIBUTION_MAPPING", self.mapping_file) or None,
             env_setting("ATTRIBUTION_COLUMN_PRESET", self.column_preset) or None,
         )
-        return AttributionConfig(**plain, mapping=mapping, **extra)
+        return AttributionConfig(**plain, mapping=mapping, segment_columns=tuple(segments), **extra)
 
 
 class ExportTarget(dg.ConfigurableResource):

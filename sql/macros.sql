@@ -42,3 +42,6 @@ create or replace macro reason_or_duplicate(first_reason, occurrence) as
 create or replace macro fiscal_quarter(d, start_month) as
     'FY' || cast(year(d) + case when start_month > 1 and month(d) >= start_month then 1 else 0 end as varchar)
     || '-Q' || cast((month(d) - start_month + 12) % 12 // 3 + 1 as varchar);
+-- The first day of the fiscal quarter of a date (start_month as in fiscal_quarter).
+create or replace macro fiscal_quarter_start(d, start_month) as
+    cast(date_trunc('month', d) - to_months(cast((month(d) - start_month + 12) % 12 % 3 as integer)) as date);

@@ -26,6 +26,7 @@ def _load_metadata(conn: duckdb.DuckDBPyConnection, result: LoadResult) -> dict[
         "staged_rows": dg.MetadataValue.int(result.staged_rows),
         "quarantined_rows": dg.MetadataValue.int(result.quarantined_rows),
         "after_as_of_rows": dg.MetadataValue.int(result.after_as_of_rows),
+        "excluded_rows": dg.MetadataValue.int(result.excluded_rows),
         "quarantined_by_reason": dg.MetadataValue.md(markdown_table(by_reason) if len(by_reason) else "none"),
     }
 
@@ -43,12 +44,17 @@ def _opportunity_metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, dg.Metad
         "count(*) filter (where is_created_date_only or is_closed_date_only), "
         "count(*) filter (where is_fx_stale) from stg_opportunities"
     ).fetchall()[0]
+    types = conn.sql(
+        "select coalesce(opportunity_type, '(not set)') as opportunity_type, count(*) as opportunities "
+        "from stg_opportunities group by all order by opportunities desc, opportunity_type"
+    ).pl()
     return {
         "stage_labels": dg.MetadataValue.md(markdown_table(labels) if len(labels) else "none"),
         "closed_after_as_of_open_at_it": dg.MetadataValue.int(int(counts[0])),
         "with_expected_close_date": dg.MetadataValue.int(int(counts[1])),
         "with_date_only_dates": dg.MetadataValue.int(int(counts[2])),
         "converted_with_stale_fx_rate": dg.MetadataValue.int(int(counts[3])),
+        "opportunity_types_staged": dg.MetadataValue.md(markdown_table(types)),
     }
 
 
@@ -61,7 +67,8 @@ _STAGED = {
     "stg_opportunities": (
         "opportunities",
         "Opportunities: one row per valid opportunity as it stood at as-of (stage mapped from "
-        "the CRM label; created after as-of: counted, not staged), amounts converted to the "
+        "the CRM label; created after as-of or of a type the type filter leaves out: counted, "
+        "not staged), with its type and segment columns, amounts converted to the "
         f"reporting currency. {GLOSSARY['opportunity']} {GLOSSARY['pipeline']} "
         f"{GLOSSARY['as-of']} {GLOSSARY['expected close date']} {GLOSSARY['date-only value']}",
     ),
@@ -69,6 +76,12 @@ _STAGED = {
         "milestones",
         "Milestones: one row per valid funnel milestone of an account (lead_created, mql, sql, "
         "...) up to as-of; optional (ATTRIBUTION_MILESTONES), for the milestone models.",
+    ),
+    "stg_spend": (
+        "spend",
+        "Spend: one row per valid spend line (date or month, channel, campaign when given) up to "
+        "as-of's date, converted to the reporting currency at the rate of its date; optional "
+        f"(ATTRIBUTION_SPEND), for the cost and return marts. {GLOSSARY['spend']}",
     ),
     "stg_touchpoints": (
         "touchpoints",
@@ -93,7 +106,8 @@ _SPECS = [
         "load_audit",
         group_name=INGEST_GROUP,
         kinds={"duckdb"},
-        description="One row per source: files and raw = staged + quarantined + after as-of.",
+        description="One row per source: files and raw = staged + quarantined + after as-of + "
+        "excluded by the opportunity-type filter.",
     ),
 ]
 
@@ -117,7 +131,8 @@ def ingest_sources(
             if result.staged_rows == 0:
                 metadata["warning"] = dg.MetadataValue.text(
                     f"no {source} row staged ({result.quarantined_rows} quarantined, "
-                    f"{result.after_as_of_rows} after as-of): the run goes on with an empty table"
+                    f"{result.after_as_of_rows} after as-of, {result.excluded_rows} excluded by type): "
+                    "the run goes on with an empty table"
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
         by_reason = conn.sql(

@@ -58,6 +58,19 @@ def _unreconciled(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"unreconciled_rows": dg.MetadataValue.int(int(count))}
 
 
+def _segment_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    counts = conn.sql(
+        "select dimension, segment_value, count(*) as opportunities "
+        "from int_opportunity_segments group by all order by all"
+    ).pl()
+    text = (
+        markdown_table(counts)
+        if len(counts)
+        else "no segment column set (ATTRIBUTION_SEGMENT_COLUMNS / segment_columns)"
+    )
+    return {"segments": dg.MetadataValue.md(text)}
+
+
 mart_period_totals = sql_model_asset(
     "mart_period_totals",
     "One row per (journey_kind, month): total pipeline (created in the month) or won revenue "
@@ -121,12 +134,115 @@ mart_sourced_influenced = sql_model_asset(
     "amount (additive).",
     deps=["mart_channel_influence", "mart_channel_comparison_wide"],
 )
+mart_campaign_influence = sql_model_asset(
+    "mart_campaign_influence",
+    "One row per (journey_kind, channel, campaign): any-touch influenced pipeline / won revenue "
+    "of the campaign and the opportunities it touched ('(no campaign)' for touches without "
+    f"one). {GLOSSARY['any-touch influence']}",
+    deps=["int_journey_touches", "int_journeys", "markov_removal_effects"],
+)
+mart_attributed_by_quarter = sql_model_asset(
+    "mart_attributed_by_quarter",
+    "One row per (journey_kind, fiscal quarter, model, channel): attributed amount, share of the "
+    "quarter, opportunities credited. Period: the fiscal quarter of created_at (pipeline) or "
+    f"closed_at (revenue). {GLOSSARY['fiscal quarter']}",
+)
+int_opportunity_segments = sql_model_asset(
+    "int_opportunity_segments",
+    "One row per (opportunity, segment dimension): the value of each segment column of the "
+    f"settings. {GLOSSARY['segment']}",
+    deps=["stg_opportunities"],
+    extra_metadata=_segment_counts,
+)
+mart_segment_comparison = sql_model_asset(
+    "mart_segment_comparison",
+    "One row per (journey_kind, model, segment dimension, segment value, channel): attributed "
+    "amount, share of the segment, opportunities credited; per segment value the rows sum to "
+    f"the segment's pipeline / won revenue. {GLOSSARY['segment']}",
+    deps=[*_MODEL_OUTPUTS, "int_opportunity_segments"],
+)
+int_spend_return_by_month = sql_model_asset(
+    "int_spend_return_by_month",
+    "One row per (model, channel, campaign, month): spend next to the pipeline and won revenue "
+    "the model attributes; the base of the spend and return marts.",
+    deps=[*_MODEL_OUTPUTS, "stg_spend"],
+)
+_RETURN_TEXT = (
+    "cost per attributed pipeline dollar and attributed pipeline / won revenue per dollar spent, "
+    "by month, fiscal quarter and all periods (period_grain). Periods: spend date, created_at "
+    f"(pipeline), closed_at (revenue). {GLOSSARY['spend']}"
+)
+mart_spend_return = sql_model_asset(
+    "mart_spend_return",
+    f"One row per (period_grain, period, model, channel): spend, attributed pipeline and revenue, {_RETURN_TEXT}",
+    deps=["int_spend_return_by_month"],
+    extra_metadata=lambda conn: {
+        "return_all_periods_linear": dg.MetadataValue.md(
+            markdown_table(
+                conn.sql(
+                    "select channel, round(spend_amount, 2) as spend, round(attributed_pipeline, 2) "
+                    "as pipeline, round(pipeline_per_spend_dollar, 2) as pipeline_per_dollar, "
+                    "round(revenue_per_spend_dollar, 2) as revenue_per_dollar from mart_spend_return "
+                    "where period_grain = 'all' and model = 'linear' order by spend desc, channel"
+                ).pl()
+            )
+        )
+    },
+)
+mart_campaign_spend_return = sql_model_asset(
+    "mart_campaign_spend_return",
+    "One row per (period_grain, period, model, channel, campaign): spend, attributed pipeline "
+    f"and revenue, {_RETURN_TEXT} A spend line without a campaign is '(channel level)'.",
+    deps=["int_spend_return_by_month"],
+)
+mart_time_to_convert = sql_model_asset(
+    "mart_time_to_convert",
+    "One row per (month of created_at, channel) plus '(all channels)': median and p90 days from "
+    "the channel's first journey touch to opportunity creation and to the won close, and "
+    "touches per journey (median, p90, mean).",
+    deps=["int_journeys", "int_journey_touches", "stg_opportunities", "markov_removal_effects"],
+)
 mart_reconciliation = sql_model_asset(
     "mart_reconciliation",
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "
     "and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
     "total. A blocking check on it guards the exports.",
     extra_metadata=_unreconciled,
+)
+
+mart_reconciliation_cuts = sql_model_asset(
+    "mart_reconciliation_cuts",
+    "One row per (table, journey_kind, model, cut, cut value): what every additive table reports "
+    "for a month, fiscal quarter, segment or the total next to what the opportunities hold "
+    "there; is_reconciled to the cent. A blocking check on it guards the exports.",
+    deps=[
+        "int_attributed_by_month",
+        "mart_attributed_by_quarter",
+        "mart_channel_comparison",
+        "mart_campaign_comparison",
+        "mart_segment_comparison",
+        "mart_spend_return",
+        "mart_campaign_spend_return",
+        "mart_sourced_influenced",
+        "mart_period_totals",
+    ],
+    extra_metadata=lambda conn: {
+        "unreconciled_rows": dg.MetadataValue.int(
+            int(
+                conn.sql("select count(*) from mart_reconciliation_cuts where not is_reconciled").fetchall()[
+                    0
+                ][0]
+            )
+        ),
+        "cells_by_table": dg.MetadataValue.md(
+            markdown_table(
+                conn.sql(
+                    "select table_name, count(*) as cells, count(*) filter (where is_reconciled) "
+                    "as reconciled from mart_reconciliation_cuts group by all order by all"
+                ).pl()
+            )
+        ),
+    },
 )
 
 _COMPARISON = dg.AssetSpec(
