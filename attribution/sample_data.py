@@ -63,18 +63,19 @@ SEGMENTS: dict[str, float] = {"Enterprise": 0.2, "Mid-Market": 0.35, "SMB": 0.45
 REGIONS: dict[str, float] = {"NA": 0.55, "EMEA": 0.3, "APAC": 0.15}
 # an account's later deals: renewal or expansion (its first is new business)
 LATER_DEAL_TYPES: dict[str, float] = {"Renewal": 0.6, "Expansion": 0.4}
-# channel -> (cost per touch, spend currency, has campaigns): the monthly spend file; direct
+# channel -> (cost per touch, spend currency, has campaigns): the monthly spend file (about a
+# ninth of the pipeline it comes with, as B2B budgets run); direct
 # costs nothing, organic search is a channel-level SEO budget, events are paid in EUR
 SPEND: dict[str, tuple[float, str, bool]] = {
-    "paid_search": (14.0, "USD", True),
-    "organic_search": (3.0, "USD", False),
-    "paid_social": (9.0, "USD", True),
-    "email": (0.8, "USD", True),
-    "webinar": (45.0, "USD", True),
-    "event": (160.0, "EUR", True),
-    "content_syndication": (55.0, "USD", True),
-    "referral": (25.0, "USD", True),
-    "sdr_outreach": (38.0, "USD", False),
+    "paid_search": (85.0, "USD", True),
+    "organic_search": (18.0, "USD", False),
+    "paid_social": (55.0, "USD", True),
+    "email": (5.0, "USD", True),
+    "webinar": (270.0, "USD", True),
+    "event": (950.0, "EUR", True),
+    "content_syndication": (330.0, "USD", True),
+    "referral": (150.0, "USD", True),
+    "sdr_outreach": (230.0, "USD", False),
 }
 _MICROS_PER_DAY = 86_400 * 1_000_000
 

@@ -61,6 +61,20 @@ def test_a_journey_touching_two_campaigns_of_one_channel(world):
     assert all(total == pytest.approx(160.0) for _, total in totals)
 
 
+def test_campaign_influence_counts_each_touched_campaign_fully(world):
+    # o1 (100) touched email/A, email/B and event without a campaign; o2 (50) email/A: A
+    # influenced 150 over 2 opportunities, B and (no campaign) 100 each; not additive (350 > 150)
+    rows = world.sql(
+        "select channel, campaign, influenced_amount, influenced_opportunities from mart_campaign_influence "
+        "where journey_kind = 'pipeline'"
+    ).fetchall()
+    assert {(c, k): (a, n) for c, k, a, n in rows} == {
+        ("email", "A"): (150.0, 2),
+        ("email", "B"): (100.0, 1),
+        ("event", "(no campaign)"): (100.0, 1),
+    }
+
+
 def test_a_channel_that_touches_much_but_is_credited_little(world):
     # any-touch influence: email touched o1 and o2 (150, 2 opportunities), event o1 (100, 1);
     # the column is not additive: 250 > the 150 of touched pipeline. Last touch gives event 0.

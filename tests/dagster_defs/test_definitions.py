@@ -95,7 +95,9 @@ def test_settings_and_cli_cover_every_config_field_with_its_defaults():
 
     defaults = AttributionConfig()
     settings = AttributionSettings()
-    derived = {"as_of", "mapping", "run_started_at"}  # as_of text, column_preset/mapping_file, wall clock
+    # as_of text, column_preset/mapping_file, wall clock; segment_columns: unset = the environment
+    derived = {"as_of", "mapping", "run_started_at", "segment_columns"}
+    assert "segment_columns" in _plain_fields()
     for field in dataclasses.fields(AttributionConfig):
         if field.name in derived:
             continue
@@ -104,6 +106,18 @@ def test_settings_and_cli_cover_every_config_field_with_its_defaults():
             field.name
         )
         assert field.name in _plain_fields(), field.name
+
+
+def test_segment_columns_come_from_the_settings_else_the_environment(monkeypatch):
+    from dagster_defs.resources import AttributionSettings
+
+    monkeypatch.delenv("ATTRIBUTION_SEGMENT_COLUMNS", raising=False)
+    assert AttributionSettings().to_config().segment_columns == ()
+    monkeypatch.setenv("ATTRIBUTION_SEGMENT_COLUMNS", "segment, Region,,type")
+    assert AttributionSettings().to_config().segment_columns == ("segment", "Region", "type")
+    # a launchpad value wins, even an empty list (no segments for this run)
+    assert AttributionSettings(segment_columns=["tier"]).to_config().segment_columns == ("tier",)
+    assert AttributionSettings(segment_columns=[]).to_config().segment_columns == ()
 
 
 def test_nothing_is_read_or_created_at_import(tmp_path, monkeypatch):

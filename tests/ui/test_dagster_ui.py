@@ -57,6 +57,16 @@ EXPECTED_ASSETS = {
     "mart_influenced_revenue",
     "mart_period_totals",
     "mart_reconciliation",
+    "stg_spend",
+    "int_opportunity_segments",
+    "mart_attributed_by_quarter",
+    "mart_campaign_influence",
+    "mart_segment_comparison",
+    "int_spend_return_by_month",
+    "mart_spend_return",
+    "mart_campaign_spend_return",
+    "mart_time_to_convert",
+    "mart_reconciliation_cuts",
     "exports",
 }
 EXPECTED_CHECKS = {
@@ -69,6 +79,7 @@ EXPECTED_CHECKS = {
     "markov_sanity",
     "markov_reconciliation_gap",
     "reconciled",
+    "cuts_reconcile",
 }
 
 
@@ -108,6 +119,8 @@ def dagster_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "ATTRIBUTION_OPPORTUNITIES": str(root / "sample" / "opportunities" / "*.csv"),
         "ATTRIBUTION_FX_RATES": str(root / "sample" / "fx_rates.csv"),
         "ATTRIBUTION_EXPORT_DIR": str(root / "exports"),
+        "ATTRIBUTION_SPEND": str(root / "sample" / "spend.csv"),
+        "ATTRIBUTION_SEGMENT_COLUMNS": "segment,region,type",
     }
     dagster = str(Path(sys.executable).parent / "dagster")
     done = subprocess.run(
@@ -240,5 +253,21 @@ def test_browser_renders_the_graph_and_the_comparison(dagster_ui):
             chart.wait_for(timeout=10_000)
             assert chart.evaluate("img => img.complete && img.naturalWidth") > 100
             page.screenshot(path=str(OUTPUT_DIR / "comparison_chart.png"))
+            dialog.get_by_role("button", name="Close").click()
+            page.get_by_role("dialog").wait_for(state="hidden", timeout=10_000)
+
+            # the spend-and-return mart's preview: channels by spend, with the return per dollar
+            page.goto(f"{dagster_ui}/assets/mart_spend_return", wait_until="networkidle")
+            # a short markdown value is shown inline in its metadata row
+            row = (
+                page.locator("tr").filter(has=page.get_by_text("return_all_periods_linear", exact=True)).first
+            )
+            row.wait_for(timeout=30_000)
+            row.scroll_into_view_if_needed()
+            headers = [h.strip() for h in row.locator("th").all_inner_texts()]
+            assert headers == ["channel", "spend", "pipeline", "pipeline_per_dollar", "revenue_per_dollar"]
+            assert row.get_by_role("cell", name="paid_search", exact=True).count() == 1
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(OUTPUT_DIR / "spend_return.png"))
         finally:
             browser.close()
