@@ -24,8 +24,9 @@ def sample_defs(sample_dir: Path, database: Path, export_dir: Path) -> dg.Defini
             opportunities=str(sample_dir / "opportunities" / "*.csv"),
             fx_rates=str(sample_dir / "fx_rates.csv"),
             milestones=str(sample_dir / "milestones.csv"),
+            spend=str(sample_dir / "spend.csv"),
         ),
-        AttributionSettings(as_of=AS_OF.isoformat()),
+        AttributionSettings(as_of=AS_OF.isoformat(), segment_columns=["segment", "region", "type"]),
         ExportTarget(directory=str(export_dir)),
     )
 
@@ -208,7 +209,9 @@ def test_exports_and_manifest(materialized):
         "part-00000.csv",
         "fx_rates.csv",
         "milestones.csv",
+        "spend.csv",
     }
+    assert manifest["config"]["segment_columns"] == ["segment", "region", "type"]
     with duckdb.connect(str(materialized), read_only=True) as conn:
         for name, entry in manifest["files"].items():
             path = export_dir / name
@@ -234,6 +237,50 @@ def test_reconciliation_table_reconciles_every_model(materialized):
         ).fetchall()
     assert len(rows) == 2 * len(MODELS)
     assert all(ok and abs(diff) < 0.005 for _, _, ok, diff in rows)
+
+
+def test_every_cut_is_exported_and_reconciles(materialized):
+    # the exported cut reconciliation covers every additive table, each model and segment
+    # value, and every cell agrees; its totals are recomputed here from the exported credits
+    import polars as pl
+
+    export_dir = materialized.parent / "exports"
+    cuts = pl.read_parquet(export_dir / "mart_reconciliation_cuts.parquet")
+    assert cuts["is_reconciled"].all()
+    assert set(cuts["table_name"]) == {
+        "int_attributed_by_month",
+        "mart_attributed_by_quarter",
+        "mart_channel_comparison",
+        "mart_campaign_comparison",
+        "mart_segment_comparison",
+        "mart_spend_return",
+        "mart_campaign_spend_return",
+        "mart_sourced_influenced",
+        "mart_period_totals",
+    }
+    assert set(cuts.filter(pl.col("table_name") == "mart_segment_comparison")["cut"]) == {
+        "segment:segment",
+        "segment:region",
+        "segment:type",
+    }
+    credits = pl.read_parquet(export_dir / "mart_attribution_credits.parquet")
+    by_model = credits.group_by("journey_kind", "model").agg(pl.col("attributed_amount").sum())
+    segments = pl.read_parquet(export_dir / "mart_segment_comparison.parquet")
+    for dimension in ("segment", "region", "type"):
+        per_model = (
+            segments.filter(pl.col("dimension") == dimension)
+            .group_by("journey_kind", "model")
+            .agg(pl.col("attributed_amount").sum().alias("segments_total"))
+            .join(by_model, on=["journey_kind", "model"])
+        )
+        assert len(per_model) == 2 * len(MODELS)
+        assert (per_model["segments_total"] - per_model["attributed_amount"]).abs().max() < 0.01
+    spend = pl.read_parquet(export_dir / "mart_spend_return.parquet")
+    assert (
+        spend.filter(pl.col("period_grain") == "all", pl.col("model") == "linear")["spend_amount"].sum() > 0
+    )
+    for table in ("mart_time_to_convert", "mart_campaign_influence", "mart_attributed_by_quarter"):
+        assert pl.read_parquet(export_dir / f"{table}.parquet").height > 0, table
 
 
 def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_path):
@@ -321,3 +368,29 @@ def test_a_subset_of_models_end_to_end(sample_dir, tmp_path):
     assert models == {"position_based", "linear"}
     assert dict(reconciled) == {"position_based": True, "linear": True}
     assert set(columns) == {"journey_kind", "channel", "position_based", "linear"}
+
+
+def test_a_cut_that_does_not_add_up_stops_the_export(materialized, sample_dir, tmp_path):
+    import shutil
+
+    database = tmp_path / "tampered.duckdb"
+    shutil.copy(materialized, database)
+    export_dir = tmp_path / "exports"
+    shutil.copytree(materialized.parent / "exports", export_dir)
+    published = {p.name: p.read_bytes() for p in export_dir.iterdir()}
+    with duckdb.connect(str(database)) as conn:  # one segment row loses a dollar
+        conn.sql(
+            "update mart_segment_comparison set attributed_amount = attributed_amount - 1 where rowid = "
+            "(select min(rowid) from mart_segment_comparison where model = 'markov')"
+        )
+    defs = sample_defs(sample_dir, database, export_dir)
+    result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+        asset_selection=[dg.AssetKey("mart_reconciliation_cuts"), dg.AssetKey("exports")],
+        raise_on_error=False,
+    )
+    evaluations = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert evaluations["cuts_reconcile"].passed is False
+    assert evaluations["cuts_reconcile"].metadata["violations"].value == 1
+    materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized_keys == {"mart_reconciliation_cuts"}
+    assert {p.name: p.read_bytes() for p in export_dir.iterdir()} == published
