@@ -135,6 +135,10 @@ class AttributionConfig:
     # pipeline: only these (empty: every type), and never these; the rest is counted, not staged
     included_opportunity_types: tuple[str, ...] = ()
     excluded_opportunity_types: tuple[str, ...] = ()
+    # confidence intervals: Poisson-bootstrap replicates (0: none), level, seed (attribution.intervals)
+    interval_replicates: int = 200
+    interval_level: float = 0.9
+    interval_seed: int = 20_261_129
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -191,6 +195,10 @@ class AttributionConfig:
             object.__setattr__(self, name, tuple(snake_key(t) for t in getattr(self, name) if snake_key(t)))
         self.touch_type_weight_map()  # validates
         self.custom_weight_map()  # validates
+        if self.interval_replicates < 0:
+            raise ValueError(f"interval_replicates must be >= 0, got {self.interval_replicates}")
+        if not 0 < self.interval_level < 1:
+            raise ValueError(f"interval_level must be between 0 and 1, got {self.interval_level}")
         if self.fx_max_age_days < 0:
             raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
         try:

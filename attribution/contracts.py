@@ -145,6 +145,10 @@ GLOSSARY: dict[str, str] = {
     "the type filter keeps types out of pipeline (counted as excluded, not staged).",
     "fiscal quarter": "FY2027-Q1: quarters of the fiscal year starting in fiscal_year_start_month, "
     "named by the calendar year the fiscal year ends in.",
+    "confidence interval": "The range that holds the attributed amount (or share) in the "
+    "configured fraction (default 90%) of Poisson-bootstrap replicates over opportunities with "
+    "their journeys: how much the figure would move with another draw of deals like these. It "
+    "does not cover the choice of model (compare the models for that).",
     "date-only value": "A date without a time of day covers that whole day (in the company time "
     "zone): an event on 2026-03-15 includes that day's touches.",
 }
@@ -294,4 +298,11 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "reported_amount": "What the table reports for the cell.",
     "difference": "reported - expected (attributed - total in mart_reconciliation).",
     "is_reconciled": "The two agree to the cent.",
+    "attributed_low": "Lower end of the confidence interval of attributed_amount.",
+    "attributed_high": "Upper end of the confidence interval of attributed_amount.",
+    "share_low": "Lower end of the confidence interval of the share of the total.",
+    "share_high": "Upper end of the confidence interval of the share of the total.",
+    "confidence_level": "The level of the interval (setting interval_level, default 0.9).",
+    "replicates": "Bootstrap replicates behind the interval (setting interval_replicates).",
+    "level": "channel or campaign: what an interval row is about.",
 }

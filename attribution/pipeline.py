@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from attribution.config import AttributionConfig
+from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import SOURCES
 from attribution.ingest import (
     LoadResult,
@@ -23,6 +23,7 @@ from attribution.ingest import (
     load_touchpoints,
     resolve_paths,
 )
+from attribution.intervals import INTERVAL_SCHEMA, bootstrap_intervals, read_interval_inputs
 from attribution.journeys import (
     build_journeys,
     build_null_paths,
@@ -40,6 +41,7 @@ __all__ = [
     "build_marts",
     "count_rows",
     "input_files",
+    "run_intervals",
     "run_markov",
     "run_models",
     "run_pipeline",
@@ -88,6 +90,14 @@ class SourcePaths:
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     """Row count of a table of this project (table names are ours, never user input)."""
     return int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = conn.sql(
+        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
+        params=[table],
+    ).fetchall()[0][0]
+    return bool(found)
 
 
 def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
@@ -218,6 +228,14 @@ def run_models(
     return count_rows(conn, "mart_attribution_credits")
 
 
+def run_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """Bootstrap confidence intervals of every model's channel and campaign amounts and shares
+    (attribution.intervals); write `int_attribution_intervals` (empty when the replicates
+    setting is 0); return its row count. Needs the credits and the null paths."""
+    inputs = [read_interval_inputs(conn, kind) for kind in JOURNEY_KINDS]
+    return write_frame(conn, "int_attribution_intervals", bootstrap_intervals(inputs, config))
+
+
 def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig | None = None) -> int:
     """(Re)create one reporting mart from its SQL file (its $parameters from `config`, and
     $model_names: the models run); an optional input it reads that was never loaded is
@@ -228,6 +246,8 @@ def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionC
     for source in SOURCES:
         if f"stg_{source}" in sql:
             ensure_loaded(conn, source, config)
+    if "int_attribution_intervals" in sql and not _exists(conn, "int_attribution_intervals"):
+        write_frame(conn, "int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
     params = bind_config(sql, config, {"model_names": list(select_models(config))})
     conn.sql(f'create or replace table "{table}" as\n' + sql, params=params or None)
     return count_rows(conn, table)
@@ -279,6 +299,8 @@ def run_pipeline(
     results["int_shapley_fractions"] = run_shapley(conn)
     tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
+    tell("intervals")
+    results["int_attribution_intervals"] = run_intervals(conn, config)
     tell("marts")
     results.update(build_marts(conn, config))
     return results

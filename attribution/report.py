@@ -12,7 +12,16 @@ import polars as pl
 
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 
-__all__ = ["comparison_chart_png", "comparison_table", "format_comparison", "headline_totals", "main"]
+__all__ = [
+    "comparison_chart_png",
+    "comparison_table",
+    "format_comparison",
+    "headline_totals",
+    "interval_chart_png",
+    "interval_text",
+    "main",
+    "share_intervals",
+]
 
 
 def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -115,6 +124,102 @@ def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD")
     return buffer.getvalue()
 
 
+def share_intervals(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.DataFrame:
+    """One row per (channel, model): share of the model's total and its confidence interval
+    (mart_channel_comparison); empty when intervals are off."""
+    frame: pl.DataFrame = conn.sql(
+        "select channel, model, share_of_total, share_low, share_high, confidence_level "
+        "from mart_channel_comparison where journey_kind = ? and share_low is not null "
+        "order by channel, model",
+        params=[journey_kind],
+    ).pl()
+    return frame
+
+
+def interval_text(conn: duckdb.DuckDBPyConnection, journey_kind: str, title: str) -> str:
+    """Channels down, models across, each cell the share's interval in percent ('15.3-17.2'),
+    channels in the order of the comparison table."""
+    intervals = share_intervals(conn, journey_kind)
+    if intervals.is_empty():
+        return f"{title}: no confidence intervals (interval_replicates = 0 or nothing attributed)."
+    models = [m for m in _model_order(conn) if m in set(intervals["model"].to_list())]
+    order = [c for c in comparison_table(conn, journey_kind)["channel"].to_list() if c != "TOTAL"]
+    cells = intervals.with_columns(
+        cell=pl.format("{}-{}", (pl.col("share_low") * 100).round(1), (pl.col("share_high") * 100).round(1))
+    )
+    lookup = {(c, m): v for c, m, v in cells.select("channel", "model", "cell").iter_rows()}
+    rows = [[channel, *(lookup.get((channel, m), "") for m in models)] for channel in order]
+    columns = ["channel", *models]
+    widths = [max(len(columns[i]), *(len(r[i]) for r in rows)) for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(
+            v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+        )
+
+    level = float(intervals["confidence_level"][0])
+    return "\n".join(
+        [
+            f"{title}: {level:.0%} interval of the share, % of the total",
+            line(columns),
+            "  ".join("-" * w for w in widths),
+        ]
+        + [line(r) for r in rows]
+    )
+
+
+def interval_chart_png(frames: dict[str, pl.DataFrame]) -> bytes:
+    """Per journey kind, each channel's share under each model as a point with its confidence
+    interval as an error bar (models side by side within a channel's row), as PNG bytes."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kinds = [k for k, f in frames.items() if not f.is_empty()]
+    panels = max(len(kinds), 1)
+    fig, axes = plt.subplots(1, panels, figsize=(7.5 * panels, 7), dpi=80, squeeze=False)
+    for ax, kind in zip(axes[0], kinds, strict=False):
+        frame = frames[kind]
+        channels = sorted(set(frame["channel"].to_list()))
+        models = sorted(set(frame["model"].to_list()))
+        step = 0.8 / max(len(models), 1)
+        colors = plt.get_cmap("tab10")
+        for m, model in enumerate(models):
+            rows = frame.filter(pl.col("model") == model)
+            y = [channels.index(c) - 0.4 + step * (m + 0.5) for c in rows["channel"].to_list()]
+            share = rows["share_of_total"].to_numpy()
+            low = share - rows["share_low"].to_numpy()
+            high = rows["share_high"].to_numpy() - share
+            ax.errorbar(
+                share,
+                y,
+                xerr=[low.clip(0), high.clip(0)],
+                fmt="o",
+                markersize=3,
+                capsize=2,
+                color=colors(m % 10),
+                label=model,
+                linewidth=1,
+            )
+        ax.set_yticks(range(len(channels)))
+        ax.set_yticklabels(channels, fontsize=9)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+        level = float(frame["confidence_level"][0])
+        ax.set_title(f"Share of attributed {kind}, {level:.0%} intervals")
+        ax.grid(axis="x", alpha=0.3)
+    if kinds:
+        axes[0][-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD", total_row: bool = True) -> str:
     """A fixed-width text table with thousands separators, for the terminal (a rule above the
     last row when it is a TOTAL row)."""
@@ -178,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
         for kind, title in (("pipeline", "Attributed pipeline"), ("revenue", "Attributed won revenue")):
             print(format_comparison(comparison_table(conn, kind), f"{title} by channel and model", currency))
             print()
+        print(interval_text(conn, "pipeline", "Attributed pipeline share by channel and model"))
+        print()
         print(top_campaigns_text(conn, currency))
         print()
         share_p = totals["influenced_pipeline"] / totals["pipeline"] if totals["pipeline"] else 0.0

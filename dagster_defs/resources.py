@@ -85,6 +85,9 @@ class AttributionSettings(dg.ConfigurableResource):
     touch_type_weights: list[str] = Field(default_factory=list)
     # unset: ATTRIBUTION_SEGMENT_COLUMNS (comma-separated), else none
     segment_columns: list[str] | None = None
+    interval_replicates: int = _CONFIG_DEFAULTS.interval_replicates
+    interval_level: float = _CONFIG_DEFAULTS.interval_level
+    interval_seed: int = _CONFIG_DEFAULTS.interval_seed
     included_opportunity_types: list[str] = Field(default_factory=list)
     excluded_opportunity_types: list[str] = Field(default_factory=list)
     column_preset: str | None = None

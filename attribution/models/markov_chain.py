@@ -27,10 +27,14 @@ __all__ = [
     "START",
     "ChainCounts",
     "MarkovChain",
+    "TransitionRows",
     "count_transitions",
     "fit_chain",
     "markov_attribution",
+    "removal_effects",
     "solve_chain",
+    "transient_states",
+    "transition_rows",
 ]
 
 START = "(start)"
@@ -110,6 +114,19 @@ def _aggregate(
     return type(like)(like.channels, like.order, from_code, to_code, weight, conversions, value_micros)
 
 
+@dataclass(frozen=True)
+class TransitionRows:
+    """Every transition of every path before counting: from / to state codes, the path it
+    belongs to, and what weighs it: `ending` 0 for a step between states (the path's
+    conversions + nulls), 1 for the step into conversion (its conversions), 2 into null (its
+    nulls). Counting sums those weights per (from, to) pair; the bootstrap reweights paths."""
+
+    from_code: np.ndarray
+    to_code: np.ndarray
+    path_of: np.ndarray
+    ending: np.ndarray
+
+
 def count_transitions(
     paths: pl.DataFrame,
     order: int = 1,
@@ -119,6 +136,34 @@ def count_transitions(
     """Count the transitions of aggregated paths (`path` list[str], `conversions`, `nulls`,
     optional `value`). `channels` fixes the channel list (so batches share state codes);
     by default it is the sorted channels of these paths."""
+    empty, rows = _empty_and_rows(paths, order, collapse_repeats, channels)
+    if rows is None:
+        return empty
+    conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
+    nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
+    by_ending = np.stack([conversions + nulls, conversions, nulls])
+    weight = by_ending[rows.ending, rows.path_of]
+    return _aggregate(
+        empty, rows.from_code, rows.to_code, weight, empty.total_conversions, empty.total_value_micros
+    )
+
+
+def transition_rows(
+    paths: pl.DataFrame, order: int, collapse_repeats: bool, channels: tuple[str, ...]
+) -> TransitionRows:
+    """The uncounted transitions of aggregated paths (see TransitionRows)."""
+    _, rows = _empty_and_rows(paths, order, collapse_repeats, channels)
+    if rows is None:
+        nothing = np.zeros(0, np.int64)
+        return TransitionRows(nothing, nothing, nothing, nothing)
+    return rows
+
+
+def _empty_and_rows(
+    paths: pl.DataFrame, order: int, collapse_repeats: bool, channels: tuple[str, ...] | None
+) -> tuple[ChainCounts, TransitionRows | None]:
+    """The empty counts of these paths (channels, totals) and their transition rows (None
+    without paths)."""
     if not 1 <= order <= MAX_ORDER:
         raise ValueError(f"markov order must be in 1..{MAX_ORDER}, got {order}")
     missing = {"path", "conversions", "nulls"} - set(paths.columns)
@@ -144,8 +189,7 @@ def count_transitions(
         value_micros,
     )
     if not len(paths):
-        return empty
-    nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
+        return empty, None
     lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
     codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy().astype(np.int64)
     path_of = np.repeat(np.arange(lengths.size), lengths)
@@ -182,16 +226,17 @@ def count_transitions(
             np.full(no_touch.size, NULL_CODE),
         ]
     )
-    weight = np.concatenate(
+    path_index = np.concatenate([path_of, last, last, no_touch, no_touch])
+    ending = np.concatenate(
         [
-            (conversions + nulls)[path_of],
-            conversions[last],
-            nulls[last],
-            conversions[no_touch],
-            nulls[no_touch],
+            np.zeros(path_of.size, np.int64),
+            np.ones(last.size, np.int64),
+            np.full(last.size, 2, np.int64),
+            np.ones(no_touch.size, np.int64),
+            np.full(no_touch.size, 2, np.int64),
         ]
     )
-    return _aggregate(empty, from_code, to_code, weight, empty.total_conversions, value_micros)
+    return empty, TransitionRows(from_code, to_code, path_index, ending)
 
 
 def _digits(codes: np.ndarray, base: int, order: int) -> np.ndarray:
@@ -240,16 +285,31 @@ class MarkovChain:
     total_value: float
 
 
-def solve_chain(counts: ChainCounts) -> MarkovChain:
-    """Probabilities, P(conversion) and removal effects RE_c = 1 - P_c / P from counts."""
+def transient_states(counts: ChainCounts) -> tuple[np.ndarray, dict[int, str]]:
+    """The transient states of the counted chain, (start) first then in label order (the same
+    matrix whatever the codes), and the labels of every state seen."""
     channels, base, order = counts.channels, len(counts.channels) + 1, counts.order
     codes = np.unique(np.concatenate([[START_CODE], counts.from_code[counts.from_code >= 0]]))
     labels = {int(c): _label(int(c), channels, base, order) for c in codes}
-    # transient states in label order, (start) first: the same matrix whatever the codes
     transient = np.array(
         [START_CODE, *sorted((int(c) for c in codes if c >= 0), key=labels.__getitem__)],
         dtype=np.int64,
     )
+    return transient, labels
+
+
+def removal_effects(
+    transient: np.ndarray,
+    from_code: np.ndarray,
+    to_code: np.ndarray,
+    count: np.ndarray,
+    n_channels: int,
+    order: int,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """P(conversion), the removal effect of each channel and each counted transition's
+    probability, for counts over these transient states (a bootstrap replicate reweights
+    `count` and calls this again)."""
+    base = n_channels + 1
     sorter = np.argsort(transient, kind="stable")
 
     def position_of(code: np.ndarray) -> np.ndarray:
@@ -257,9 +317,36 @@ def solve_chain(counts: ChainCounts) -> MarkovChain:
         return found
 
     out_total = np.zeros(transient.size)
-    row = position_of(counts.from_code)
-    np.add.at(out_total, row, counts.count)
-    probability = counts.count / np.where(out_total[row] > 0, out_total[row], 1.0)
+    row = position_of(from_code)
+    np.add.at(out_total, row, count)
+    probability = count / np.where(out_total[row] > 0, out_total[row], 1.0)
+    removal = np.zeros(n_channels)
+    if count.size == 0 or not (count[to_code == CONVERSION_CODE] > 0).any():
+        return 0.0, removal, probability
+    into = to_code >= 0
+    q = sp.csr_array(
+        (probability[into], (row[into], position_of(to_code[into]))),
+        shape=(transient.size, transient.size),
+    )
+    r = np.zeros(transient.size)
+    np.add.at(r, row[to_code == CONVERSION_CODE], probability[to_code == CONVERSION_CODE])
+    p_conversion = _p_conversion(q, r, np.ones(transient.size, dtype=bool))
+    digits = _digits(np.maximum(transient, 0), base, order)
+    digits[transient < 0] = 0
+    for index in range(n_channels):
+        keep = ~(digits == index + 1).any(axis=1)
+        p_without = _p_conversion(q, r, keep)
+        removal[index] = max(1.0 - p_without / p_conversion, 0.0) if p_conversion > 0 else 0.0
+    return p_conversion, removal, probability
+
+
+def solve_chain(counts: ChainCounts) -> MarkovChain:
+    """Probabilities, P(conversion) and removal effects RE_c = 1 - P_c / P from counts."""
+    channels, base, order = counts.channels, len(counts.channels) + 1, counts.order
+    transient, labels = transient_states(counts)
+    p_conversion, removal, probability = removal_effects(
+        transient, counts.from_code, counts.to_code, counts.count, len(channels), order
+    )
     labels.update({CONVERSION_CODE: CONVERSION, NULL_CODE: NULL})
     for code in np.unique(counts.to_code[counts.to_code >= 0]):
         labels.setdefault(int(code), _label(int(code), channels, base, order))
@@ -281,22 +368,6 @@ def solve_chain(counts: ChainCounts) -> MarkovChain:
             schema=RESULT_SCHEMA,
         )
         return MarkovChain(graph, 0.0, effects, transitions, counts.total_conversions, counts.total_value)
-
-    into = counts.to_code >= 0
-    q = sp.csr_array(
-        (probability[into], (row[into], position_of(counts.to_code[into]))),
-        shape=(transient.size, transient.size),
-    )
-    r = np.zeros(transient.size)
-    np.add.at(r, row[counts.to_code == CONVERSION_CODE], probability[counts.to_code == CONVERSION_CODE])
-    p_conversion = _p_conversion(q, r, np.ones(transient.size, dtype=bool))
-    digits = _digits(np.maximum(transient, 0), base, order)
-    digits[transient < 0] = 0
-    removal = np.zeros(len(channels))
-    for index in range(len(channels)):
-        keep = ~(digits == index + 1).any(axis=1)
-        p_without = _p_conversion(q, r, keep)
-        removal[index] = max(1.0 - p_without / p_conversion, 0.0) if p_conversion > 0 else 0.0
     total_effect = removal.sum()
     share = removal / total_effect if total_effect > 0 else np.zeros_like(removal)
     effects = pl.DataFrame(

@@ -21,8 +21,9 @@ SAMPLED_PERMUTATIONS seeded random orderings (documented, deterministic).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import polars as pl
@@ -41,6 +42,7 @@ __all__ = [
     "ShapleyFit",
     "count_channel_sets",
     "fit_shapley",
+    "replicate_set_fractions",
     "shapley",
     "shapley_attribution",
     "shapley_values",
@@ -102,6 +104,63 @@ def _sampled_values(players: tuple[str, ...], worth: Callable[[frozenset[str]], 
             totals[players[index]] += after - before
             before = after
     return {p: total / SAMPLED_PERMUTATIONS for p, total in totals.items()}
+
+
+# above this many channels in one set the bootstrap keeps the set's fitted fractions
+# (2^n coalitions x replicates would not fit in memory)
+MAX_REPLICATED_CHANNELS = 12
+
+
+@cache
+def _coalition_matrix(n: int) -> np.ndarray:
+    """The linear map from the worths of all 2^n coalitions (by bit mask) to the n Shapley
+    values: phi_i = sum over S not holding i of |S|! (n - |S| - 1)! / n! (v(S + i) - v(S))."""
+    masks = np.arange(1 << n, dtype=np.int64)
+    size = np.zeros(1 << n, dtype=np.int64)
+    for i in range(n):
+        size += masks >> i & 1
+    weights = np.array([math.factorial(k) * math.factorial(n - k - 1) / math.factorial(n) for k in range(n)])
+    matrix = np.zeros((n, 1 << n))
+    for i in range(n):
+        without = masks[(masks >> i & 1) == 0]
+        np.add.at(matrix[i], without | 1 << i, weights[size[without]])
+        np.add.at(matrix[i], without, -weights[size[without]])
+    return matrix
+
+
+def replicate_set_fractions(
+    channel_sets: Sequence[tuple[str, ...]], conversions: np.ndarray, nulls: np.ndarray
+) -> list[np.ndarray]:
+    """`_set_fractions` of every set at once for many replicates: `conversions` and `nulls`
+    are (sets x replicates) counts; returns per set its channels' fractions (channels x
+    replicates), negative Shapley values clipped, equal split when none is positive. Sets of
+    more than MAX_REPLICATED_CHANNELS channels get an empty array (keep their fit)."""
+    totals = conversions + nulls
+    rates = np.divide(
+        conversions,
+        totals,
+        out=np.zeros(conversions.shape, dtype=float),
+        where=(conversions > 0) & (totals > 0),
+    )
+    index = {frozenset(s): i for i, s in enumerate(channel_sets)}
+    replicates = conversions.shape[1]
+    fractions = []
+    for channel_set in channel_sets:
+        n = len(channel_set)
+        if n == 0 or n > MAX_REPLICATED_CHANNELS:
+            fractions.append(np.zeros((0, replicates)))
+            continue
+        rows = np.array(
+            [
+                index.get(frozenset(c for i, c in enumerate(channel_set) if mask >> i & 1), -1)
+                for mask in range(1 << n)
+            ]
+        )
+        worth = np.where((rows >= 0)[:, None], rates[np.maximum(rows, 0)], 0.0)
+        positive = np.maximum(_coalition_matrix(n) @ worth, 0.0)
+        total = positive.sum(axis=0, keepdims=True)
+        fractions.append(np.divide(positive, total, out=np.full(positive.shape, 1.0 / n), where=total > 0))
+    return fractions
 
 
 def count_channel_sets(inputs: ModelInput) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import dagster as dg
@@ -10,7 +11,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
-from attribution.pipeline import run_markov, run_models, run_shapley
+from attribution.pipeline import run_intervals, run_markov, run_models, run_shapley
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
@@ -177,4 +178,39 @@ def attribution_credits(
                 **table_metadata(conn, "mart_attribution_credits"),
                 "time_decay_half_life_days": dg.MetadataValue.float(config.time_decay_half_life_days),
             },
+        )
+
+
+@dg.asset(
+    group_name=MODELS_GROUP,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb", "numpy"},
+    deps=["mart_attribution_credits", "int_null_path_touches", "markov_removal_effects"],
+    description="One row per (journey_kind, model, channel) and per (journey_kind, model, "
+    "channel, campaign): the confidence interval of the attributed amount and share, from a "
+    "seeded Poisson bootstrap over opportunities with their journeys (Markov and Shapley "
+    "refitted per replicate with the non-converting paths). Settings interval_replicates "
+    f"(0: off), interval_level, interval_seed. {GLOSSARY['confidence interval']}",
+)
+def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
+    config = settings.to_config()
+    with duckdb.get_connection() as conn:
+        started = time.perf_counter()
+        run_intervals(conn, config)
+        seconds = time.perf_counter() - started
+        widest = conn.sql(
+            "select journey_kind, model, channel, round(share_low, 4) as share_low, "
+            "round(share_high, 4) as share_high, round(share_high - share_low, 4) as width "
+            "from int_attribution_intervals where level = 'channel' order by width desc limit 10"
+        ).pl()
+        return dg.MaterializeResult(
+            metadata={
+                **table_metadata(conn, "int_attribution_intervals"),
+                "replicates": dg.MetadataValue.int(config.interval_replicates),
+                "confidence_level": dg.MetadataValue.float(config.interval_level),
+                "seconds": dg.MetadataValue.float(round(seconds, 2)),
+                "widest_share_intervals": dg.MetadataValue.md(
+                    markdown_table(widest) if len(widest) else "intervals are off (interval_replicates = 0)"
+                ),
+            }
         )

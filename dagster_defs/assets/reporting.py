@@ -17,13 +17,20 @@ from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, export_marts
 from attribution.pipeline import build_mart, input_files
-from attribution.report import comparison_chart_png, comparison_table, headline_totals
+from attribution.report import (
+    comparison_chart_png,
+    comparison_table,
+    headline_totals,
+    interval_chart_png,
+    share_intervals,
+)
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
-# every mart waits for the credits and for the Markov sanity check on the removal effects
-_MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects"]
+# every mart waits for the credits, the Markov sanity check on the removal effects and the
+# confidence intervals
+_MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects", "int_attribution_intervals"]
 
 
 def sql_model_asset(
@@ -276,6 +283,12 @@ def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]
         metadata["chart"] = dg.MetadataValue.md(
             f"![attributed pipeline and revenue by channel and model](data:image/png;base64,{chart})"
         )
+        intervals = {kind: share_intervals(conn, kind) for kind in JOURNEY_KINDS}
+        if any(not frame.is_empty() for frame in intervals.values()):
+            bars = base64.b64encode(interval_chart_png(intervals)).decode("ascii")
+            metadata["share_intervals_chart"] = dg.MetadataValue.md(
+                f"![share of each channel by model with confidence intervals](data:image/png;base64,{bars})"
+            )
         for key, value in headline_totals(conn).items():
             metadata[key] = dg.MetadataValue.float(round(value, 2))
         attributed = conn.sql(

@@ -3,7 +3,10 @@
 -- many opportunities gave the campaign a non-zero credit. A touch without a campaign counts
 -- under '(no campaign)' (never dropped); the unattributed pseudo-channel's campaign is
 -- '(none)'. Per (journey_kind, model) the rows sum to the total pipeline / won revenue.
--- Reads mart_attribution_credits. No parameters. Money summed exactly (macros.sql).
+-- With the confidence interval of the amount and share (int_attribution_intervals; null
+-- when intervals are off).
+-- Reads mart_attribution_credits, int_attribution_intervals. No parameters. Money summed
+-- exactly (macros.sql).
 with credits as (
     select
         journey_kind,
@@ -31,18 +34,28 @@ by_campaign as (
     group by journey_kind, model, channel, campaign
 ),
 
+intervals as (
+    select * from int_attribution_intervals where level = 'campaign'
+),
+
 final as (
     select
-        journey_kind,
-        model,
-        channel,
-        campaign,
-        from_micros(attributed_micros) as attributed_amount,
-        from_micros(attributed_micros)
-            / nullif(from_micros(sum(attributed_micros) over (partition by journey_kind, model)), 0)
-            as share_of_total,
-        opportunities_credited
+        by_campaign.journey_kind,
+        by_campaign.model,
+        by_campaign.channel,
+        by_campaign.campaign,
+        from_micros(by_campaign.attributed_micros) as attributed_amount,
+        from_micros(by_campaign.attributed_micros) / nullif(from_micros(
+            sum(by_campaign.attributed_micros) over (partition by by_campaign.journey_kind, by_campaign.model)
+        ), 0) as share_of_total,
+        by_campaign.opportunities_credited,
+        intervals.attributed_low,
+        intervals.attributed_high,
+        intervals.share_low,
+        intervals.share_high,
+        intervals.confidence_level
     from by_campaign
+    left join intervals using (journey_kind, model, channel, campaign)
 )
 
 select * from final

@@ -1,9 +1,16 @@
 -- mart_channel_comparison: one row per (journey_kind, model, channel): the amount the model
 -- attributes to the channel over all converted journeys, its share of the model's total,
--- and how many opportunities gave the channel a non-zero credit.
--- Reads mart_attribution_credits. No parameters. Money summed exactly (macros.sql).
+-- how many opportunities gave the channel a non-zero credit, and the confidence interval of
+-- the amount and the share (int_attribution_intervals: a Poisson bootstrap over
+-- opportunities, level in confidence_level; null when intervals are off).
+-- Reads mart_attribution_credits, int_attribution_intervals. No parameters. Money summed
+-- exactly (macros.sql).
 with credits as (
     select * from mart_attribution_credits
+),
+
+intervals as (
+    select * from int_attribution_intervals where level = 'channel'
 ),
 
 by_channel as (
@@ -19,15 +26,21 @@ by_channel as (
 
 final as (
     select
-        journey_kind,
-        model,
-        channel,
-        from_micros(attributed_micros) as attributed_amount,
-        from_micros(attributed_micros)
-            / nullif(from_micros(sum(attributed_micros) over (partition by journey_kind, model)), 0)
-            as share_of_total,
-        opportunities_credited
+        by_channel.journey_kind,
+        by_channel.model,
+        by_channel.channel,
+        from_micros(by_channel.attributed_micros) as attributed_amount,
+        from_micros(by_channel.attributed_micros) / nullif(from_micros(
+            sum(by_channel.attributed_micros) over (partition by by_channel.journey_kind, by_channel.model)
+        ), 0) as share_of_total,
+        by_channel.opportunities_credited,
+        intervals.attributed_low,
+        intervals.attributed_high,
+        intervals.share_low,
+        intervals.share_high,
+        intervals.confidence_level
     from by_channel
+    left join intervals using (journey_kind, model, channel)
 )
 
 select * from final

@@ -1,0 +1,359 @@
+"""Confidence intervals of attributed amounts and shares: a Poisson bootstrap over
+opportunities with their journeys (and, for Markov and Shapley, the non-converting paths).
+
+Replicate b gives each opportunity a weight w ~ Poisson(1) (Hanley & MacGibbon 2006: the
+Poisson bootstrap, no resampling of rows; a unique path with n journeys or null paths then
+weighs a sum of their weights, and a null path's weight is Poisson(n)), drawn from a seeded
+generator per journey kind and block of opportunities, so a run is reproducible.
+
+- Rule-based models (first/last touch, linear, time decay, position based, W-shaped, full
+  path, custom): a journey's credits do not depend on other journeys, so a replicate's
+  channel (campaign) amount is sum_o w_o x attributed_o, exactly.
+- Shapley: every replicate refits the model on its reweighted channel-set counts (the
+  conversion rates, then the Shapley fractions of each set), exactly.
+- Markov: every replicate re-solves the chain on its reweighted transitions; the journeys'
+  fitted fractions are then scaled per channel by the replicate's removal-effect share over
+  the fitted share (the Sinkhorn fit is not rerun per replicate) and renormalized so the
+  replicate still attributes its whole value.
+
+Campaigns of Markov and Shapley follow their channel: a campaign's reweighted amount scaled
+like its channel's. Every replicate conserves value; intervals are percentile intervals of
+the replicates at the configured level. Costs: sparse products of (opportunities x
+replicates) weights with the credits, one small chain solve and one vectorized Shapley pass
+per replicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+from attribution.config import JOURNEY_KINDS, AttributionConfig
+from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.models.markov_chain import (
+    ChainCounts,
+    removal_effects,
+    transient_states,
+    transition_rows,
+)
+from attribution.models.shapley import replicate_set_fractions
+from attribution.sql import query
+
+__all__ = ["INTERVAL_SCHEMA", "IntervalInputs", "bootstrap_intervals", "read_interval_inputs"]
+
+# a block of opportunities gets its own weights (bounded memory: block x replicates)
+BLOCK_OPPORTUNITIES = 50_000
+NO_CAMPAIGN = "(no campaign)"
+
+INTERVAL_SCHEMA = {
+    "journey_kind": pl.String,
+    "model": pl.String,
+    "level": pl.String,  # channel or campaign
+    "channel": pl.String,
+    "campaign": pl.String,
+    "attributed_low": pl.Float64,
+    "attributed_high": pl.Float64,
+    "share_low": pl.Float64,
+    "share_high": pl.Float64,
+    "replicates": pl.Int64,
+    "confidence_level": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class IntervalInputs:
+    """One journey kind's converted journeys and what the refitted models need.
+
+    opportunities: opportunity_id, journey_amount (one row per converted journey).
+    credits: model, opportunity_id, channel, campaign, attributed_amount (per journey).
+    journey_paths: opportunity_id, path (list of channels in journey order).
+    null_paths: path, nulls (unique non-converting paths and how many there are).
+    """
+
+    journey_kind: str
+    opportunities: pl.DataFrame
+    credits: pl.DataFrame
+    journey_paths: pl.DataFrame
+    null_paths: pl.DataFrame
+
+
+def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> IntervalInputs:
+    """The inputs of one journey kind from the journeys, credits and null-path tables."""
+    params = {"journey_kind": journey_kind}
+    return IntervalInputs(
+        journey_kind,
+        query(conn, "models/interval_opportunities.sql", params),
+        query(conn, "models/interval_credits.sql", params),
+        query(conn, "models/interval_journey_paths.sql", params),
+        query(conn, "models/interval_null_paths.sql", params),
+    )
+
+
+def _poisson_blocks(seed: int, kind_index: int, n: int, replicates: int) -> list[tuple[int, np.ndarray]]:
+    """(start, weights of the block: rows x replicates) for every block of n opportunities."""
+    blocks = []
+    for block, start in enumerate(range(0, n, BLOCK_OPPORTUNITIES)):
+        rng = np.random.default_rng([seed, kind_index, block])
+        size = min(BLOCK_OPPORTUNITIES, n - start)
+        blocks.append((start, rng.poisson(1.0, size=(size, replicates)).astype(np.float64)))
+    return blocks
+
+
+def _incidence(
+    rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int], values: np.ndarray | None = None
+) -> sp.csr_array:
+    data = np.ones(rows.size) if values is None else values
+    return sp.csr_array((data, (rows, columns)), shape=shape)
+
+
+def _weighted(matrix: sp.csr_array, blocks: list[tuple[int, np.ndarray]]) -> np.ndarray:
+    """matrix (keys x opportunities) times the weights (opportunities x replicates)."""
+    replicates = blocks[0][1].shape[1] if blocks else 0
+    out = np.zeros((matrix.shape[0], replicates))
+    for start, weights in blocks:
+        out += matrix[:, start : start + weights.shape[0]] @ weights
+    return out
+
+
+def _markov_factors(
+    inputs: IntervalInputs,
+    config: AttributionConfig,
+    opportunity_index: dict[str, int],
+    blocks: list[tuple[int, np.ndarray]],
+    seed: int,
+    kind_index: int,
+) -> tuple[list[str], np.ndarray]:
+    """Channels of the chain and, per channel and replicate, the replicate's removal-effect
+    share over the fitted one (1 where the fitted share is 0)."""
+    converting = (
+        inputs.journey_paths.with_columns(key=pl.col("path").list.join("\x1f"))
+        .with_columns(path_id=pl.col("key").rank("dense").cast(pl.Int64) - 1)
+        .sort("path_id")
+    )
+    unique_converting = converting.unique("path_id", keep="first", maintain_order=True).select("path")
+    nulls = inputs.null_paths
+    paths = pl.concat(
+        [
+            unique_converting.with_columns(origin=pl.lit(0)),
+            nulls.select("path").with_columns(origin=pl.lit(1)),
+        ]
+    )
+    channels = tuple(sorted(set(paths["path"].explode().drop_nulls().to_list())))
+    replicates = config.interval_replicates
+    if not channels:
+        return [], np.ones((0, replicates))
+    n_converting = len(unique_converting)
+    membership = _incidence(
+        converting["path_id"].to_numpy(),
+        converting["opportunity_id"].replace_strict(opportunity_index, return_dtype=pl.Int64).to_numpy(),
+        (n_converting, len(opportunity_index)),
+    )
+    conversions = np.zeros((len(paths), replicates + 1))
+    conversions[:n_converting, :replicates] = _weighted(membership, blocks)
+    conversions[:n_converting, replicates] = np.asarray(membership.sum(axis=1)).ravel()
+    null_counts = nulls["nulls"].to_numpy().astype(np.float64)
+    rng = np.random.default_rng([seed, kind_index, 1_000_003])
+    null_weights = np.zeros((len(paths), replicates + 1))
+    null_weights[n_converting:, :replicates] = rng.poisson(
+        null_counts[:, None], size=(null_counts.size, replicates)
+    )
+    null_weights[n_converting:, replicates] = null_counts
+    rows = transition_rows(
+        paths.with_columns(conversions=pl.lit(1), nulls=pl.lit(0)),
+        config.markov_order,
+        config.collapse_repeats,
+        channels,
+    )
+    pairs = np.stack([rows.from_code, rows.to_code], axis=1)
+    unique_pairs, pair_of = np.unique(pairs, axis=0, return_inverse=True)
+    pair_of = pair_of.ravel()
+    by_ending = [conversions + null_weights, conversions, null_weights]
+    counts = np.zeros((len(unique_pairs), replicates + 1))
+    for ending, weights in enumerate(by_ending):
+        mask = rows.ending == ending
+        counts += _incidence(pair_of[mask], rows.path_of[mask], (len(unique_pairs), len(paths))) @ weights
+    like = ChainCounts(
+        channels, config.markov_order, unique_pairs[:, 0], unique_pairs[:, 1], counts[:, -1], 0.0, 0
+    )
+    transient, _ = transient_states(like)
+    shares = np.zeros((len(channels), replicates + 1))
+    for b in range(replicates + 1):
+        _, removal, _ = removal_effects(
+            transient,
+            unique_pairs[:, 0],
+            unique_pairs[:, 1],
+            counts[:, b],
+            len(channels),
+            config.markov_order,
+        )
+        total = removal.sum()
+        shares[:, b] = removal / total if total > 0 else 0.0
+    fitted = shares[:, -1:]
+    factors = np.divide(shares[:, :-1], fitted, out=np.ones((len(channels), replicates)), where=fitted > 0)
+    return list(channels), factors
+
+
+def _shapley_amounts(
+    inputs: IntervalInputs,
+    opportunity_index: dict[str, int],
+    amounts: np.ndarray,
+    blocks: list[tuple[int, np.ndarray]],
+    seed: int,
+    kind_index: int,
+    replicates: int,
+) -> dict[str, np.ndarray] | None:
+    """Per channel, the refitted Shapley amount of every replicate (None when a set is too
+    large to refit: the caller then keeps the fitted fractions)."""
+    journeys = inputs.journey_paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+    null_sets = (
+        inputs.null_paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+        .group_by("channel_set")
+        .agg(pl.col("nulls").sum())
+    )
+    set_keys = sorted(
+        {tuple(s) for s in journeys["channel_set"].to_list()}
+        | {tuple(s) for s in null_sets["channel_set"].to_list()}
+    )
+    set_index = {s: i for i, s in enumerate(set_keys)}
+    journey_set = np.array([set_index[tuple(s)] for s in journeys["channel_set"].to_list()], dtype=np.int64)
+    journey_opp = (
+        journeys["opportunity_id"].replace_strict(opportunity_index, return_dtype=pl.Int64).to_numpy()
+    )
+    membership = _incidence(journey_set, journey_opp, (len(set_keys), len(opportunity_index)))
+    valued = _incidence(
+        journey_set, journey_opp, (len(set_keys), len(opportunity_index)), amounts[journey_opp]
+    )
+    conversions = _weighted(membership, blocks)
+    set_amounts = _weighted(valued, blocks)
+    nulls = np.zeros((len(set_keys), replicates))
+    if len(null_sets):
+        rng = np.random.default_rng([seed, kind_index, 2_000_003])
+        counts = null_sets["nulls"].to_numpy().astype(np.float64)
+        rows = np.array([set_index[tuple(s)] for s in null_sets["channel_set"].to_list()], dtype=np.int64)
+        nulls[rows] = rng.poisson(counts[:, None], size=(counts.size, replicates))
+    fractions = replicate_set_fractions(set_keys, conversions, nulls)
+    out: dict[str, np.ndarray] = {}
+    for channel_set, fraction, amount in zip(set_keys, fractions, set_amounts, strict=True):
+        if not channel_set:
+            continue
+        if fraction.shape[0] == 0:
+            return None
+        for i, channel in enumerate(channel_set):
+            out[channel] = out.get(channel, np.zeros(replicates)) + fraction[i] * amount
+    return out
+
+
+def _percentiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = (1 - level) / 2
+    low, high = np.quantile(values, [tail, 1 - tail], axis=1)
+    return low, high
+
+
+def _kind_intervals(
+    inputs: IntervalInputs, config: AttributionConfig, kind_index: int
+) -> list[dict[str, object]]:
+    replicates, seed = config.interval_replicates, config.interval_seed
+    opportunities = inputs.opportunities.sort("opportunity_id")
+    if opportunities.is_empty() or inputs.credits.is_empty():
+        return []
+    ids = opportunities["opportunity_id"].to_list()
+    opportunity_index = {o: i for i, o in enumerate(ids)}
+    amounts = opportunities["journey_amount"].to_numpy().astype(np.float64)
+    blocks = _poisson_blocks(seed, kind_index, len(ids), replicates)
+    totals = np.zeros(replicates)
+    for start, weights in blocks:
+        totals += amounts[start : start + weights.shape[0]] @ weights
+    credits = inputs.credits.with_columns(
+        opportunity=pl.col("opportunity_id").replace_strict(opportunity_index, return_dtype=pl.Int64)
+    )
+    rows: list[dict[str, object]] = []
+    markov_factors: tuple[list[str], np.ndarray] | None = None
+    for model in sorted(set(credits["model"].to_list())):
+        by_key = (
+            credits.filter(pl.col("model") == model)
+            .group_by("channel", "campaign", "opportunity")
+            .agg(pl.col("attributed_amount").sum())
+        )
+        keys = by_key.select("channel", "campaign").unique().sort("channel", "campaign")
+        key_index = {k: i for i, k in enumerate(keys.iter_rows())}
+        key_of = np.array(
+            [key_index[k] for k in by_key.select("channel", "campaign").iter_rows()], dtype=np.int64
+        )
+        campaign_amounts = _weighted(
+            _incidence(
+                key_of,
+                by_key["opportunity"].to_numpy(),
+                (len(keys), len(ids)),
+                by_key["attributed_amount"].to_numpy(),
+            ),
+            blocks,
+        )
+        channel_names = sorted(set(keys["channel"].to_list()))
+        channel_of_key = np.array([channel_names.index(c) for c in keys["channel"].to_list()], dtype=np.int64)
+        channel_amounts = np.zeros((len(channel_names), replicates))
+        np.add.at(channel_amounts, channel_of_key, campaign_amounts)
+        refitted = channel_amounts.copy()
+        if model == "markov":
+            if markov_factors is None:
+                markov_factors = _markov_factors(inputs, config, opportunity_index, blocks, seed, kind_index)
+            chain_channels, factors = markov_factors
+            for i, channel in enumerate(chain_channels):
+                if channel in channel_names:
+                    refitted[channel_names.index(channel)] *= factors[i]
+        elif model == "shapley":
+            exact = _shapley_amounts(inputs, opportunity_index, amounts, blocks, seed, kind_index, replicates)
+            for channel, values in (exact or {}).items():
+                if channel in channel_names:
+                    refitted[channel_names.index(channel)] = values
+        if model in ("markov", "shapley"):
+            # conserve each replicate's value: the touched channels share what (none) leaves
+            touched = np.array([c != UNATTRIBUTED_CHANNEL for c in channel_names])
+            target = totals - channel_amounts[~touched].sum(axis=0)
+            current = refitted[touched].sum(axis=0)
+            refitted[touched] *= np.divide(target, current, out=np.ones_like(target), where=current > 0)
+            scale = np.divide(
+                refitted, channel_amounts, out=np.ones_like(refitted), where=channel_amounts > 0
+            )
+            campaign_amounts = campaign_amounts * scale[channel_of_key]
+        for level, names, values in (
+            ("channel", [(c, None) for c in channel_names], refitted),
+            ("campaign", list(keys.iter_rows()), campaign_amounts),
+        ):
+            shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+            low, high = _percentiles(values, config.interval_level)
+            share_low, share_high = _percentiles(shares, config.interval_level)
+            for i, (channel, campaign) in enumerate(names):
+                rows.append(
+                    {
+                        "journey_kind": inputs.journey_kind,
+                        "model": model,
+                        "level": level,
+                        "channel": channel,
+                        "campaign": campaign,
+                        "attributed_low": float(low[i]),
+                        "attributed_high": float(high[i]),
+                        "share_low": float(share_low[i]),
+                        "share_high": float(share_high[i]),
+                        "replicates": replicates,
+                        "confidence_level": config.interval_level,
+                    }
+                )
+    return rows
+
+
+def bootstrap_intervals(inputs: list[IntervalInputs], config: AttributionConfig) -> pl.DataFrame:
+    """Percentile intervals (level config.interval_level, config.interval_replicates Poisson
+    replicates, seed config.interval_seed) of every (journey kind, model, channel) and
+    (journey kind, model, channel, campaign) attributed amount and share; empty when the
+    replicates setting is 0."""
+    rows: list[dict[str, object]] = []
+    if config.interval_replicates > 0:
+        for item in inputs:
+            rows.extend(_kind_intervals(item, config, JOURNEY_KINDS.index(item.journey_kind)))
+    return pl.DataFrame(rows, schema=INTERVAL_SCHEMA).sort(
+        "journey_kind", "model", "level", "channel", "campaign"
+    )
