@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
@@ -22,6 +24,7 @@ from attribution.locking import DatabaseBusyError, writer_lock
 from attribution.mapping import load_mapping
 from attribution.models import select_models
 from attribution.pipeline import SourcePaths, input_files, run_pipeline
+from attribution.restatements import build_restatements, take_snapshot
 
 __all__ = ["main"]
 
@@ -129,6 +132,10 @@ def main(argv: list[str] | None = None) -> None:
             Path(args.database).parent.mkdir(parents=True, exist_ok=True)
             with duckdb.connect(args.database) as conn:
                 results = run_pipeline(conn, sources, config, progress=tell)
+                tell("snapshot")
+                run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+                take_snapshot(conn, run_id, config)
+                build_restatements(conn)
                 if not args.no_export:
                     tell("export")
                     export_marts(conn, Path(args.export_dir), config, input_files(sources))

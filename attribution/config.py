@@ -139,6 +139,8 @@ class AttributionConfig:
     interval_replicates: int = 200
     interval_level: float = 0.9
     interval_seed: int = 20_261_129
+    # restatement history: runs taken more than this many days ago are pruned (0: keep all)
+    snapshot_retention_days: int = 730
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -199,6 +201,8 @@ class AttributionConfig:
             raise ValueError(f"interval_replicates must be >= 0, got {self.interval_replicates}")
         if not 0 < self.interval_level < 1:
             raise ValueError(f"interval_level must be between 0 and 1, got {self.interval_level}")
+        if self.snapshot_retention_days < 0:
+            raise ValueError(f"snapshot_retention_days must be >= 0, got {self.snapshot_retention_days}")
         if self.fx_max_age_days < 0:
             raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
         try:

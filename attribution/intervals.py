@@ -135,7 +135,7 @@ def _markov_factors(
         .sort("path_id")
     )
     unique_converting = converting.unique("path_id", keep="first", maintain_order=True).select("path")
-    nulls = inputs.null_paths
+    nulls = inputs.null_paths.sort(pl.col("path").list.join("\x1f"))  # the draws follow this order
     paths = pl.concat(
         [
             unique_converting.with_columns(origin=pl.lit(0)),
@@ -213,6 +213,7 @@ def _shapley_amounts(
         inputs.null_paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
         .group_by("channel_set")
         .agg(pl.col("nulls").sum())
+        .sort(pl.col("channel_set").list.join("\x1f"))  # the draws follow this order
     )
     set_keys = sorted(
         {tuple(s) for s in journeys["channel_set"].to_list()}

@@ -2,8 +2,8 @@
 
 For each tier it generates synthetic Parquet inputs with the project's own generator (cached
 under bench/out/<tier>/), measures a floor (DuckDB reading the touch files and sorting them
-by account and time, no attribution), then runs ingest -> journeys -> all five models for
-pipeline and revenue -> marts, printing wall time and peak RSS per stage and in total,
+by account and time, no attribution), then runs ingest -> journeys -> every model for
+pipeline and revenue -> confidence intervals -> marts, printing wall time and peak RSS per stage and in total,
 touches per second, and the pipeline time as a multiple of the floor.
 """
 
@@ -25,7 +25,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
 from attribution.journeys import build_journeys, build_null_paths
-from attribution.pipeline import build_marts, run_markov, run_models, run_shapley
+from attribution.pipeline import build_marts, run_intervals, run_markov, run_models, run_shapley
 from attribution.sample_data import SampleSpec, write_sample
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -171,6 +171,7 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
         ("markov chain", lambda c: run_markov(c, config)),
         ("shapley", run_shapley),
         ("models (credits)", lambda c: run_models(c, config)),
+        ("confidence intervals", lambda c: run_intervals(c, config)),
         ("marts", lambda c: build_marts(c, config)),
     ]
     started = time.perf_counter()
@@ -181,10 +182,17 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
         total = time.perf_counter() - started
         journeys = conn.sql("select count(*) from int_journeys where is_converted").fetchall()[0][0]
         markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
+        seconds = dict((name, s) for name, s, _ in rows)
+        model_seconds = seconds["markov chain"] + seconds["shapley"] + seconds["models (credits)"]
     print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
     print(
         f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
         f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s"
+    )
+    print(
+        f"  confidence intervals ({config.interval_replicates} replicates): "
+        f"{seconds['confidence intervals']:.2f} s = "
+        f"{seconds['confidence intervals'] / model_seconds:.2f} x the models ({model_seconds:.2f} s)"
     )
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)

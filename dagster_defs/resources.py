@@ -88,6 +88,7 @@ class AttributionSettings(dg.ConfigurableResource):
     interval_replicates: int = _CONFIG_DEFAULTS.interval_replicates
     interval_level: float = _CONFIG_DEFAULTS.interval_level
     interval_seed: int = _CONFIG_DEFAULTS.interval_seed
+    snapshot_retention_days: int = _CONFIG_DEFAULTS.snapshot_retention_days
     included_opportunity_types: list[str] = Field(default_factory=list)
     excluded_opportunity_types: list[str] = Field(default_factory=list)
     column_preset: str | None = None

@@ -13,10 +13,10 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from attribution.config import JOURNEY_KINDS
+from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, export_marts
-from attribution.pipeline import build_mart, input_files
+from attribution.pipeline import MART_TABLES, build_mart, input_files
 from attribution.report import (
     comparison_chart_png,
     comparison_table,
@@ -24,6 +24,7 @@ from attribution.report import (
     interval_chart_png,
     share_intervals,
 )
+from attribution.restatements import build_restatements, take_snapshot
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
@@ -38,8 +39,9 @@ def sql_model_asset(
     description: str,
     deps: Sequence[str] = _MODEL_OUTPUTS,
     extra_metadata: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]] | None = None,
+    build: Callable[[duckdb.DuckDBPyConnection, AttributionConfig], object] | None = None,
 ) -> dg.AssetsDefinition:
-    """An asset that runs sql/marts/<table>.sql and describes the table it wrote."""
+    """An asset that runs sql/marts/<table>.sql (or `build`) and describes the table it wrote."""
 
     @dg.asset(
         name=table,
@@ -51,7 +53,10 @@ def sql_model_asset(
     )
     def _model(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
-            build_mart(conn, table, settings.to_config())
+            if build is None:
+                build_mart(conn, table, settings.to_config())
+            else:
+                build(conn, settings.to_config())
             extra = extra_metadata(conn) if extra_metadata else {}
             return dg.MaterializeResult(metadata={**table_metadata(conn, table), **extra})
 
@@ -302,6 +307,59 @@ def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]
             asset_key="mart_channel_comparison_wide",
             metadata=table_metadata(conn, "mart_channel_comparison_wide"),
         )
+
+
+@dg.asset(
+    group_name=REPORTING_GROUP,
+    pool=DUCKDB_POOL,
+    kinds={"duckdb"},
+    deps=list(MART_TABLES),
+    description="The restatement history: this run's published month x model x channel figures "
+    "and its journeys (stage, amount, value, touch fingerprint), appended to snapshot_runs, "
+    "snapshot_attributed_by_month and snapshot_opportunities under the Dagster run id, after the "
+    "reconciliation checks passed. Later runs never rewrite them; runs older than "
+    "snapshot_retention_days are pruned.",
+)
+def report_snapshot(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: AttributionSettings
+) -> dg.MaterializeResult:
+    config = settings.to_config()
+    with duckdb.get_connection() as conn:
+        runs = take_snapshot(conn, context.run_id, config)
+        history = conn.sql(
+            "select run_id, as_of, taken_at from snapshot_runs order by taken_at desc limit 10"
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={
+            "run_id": dg.MetadataValue.text(context.run_id),
+            "runs_in_history": dg.MetadataValue.int(runs),
+            "latest_runs": dg.MetadataValue.md(markdown_table(history)),
+        }
+    )
+
+
+def _restated_periods(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    restated = conn.sql(
+        "select journey_kind, period_month, round(sum(abs(difference)), 2) as moved, "
+        "max(new_opportunities) as new, max(removed_opportunities) as removed, "
+        "max(stage_changes) as stages, max(amount_changes) as amounts, max(fx_changes) as fx, "
+        "max(journey_changes) as journeys from mart_restatements where model = 'linear' "
+        "group by all having sum(abs(difference)) >= 0.005 order by journey_kind, period_month"
+    ).pl()
+    text = markdown_table(restated) if len(restated) else "no period restated since it was first reported"
+    return {"restated_periods_linear": dg.MetadataValue.md(text)}
+
+
+mart_restatements = sql_model_asset(
+    "mart_restatements",
+    "One row per (journey_kind, month, model, channel): the amount first reported (the earliest "
+    "retained run whose snapshot has the month), the amount now, the difference, and the month's "
+    "causes counted: new or removed opportunities, stage, amount and fx changes, journeys whose "
+    "touches changed (late or removed touches).",
+    deps=["report_snapshot"],
+    extra_metadata=_restated_periods,
+    build=lambda conn, _config: build_restatements(conn),
+)
 
 
 @dg.asset(

@@ -75,6 +75,30 @@ def test_intervals_are_reproducible_and_follow_the_seed():
     assert bootstrap_intervals([world], AttributionConfig(interval_replicates=0)).is_empty()
 
 
+def test_the_order_of_the_input_rows_does_not_move_the_intervals(sample_run):
+    from attribution.intervals import read_interval_inputs
+
+    config = AttributionConfig(interval_replicates=50)
+    inputs = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
+    shuffled = [
+        IntervalInputs(
+            i.journey_kind,
+            i.opportunities.sample(fraction=1.0, shuffle=True, seed=1),
+            i.credits.sample(fraction=1.0, shuffle=True, seed=2),
+            i.journey_paths.sample(fraction=1.0, shuffle=True, seed=3),
+            i.null_paths.sample(fraction=1.0, shuffle=True, seed=4),
+        )
+        for i in inputs
+    ]
+    first = bootstrap_intervals(inputs, config)
+    again = bootstrap_intervals(shuffled, config)
+    assert first.drop("attributed_low", "attributed_high", "share_low", "share_high").equals(
+        again.drop("attributed_low", "attributed_high", "share_low", "share_high")
+    )
+    for column in ("attributed_low", "attributed_high", "share_low", "share_high"):
+        assert first[column].to_numpy() == pytest.approx(again[column].to_numpy(), rel=1e-9, abs=1e-9), column
+
+
 def test_the_lean_chain_solve_matches_the_full_one():
     paths = pl.DataFrame(
         {

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ from attribution.config import AttributionConfig
 from attribution.export import file_sha256
 from attribution.models import MODELS
 from attribution.pipeline import SourcePaths, run_pipeline
+from attribution.restatements import build_restatements, take_snapshot
 from tests.conftest import AS_OF
 
 MART_TABLES = (
@@ -56,12 +58,20 @@ def run_command(sample: Path, workdir: Path, *extra: str) -> list[str]:
 
 
 def checksums(export_dir: Path) -> dict[str, str]:
+    """Checksums of the published files, except the restatement table: it reports this
+    database's own run history (run ids, first-reported figures), which differs by design
+    between a database that saw earlier runs and a fresh one."""
     manifest = json.loads((export_dir / "manifest.json").read_text())
-    return {name: entry["sha256"] for name, entry in manifest["files"].items()}
+    return {
+        name: entry["sha256"]
+        for name, entry in manifest["files"].items()
+        if not name.startswith("mart_restatements.")
+    }
 
 
 def exports_match_their_manifest(export_dir: Path) -> bool:
-    return all(file_sha256(export_dir / n) == c for n, c in checksums(export_dir).items())
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    return all(file_sha256(export_dir / n) == e["sha256"] for n, e in manifest["files"].items())
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +174,13 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     database = tmp_path / "restated.duckdb"
     with duckdb.connect(str(database)) as conn:
         run_pipeline(conn, sources, config)
+        take_snapshot(conn, "first-run", config, taken_at=datetime(2026, 6, 2))
+        build_restatements(conn)
+        assert conn.sql("select count(*) from mart_restatements where difference <> 0").fetchall() == [(0,)]
+        first_won = conn.sql(
+            "select sum(attributed_amount) from int_attributed_by_month where journey_kind = 'revenue' "
+            "and model = 'linear' and period_month = date '2026-05-01'"
+        ).fetchall()[0][0]
 
     # change the world: a lost opportunity is won after all, with a new amount, and a touch
     # arrives late for a day long past, inside that opportunity's pipeline journey
@@ -210,7 +227,10 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
 
     with duckdb.connect(str(database)) as conn:
         run_pipeline(conn, sources, config)
+        take_snapshot(conn, "second-run", config, taken_at=datetime(2026, 6, 3))
+        build_restatements(conn)
         restated = _tables(conn)
+        restatements = conn.sql("select * from mart_restatements").pl()
         credits = conn.sql(
             "select count(*), count(distinct (journey_kind, model, opportunity_id, touchpoint_id)) from mart_attribution_credits"
         ).fetchall()[0]
@@ -229,6 +249,59 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     assert won and won[0][0] is not None
     for table in MART_TABLES:
         assert restated[table] == fresh[table], table
+    # the history: May's won revenue was first reported without the deal; now it holds its
+    # 12,345.67 (USD at the sample's rate of its currency); the month counts one new won
+    # journey, its created month an amount change, a stage change and a journey change (the
+    # late touch)
+    target_month = target["created_at"][:7] + "-01"
+    linear = restatements.filter(pl.col("model") == "linear")
+    may = linear.filter(
+        (pl.col("journey_kind") == "revenue") & (pl.col("period_month").cast(pl.String) == "2026-05-01")
+    )
+    assert may["first_reported_amount"].sum() == pytest.approx(first_won)
+    moved = may["difference"].sum()
+    added = fresh_journey_amount(database, target["opportunity_id"])
+    assert moved == pytest.approx(added, abs=0.01)
+    # it was a lost deal closed in its old month: if that was May, May sees a stage change of a
+    # journey it had; otherwise a journey new to May
+    was_may = target["closed_at"][:7] == "2026-05"
+    assert may.select("new_opportunities", "stage_changes").unique().rows() == [(0, 1) if was_may else (1, 0)]
+    created = linear.filter(
+        (pl.col("journey_kind") == "pipeline") & (pl.col("period_month").cast(pl.String) == target_month)
+    )
+    counts = created.select(
+        "new_opportunities", "removed_opportunities", "stage_changes", "amount_changes", "journey_changes"
+    ).unique()
+    assert counts.rows() == [(0, 0, 1, 1, 1)]
+    assert (linear["first_run_id"].drop_nulls() == "first-run").all()
+    assert (restatements["current_run_id"] == "second-run").all()
+    # a rerun of the same run replaces its own rows; the first run's snapshot is untouched
+    with duckdb.connect(str(database)) as conn:
+        before = conn.sql(
+            "select * from snapshot_attributed_by_month where run_id = 'first-run' order by all"
+        ).fetchall()
+        take_snapshot(conn, "second-run", config, taken_at=datetime(2026, 6, 3))
+        assert conn.sql("select count(*) from snapshot_runs").fetchall() == [(2,)]
+        after = conn.sql(
+            "select * from snapshot_attributed_by_month where run_id = 'first-run' order by all"
+        ).fetchall()
+        assert before == after
+        # retention: keeping one day, the runs taken more than a day before the new one go
+        short = AttributionConfig(as_of=AS_OF, snapshot_retention_days=1)
+        take_snapshot(conn, "third-run", short, taken_at=datetime(2026, 6, 4, 12))
+        assert [r[0] for r in conn.sql("select run_id from snapshot_runs order by all").fetchall()] == [
+            "third-run"
+        ]
+
+
+def fresh_journey_amount(database: Path, opportunity_id: str) -> float:
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return float(
+            conn.sql(
+                "select journey_amount from int_journeys where journey_kind = 'revenue' and opportunity_id = ?",
+                params=[opportunity_id],
+            ).fetchall()[0][0]
+        )
 
 
 def test_paths_with_spaces_quotes_and_semicolons_everywhere(sample_dir, tmp_path):

@@ -67,6 +67,9 @@ EXPECTED_ASSETS = {
     "mart_campaign_spend_return",
     "mart_time_to_convert",
     "mart_reconciliation_cuts",
+    "int_attribution_intervals",
+    "report_snapshot",
+    "mart_restatements",
     "exports",
 }
 EXPECTED_CHECKS = {
