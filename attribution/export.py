@@ -30,6 +30,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_attribution_credits",
     "markov_removal_effects",
     "shapley_channel_values",
+    "markov_order_selection",
     "mart_restatements",
 )
 MANIFEST = "manifest.json"

@@ -32,6 +32,7 @@ from attribution.models import AttributionModel, ModelInput, attribute, select_m
 from attribution.models.base import journey_channels
 from attribution.models.markov import count_journeys, fit_markov
 from attribution.models.markov_chain import ChainCounts
+from attribution.models.markov_order import select_order
 from attribution.models.shapley import count_channel_sets, fit_shapley
 from attribution.sql import bind_config, define_macros, query, read_sql, run_sql
 
@@ -44,6 +45,7 @@ __all__ = [
     "run_intervals",
     "run_markov",
     "run_models",
+    "run_order_selection",
     "run_pipeline",
     "run_shapley",
     "write_frame",
@@ -228,6 +230,22 @@ def run_models(
     return count_rows(conn, "mart_attribution_credits")
 
 
+def run_order_selection(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """Score Markov orders 1-4 on held-out accounts per journey kind (models.markov_order);
+    write `markov_order_selection`; return its row count. Recommends, never changes, the
+    configured order."""
+    frames = [
+        select_order(
+            query(conn, "models/order_selection_paths.sql", {"journey_kind": kind}),
+            kind,
+            config.markov_order,
+            config.collapse_repeats,
+        )
+        for kind in JOURNEY_KINDS
+    ]
+    return write_frame(conn, "markov_order_selection", pl.concat(frames))
+
+
 def run_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
     """Bootstrap confidence intervals of every model's channel and campaign amounts and shares
     (attribution.intervals); write `int_attribution_intervals` (empty when the replicates
@@ -297,6 +315,7 @@ def run_pipeline(
     tell("markov")
     results["int_markov_fractions"] = run_markov(conn, config)
     results["int_shapley_fractions"] = run_shapley(conn)
+    results["markov_order_selection"] = run_order_selection(conn, config)
     tell("models")
     results["mart_attribution_credits"] = run_models(conn, config)
     tell("intervals")

@@ -321,7 +321,9 @@ def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]
     "snapshot_retention_days are pruned.",
 )
 def report_snapshot(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, settings: AttributionSettings
+    context,  # unannotated: Dagster refuses a string annotation (this module has postponed ones)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
 ) -> dg.MaterializeResult:
     config = settings.to_config()
     with duckdb.get_connection() as conn:
