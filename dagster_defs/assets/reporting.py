@@ -327,13 +327,13 @@ def report_snapshot(
 ) -> dg.MaterializeResult:
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        runs = take_snapshot(conn, context.run_id, config)
+        runs = take_snapshot(conn, context.run.run_id, config)
         history = conn.sql(
             "select run_id, as_of, taken_at from snapshot_runs order by taken_at desc limit 10"
         ).pl()
     return dg.MaterializeResult(
         metadata={
-            "run_id": dg.MetadataValue.text(context.run_id),
+            "run_id": dg.MetadataValue.text(context.run.run_id),
             "runs_in_history": dg.MetadataValue.int(runs),
             "latest_runs": dg.MetadataValue.md(markdown_table(history)),
         }
