@@ -21,6 +21,7 @@ __all__ = [
     "interval_text",
     "main",
     "share_intervals",
+    "trust_lines",
 ]
 
 
@@ -267,6 +268,44 @@ def top_campaigns_text(conn: duckdb.DuckDBPyConnection, currency: str, limit: in
     )
 
 
+def _has_table(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        conn.sql(
+            "select count(*) from information_schema.tables where table_name = ?", params=[table]
+        ).fetchall()[0][0]
+    )
+
+
+def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The Markov order recommended next to the configured one, and what moved since each
+    month was first reported (when those tables exist)."""
+    lines = []
+    if _has_table(conn, "markov_order_selection"):
+        rows = conn.sql(
+            "select journey_kind, max(markov_order) filter (where is_recommended), "
+            "max(markov_order) filter (where is_configured) from markov_order_selection group by 1 order by 1"
+        ).fetchall()
+        if rows:
+            lines.append(
+                "Markov order: configured "
+                + ", ".join(f"{configured} ({kind})" for kind, _, configured in rows)
+                + "; held-out data recommends "
+                + ", ".join(f"{recommended or 'none'} ({kind})" for kind, recommended, _ in rows)
+                + "."
+            )
+    if _has_table(conn, "mart_restatements"):
+        runs, moved, periods = conn.sql(
+            "select (select count(*) from snapshot_runs), count(*) filter (where abs(difference) >= 0.005), "
+            "count(distinct (journey_kind, period_month)) filter (where abs(difference) >= 0.005) "
+            "from mart_restatements"
+        ).fetchall()[0]
+        lines.append(
+            f"Restatements: {runs} run(s) in the history; {moved} month x model x channel figure(s) in "
+            f"{periods} month(s) moved since first reported (mart_restatements)."
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     """CLI: print the pipeline and revenue comparison from a DuckDB file."""
     parser = argparse.ArgumentParser(description="Print the channel x model comparison.")
@@ -298,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{totals['won_opportunities']:,.0f} won opportunities; influenced "
             f"{totals['influenced_revenue']:,.0f} ({share_r:.1%})."
         )
+        for line in trust_lines(conn):
+            print(line)
 
 
 if __name__ == "__main__":

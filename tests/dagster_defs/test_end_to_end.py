@@ -190,8 +190,18 @@ def test_a_second_run_changes_nothing(materialized, sample_dir):
             "select raw_rows, staged_rows, quarantined_rows, after_as_of_rows from load_audit "
             "where source = 'touchpoints'"
         ).fetchall()[0]
+        runs = conn.sql("select run_id from snapshot_runs order by taken_at").fetchall()
+        restated = conn.sql(
+            "select count(*), count(*) filter (where difference <> 0), count(distinct first_run_id), "
+            "count(distinct current_run_id) from mart_restatements"
+        ).fetchall()[0]
     assert after == before
     assert audit[0] == audit[1] + audit[2] + audit[3] and audit[3] > 0  # the sample runs past as-of
+    # the second run is in the history next to the first; nothing it reports moved, and every
+    # period was first reported by the first run
+    assert len(runs) >= 2 and len({r for (r,) in runs}) == len(runs)
+    assert restated[0] > 0 and restated[1] == 0
+    assert restated[2] == 1 and restated[3] == 1
 
 
 def test_exports_and_manifest(materialized):
