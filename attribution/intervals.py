@@ -36,7 +36,7 @@ from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models.markov_chain import (
     ChainCounts,
-    removal_effects,
+    replicate_removal_shares,
     transient_states,
     transition_rows,
 )
@@ -93,6 +93,21 @@ def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> 
     )
 
 
+def _with_sets(paths: pl.DataFrame) -> pl.DataFrame:
+    """Paths with their `channel_set` (distinct channels, sorted), unless the query gave it."""
+    if "channel_set" in paths.columns:
+        return paths
+    return paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+
+
+def _ranked(paths: pl.DataFrame) -> pl.DataFrame:
+    """Journey paths with `path_rank` (dense rank of the path, 0-based), unless given."""
+    if "path_rank" in paths.columns:
+        return paths
+    key = pl.col("path").list.join("\x1f")
+    return paths.with_columns(path_rank=key.rank("dense").cast(pl.Int64) - 1)
+
+
 def _poisson_blocks(seed: int, kind_index: int, n: int, replicates: int) -> list[tuple[int, np.ndarray]]:
     """(start, weights of the block: rows x replicates) for every block of n opportunities."""
     blocks = []
@@ -129,11 +144,7 @@ def _markov_factors(
 ) -> tuple[list[str], np.ndarray]:
     """Channels of the chain and, per channel and replicate, the replicate's removal-effect
     share over the fitted one (1 where the fitted share is 0)."""
-    converting = (
-        inputs.journey_paths.with_columns(key=pl.col("path").list.join("\x1f"))
-        .with_columns(path_id=pl.col("key").rank("dense").cast(pl.Int64) - 1)
-        .sort("path_id")
-    )
+    converting = _ranked(inputs.journey_paths).with_columns(path_id=pl.col("path_rank")).sort("path_id")
     unique_converting = converting.unique("path_id", keep="first", maintain_order=True).select("path")
     nulls = inputs.null_paths.sort(pl.col("path").list.join("\x1f"))  # the draws follow this order
     paths = pl.concat(
@@ -168,8 +179,11 @@ def _markov_factors(
         config.collapse_repeats,
         channels,
     )
-    pairs = np.stack([rows.from_code, rows.to_code], axis=1)
-    unique_pairs, pair_of = np.unique(pairs, axis=0, return_inverse=True)
+    # one integer per (from, to) pair: a 1-D unique is far faster than a unique over rows
+    width = int(max(rows.from_code.max(initial=0), rows.to_code.max(initial=0))) + 4
+    pair_keys = (rows.from_code + 3) * width + (rows.to_code + 3)
+    unique_keys, pair_of = np.unique(pair_keys, return_inverse=True)
+    unique_pairs = np.stack([unique_keys // width - 3, unique_keys % width - 3], axis=1)
     pair_of = pair_of.ravel()
     by_ending = [conversions + null_weights, conversions, null_weights]
     counts = np.zeros((len(unique_pairs), replicates + 1))
@@ -180,18 +194,9 @@ def _markov_factors(
         channels, config.markov_order, unique_pairs[:, 0], unique_pairs[:, 1], counts[:, -1], 0.0, 0
     )
     transient, _ = transient_states(like)
-    shares = np.zeros((len(channels), replicates + 1))
-    for b in range(replicates + 1):
-        _, removal, _ = removal_effects(
-            transient,
-            unique_pairs[:, 0],
-            unique_pairs[:, 1],
-            counts[:, b],
-            len(channels),
-            config.markov_order,
-        )
-        total = removal.sum()
-        shares[:, b] = removal / total if total > 0 else 0.0
+    shares = replicate_removal_shares(
+        transient, unique_pairs[:, 0], unique_pairs[:, 1], counts, len(channels), config.markov_order
+    )
     fitted = shares[:, -1:]
     factors = np.divide(shares[:, :-1], fitted, out=np.ones((len(channels), replicates)), where=fitted > 0)
     return list(channels), factors
@@ -208,9 +213,9 @@ def _shapley_amounts(
 ) -> dict[str, np.ndarray] | None:
     """Per channel, the refitted Shapley amount of every replicate (None when a set is too
     large to refit: the caller then keeps the fitted fractions)."""
-    journeys = inputs.journey_paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+    journeys = _with_sets(inputs.journey_paths)
     null_sets = (
-        inputs.null_paths.with_columns(channel_set=pl.col("path").list.unique().list.sort())
+        _with_sets(inputs.null_paths)
         .group_by("channel_set")
         .agg(pl.col("nulls").sum())
         .sort(pl.col("channel_set").list.join("\x1f"))  # the draws follow this order
@@ -268,26 +273,19 @@ def _kind_intervals(
     totals = np.zeros(replicates)
     for start, weights in blocks:
         totals += amounts[start : start + weights.shape[0]] @ weights
-    credits = inputs.credits.with_columns(
-        opportunity=pl.col("opportunity_id").replace_strict(opportunity_index, return_dtype=pl.Int64)
-    )
+    indexed = opportunities.select("opportunity_id").with_row_index("opportunity")
+    credits = inputs.credits.join(indexed, on="opportunity_id", how="inner")
     rows: list[dict[str, object]] = []
     markov_factors: tuple[list[str], np.ndarray] | None = None
-    for model in sorted(set(credits["model"].to_list())):
-        by_key = (
-            credits.filter(pl.col("model") == model)
-            .group_by("channel", "campaign", "opportunity")
-            .agg(pl.col("attributed_amount").sum())
-        )
-        keys = by_key.select("channel", "campaign").unique().sort("channel", "campaign")
-        key_index = {k: i for i, k in enumerate(keys.iter_rows())}
-        key_of = np.array(
-            [key_index[k] for k in by_key.select("channel", "campaign").iter_rows()], dtype=np.int64
-        )
+    for (model,), part in sorted(credits.partition_by("model", as_dict=True).items()):
+        # keys (channel, campaign) numbered in sorted order; the credits are one row per
+        # (opportunity, channel, campaign) or are summed by the sparse matrix
+        keys = part.select("channel", "campaign").unique().sort("channel", "campaign").with_row_index("key")
+        by_key = part.join(keys, on=["channel", "campaign"], how="inner")
         campaign_amounts = _weighted(
             _incidence(
-                key_of,
-                by_key["opportunity"].to_numpy(),
+                by_key["key"].to_numpy().astype(np.int64),
+                by_key["opportunity"].to_numpy().astype(np.int64),
                 (len(keys), len(ids)),
                 by_key["attributed_amount"].to_numpy(),
             ),
@@ -322,7 +320,7 @@ def _kind_intervals(
             campaign_amounts = campaign_amounts * scale[channel_of_key]
         for level, names, values in (
             ("channel", [(c, None) for c in channel_names], refitted),
-            ("campaign", list(keys.iter_rows()), campaign_amounts),
+            ("campaign", list(keys.select("channel", "campaign").iter_rows()), campaign_amounts),
         ):
             shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
             low, high = _percentiles(values, config.interval_level)

@@ -32,6 +32,7 @@ __all__ = [
     "fit_chain",
     "markov_attribution",
     "removal_effects",
+    "replicate_removal_shares",
     "solve_chain",
     "transient_states",
     "transition_rows",
@@ -338,6 +339,59 @@ def removal_effects(
         p_without = _p_conversion(q, r, keep)
         removal[index] = max(1.0 - p_without / p_conversion, 0.0) if p_conversion > 0 else 0.0
     return p_conversion, removal, probability
+
+
+# the bootstrap solves chains up to this many transient states densely
+DENSE_REPLICATE_MAX_STATES = 400
+
+
+def replicate_removal_shares(
+    transient: np.ndarray,
+    from_code: np.ndarray,
+    to_code: np.ndarray,
+    counts: np.ndarray,
+    n_channels: int,
+    order: int,
+) -> np.ndarray:
+    """Removal-effect shares (channels x replicates) of the chain for each column of `counts`
+    (transitions x replicates): the same solve as `removal_effects`, dense for small chains,
+    with the state positions found once for all replicates."""
+    replicates = counts.shape[1]
+    shares = np.zeros((n_channels, replicates))
+    if transient.size > DENSE_REPLICATE_MAX_STATES:
+        for b in range(replicates):
+            _, removal, _ = removal_effects(transient, from_code, to_code, counts[:, b], n_channels, order)
+            total = removal.sum()
+            shares[:, b] = removal / total if total > 0 else 0.0
+        return shares
+    sorter = np.argsort(transient, kind="stable")
+    row = sorter[np.searchsorted(transient, from_code, sorter=sorter)]
+    into = to_code >= 0
+    column = sorter[np.searchsorted(transient, to_code[into], sorter=sorter)]
+    converts = to_code == CONVERSION_CODE
+    digits = _digits(np.maximum(transient, 0), n_channels + 1, order)
+    digits[transient < 0] = 0
+    keeps = [np.flatnonzero(~(digits == index + 1).any(axis=1)) for index in range(n_channels)]
+    size = transient.size
+    for b in range(replicates):
+        count = counts[:, b]
+        out_total = np.bincount(row, weights=count, minlength=size)
+        probability = count / np.where(out_total[row] > 0, out_total[row], 1.0)
+        if not (count[converts] > 0).any():
+            continue
+        system = np.eye(size)
+        np.add.at(system, (row[into], column), -probability[into])
+        r = np.bincount(row[converts], weights=probability[converts], minlength=size)
+        p_conversion = float(np.linalg.solve(system, r)[0])
+        if p_conversion <= 0:
+            continue
+        removal = np.zeros(n_channels)
+        for index, keep in enumerate(keeps):
+            p_without = float(np.linalg.solve(system[np.ix_(keep, keep)], r[keep])[0]) if keep.size else 0.0
+            removal[index] = max(1.0 - p_without / p_conversion, 0.0)
+        total = removal.sum()
+        shares[:, b] = removal / total if total > 0 else 0.0
+    return shares
 
 
 def solve_chain(counts: ChainCounts) -> MarkovChain:
