@@ -35,9 +35,12 @@ run: install sample $(DAGSTER_HOME)/dagster.yaml
 		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
 	@$(PY) -m attribution.report
+	@echo "report: $${ATTRIBUTION_EXPORT_DIR:-data/exports}/attribution_report.html (open it in a browser)"
 
+# the terminal comparison and the HTML report (attribution_report.html next to the exports)
 report: install
 	@$(PY) -m attribution.report
+	@$(PY) -m attribution.html_report
 
 # The UI test drives Debian's chromium with Playwright (never a downloaded browser).
 chromium:

@@ -19,6 +19,7 @@ import duckdb
 
 from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of, split_names
 from attribution.export import export_marts
+from attribution.html_report import write_report
 from attribution.ingest import InputFileError
 from attribution.locking import DatabaseBusyError, writer_lock
 from attribution.mapping import load_mapping
@@ -139,6 +140,8 @@ def main(argv: list[str] | None = None) -> None:
                 if not args.no_export:
                     tell("export")
                     export_marts(conn, Path(args.export_dir), config, input_files(sources))
+                    tell("report")
+                    write_report(conn, Path(args.export_dir))
     except DatabaseBusyError as exc:
         print(f"attribution-run: {exc}", file=sys.stderr)
         sys.exit(EXIT_BUSY)

@@ -22,7 +22,14 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.pipeline import MART_TABLES
 
-__all__ = ["EXPORT_TABLES", "export_marts", "file_sha256", "fingerprint_inputs"]
+__all__ = [
+    "EXPORT_TABLES",
+    "MANIFEST",
+    "export_marts",
+    "file_sha256",
+    "fingerprint_inputs",
+    "write_atomically",
+]
 
 # the finance-facing marts (not the int_ helpers), the credits and the Markov effects
 EXPORT_TABLES: tuple[str, ...] = (
@@ -59,7 +66,8 @@ def _fsync(path: Path) -> None:
         os.fsync(handle.fileno())
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, fsync it, then rename it into place."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     temporary.write_text(text, encoding="utf-8")
     _fsync(temporary)
@@ -108,5 +116,5 @@ def export_marts(
         "inputs": fingerprint_inputs(input_files),
         "files": entries,
     }
-    _write_atomically(export_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_atomically(export_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

@@ -16,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, export_marts
+from attribution.html_report import write_report
 from attribution.pipeline import MART_TABLES, build_mart, input_files
 from attribution.report import (
     comparison_chart_png,
@@ -395,5 +396,35 @@ def exports(
             "files": dg.MetadataValue.md(markdown_table(listing)),
             "file_count": dg.MetadataValue.int(len(files)),
             "as_of": dg.MetadataValue.text(manifest["as_of"]),
+        }
+    )
+
+
+@dg.asset(
+    group_name=REPORTING_GROUP,
+    kinds={"html"},
+    deps=["exports"],
+    description="The joint marketing-sales report: one self-contained HTML file "
+    "(attribution_report.html next to the exports, listed in their manifest with its checksum) "
+    "that opens offline: headline figures, the model comparison with confidence intervals, where "
+    "the models agree and diverge, campaigns, sourced vs influenced vs attributed, the monthly "
+    "trend, segments, spend and return, time to convert, Markov removal effects and order, what "
+    "changed since first reported, data quality, the glossary and the run manifest.",
+)
+def joint_report(duckdb: DuckDBResource, export_target: ExportTarget) -> dg.MaterializeResult:
+    with duckdb.get_connection() as conn:
+        result = write_report(conn, Path(export_target.path()))
+        tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
+        preview = base64.b64encode(comparison_chart_png(tables)).decode("ascii")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path.resolve())),
+            "url": dg.MetadataValue.url(result.path.resolve().as_uri()),
+            "bytes": dg.MetadataValue.int(result.bytes),
+            "sha256": dg.MetadataValue.text(result.sha256),
+            "render_seconds": dg.MetadataValue.float(round(result.seconds, 2)),
+            "preview": dg.MetadataValue.md(
+                f"![the report's model comparison](data:image/png;base64,{preview})"
+            ),
         }
     )

@@ -72,6 +72,7 @@ EXPECTED_ASSETS = {
     "report_snapshot",
     "mart_restatements",
     "exports",
+    "joint_report",
 }
 EXPECTED_CHECKS = {
     "row_accounting",

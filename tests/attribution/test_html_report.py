@@ -1,0 +1,141 @@
+"""The joint HTML report: every headline and comparison figure is the exports' figure, the file
+stands alone (no network), and the manifest lists it with its checksum."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from attribution.config import AttributionConfig
+from attribution.contracts import GLOSSARY
+from attribution.export import export_marts, file_sha256
+from attribution.html_report import REPORT_FILE, write_report
+from attribution.models import MODELS
+from attribution.pipeline import SourcePaths, input_files, run_pipeline
+from attribution.restatements import build_restatements, take_snapshot
+from tests.conftest import AS_OF
+
+
+class _DataCells(HTMLParser):
+    """Every element with a data-value attribute: its data-* attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[dict[str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        data = {k[5:]: v or "" for k, v in attrs if k.startswith("data-")}
+        if "value" in data:
+            self.cells.append(data)
+        for key, value in attrs:
+            if key == "id" and value:
+                self.ids.add(value)
+
+
+@pytest.fixture(scope="module")
+def report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    workdir = tmp_path_factory.mktemp("report")
+    sources = SourcePaths(
+        sample_dir / "touchpoints" / "*.csv",
+        sample_dir / "opportunities" / "*.csv",
+        sample_dir / "fx_rates.csv",
+        sample_dir / "milestones.csv",
+        sample_dir / "spend.csv",
+    )
+    config = AttributionConfig(
+        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
+    )
+    with duckdb.connect(str(workdir / "run.duckdb")) as conn:
+        run_pipeline(conn, sources, config)
+        take_snapshot(conn, "run-1", config)
+        build_restatements(conn)
+        export_marts(conn, workdir / "exports", config, input_files(sources))
+        write_report(conn, workdir / "exports")
+    return workdir / "exports", workdir / "exports" / REPORT_FILE
+
+
+def _parse(path: Path) -> _DataCells:
+    parser = _DataCells()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_headline_figures_are_the_exported_totals(report):
+    export_dir, path = report
+    cells = {c["figure"]: float(c["value"]) for c in _parse(path).cells if "figure" in c}
+    totals = pl.read_parquet(export_dir / "mart_period_totals.parquet")
+    pipeline = totals.filter(pl.col("journey_kind") == "pipeline")
+    revenue = totals.filter(pl.col("journey_kind") == "revenue")
+    assert cells["pipeline"] == pytest.approx(pipeline["total_amount"].sum(), abs=1e-6)
+    assert cells["won_revenue"] == pytest.approx(revenue["total_amount"].sum(), abs=1e-6)
+    assert cells["influenced_pipeline_share"] == pytest.approx(
+        pipeline["influenced_amount"].sum() / pipeline["total_amount"].sum(), abs=1e-6
+    )
+    assert cells["opportunities"] == pipeline["opportunities"].sum()
+    assert cells["won_opportunities"] == revenue["opportunities"].sum()
+
+
+def test_every_comparison_cell_is_the_exported_amount(report):
+    export_dir, path = report
+    cells = [c for c in _parse(path).cells if "model" in c and "channel" in c and c["channel"] != "TOTAL"]
+    exported = pl.read_parquet(export_dir / "mart_channel_comparison.parquet")
+    expected = {
+        (k, m, c): a
+        for k, m, c, a in exported.select("journey_kind", "model", "channel", "attributed_amount").iter_rows()
+    }
+    assert len(cells) == len(expected)  # every channel of every model and kind, once
+    for cell in cells:
+        assert float(cell["value"]) == pytest.approx(
+            expected[(cell["kind"], cell["model"], cell["channel"])], abs=1e-6
+        )
+    # the TOTAL row: every model attributes the whole pipeline / won revenue
+    totals = (
+        pl.read_parquet(export_dir / "mart_period_totals.parquet")
+        .group_by("journey_kind")
+        .agg(pl.col("total_amount").sum())
+    )
+    kind_total = dict(totals.iter_rows())
+    total_cells = [c for c in _parse(path).cells if c.get("channel") == "TOTAL"]
+    assert {c["model"] for c in total_cells} == set(MODELS)
+    for cell in total_cells:
+        assert float(cell["value"]) == pytest.approx(kind_total[cell["kind"]], abs=0.01)
+
+
+def test_the_report_stands_alone_and_is_in_the_manifest(report):
+    export_dir, path = report
+    html = path.read_text(encoding="utf-8")
+    # no network: the page's markup loads nothing from elsewhere (the Plotly bundle is inline;
+    # the browser test also records every request)
+    markup = re.sub(r"<script>.*?</script>", "", html, flags=re.DOTALL)
+    assert not re.search(r"""(src|href)\s*=\s*["']https?://""", markup)
+    assert "<script src" not in html
+    assert "Plotly.newPlot" in html and len(html) > 1_000_000
+    manifest = json.loads((export_dir / "manifest.json").read_text())
+    assert manifest["files"][REPORT_FILE]["sha256"] == file_sha256(path)
+    parsed = _parse(path)
+    for section in (
+        "headline",
+        "comparison",
+        "divergence",
+        "campaigns",
+        "sourced",
+        "trend",
+        "segments",
+        "spend",
+        "time",
+        "markov",
+        "restatements",
+        "quality",
+        "glossary",
+        "manifest",
+    ):
+        assert section in parsed.ids, section
+    for term in GLOSSARY:
+        assert term in html
