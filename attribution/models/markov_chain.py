@@ -108,10 +108,17 @@ def _aggregate(
     keep = weight > 0
     from_code, to_code, weight = from_code[keep], to_code[keep], weight[keep]
     if weight.size:
-        pairs = np.stack([from_code, to_code], axis=1)
-        unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
-        summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(unique))
-        from_code, to_code, weight = unique[:, 0], unique[:, 1], summed
+        # one integer per (from, to) pair, ordered as (from, to): codes are >= -3
+        width = int(max(from_code.max(), to_code.max())) + 4
+        key = (from_code + 3) * width + (to_code + 3)
+        if width * width <= _DENSE_LIMIT:  # a lookup table of every pair: no sort at all
+            table = np.bincount(key, weights=weight, minlength=width * width)
+            unique = np.flatnonzero(table)
+            summed = table[unique]
+        else:
+            unique, inverse = np.unique(key, return_inverse=True)
+            summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(unique))
+        from_code, to_code, weight = unique // width - 3, unique % width - 3, summed
     return type(like)(like.channels, like.order, from_code, to_code, weight, conversions, value_micros)
 
 
@@ -170,8 +177,11 @@ def _empty_and_rows(
     missing = {"path", "conversions", "nulls"} - set(paths.columns)
     if missing:
         raise ValueError(f"paths frame lacks column(s) {sorted(missing)}")
-    clean = paths["path"].list.drop_nulls() if len(paths) else paths["path"]
-    flat = clean.explode().drop_nulls() if len(paths) else pl.Series(dtype=pl.String)
+    clean = paths["path"]
+    flat = clean.explode() if len(paths) else pl.Series(dtype=pl.String)
+    if flat.null_count():  # a null channel inside a path is skipped (a copy only then)
+        clean = clean.list.drop_nulls()
+        flat = flat.drop_nulls()
     if channels is None:
         channels = tuple(sorted(flat.unique().to_list()))
     value_micros = (
