@@ -25,6 +25,7 @@ per replicate.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import duckdb
@@ -69,28 +70,58 @@ class IntervalInputs:
     """One journey kind's converted journeys and what the refitted models need.
 
     opportunities: opportunity_id, journey_amount (one row per converted journey).
-    credits: model, opportunity_id, channel, campaign, attributed_amount (per journey).
+    credits: model, opportunity_id, channel, campaign, attributed_amount (per journey), or
+      None with `credits_of` instead: a model's credits as (opportunity: its 0-based row in
+      the opportunities sorted by id, key: the 0-based rank of (channel, campaign), channel,
+      campaign, attributed_amount), read one model at a time (memory: one model's rows).
     journey_paths: opportunity_id, path (list of channels in journey order).
     null_paths: path, nulls (unique non-converting paths and how many there are).
     """
 
     journey_kind: str
     opportunities: pl.DataFrame
-    credits: pl.DataFrame
+    credits: pl.DataFrame | None
     journey_paths: pl.DataFrame
     null_paths: pl.DataFrame
+    credits_of: Callable[[str], pl.DataFrame] | None = None
+    models: tuple[str, ...] = ()
 
 
 def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> IntervalInputs:
-    """The inputs of one journey kind from the journeys, credits and null-path tables."""
+    """The inputs of one journey kind from the journeys, credits and null-path tables; the
+    credits are read model by model when the bootstrap asks for them."""
     params = {"journey_kind": journey_kind}
+    models = tuple(
+        r[0]
+        for r in conn.sql(
+            "select distinct model from mart_attribution_credits where journey_kind = ? order by model",
+            params=[journey_kind],
+        ).fetchall()
+    )
     return IntervalInputs(
         journey_kind,
         query(conn, "models/interval_opportunities.sql", params),
-        query(conn, "models/interval_credits.sql", params),
+        None,
         query(conn, "models/interval_journey_paths.sql", params),
         query(conn, "models/interval_null_paths.sql", params),
+        credits_of=lambda model: query(conn, "models/interval_credits.sql", {**params, "model": model}),
+        models=models,
     )
+
+
+def _model_credits(inputs: IntervalInputs, opportunities: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:
+    """(model, its credits with `opportunity` and `key` indices), one model at a time."""
+    if inputs.credits_of is not None:
+        for model in inputs.models:
+            yield model, inputs.credits_of(model)
+        return
+    if inputs.credits is None:
+        return
+    indexed = opportunities.select("opportunity_id").with_row_index("opportunity")
+    credits = inputs.credits.join(indexed, on="opportunity_id", how="inner")
+    for (model,), part in sorted(credits.partition_by("model", as_dict=True).items()):
+        keys = part.select("channel", "campaign").unique().sort("channel", "campaign").with_row_index("key")
+        yield str(model), part.join(keys, on=["channel", "campaign"], how="inner")
 
 
 def _with_sets(paths: pl.DataFrame) -> pl.DataFrame:
@@ -264,7 +295,7 @@ def _kind_intervals(
 ) -> list[dict[str, object]]:
     replicates, seed = config.interval_replicates, config.interval_seed
     opportunities = inputs.opportunities.sort("opportunity_id")
-    if opportunities.is_empty() or inputs.credits.is_empty():
+    if opportunities.is_empty() or (inputs.credits is not None and inputs.credits.is_empty()):
         return []
     ids = opportunities["opportunity_id"].to_list()
     opportunity_index = {o: i for i, o in enumerate(ids)}
@@ -273,15 +304,14 @@ def _kind_intervals(
     totals = np.zeros(replicates)
     for start, weights in blocks:
         totals += amounts[start : start + weights.shape[0]] @ weights
-    indexed = opportunities.select("opportunity_id").with_row_index("opportunity")
-    credits = inputs.credits.join(indexed, on="opportunity_id", how="inner")
     rows: list[dict[str, object]] = []
     markov_factors: tuple[list[str], np.ndarray] | None = None
-    for (model,), part in sorted(credits.partition_by("model", as_dict=True).items()):
-        # keys (channel, campaign) numbered in sorted order; the credits are one row per
-        # (opportunity, channel, campaign) or are summed by the sparse matrix
-        keys = part.select("channel", "campaign").unique().sort("channel", "campaign").with_row_index("key")
-        by_key = part.join(keys, on=["channel", "campaign"], how="inner")
+    for model, by_key in _model_credits(inputs, opportunities):
+        if by_key.is_empty():
+            continue
+        # keys (channel, campaign) numbered in sorted order; credits of one (opportunity, key)
+        # in several rows are summed by the sparse matrix
+        keys = by_key.select("key", "channel", "campaign").unique("key").sort("key")
         campaign_amounts = _weighted(
             _incidence(
                 by_key["key"].to_numpy().astype(np.int64),

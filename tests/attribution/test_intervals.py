@@ -3,6 +3,7 @@ refits against the point fits, and the intervals in the marts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -80,13 +81,21 @@ def test_the_order_of_the_input_rows_does_not_move_the_intervals(sample_run):
 
     config = AttributionConfig(interval_replicates=50)
     inputs = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
+
+    def shuffled_credits(item: IntervalInputs) -> Callable[[str], pl.DataFrame]:
+        assert item.credits_of is not None
+        read = item.credits_of
+        return lambda model: read(model).sample(fraction=1.0, shuffle=True, seed=2)
+
     shuffled = [
         IntervalInputs(
             i.journey_kind,
             i.opportunities.sample(fraction=1.0, shuffle=True, seed=1),
-            i.credits.sample(fraction=1.0, shuffle=True, seed=2),
+            None,
             i.journey_paths.sample(fraction=1.0, shuffle=True, seed=3),
             i.null_paths.sample(fraction=1.0, shuffle=True, seed=4),
+            credits_of=shuffled_credits(i),
+            models=i.models,
         )
         for i in inputs
     ]
@@ -97,6 +106,38 @@ def test_the_order_of_the_input_rows_does_not_move_the_intervals(sample_run):
     )
     for column in ("attributed_low", "attributed_high", "share_low", "share_high"):
         assert first[column].to_numpy() == pytest.approx(again[column].to_numpy(), rel=1e-9, abs=1e-9), column
+
+
+def test_credits_read_model_by_model_give_the_intervals_of_one_frame(sample_run):
+    # the SQL path (one model at a time, indices computed in DuckDB) and the frame path (all
+    # credits in one frame, indices by joins) are the same bootstrap
+    from attribution.intervals import read_interval_inputs
+
+    config = AttributionConfig(interval_replicates=40)
+    by_model = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
+    one_frame = [
+        IntervalInputs(
+            i.journey_kind,
+            i.opportunities,
+            sample_run.sql(
+                "select model, opportunity_id, channel, case when channel = '(none)' then '(none)' "
+                "else coalesce(campaign, '(no campaign)') end as campaign, attributed_amount "
+                "from mart_attribution_credits where journey_kind = ?",
+                params=[i.journey_kind],
+            ).pl(),
+            i.journey_paths,
+            i.null_paths,
+        )
+        for i in by_model
+    ]
+    first, second = bootstrap_intervals(by_model, config), bootstrap_intervals(one_frame, config)
+    assert first.select("journey_kind", "model", "level", "channel", "campaign").equals(
+        second.select("journey_kind", "model", "level", "channel", "campaign")
+    )
+    for column in ("attributed_low", "attributed_high", "share_low", "share_high"):
+        assert first[column].to_numpy() == pytest.approx(second[column].to_numpy(), rel=1e-9, abs=1e-6), (
+            column
+        )
 
 
 def test_the_lean_chain_solve_matches_the_full_one():

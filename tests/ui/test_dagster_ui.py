@@ -258,7 +258,16 @@ def test_browser_renders_the_graph_and_the_comparison(dagster_ui):
             chart.wait_for(timeout=10_000)
             assert chart.evaluate("img => img.complete && img.naturalWidth") > 100
             page.screenshot(path=str(OUTPUT_DIR / "comparison_chart.png"))
-            dialog.get_by_role("button", name="Close").click()
+            page.get_by_role("dialog").get_by_role("button", name="Close").click()
+            page.get_by_role("dialog").wait_for(state="hidden", timeout=10_000)
+
+            # the confidence intervals as error bars
+            open_markdown("share_intervals_chart")
+            bars = page.get_by_role("dialog").locator("img[src^='data:image/png']").first
+            bars.wait_for(timeout=10_000)
+            assert bars.evaluate("img => img.complete && img.naturalWidth") > 100
+            page.screenshot(path=str(OUTPUT_DIR / "share_intervals_chart.png"))
+            page.get_by_role("dialog").get_by_role("button", name="Close").click()
             page.get_by_role("dialog").wait_for(state="hidden", timeout=10_000)
 
             # the spend-and-return mart's preview: channels by spend, with the return per dollar
