@@ -48,6 +48,8 @@ __all__ = ["INTERVAL_SCHEMA", "IntervalInputs", "bootstrap_intervals", "read_int
 
 # a block of opportunities gets its own weights (bounded memory: block x replicates)
 BLOCK_OPPORTUNITIES = 50_000
+# the null paths' weights are drawn this many replicates at a time (bounded memory)
+REPLICATE_BLOCK = 25
 NO_CAMPAIGN = "(no campaign)"
 
 INTERVAL_SCHEMA = {
@@ -194,16 +196,11 @@ def _markov_factors(
         converting["opportunity_id"].replace_strict(opportunity_index, return_dtype=pl.Int64).to_numpy(),
         (n_converting, len(opportunity_index)),
     )
-    conversions = np.zeros((len(paths), replicates + 1))
-    conversions[:n_converting, :replicates] = _weighted(membership, blocks)
-    conversions[:n_converting, replicates] = np.asarray(membership.sum(axis=1)).ravel()
+    # per converting path and replicate: the summed weights of its journeys (last column: the fit)
+    conversions = np.empty((n_converting, replicates + 1))
+    conversions[:, :replicates] = _weighted(membership, blocks)
+    conversions[:, replicates] = np.asarray(membership.sum(axis=1)).ravel()
     null_counts = nulls["nulls"].to_numpy().astype(np.float64)
-    rng = np.random.default_rng([seed, kind_index, 1_000_003])
-    null_weights = np.zeros((len(paths), replicates + 1))
-    null_weights[n_converting:, :replicates] = rng.poisson(
-        null_counts[:, None], size=(null_counts.size, replicates)
-    )
-    null_weights[n_converting:, replicates] = null_counts
     rows = transition_rows(
         paths.with_columns(conversions=pl.lit(1), nulls=pl.lit(0)),
         config.markov_order,
@@ -216,11 +213,23 @@ def _markov_factors(
     unique_keys, pair_of = np.unique(pair_keys, return_inverse=True)
     unique_pairs = np.stack([unique_keys // width - 3, unique_keys % width - 3], axis=1)
     pair_of = pair_of.ravel()
-    by_ending = [conversions + null_weights, conversions, null_weights]
-    counts = np.zeros((len(unique_pairs), replicates + 1))
-    for ending, weights in enumerate(by_ending):
-        mask = rows.ending == ending
-        counts += _incidence(pair_of[mask], rows.path_of[mask], (len(unique_pairs), len(paths))) @ weights
+    # a converting path weighs its steps and its step into conversion; a null path its steps
+    # and its step into null
+    is_null_path = rows.path_of >= n_converting
+    converting_rows = ~is_null_path & (rows.ending != 2)
+    null_rows = is_null_path & (rows.ending != 1)
+    shape = (len(unique_pairs), n_converting)
+    counts = _incidence(pair_of[converting_rows], rows.path_of[converting_rows], shape) @ conversions
+    null_incidence = _incidence(
+        pair_of[null_rows], rows.path_of[null_rows] - n_converting, (len(unique_pairs), len(nulls))
+    )
+    counts[:, replicates] += null_incidence @ null_counts
+    # the null paths' Poisson weights, drawn and applied a block of replicates at a time
+    rng = np.random.default_rng([seed, kind_index, 1_000_003])
+    for first in range(0, replicates, REPLICATE_BLOCK):
+        last = min(first + REPLICATE_BLOCK, replicates)
+        draws = rng.poisson(null_counts[:, None], size=(null_counts.size, last - first)).astype(np.float64)
+        counts[:, first:last] += null_incidence @ draws
     like = ChainCounts(
         channels, config.markov_order, unique_pairs[:, 0], unique_pairs[:, 1], counts[:, -1], 0.0, 0
     )
