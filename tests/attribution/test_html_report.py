@@ -139,3 +139,30 @@ def test_the_report_stands_alone_and_is_in_the_manifest(report):
         assert section in parsed.ids, section
     for term in GLOSSARY:
         assert term in html
+
+
+@pytest.mark.parametrize(
+    "opportunity_rows",
+    [[], [["o1", "acme", "2026-03-01", "open", "100"]]],
+    ids=["no opportunity", "a deal without touches"],
+)
+def test_a_degenerate_world_still_gets_its_report(tmp_path, opportunity_rows):
+    from tests.conftest import write_csv
+
+    touches = write_csv(tmp_path / "t.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], [])
+    opportunities = write_csv(
+        tmp_path / "o.csv", ["opportunity_id", "account_id", "created_at", "stage", "amount"], opportunity_rows
+    )
+    config = AttributionConfig(as_of=AS_OF, run_started_at=AS_OF)
+    with duckdb.connect() as conn:
+        run_pipeline(conn, SourcePaths(touches, opportunities), config)
+        take_snapshot(conn, "only-run", config)
+        build_restatements(conn)
+        export_marts(conn, tmp_path / "exports", config)
+        result = write_report(conn, tmp_path / "exports")
+    cells = {c["figure"]: float(c["value"]) for c in _parse(result.path).cells if "figure" in c}
+    expected = sum(float(r[4]) for r in opportunity_rows)
+    assert cells["pipeline"] == pytest.approx(expected)
+    html = result.path.read_text(encoding="utf-8")
+    assert "No campaign has attributed pipeline." in html
+    assert "No spend input was given" in html
