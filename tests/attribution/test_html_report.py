@@ -151,7 +151,9 @@ def test_a_degenerate_world_still_gets_its_report(tmp_path, opportunity_rows):
 
     touches = write_csv(tmp_path / "t.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], [])
     opportunities = write_csv(
-        tmp_path / "o.csv", ["opportunity_id", "account_id", "created_at", "stage", "amount"], opportunity_rows
+        tmp_path / "o.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "amount"],
+        opportunity_rows,
     )
     config = AttributionConfig(as_of=AS_OF, run_started_at=AS_OF)
     with duckdb.connect() as conn:
