@@ -5,19 +5,18 @@
 -- campaign)'; the unattributed pseudo-channel's campaign is '(none)'. Every model has every
 -- spend row, so spend is counted once per model. The base of mart_spend_return and
 -- mart_campaign_spend_return.
--- Reads mart_attribution_credits, stg_spend. Parameters: $model_names (the models run).
+-- Reads int_credits_by_campaign, stg_spend. Parameters: $model_names (the models run).
 -- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
 with attributed as (
     select
         model,
         channel,
-        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end
-            as campaign,
+        campaign,
         period_month,
         fiscal_quarter,
-        sum(to_micros(attributed_amount)) filter (where journey_kind = 'pipeline') as pipeline_micros,
-        sum(to_micros(attributed_amount)) filter (where journey_kind = 'revenue') as revenue_micros
-    from mart_attribution_credits
+        sum(attributed_micros) filter (where journey_kind = 'pipeline') as pipeline_micros,
+        sum(attributed_micros) filter (where journey_kind = 'revenue') as revenue_micros
+    from int_credits_by_campaign
     group by all
 ),
 
