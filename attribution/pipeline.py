@@ -207,8 +207,7 @@ def run_models(
     """Run every model of the registry over the journeys, batch by batch of accounts (memory
     stays bounded at any scale); write `int_attribution_credits` and
     `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` and
-    `run_shapley` first (those models read their fitted fractions). Also writes
-    `int_credits_by_campaign`, the grain the marts and the intervals aggregate from."""
+    `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
     batches = batch_count(conn, rows_per_batch)
     conn.sql("drop table if exists int_attribution_credits")
@@ -227,11 +226,6 @@ def run_models(
     conn.sql(
         "create or replace table mart_attribution_credits as\n"
         + read_sql("marts/mart_attribution_credits.sql")
-    )
-    define_macros(conn)
-    conn.sql(
-        "create or replace table int_credits_by_campaign as\n"
-        + read_sql("intermediate/int_credits_by_campaign.sql")
     )
     return count_rows(conn, "mart_attribution_credits")
 

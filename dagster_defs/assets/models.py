@@ -157,18 +157,7 @@ _CREDITS = dg.AssetSpec(
 )
 
 
-_CREDITS_BY_CAMPAIGN = dg.AssetSpec(
-    "int_credits_by_campaign",
-    group_name=MODELS_GROUP,
-    kinds={"duckdb"},
-    deps=["mart_attribution_credits"],
-    description="One row per (journey_kind, model, opportunity, channel, campaign): summed credit "
-    "and attributed amount (exact micro-units) with the journey's period: the grain every credit "
-    "mart and the confidence intervals aggregate from (one scan of the per-touch credits).",
-)
-
-
-@dg.multi_asset(specs=[_INT_CREDITS, _CREDITS, _CREDITS_BY_CAMPAIGN], pool=DUCKDB_POOL)
+@dg.multi_asset(specs=[_INT_CREDITS, _CREDITS], pool=DUCKDB_POOL)
 def attribution_credits(
     duckdb: DuckDBResource, settings: AttributionSettings
 ) -> Iterator[dg.MaterializeResult]:
@@ -190,16 +179,13 @@ def attribution_credits(
                 "time_decay_half_life_days": dg.MetadataValue.float(config.time_decay_half_life_days),
             },
         )
-        yield dg.MaterializeResult(
-            asset_key="int_credits_by_campaign", metadata=table_metadata(conn, "int_credits_by_campaign")
-        )
 
 
 @dg.asset(
     group_name=MODELS_GROUP,
     pool=DUCKDB_POOL,
     kinds={"duckdb", "numpy"},
-    deps=["int_credits_by_campaign", "int_null_path_touches", "markov_removal_effects"],
+    deps=["mart_attribution_credits", "int_null_path_touches", "markov_removal_effects"],
     description="One row per (journey_kind, model, channel) and per (journey_kind, model, "
     "channel, campaign): the confidence interval of the attributed amount and share, from a "
     "seeded Poisson bootstrap over opportunities with their journeys (Markov and Shapley "

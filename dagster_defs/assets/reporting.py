@@ -32,12 +32,7 @@ from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFile
 
 # every mart waits for the credits, the Markov sanity check on the removal effects and the
 # confidence intervals
-_MODEL_OUTPUTS = [
-    "mart_attribution_credits",
-    "int_credits_by_campaign",
-    "markov_removal_effects",
-    "int_attribution_intervals",
-]
+_MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects", "int_attribution_intervals"]
 
 
 def sql_model_asset(

@@ -5,18 +5,19 @@
 -- campaign)'; the unattributed pseudo-channel's campaign is '(none)'. Every model has every
 -- spend row, so spend is counted once per model. The base of mart_spend_return and
 -- mart_campaign_spend_return.
--- Reads int_credits_by_campaign, stg_spend. Parameters: $model_names (the models run).
+-- Reads mart_attribution_credits, stg_spend. Parameters: $model_names (the models run).
 -- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
 with attributed as (
     select
         model,
         channel,
-        campaign,
+        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end
+            as campaign,
         period_month,
         fiscal_quarter,
-        sum(attributed_micros) filter (where journey_kind = 'pipeline') as pipeline_micros,
-        sum(attributed_micros) filter (where journey_kind = 'revenue') as revenue_micros
-    from int_credits_by_campaign
+        sum(to_micros(attributed_amount)) filter (where journey_kind = 'pipeline') as pipeline_micros,
+        sum(to_micros(attributed_amount)) filter (where journey_kind = 'revenue') as revenue_micros
+    from mart_attribution_credits
     group by all
 ),
 

@@ -5,10 +5,21 @@
 -- '(none)'. Per (journey_kind, model) the rows sum to the total pipeline / won revenue.
 -- With the confidence interval of the amount and share (int_attribution_intervals; null
 -- when intervals are off).
--- Reads int_credits_by_campaign, int_attribution_intervals. No parameters. Money summed
+-- Reads mart_attribution_credits, int_attribution_intervals. No parameters. Money summed
 -- exactly (macros.sql).
 with credits as (
-    select * from int_credits_by_campaign
+    select
+        journey_kind,
+        model,
+        channel,
+        case
+            when channel = '(none)' then '(none)'
+            else coalesce(campaign, '(no campaign)')
+        end as campaign,
+        opportunity_id,
+        credit,
+        attributed_amount
+    from mart_attribution_credits
 ),
 
 by_campaign as (
@@ -17,7 +28,7 @@ by_campaign as (
         model,
         channel,
         campaign,
-        sum(attributed_micros) as attributed_micros,
+        sum(to_micros(attributed_amount)) as attributed_micros,
         count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
     from credits
     group by journey_kind, model, channel, campaign

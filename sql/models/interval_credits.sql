@@ -12,9 +12,14 @@ with opportunities as (
 ),
 
 credits as (
-    select opportunity_id, channel, campaign, from_micros(attributed_micros) as attributed_amount
-    from int_credits_by_campaign
+    select
+        opportunity_id,
+        channel,
+        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end as campaign,
+        sum(attributed_amount) as attributed_amount
+    from mart_attribution_credits
     where journey_kind = $journey_kind and model = $model
+    group by all
 ),
 
 keys as (

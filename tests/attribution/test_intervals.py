@@ -120,8 +120,9 @@ def test_credits_read_model_by_model_give_the_intervals_of_one_frame(sample_run)
             i.journey_kind,
             i.opportunities,
             sample_run.sql(
-                "select model, opportunity_id, channel, campaign, attributed_micros / 1e6 as attributed_amount "
-                "from int_credits_by_campaign where journey_kind = ?",
+                "select model, opportunity_id, channel, case when channel = '(none)' then '(none)' "
+                "else coalesce(campaign, '(no campaign)') end as campaign, attributed_amount "
+                "from mart_attribution_credits where journey_kind = ?",
                 params=[i.journey_kind],
             ).pl(),
             i.journey_paths,

@@ -68,7 +68,6 @@ EXPECTED_ASSETS = {
     "mart_time_to_convert",
     "mart_reconciliation_cuts",
     "int_attribution_intervals",
-    "int_credits_by_campaign",
     "markov_order_selection",
     "report_snapshot",
     "mart_restatements",
