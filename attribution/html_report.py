@@ -32,7 +32,8 @@ import polars as pl
 from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY, UNATTRIBUTED_CHANNEL
 from attribution.export import MANIFEST, file_sha256, write_atomically
-from attribution.report import comparison_table, headline_totals
+from attribution.report import comparison_table, headline_totals, model_order
+from attribution.sql import table_exists
 
 __all__ = ["REPORT_FILE", "ReportResult", "main", "render_report", "write_report"]
 
@@ -49,14 +50,6 @@ class ReportResult:
     bytes: int
     sha256: str
     seconds: float
-
-
-def _has(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        conn.sql(
-            "select count(*) from information_schema.tables where table_name = ?", params=[table]
-        ).fetchall()[0][0]
-    )
 
 
 def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
@@ -111,13 +104,6 @@ def _layout(figure: Any, title: str, height: int = 420) -> Any:
     return figure
 
 
-def _models(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    from attribution.models import MODELS
-
-    present = {r[0] for r in conn.sql("select distinct model from mart_channel_comparison").fetchall()}
-    return [m for m in MODELS if m in present] + sorted(present - set(MODELS))
-
-
 def _headline(conn: duckdb.DuckDBPyConnection, currency: str, as_of: str) -> dict[str, Any]:
     totals = headline_totals(conn)
     period = conn.sql("select min(period_month), max(period_month) from mart_period_totals").fetchall()[0]
@@ -159,7 +145,7 @@ def _headline(conn: duckdb.DuckDBPyConnection, currency: str, as_of: str) -> dic
 
 
 def _comparison(conn: duckdb.DuckDBPyConnection, kind: str, currency: str) -> dict[str, Any]:
-    models = _models(conn)
+    models = model_order(conn)
     table = comparison_table(conn, kind)
     intervals = _frame(
         conn,
@@ -209,7 +195,7 @@ def _comparison_chart(conn: duckdb.DuckDBPyConnection, kind: str) -> str:
     )
     figure = go.Figure()
     order = [c for c in comparison_table(conn, kind)["channel"].to_list() if c != "TOTAL"]
-    for model in _models(conn):
+    for model in model_order(conn):
         rows = (
             frame.filter(pl.col("model") == model)
             .with_columns(
@@ -282,7 +268,7 @@ def _divergence(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _campaigns(conn: duckdb.DuckDBPyConnection, currency: str, limit: int = 20) -> dict[str, Any]:
-    models = _models(conn)
+    models = model_order(conn)
     lead = TREND_MODEL if TREND_MODEL in models else (models[0] if models else TREND_MODEL)
     shown = [m for m in (lead, "markov", "shapley", "first_touch", "last_touch") if m in models]
     shown = list(dict.fromkeys(shown))
@@ -312,7 +298,7 @@ def _campaigns(conn: duckdb.DuckDBPyConnection, currency: str, limit: int = 20) 
 
 
 def _sourced(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    models = _models(conn)
+    models = model_order(conn)
     shown = [m for m in (TREND_MODEL, "markov") if m in models]
     frame = _frame(conn, "select * from mart_sourced_influenced where journey_kind = 'pipeline'")
     rows = [
@@ -510,7 +496,7 @@ def _markov(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ]
     order_rows: list[list[dict[str, Any]]] = []
     recommended = "not computed"
-    if _has(conn, "markov_order_selection"):
+    if table_exists(conn, "markov_order_selection"):
         orders = _frame(
             conn, "select * from markov_order_selection where journey_kind = 'pipeline' order by markov_order"
         )
@@ -541,7 +527,7 @@ def _markov(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _restatements(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    if not _has(conn, "mart_restatements"):
+    if not table_exists(conn, "mart_restatements"):
         return {"table": _table(["month"], []), "reading": "No restatement history yet."}
     frame = _frame(
         conn,
@@ -554,7 +540,7 @@ def _restatements(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     )
     runs = (
         int(conn.sql("select count(*) from snapshot_runs").fetchall()[0][0])
-        if _has(conn, "snapshot_runs")
+        if table_exists(conn, "snapshot_runs")
         else 0
     )
     rows = [

@@ -34,7 +34,7 @@ from attribution.models.markov import count_journeys, fit_markov
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.markov_order import select_order
 from attribution.models.shapley import count_channel_sets, fit_shapley
-from attribution.sql import bind_config, define_macros, query, read_sql, run_sql
+from attribution.sql import bind_config, define_macros, query, read_sql, run_sql, table_exists
 
 __all__ = [
     "MART_TABLES",
@@ -92,14 +92,6 @@ class SourcePaths:
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     """Row count of a table of this project (table names are ours, never user input)."""
     return int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
-
-
-def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = conn.sql(
-        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
-        params=[table],
-    ).fetchall()[0][0]
-    return bool(found)
 
 
 def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
@@ -264,7 +256,7 @@ def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionC
     for source in SOURCES:
         if f"stg_{source}" in sql:
             ensure_loaded(conn, source, config)
-    if "int_attribution_intervals" in sql and not _exists(conn, "int_attribution_intervals"):
+    if "int_attribution_intervals" in sql and not table_exists(conn, "int_attribution_intervals"):
         write_frame(conn, "int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
     params = bind_config(sql, config, {"model_names": list(select_models(config))})
     conn.sql(f'create or replace table "{table}" as\n' + sql, params=params or None)

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.sql import table_exists
 
 __all__ = [
     "comparison_chart_png",
@@ -20,12 +21,14 @@ __all__ = [
     "interval_chart_png",
     "interval_text",
     "main",
+    "model_order",
     "share_intervals",
     "trust_lines",
 ]
 
 
-def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
+def model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The models of the comparison in the registry's order (unknown names last, sorted)."""
     from attribution.models import MODELS
 
     present = {r[0] for r in conn.sql("select distinct model from mart_channel_comparison").fetchall()}
@@ -35,7 +38,7 @@ def _model_order(conn: duckdb.DuckDBPyConnection) -> list[str]:
 def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.DataFrame:
     """One row per channel (largest first, `(none)` last, then a TOTAL row), one column per
     model: `mart_channel_comparison_wide` in the registry's model order."""
-    models = _model_order(conn)
+    models = model_order(conn)
     wide: pl.DataFrame = conn.sql(
         "select * exclude (journey_kind) from mart_channel_comparison_wide where journey_kind = ?",
         params=[journey_kind],
@@ -143,7 +146,7 @@ def interval_text(conn: duckdb.DuckDBPyConnection, journey_kind: str, title: str
     intervals = share_intervals(conn, journey_kind)
     if intervals.is_empty():
         return f"{title}: no confidence intervals (interval_replicates = 0 or nothing attributed)."
-    models = [m for m in _model_order(conn) if m in set(intervals["model"].to_list())]
+    models = [m for m in model_order(conn) if m in set(intervals["model"].to_list())]
     order = [c for c in comparison_table(conn, journey_kind)["channel"].to_list() if c != "TOTAL"]
     cells = intervals.with_columns(
         cell=pl.format("{}-{}", (pl.col("share_low") * 100).round(1), (pl.col("share_high") * 100).round(1))
@@ -246,7 +249,7 @@ def format_comparison(table: pl.DataFrame, title: str, currency: str = "USD", to
 def top_campaigns_text(conn: duckdb.DuckDBPyConnection, currency: str, limit: int = 10) -> str:
     """The campaigns with the most attributed pipeline under the linear model (or the first
     model run), with their channel and the amount under every model."""
-    models = _model_order(conn)
+    models = model_order(conn)
     if not models:
         return "No campaign: no model ran."
     lead = "linear" if "linear" in models else models[0]
@@ -268,19 +271,11 @@ def top_campaigns_text(conn: duckdb.DuckDBPyConnection, currency: str, limit: in
     )
 
 
-def _has_table(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        conn.sql(
-            "select count(*) from information_schema.tables where table_name = ?", params=[table]
-        ).fetchall()[0][0]
-    )
-
-
 def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """The Markov order recommended next to the configured one, and what moved since each
     month was first reported (when those tables exist)."""
     lines = []
-    if _has_table(conn, "markov_order_selection"):
+    if table_exists(conn, "markov_order_selection"):
         rows = conn.sql(
             "select journey_kind, max(markov_order) filter (where is_recommended), "
             "max(markov_order) filter (where is_configured) from markov_order_selection group by 1 order by 1"
@@ -293,7 +288,7 @@ def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
                 + ", ".join(f"{recommended or 'none'} ({kind})" for kind, recommended, _ in rows)
                 + "."
             )
-    if _has_table(conn, "mart_restatements"):
+    if table_exists(conn, "mart_restatements"):
         runs, moved, periods = conn.sql(
             "select (select count(*) from snapshot_runs), count(*) filter (where abs(difference) >= 0.005), "
             "count(distinct (journey_kind, period_month)) filter (where abs(difference) >= 0.005) "

@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-__all__ = ["SQL_DIR", "bind_config", "define_macros", "query", "read_sql", "run_sql"]
+__all__ = ["SQL_DIR", "bind_config", "define_macros", "query", "read_sql", "run_sql", "table_exists"]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -31,6 +31,15 @@ def run_sql(
 ) -> duckdb.DuckDBPyRelation:
     """Run one SQL file with named bind parameters ($name); values are never spliced as text."""
     return conn.sql(read_sql(relative_path), params=params or None)
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the connected database has this table (or view) in its main schema."""
+    found = conn.sql(
+        "select count(*) from information_schema.tables where table_name = ? and table_schema = 'main'",
+        params=[table],
+    ).fetchall()[0][0]
+    return bool(found)
 
 
 def define_macros(conn: duckdb.DuckDBPyConnection) -> None:
