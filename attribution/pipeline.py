@@ -68,7 +68,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_campaign_influence",
     "mart_sourced_influenced",
     "mart_segment_comparison",
-    "int_spend_return_by_month",
+    "int_spend_return_by_period",
     "mart_spend_return",
     "mart_campaign_spend_return",
     "mart_time_to_convert",

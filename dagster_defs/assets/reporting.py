@@ -174,9 +174,9 @@ mart_segment_comparison = sql_model_asset(
     f"the segment's pipeline / won revenue. {GLOSSARY['segment']}",
     deps=[*_MODEL_OUTPUTS, "int_opportunity_segments"],
 )
-int_spend_return_by_month = sql_model_asset(
-    "int_spend_return_by_month",
-    "One row per (model, channel, campaign, month): spend next to the pipeline and won revenue "
+int_spend_return_by_period = sql_model_asset(
+    "int_spend_return_by_period",
+    "One row per (period grain, period, model, channel, campaign): spend next to the pipeline and won revenue "
     "the model attributes; the base of the spend and return marts.",
     deps=[*_MODEL_OUTPUTS, "stg_spend"],
 )
@@ -188,7 +188,7 @@ _RETURN_TEXT = (
 mart_spend_return = sql_model_asset(
     "mart_spend_return",
     f"One row per (period_grain, period, model, channel): spend, attributed pipeline and revenue, {_RETURN_TEXT}",
-    deps=["int_spend_return_by_month"],
+    deps=["int_spend_return_by_period"],
     extra_metadata=lambda conn: {
         "return_all_periods_linear": dg.MetadataValue.md(
             markdown_table(
@@ -206,7 +206,7 @@ mart_campaign_spend_return = sql_model_asset(
     "mart_campaign_spend_return",
     "One row per (period_grain, period, model, channel, campaign): spend, attributed pipeline "
     f"and revenue, {_RETURN_TEXT} A spend line without a campaign is '(channel level)'.",
-    deps=["int_spend_return_by_month"],
+    deps=["int_spend_return_by_period"],
 )
 mart_time_to_convert = sql_model_asset(
     "mart_time_to_convert",

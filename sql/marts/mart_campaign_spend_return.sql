@@ -1,44 +1,13 @@
--- mart_campaign_spend_return: one row per (period_grain, period, model, channel, campaign): spend, the pipeline
--- and won revenue the model attributes to the campaign's touches, and the return on it
--- (campaign '(channel level)': spend lines without a campaign; '(no campaign)': touches
--- without one; int_spend_return_by_month):
+-- mart_campaign_spend_return: one row per (period_grain, period, model, channel, campaign):
+-- spend, the pipeline and won revenue the model attributes to the campaign's touches, and the
+-- return on it (campaign '(channel level)': spend lines without a campaign; '(no campaign)':
+-- touches without one; periods and grains as in int_spend_return_by_period):
 --   cost_per_pipeline_dollar = spend / attributed pipeline (null without attributed pipeline),
 --   pipeline_per_spend_dollar, revenue_per_spend_dollar = attributed / spend (null without
---   spend). period_grain: month (period_start = the month), quarter (the fiscal quarter's
---   first month) or all (every period; period_start and fiscal_quarter null). Periods: the
---   spend date for spend, created_at for pipeline, closed_at for revenue. Sum spend and
---   amounts within one grain only; never sum the ratios.
--- Reads int_spend_return_by_month. Parameters: $fiscal_year_start_month.
-with monthly as (
-    select
-        model,
-        channel,
-        campaign,
-        period_month,
-        fiscal_quarter,
-        sum(spend_cents) as spend_cents,
-        sum(pipeline_micros) as pipeline_micros,
-        sum(revenue_micros) as revenue_micros
-    from int_spend_return_by_month
-    group by all
-),
-
-grains as (
-    select 'month' as period_grain, period_month as period_start, fiscal_quarter, model, channel, campaign,
-        spend_cents, pipeline_micros, revenue_micros
-    from monthly
-    union all
-    select 'quarter', fiscal_quarter_start(min(period_month), $fiscal_year_start_month), fiscal_quarter,
-        model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
-    from monthly
-    group by fiscal_quarter, model, channel, campaign
-    union all
-    select 'all', null, null, model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
-    from monthly
-    group by model, channel, campaign
-),
-
-final as (
+--   spend). Periods: the spend date for spend, created_at for pipeline, closed_at for revenue.
+--   Sum spend and amounts within one grain only; never sum the ratios.
+-- Reads int_spend_return_by_period. No parameters.
+with final as (
     select
         period_grain,
         period_start,
@@ -52,7 +21,7 @@ final as (
         from_cents(spend_cents) / nullif(from_micros(pipeline_micros), 0) as cost_per_pipeline_dollar,
         from_micros(pipeline_micros) / nullif(from_cents(spend_cents), 0) as pipeline_per_spend_dollar,
         from_micros(revenue_micros) / nullif(from_cents(spend_cents), 0) as revenue_per_spend_dollar
-    from grains
+    from int_spend_return_by_period
 )
 
 select * from final

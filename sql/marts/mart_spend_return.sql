@@ -6,33 +6,19 @@
 --   first month) or all (every period; period_start and fiscal_quarter null). Periods: the
 --   spend date for spend, created_at for pipeline, closed_at for revenue. Sum spend and
 --   amounts within one grain only; never sum the ratios.
--- Reads int_spend_return_by_month. Parameters: $fiscal_year_start_month.
-with monthly as (
+-- Reads int_spend_return_by_period (summed over campaigns). No parameters.
+with by_channel as (
     select
+        period_grain,
+        period_start,
+        fiscal_quarter,
         model,
         channel,
-        period_month,
-        fiscal_quarter,
         sum(spend_cents) as spend_cents,
         sum(pipeline_micros) as pipeline_micros,
         sum(revenue_micros) as revenue_micros
-    from int_spend_return_by_month
+    from int_spend_return_by_period
     group by all
-),
-
-grains as (
-    select 'month' as period_grain, period_month as period_start, fiscal_quarter, model, channel,
-        spend_cents, pipeline_micros, revenue_micros
-    from monthly
-    union all
-    select 'quarter', fiscal_quarter_start(min(period_month), $fiscal_year_start_month), fiscal_quarter,
-        model, channel, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
-    from monthly
-    group by fiscal_quarter, model, channel
-    union all
-    select 'all', null, null, model, channel, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
-    from monthly
-    group by model, channel
 ),
 
 final as (
@@ -48,7 +34,7 @@ final as (
         from_cents(spend_cents) / nullif(from_micros(pipeline_micros), 0) as cost_per_pipeline_dollar,
         from_micros(pipeline_micros) / nullif(from_cents(spend_cents), 0) as pipeline_per_spend_dollar,
         from_micros(revenue_micros) / nullif(from_cents(spend_cents), 0) as revenue_per_spend_dollar
-    from grains
+    from by_channel
 )
 
 select * from final

@@ -62,7 +62,7 @@ EXPECTED_ASSETS = {
     "mart_attributed_by_quarter",
     "mart_campaign_influence",
     "mart_segment_comparison",
-    "int_spend_return_by_month",
+    "int_spend_return_by_period",
     "mart_spend_return",
     "mart_campaign_spend_return",
     "mart_time_to_convert",

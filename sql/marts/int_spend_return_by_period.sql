@@ -1,0 +1,76 @@
+-- int_spend_return_by_period: one row per (period_grain, period, model, channel, campaign): the
+-- spend of the period (stg_spend, by spend date) next to the pipeline the model attributes to
+-- the campaign's touches in it (opportunities created in it) and the won revenue (won in it),
+-- as exact integers (cents, micro-units). period_grain: month (period_start = the month),
+-- quarter (the fiscal quarter's first month) or all (every period; period_start and
+-- fiscal_quarter null). A spend line without a campaign is '(channel level)'; a touch without
+-- one '(no campaign)'; the unattributed pseudo-channel's campaign is '(none)'. Every model has
+-- every spend row, so spend is counted once per model. The base of mart_spend_return (summed
+-- over campaigns) and mart_campaign_spend_return.
+-- Reads mart_attribution_credits, stg_spend. Parameters: $model_names (the models run),
+-- $fiscal_year_start_month.
+-- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
+with attributed as (
+    select
+        model,
+        channel,
+        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end
+            as campaign,
+        period_month,
+        fiscal_quarter,
+        sum(to_micros(attributed_amount)) filter (where journey_kind = 'pipeline') as pipeline_micros,
+        sum(to_micros(attributed_amount)) filter (where journey_kind = 'revenue') as revenue_micros
+    from mart_attribution_credits
+    group by all
+),
+
+spend as (
+    select
+        channel,
+        coalesce(campaign, '(channel level)') as campaign,
+        period_month,
+        fiscal_quarter,
+        sum(to_cents(spend_amount)) as spend_cents
+    from stg_spend
+    group by all
+),
+
+models as (
+    select unnest($model_names::varchar[]) as model
+),
+
+spend_by_model as (
+    select models.model, spend.* from spend cross join models
+),
+
+monthly as (
+    select
+        model,
+        channel,
+        campaign,
+        period_month,
+        fiscal_quarter,
+        coalesce(spend_by_model.spend_cents, 0) as spend_cents,
+        coalesce(attributed.pipeline_micros, 0) as pipeline_micros,
+        coalesce(attributed.revenue_micros, 0) as revenue_micros
+    from attributed
+    full join spend_by_model using (model, channel, campaign, period_month, fiscal_quarter)
+),
+
+final as (
+    select 'month' as period_grain, period_month as period_start, fiscal_quarter, model, channel, campaign,
+        spend_cents, pipeline_micros, revenue_micros
+    from monthly
+    union all
+    select 'quarter', fiscal_quarter_start(min(period_month), $fiscal_year_start_month), fiscal_quarter,
+        model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
+    from monthly
+    group by fiscal_quarter, model, channel, campaign
+    union all
+    select 'all', null, null, model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
+    from monthly
+    group by model, channel, campaign
+)
+
+select * from final
+order by period_grain, period_start nulls first, model, channel, campaign
