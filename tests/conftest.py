@@ -53,6 +53,35 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def published_sample(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample run end to end with every optional input and the segment columns, one
+    snapshot taken, exported with its HTML report: the export folder."""
+    from attribution.export import export_marts
+    from attribution.html_report import write_report
+    from attribution.pipeline import SourcePaths, input_files, run_pipeline
+    from attribution.restatements import build_restatements, take_snapshot
+
+    workdir = tmp_path_factory.mktemp("published")
+    sources = SourcePaths(
+        sample_dir / "touchpoints" / "*.csv",
+        sample_dir / "opportunities" / "*.csv",
+        sample_dir / "fx_rates.csv",
+        sample_dir / "milestones.csv",
+        sample_dir / "spend.csv",
+    )
+    config = AttributionConfig(
+        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
+    )
+    with duckdb.connect(str(workdir / "run.duckdb")) as conn:
+        run_pipeline(conn, sources, config)
+        take_snapshot(conn, "run-1", config)
+        build_restatements(conn)
+        export_marts(conn, workdir / "exports", config, input_files(sources))
+        write_report(conn, workdir / "exports")
+    return workdir / "exports"
+
+
 def materialize_all(defs: dg.Definitions) -> list[dg.ExecuteInProcessResult]:
     """What `make run` does: one run materializes every asset (inputs loaded in full)."""
     job = defs.resolve_implicit_global_asset_job_def()

@@ -17,7 +17,7 @@ from attribution.contracts import GLOSSARY
 from attribution.export import export_marts, file_sha256
 from attribution.html_report import REPORT_FILE, write_report
 from attribution.models import MODELS
-from attribution.pipeline import SourcePaths, input_files, run_pipeline
+from attribution.pipeline import SourcePaths, run_pipeline
 from attribution.restatements import build_restatements, take_snapshot
 from tests.conftest import AS_OF
 
@@ -40,25 +40,8 @@ class _DataCells(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def report(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    workdir = tmp_path_factory.mktemp("report")
-    sources = SourcePaths(
-        sample_dir / "touchpoints" / "*.csv",
-        sample_dir / "opportunities" / "*.csv",
-        sample_dir / "fx_rates.csv",
-        sample_dir / "milestones.csv",
-        sample_dir / "spend.csv",
-    )
-    config = AttributionConfig(
-        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
-    )
-    with duckdb.connect(str(workdir / "run.duckdb")) as conn:
-        run_pipeline(conn, sources, config)
-        take_snapshot(conn, "run-1", config)
-        build_restatements(conn)
-        export_marts(conn, workdir / "exports", config, input_files(sources))
-        write_report(conn, workdir / "exports")
-    return workdir / "exports", workdir / "exports" / REPORT_FILE
+def report(published_sample: Path) -> tuple[Path, Path]:
+    return published_sample, published_sample / REPORT_FILE
 
 
 def _parse(path: Path) -> _DataCells:

@@ -8,16 +8,10 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from attribution.config import AttributionConfig
-from attribution.export import export_marts
-from attribution.html_report import REPORT_FILE, write_report
+from attribution.html_report import REPORT_FILE
 from attribution.models import MODELS
-from attribution.pipeline import SourcePaths, input_files, run_pipeline
-from attribution.restatements import build_restatements, take_snapshot
-from tests.conftest import AS_OF
 
 CHROMIUM = "/usr/bin/chromium"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,29 +19,11 @@ OUTPUT_DIR = REPO_ROOT / "tests" / "output"
 
 
 @pytest.fixture(scope="module")
-def report_file(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report_file(published_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert os.path.exists(CHROMIUM), f"{CHROMIUM} not found: install Debian's chromium (make chromium)"
-    workdir = tmp_path_factory.mktemp("report-browser")
-    sources = SourcePaths(
-        sample_dir / "touchpoints" / "*.csv",
-        sample_dir / "opportunities" / "*.csv",
-        sample_dir / "fx_rates.csv",
-        sample_dir / "milestones.csv",
-        sample_dir / "spend.csv",
-    )
-    config = AttributionConfig(
-        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
-    )
-    with duckdb.connect(str(workdir / "run.duckdb")) as conn:
-        run_pipeline(conn, sources, config)
-        take_snapshot(conn, "run-1", config)
-        build_restatements(conn)
-        export_marts(conn, workdir / "exports", config, input_files(sources))
-        write_report(conn, workdir / "exports")
     # an attachment has no folder around it: open a lone copy
-    lone = workdir / "attachment" / REPORT_FILE
-    lone.parent.mkdir()
-    shutil.copy(workdir / "exports" / REPORT_FILE, lone)
+    lone = tmp_path_factory.mktemp("attachment") / REPORT_FILE
+    shutil.copy(published_sample / REPORT_FILE, lone)
     return lone
 
 
