@@ -85,7 +85,7 @@ _AUDIT_COLUMNS = (
     "loaded_at",
 )
 # the checked relation's bookkeeping columns; every other column is a staged column
-_BOOKKEEPING = ("file_index", "source_file", "source_row", "reason", "is_after_as_of", "is_excluded")
+_BOOKKEEPING = ("file_index", "source_row", "reason", "is_after_as_of", "is_excluded")
 
 
 def _columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
@@ -296,29 +296,40 @@ def _bind(sql: str, config: AttributionConfig) -> dict[str, object]:
     return bind_config(sql, config, {"max_amount": MAX_AMOUNT})
 
 
+def _checked_table(source: str) -> str:
+    return f"_checked_{source}"
+
+
 def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
-    """Validate and type the raw rows into temp table `checked_<source>`."""
+    """Validate and type the raw rows into table `_checked_<source>` (a table of the
+    database, not a temp table: its valid rows become `stg_<source>` in place)."""
     sql = read_sql(spec.staging_sql)
-    conn.sql(f"create or replace temp table checked_{spec.name} as\n{sql}", params=_bind(sql, config))
+    conn.sql(f"create or replace table {_checked_table(spec.name)} as\n{sql}", params=_bind(sql, config))
 
 
-def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int, int]:
-    """Replace `stg_<source>` with the valid rows up to as-of the filters keep; return
-    (staged, quarantined, after as-of, excluded) counts (a row is in one category: a reason
-    first, then after as-of, then excluded)."""
-    bookkeeping = ", ".join(_BOOKKEEPING)
-    conn.sql(
-        f"create or replace table stg_{spec.name} as select * exclude ({bookkeeping}) "
-        f"from checked_{spec.name} where reason is null and not is_after_as_of and not is_excluded"
-    )
+def _counts(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int, int]:
+    """(staged, quarantined, after as-of, excluded) counts of the checked rows (a row is in
+    one category: a reason first, then after as-of, then excluded)."""
     staged, quarantined, after_as_of, excluded = conn.sql(
         "select count(*) filter (where reason is null and not is_after_as_of and not is_excluded), "
         "count(*) filter (where reason is not null), "
         "count(*) filter (where reason is null and is_after_as_of), "
         "count(*) filter (where reason is null and not is_after_as_of and is_excluded) "
-        f"from checked_{spec.name}"
+        f"from {_checked_table(spec.name)}"
     ).fetchall()[0]
     return int(staged), int(quarantined), int(after_as_of), int(excluded)
+
+
+def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
+    """Make the checked table `stg_<source>`: delete the rows that are not staged, drop the
+    bookkeeping columns and rename it (no copy of the valid rows: at ten million touches
+    the copy cost as much as the validation)."""
+    checked = _checked_table(spec.name)
+    conn.sql(f"delete from {checked} where reason is not null or is_after_as_of or is_excluded")
+    for column in _BOOKKEEPING:
+        conn.sql(f"alter table {checked} drop column {column}")
+    conn.sql(f"drop table if exists stg_{spec.name}")
+    conn.sql(f"alter table {checked} rename to stg_{spec.name}")
 
 
 def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
@@ -332,8 +343,8 @@ def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: Attri
     conn.sql(
         f"""
         insert into quarantine
-        select ?, c.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?
-        from checked_{spec.name} c
+        select ?, r.source_file, c.source_row, coalesce(r.record, {row_json}), c.reason, ?
+        from {_checked_table(spec.name)} c
         inner join raw_{spec.name} r using (file_index, source_row)
         where c.reason is not null
         order by c.file_index, c.source_row
@@ -418,17 +429,18 @@ def load_source(
     if source in _SOURCE_SETUP:
         _SOURCE_SETUP[source](conn, config)
     _check(conn, spec, config)
+    staged, quarantined, after_as_of, excluded = _counts(conn, spec)
+    result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of, excluded)
     conn.sql("begin transaction")
     try:
-        staged, quarantined, after_as_of, excluded = _replace_staged(conn, spec)
-        result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of, excluded)
         _quarantine(conn, spec, config)
         _audit(conn, result, config)
+        _replace_staged(conn, spec)
         conn.sql("commit")
     except BaseException:
         conn.sql("rollback")
         raise
-    conn.sql(f"drop table if exists checked_{source}")
+    conn.sql(f"drop table if exists {_checked_table(source)}")  # left by a rollback
     conn.sql(f"drop table if exists raw_{source}")
     return result
 

@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.models.base import WIDE_KEY
 from attribution.models.markov_chain import (
     ChainCounts,
     replicate_removal_shares,
@@ -93,12 +94,14 @@ def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> 
     """The inputs of one journey kind from the journeys, credits and null-path tables; the
     credits are read model by model when the bootstrap asks for them."""
     params = {"journey_kind": journey_kind}
+    has_credits = conn.sql(
+        "select count(*) > 0 from int_attribution_credits where journey_kind = ?", params=[journey_kind]
+    ).fetchall()[0][0]
+    # the wide credits: every column beyond the touch's key is one model's credit
     models = tuple(
-        r[0]
-        for r in conn.sql(
-            "select distinct model from mart_attribution_credits where journey_kind = ? order by model",
-            params=[journey_kind],
-        ).fetchall()
+        sorted(c for c in conn.table("int_attribution_credits").columns if c not in WIDE_KEY)
+        if has_credits
+        else ()
     )
     return IntervalInputs(
         journey_kind,

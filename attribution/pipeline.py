@@ -28,13 +28,21 @@ from attribution.journeys import (
     build_journeys,
     build_null_paths,
 )
-from attribution.models import AttributionModel, ModelInput, attribute, select_models
+from attribution.models import AttributionModel, ModelInput, attribute_wide, select_models
 from attribution.models.base import journey_channels
 from attribution.models.markov import count_journeys, fit_markov
 from attribution.models.markov_chain import ChainCounts
 from attribution.models.markov_order import select_order
 from attribution.models.shapley import count_channel_sets, fit_shapley
-from attribution.sql import bind_config, define_macros, query, read_sql, run_sql, table_exists
+from attribution.sql import (
+    bind_config,
+    define_macros,
+    drop_relation,
+    query,
+    read_sql,
+    run_sql,
+    table_exists,
+)
 
 __all__ = [
     "MART_TABLES",
@@ -54,6 +62,7 @@ __all__ = [
 PathLike = str | Path | Sequence[str | Path]
 
 MART_TABLES: tuple[str, ...] = (
+    "int_credits_by_channel",
     "int_attributed_by_month",
     "mart_channel_comparison",
     "mart_channel_comparison_wide",
@@ -197,15 +206,17 @@ def run_models(
     rows_per_batch: int = BATCH_ROWS,
 ) -> int:
     """Run every model of the registry over the journeys, batch by batch of accounts (memory
-    stays bounded at any scale); write `int_attribution_credits` and
-    `mart_attribution_credits`; return the credit mart's row count. Needs `run_markov` and
+    stays bounded at any scale); write `int_attribution_credits` (wide: one row per journey
+    touch, one credit column per model) and the view `mart_attribution_credits` (long: one
+    row per model and touch); return the credit mart's row count. Needs `run_markov` and
     `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
     batches = batch_count(conn, rows_per_batch)
-    conn.sql("drop table if exists int_attribution_credits")
+    drop_relation(conn, "mart_attribution_credits")  # a table before the credits were wide
+    drop_relation(conn, "int_attribution_credits")
     for b in range(batches):
         inputs = model_input(conn, b, batches, with_null_paths=False, for_credits=True)
-        credits = attribute(inputs, config, registry)
+        credits = attribute_wide(inputs, config, registry)
         if b == 0:
             write_frame(conn, "int_attribution_credits", credits)
         else:
@@ -216,10 +227,11 @@ def run_models(
                 conn.unregister("_credits_batch")
         del inputs, credits
     conn.sql(
-        "create or replace table mart_attribution_credits as\n"
+        "create or replace view mart_attribution_credits as\n"
         + read_sql("marts/mart_attribution_credits.sql")
     )
-    return count_rows(conn, "mart_attribution_credits")
+    touch_rows = count_rows(conn, "int_attribution_credits")
+    return touch_rows * len(registry)
 
 
 def run_order_selection(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:

@@ -10,7 +10,16 @@ from typing import Any
 import duckdb
 import polars as pl
 
-__all__ = ["SQL_DIR", "bind_config", "define_macros", "query", "read_sql", "run_sql", "table_exists"]
+__all__ = [
+    "SQL_DIR",
+    "bind_config",
+    "define_macros",
+    "drop_relation",
+    "query",
+    "read_sql",
+    "run_sql",
+    "table_exists",
+]
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -40,6 +49,17 @@ def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
         params=[table],
     ).fetchall()[0][0]
     return bool(found)
+
+
+def drop_relation(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop the table or view `name` of the main schema, whichever it is (a name of ours that
+    changed kind between versions, say a table now a view); nothing when there is none."""
+    kinds = conn.sql(
+        "select table_type from information_schema.tables where table_name = ? and table_schema = 'main'",
+        params=[name],
+    ).fetchall()
+    for (kind,) in kinds:
+        conn.sql(f'drop {"view" if kind == "VIEW" else "table"} "{name}"')
 
 
 def define_macros(conn: duckdb.DuckDBPyConnection) -> None:

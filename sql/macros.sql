@@ -6,8 +6,9 @@
 --   date is the start of that day in time zone `tz` (the company time zone). Null when
 --   unparseable.
 -- parse_flag(t): a CRM boolean (true/false, 1/0, yes/no, t/f, y/n) or null.
+-- (the length test first: the regular expression runs only on 10-character texts)
 create or replace macro is_date_only(t) as
-    coalesce(regexp_full_match(trim(t), '\d{4}-\d{2}-\d{2}'), false);
+    coalesce(length(trim(t)) = 10 and regexp_full_match(trim(t), '\d{4}-\d{2}-\d{2}'), false);
 create or replace macro parse_instant(t, tz) as
     case
         when is_date_only(t)

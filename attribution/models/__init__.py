@@ -8,7 +8,7 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBUTED_CHANNEL
-from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, AttributionModel, ModelInput
+from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, WIDE_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
 from attribution.models.markov import markov
 from attribution.models.milestones import custom, full_path, w_shaped
@@ -22,6 +22,7 @@ __all__ = [
     "ModelInput",
     "UnknownModelError",
     "attribute",
+    "attribute_wide",
     "conservation_errors",
     "select_models",
 ]
@@ -56,34 +57,66 @@ def select_models(config: AttributionConfig) -> dict[str, AttributionModel]:
     return {name: MODELS[name] for name in dict.fromkeys(config.models)}
 
 
+def attribute_wide(
+    inputs: ModelInput,
+    config: AttributionConfig,
+    models: Mapping[str, AttributionModel] | None = None,
+) -> pl.DataFrame:
+    """Run every model; one row per journey touch (journey_kind, opportunity_id, touchpoint_id,
+    channel) with one credit column per model, named by the model, plus a `(none)` row with
+    credit 1 for each converted journey without touches (needs `inputs.journey_values`).
+
+    The wide layout holds N models' credits in one row per touch: N times fewer rows than
+    the long layout, which is what makes the credit tables cheap at scale.
+    """
+    registry = MODELS if models is None else models
+    key = [*JOURNEY_KEY, "touchpoint_id"]
+    touches = inputs.journey_touches.select(pl.col(c).cast(pl.String) for c in WIDE_KEY)
+    columns: list[pl.Series] = []
+    for name, model in registry.items():
+        credits = model(inputs, config).select(*key, "credit")
+        if credits.height != touches.height:
+            raise ValueError(
+                f"model {name!r} returned {credits.height:,} credit rows for "
+                f"{touches.height:,} journey touches: a model gives every touch one row"
+            )
+        if not credits.select(key).equals(touches.select(key)):  # another order: align by key
+            credits = touches.select(key).join(credits, on=key, how="left", maintain_order="left")
+        columns.append(credits["credit"].cast(pl.Float64).alias(name))
+    wide = touches.with_columns(columns) if columns else touches
+    if inputs.journey_values is not None:
+        empty = inputs.journey_values.select(pl.col(c).cast(pl.String) for c in JOURNEY_KEY).join(
+            touches.select(JOURNEY_KEY).unique(), on=list(JOURNEY_KEY), how="anti"
+        )
+        wide = pl.concat(
+            [
+                wide,
+                empty.with_columns(
+                    touchpoint_id=pl.lit(None, dtype=pl.String),
+                    channel=pl.lit(UNATTRIBUTED_CHANNEL),
+                    **{name: pl.lit(1.0) for name in registry},
+                ),
+            ]
+        )
+    return wide
+
+
 def attribute(
     inputs: ModelInput,
     config: AttributionConfig,
     models: Mapping[str, AttributionModel] | None = None,
 ) -> pl.DataFrame:
     """Run every model; one row per (model, journey, touch), plus a `(none)` row with credit 1
-    for each converted journey without touches (needs `inputs.journey_values`)."""
+    for each converted journey without touches (needs `inputs.journey_values`): the long
+    layout of `attribute_wide`."""
     registry = MODELS if models is None else models
-    frames = [model(inputs, config).with_columns(model=pl.lit(name)) for name, model in registry.items()]
-    if inputs.journey_values is not None:
-        empty = inputs.journey_values.join(
-            inputs.journey_touches.select(JOURNEY_KEY).unique(), on=list(JOURNEY_KEY), how="anti"
-        )
-        for name in registry:
-            frames.append(
-                empty.select(
-                    pl.col("journey_kind").cast(pl.String),
-                    pl.col("opportunity_id").cast(pl.String),
-                    pl.lit(None, dtype=pl.String).alias("touchpoint_id"),
-                    pl.lit(UNATTRIBUTED_CHANNEL).alias("channel"),
-                    pl.lit(1.0).alias("credit"),
-                    pl.lit(name).alias("model"),
-                )
-            )
     columns = ["model", *CREDIT_COLUMNS]
-    if not frames:
+    if not registry:
         return pl.DataFrame(schema={c: pl.Float64 if c == "credit" else pl.String for c in columns})
-    return pl.concat([f.select(columns) for f in frames])
+    wide = attribute_wide(inputs, config, registry)
+    return wide.unpivot(
+        on=list(registry), index=list(WIDE_KEY), variable_name="model", value_name="credit"
+    ).select(columns)
 
 
 def conservation_errors(credits: pl.DataFrame, tolerance: float = CREDIT_TOLERANCE) -> pl.DataFrame:

@@ -12,6 +12,7 @@ from attribution.config import AttributionConfig
 __all__ = [
     "CREDIT_COLUMNS",
     "JOURNEY_KEY",
+    "WIDE_KEY",
     "AttributionModel",
     "ModelInput",
     "credits_frame",
@@ -35,6 +36,9 @@ CREDIT_COLUMNS: tuple[str, ...] = (
     "channel",
     "credit",
 )
+# the wide credits (models.attribute_wide, int_attribution_credits): this key, then one credit
+# column per model
+WIDE_KEY: tuple[str, ...] = CREDIT_COLUMNS[:-1]
 
 
 @dataclass(frozen=True)

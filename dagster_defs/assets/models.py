@@ -142,8 +142,9 @@ _INT_CREDITS = dg.AssetSpec(
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
     deps=["int_journey_touches", "int_markov_fractions", "int_shapley_fractions"],
-    description="One row per (model, journey_kind, opportunity, touch) as the models return "
-    "them: channel and credit (a `(none)` row with credit 1 for an empty journey).",
+    description="One row per (journey_kind, opportunity, touch), wide: channel and one credit "
+    "column per model run, named by the model (a `(none)` row with credit 1 for an empty "
+    "journey); N models' credits in one row per touch.",
 )
 _CREDITS = dg.AssetSpec(
     "mart_attribution_credits",
@@ -151,7 +152,8 @@ _CREDITS = dg.AssetSpec(
     kinds={"duckdb"},
     deps=["int_attribution_credits"],
     description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
-    f"amount in the reporting currency; the source of truth of every mart. {GLOSSARY['credit']} "
+    "amount in the reporting currency (a view: the wide credits unpivoted, one row per model); "
+    f"the source of truth of every mart. {GLOSSARY['credit']} "
     f"{GLOSSARY['unattributed']} Models (setting `models`, default all): "
     + "; ".join(f"{name}: {text}" for name, text in MODEL_DEFINITIONS.items()),
 )

@@ -33,6 +33,8 @@ from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFile
 # every mart waits for the credits, the Markov sanity check on the removal effects and the
 # confidence intervals
 _MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects", "int_attribution_intervals"]
+# the channel-level marts read the credits summed per (model, opportunity, channel)
+_CHANNEL_CREDITS = [*_MODEL_OUTPUTS, "int_credits_by_channel"]
 
 
 def sql_model_asset(
@@ -84,6 +86,13 @@ def _segment_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"segments": dg.MetadataValue.md(text)}
 
 
+int_credits_by_channel = sql_model_asset(
+    "int_credits_by_channel",
+    "One row per (journey_kind, model, opportunity, channel): the credit of the channel's touches "
+    "and the amount attributed to them (exact micro-units), with the journey's month and fiscal "
+    "quarter; the shared grain of the channel-level marts.",
+    deps=["int_attribution_credits", "markov_removal_effects"],
+)
 mart_period_totals = sql_model_asset(
     "mart_period_totals",
     "One row per (journey_kind, month): total pipeline (created in the month) or won revenue "
@@ -94,6 +103,7 @@ int_attributed_by_month = sql_model_asset(
     "int_attributed_by_month",
     "One row per (journey_kind, month, model, channel): attributed amount and opportunities "
     "credited; the one model behind both influenced marts.",
+    deps=_CHANNEL_CREDITS,
 )
 mart_influenced_pipeline = sql_model_asset(
     "mart_influenced_pipeline",
@@ -159,6 +169,7 @@ mart_attributed_by_quarter = sql_model_asset(
     "One row per (journey_kind, fiscal quarter, model, channel): attributed amount, share of the "
     "quarter, opportunities credited. Period: the fiscal quarter of created_at (pipeline) or "
     f"closed_at (revenue). {GLOSSARY['fiscal quarter']}",
+    deps=_CHANNEL_CREDITS,
 )
 int_opportunity_segments = sql_model_asset(
     "int_opportunity_segments",
@@ -172,7 +183,7 @@ mart_segment_comparison = sql_model_asset(
     "One row per (journey_kind, model, segment dimension, segment value, channel): attributed "
     "amount, share of the segment, opportunities credited; per segment value the rows sum to "
     f"the segment's pipeline / won revenue. {GLOSSARY['segment']}",
-    deps=[*_MODEL_OUTPUTS, "int_opportunity_segments"],
+    deps=[*_CHANNEL_CREDITS, "int_opportunity_segments"],
 )
 int_spend_return_by_period = sql_model_asset(
     "int_spend_return_by_period",
@@ -220,6 +231,7 @@ mart_reconciliation = sql_model_asset(
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "
     "and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
     "total. A blocking check on it guards the exports.",
+    deps=_CHANNEL_CREDITS,
     extra_metadata=_unreconciled,
 )
 
@@ -262,7 +274,7 @@ _COMPARISON = dg.AssetSpec(
     "mart_channel_comparison",
     group_name=REPORTING_GROUP,
     kinds={"duckdb"},
-    deps=[*_MODEL_OUTPUTS, "mart_period_totals"],
+    deps=[*_CHANNEL_CREDITS, "mart_period_totals"],
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
     f"model's total, opportunities credited. {GLOSSARY['attributed pipeline / revenue']}",
 )

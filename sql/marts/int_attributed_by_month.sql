@@ -1,9 +1,9 @@
 -- int_attributed_by_month: one row per (journey_kind, period_month, model, channel): the
 -- amount the model attributes to the channel in the month (company calendar) and how many
 -- opportunities gave the channel a non-zero credit. The one model behind both influenced
--- marts. Reads mart_attribution_credits. No parameters. Money summed exactly (macros.sql).
+-- marts. Reads int_credits_by_channel. No parameters. Money summed exactly (macros.sql).
 with credits as (
-    select * from mart_attribution_credits
+    select * from int_credits_by_channel
 ),
 
 final as (
@@ -13,8 +13,8 @@ final as (
         fiscal_quarter,
         model,
         channel,
-        from_micros(sum(to_micros(attributed_amount))) as attributed_amount,
-        count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
+        from_micros(sum(attributed_micros)) as attributed_amount,
+        count(*) filter (where credit > 0) as opportunities_credited
     from credits
     group by journey_kind, period_month, fiscal_quarter, model, channel
 )

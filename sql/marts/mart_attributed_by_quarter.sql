@@ -3,9 +3,9 @@
 -- pipeline, closed_at for revenue; setting fiscal_year_start_month), its share of the
 -- quarter's total, and how many opportunities gave the channel a non-zero credit. Per
 -- (journey_kind, fiscal_quarter, model) the rows sum to the quarter's pipeline / won revenue.
--- Reads mart_attribution_credits. Parameters: $fiscal_year_start_month. Money summed exactly.
+-- Reads int_credits_by_channel. Parameters: $fiscal_year_start_month. Money summed exactly.
 with credits as (
-    select * from mart_attribution_credits
+    select * from int_credits_by_channel
 ),
 
 by_quarter as (
@@ -15,8 +15,8 @@ by_quarter as (
         fiscal_quarter_start(min(period_month), $fiscal_year_start_month) as quarter_start,
         model,
         channel,
-        sum(to_micros(attributed_amount)) as attributed_micros,
-        count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
+        sum(attributed_micros) as attributed_micros,
+        count(*) filter (where credit > 0) as opportunities_credited
     from credits
     group by journey_kind, fiscal_quarter, model, channel
 ),

@@ -1,9 +1,12 @@
--- mart_attribution_credits: one row per (journey_kind, model, opportunity, touch): the credit a
--- model gives the touch and the amount it attributes, in the reporting currency. Empty
--- journeys have one `(none)` row per model with credit 1. The source of truth: every other
--- mart aggregates it. Only converted journeys appear (every pipeline journey; won revenue).
--- Reads int_attribution_credits (written by the models), int_journeys, int_journey_touches,
--- stg_opportunities. No parameters.
+-- mart_attribution_credits (a view): one row per (journey_kind, model, opportunity, touch): the
+-- credit a model gives the touch and the amount it attributes, in the reporting currency.
+-- Empty journeys have one `(none)` row per model with credit 1. The source of truth of every
+-- mart, in the long layout analysts and exports read. Only converted journeys appear (every
+-- pipeline journey; won revenue).
+-- Reads int_attribution_credits (the models' credits, wide: one column per model run),
+-- int_journeys, int_journey_touches, stg_opportunities. No parameters. A view: the wide
+-- credits are joined to their journeys and touches first (one row per touch), then unpivoted
+-- (one row per model), so nothing N models long is ever stored.
 with credits as (
     select * from int_attribution_credits
 ),
@@ -21,10 +24,9 @@ opportunities as (
     select opportunity_id, reporting_currency from stg_opportunities
 ),
 
-final as (
+touch_credits as (
     select
         credits.journey_kind,
-        credits.model,
         credits.opportunity_id,
         journeys.account_id,
         credits.touchpoint_id,
@@ -35,14 +37,46 @@ final as (
         journeys.period_month,
         journeys.fiscal_quarter,
         journeys.stage,
-        credits.credit,
         journeys.journey_amount,
-        credits.credit * journeys.journey_amount as attributed_amount,
-        opportunities.reporting_currency
+        opportunities.reporting_currency,
+        -- every other column of the wide credits is one model's credit
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
     from credits
     inner join journeys using (journey_kind, opportunity_id)
     inner join opportunities using (opportunity_id)
     left join touchpoints using (journey_kind, opportunity_id, touchpoint_id)
+),
+
+model_credits as (
+    select *
+    from touch_credits
+    unpivot include nulls (
+        credit for model in (columns(* exclude (
+            journey_kind, opportunity_id, account_id, touchpoint_id, channel, campaign, occurred_at,
+            event_at, period_month, fiscal_quarter, stage, journey_amount, reporting_currency
+        )))
+    )
+),
+
+final as (
+    select
+        journey_kind,
+        model,
+        opportunity_id,
+        account_id,
+        touchpoint_id,
+        channel,
+        campaign,
+        occurred_at,
+        event_at,
+        period_month,
+        fiscal_quarter,
+        stage,
+        credit,
+        journey_amount,
+        credit * journey_amount as attributed_amount,
+        reporting_currency
+    from model_credits
 )
 
 select * from final

@@ -3,10 +3,10 @@
 -- how many opportunities gave the channel a non-zero credit, and the confidence interval of
 -- the amount and the share (int_attribution_intervals: a Poisson bootstrap over
 -- opportunities, level in confidence_level; null when intervals are off).
--- Reads mart_attribution_credits, int_attribution_intervals. No parameters. Money summed
+-- Reads int_credits_by_channel, int_attribution_intervals. No parameters. Money summed
 -- exactly (macros.sql).
 with credits as (
-    select * from mart_attribution_credits
+    select * from int_credits_by_channel
 ),
 
 intervals as (
@@ -18,8 +18,8 @@ by_channel as (
         journey_kind,
         model,
         channel,
-        sum(to_micros(attributed_amount)) as attributed_micros,
-        count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
+        sum(attributed_micros) as attributed_micros,
+        count(*) filter (where credit > 0) as opportunities_credited
     from credits
     group by journey_kind, model, channel
 ),

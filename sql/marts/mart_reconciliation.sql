@@ -2,7 +2,7 @@
 -- pipeline (every opportunity) or won revenue, in the reporting currency, rounded to the cent,
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
--- Reads mart_attribution_credits, int_journeys. No parameters.
+-- Reads int_credits_by_channel, int_journeys. No parameters.
 -- Money summed exactly (macros.sql): micro-units of attributed amounts, cents of amounts.
 with totals as (
     select
@@ -20,9 +20,9 @@ attributed as (
     select
         journey_kind,
         model,
-        round(from_micros(sum(to_micros(attributed_amount))), 2) as attributed_amount,
+        round(from_micros(sum(attributed_micros)), 2) as attributed_amount,
         count(distinct opportunity_id) as opportunities_attributed
-    from mart_attribution_credits
+    from int_credits_by_channel
     group by journey_kind, model
 ),
 

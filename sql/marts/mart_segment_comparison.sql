@@ -3,11 +3,11 @@
 -- its share of the segment's total, and how many of the segment's opportunities gave the
 -- channel a non-zero credit. Per (journey_kind, model, dimension, segment_value) the rows sum
 -- to the segment's pipeline / won revenue; per (journey_kind, model, dimension) to the total.
--- Reads mart_attribution_credits, int_opportunity_segments. No parameters. Money summed
+-- Reads int_credits_by_channel, int_opportunity_segments. No parameters. Money summed
 -- exactly (macros.sql).
 with credits as (
-    select journey_kind, model, channel, opportunity_id, credit, attributed_amount
-    from mart_attribution_credits
+    select journey_kind, model, channel, opportunity_id, credit, attributed_micros
+    from int_credits_by_channel
 ),
 
 by_segment as (
@@ -17,8 +17,8 @@ by_segment as (
         segments.dimension,
         segments.segment_value,
         credits.channel,
-        sum(to_micros(credits.attributed_amount)) as attributed_micros,
-        count(distinct credits.opportunity_id) filter (where credits.credit > 0) as opportunities_credited
+        sum(credits.attributed_micros) as attributed_micros,
+        count(*) filter (where credits.credit > 0) as opportunities_credited
     from credits
     inner join int_opportunity_segments as segments using (opportunity_id)
     group by all

@@ -1,5 +1,6 @@
 -- interval_credits (model input): one row per (opportunity, channel, campaign) of $model and
--- $journey_kind: the attributed amount of that journey, with `opportunity` = the 0-based row
+-- $journey_kind: the attributed amount of that journey (the $model column of the wide credits
+-- times the journey amount), with `opportunity` = the 0-based row
 -- of the opportunity among the kind's converted journeys sorted by id (interval_opportunities)
 -- and `key` = the 0-based rank of (channel, campaign); campaigns labelled as in
 -- mart_campaign_comparison ('(no campaign)'; '(none)' for the unattributed pseudo-channel).
@@ -13,12 +14,17 @@ with opportunities as (
 
 credits as (
     select
-        opportunity_id,
-        channel,
-        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end as campaign,
-        sum(attributed_amount) as attributed_amount
-    from mart_attribution_credits
-    where journey_kind = $journey_kind and model = $model
+        credits.opportunity_id,
+        credits.channel,
+        case
+            when credits.channel = '(none)' then '(none)'
+            else coalesce(touchpoints.campaign, '(no campaign)')
+        end as campaign,
+        sum(columns(lambda c: c = $model) * journeys.journey_amount) as attributed_amount
+    from int_attribution_credits credits
+    inner join int_journeys journeys using (journey_kind, opportunity_id)
+    left join int_journey_touches touchpoints using (journey_kind, opportunity_id, touchpoint_id)
+    where credits.journey_kind = $journey_kind
     group by all
 ),
 

@@ -1,5 +1,5 @@
 -- stg_fx_rates (checked): one row per raw fx-rate row: the bookkeeping columns (file_index,
--- source_file, source_row, `reason` null when valid, `is_after_as_of` always false), then the
+-- source_row, `reason` null when valid, `is_after_as_of` always false), then the
 -- columns of the staged table stg_fx_rates: one row per valid (currency, rate_date).
 -- A rate converts one unit of `currency` into the base currency from `rate_date` on; every
 -- other currency pair crosses through the base. A `to_currency` column, when present, must
@@ -13,7 +13,6 @@ with raw as (
 parsed as (
     select
         file_index,
-        source_file,
         source_row,
         nullif(upper(trim(currency)), '') as currency,
         nullif(upper(trim(to_currency)), '') as to_currency,
@@ -43,7 +42,6 @@ reasoned as (
 final as (
     select
         file_index,
-        source_file,
         source_row,
         reason_or_duplicate(
             first_reason,

@@ -1,5 +1,5 @@
 -- stg_milestones (checked): one row per raw milestone row: the bookkeeping columns
--- (file_index, source_file, source_row, `reason` null when valid, else the first quarantine
+-- (file_index, source_row, `reason` null when valid, else the first quarantine
 -- reason; `is_after_as_of`: after as-of, counted, not staged, not quarantined), then the
 -- columns of the staged table stg_milestones: one row per valid funnel milestone of an
 -- account (lead_created, mql, sql, ...: lower snake case) and when it happened, UTC.
@@ -13,7 +13,6 @@ with raw as (
 parsed as (
     select
         file_index,
-        source_file,
         source_row,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(contact_id), '') as contact_id,
@@ -38,7 +37,6 @@ reasoned as (
 final as (
     select
         file_index,
-        source_file,
         source_row,
         reason_or_duplicate(
             first_reason,

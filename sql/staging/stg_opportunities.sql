@@ -1,5 +1,5 @@
 -- stg_opportunities (checked): one row per raw opportunity row: the bookkeeping columns
--- (file_index, source_file, source_row, `reason` null when valid, else the first quarantine
+-- (file_index, source_row, `reason` null when valid, else the first quarantine
 -- reason; `is_after_as_of`: created after as-of, counted, not staged, not quarantined;
 -- `is_excluded`: a type the type filter leaves out of pipeline, counted, not staged), then
 -- the columns of the staged table stg_opportunities: one row per valid opportunity as it
@@ -31,7 +31,6 @@ fx_rates as (
 parsed as (
     select
         file_index,
-        source_file,
         source_row,
         nullif(trim(opportunity_id), '') as opportunity_id,
         nullif(trim(account_id), '') as account_id,
@@ -162,7 +161,6 @@ reasoned as (
 final as (
     select
         file_index,
-        source_file,
         source_row,
         reason_or_duplicate(
             first_reason,

@@ -1,5 +1,5 @@
 -- stg_spend (checked): one row per raw spend row: the bookkeeping columns (file_index,
--- source_file, source_row, `reason` null when valid, else the first quarantine reason;
+-- source_row, `reason` null when valid, else the first quarantine reason;
 -- `is_after_as_of`: a spend date after as-of's, counted, not staged, not quarantined), then
 -- the columns of the staged table stg_spend: one row per valid spend line: its date, channel
 -- (lower snake case, as touches), campaign (null: a channel-level line), the amount in its
@@ -24,7 +24,6 @@ fx_rates as (
 parsed as (
     select
         file_index,
-        source_file,
         source_row,
         nullif(trim("date"), '') as spend_date_text,
         case
@@ -78,7 +77,6 @@ reasoned as (
 final as (
     select
         file_index,
-        source_file,
         source_row,
         reason,
         spend_date > cast($as_of as date) as is_after_as_of,

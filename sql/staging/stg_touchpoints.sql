@@ -1,5 +1,5 @@
 -- stg_touchpoints (checked): one row per raw touchpoint row: the bookkeeping columns
--- (file_index, source_file, source_row, `reason` null when the row is valid, else the first
+-- (file_index, source_row, `reason` null when the row is valid, else the first
 -- quarantine reason; `is_after_as_of`: after as-of, counted, not staged, not quarantined),
 -- then the columns of the staged table stg_touchpoints: one row per valid touch up to as-of.
 -- DuckDB-only: macros.sql (parse_instant, reason_or_duplicate).
@@ -14,7 +14,6 @@ with raw as (
 parsed as (
     select
         file_index,
-        source_file,
         source_row,
         nullif(trim(touchpoint_id), '') as touchpoint_id,
         nullif(trim(occurred_at), '') as occurred_at_text,
@@ -42,7 +41,6 @@ reasoned as (
 final as (
     select
         file_index,
-        source_file,
         source_row,
         reason_or_duplicate(
             first_reason,

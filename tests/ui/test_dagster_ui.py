@@ -50,6 +50,7 @@ EXPECTED_ASSETS = {
     "int_attribution_credits",
     "int_null_path_exclusions",
     "int_attributed_by_month",
+    "int_credits_by_channel",
     "load_audit",
     "mart_channel_comparison",
     "mart_channel_comparison_wide",
