@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
@@ -77,8 +78,60 @@ def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFra
     """Cut each account's touches (outside every pipeline journey) into chunks: a chunk starts
     at its first touch and takes every touch up to `lookback_days` later. Input columns:
     account_id, touchpoint_id, occurred_at, channel; output adds path_id and position."""
+    ordered = touches.sort("account_id", "occurred_at", "touchpoint_id")
+    if ordered.is_empty():
+        return touches.with_columns(
+            path_id=pl.lit(None, dtype=pl.String), position=pl.lit(None, dtype=pl.Int64)
+        )
+    account = ordered["account_id"]
+    first = (account != account.shift(1)).fill_null(True).to_numpy()
+    micros = ordered["occurred_at"].dt.epoch("us").to_numpy().astype(np.int64)
+    starts = _chunk_starts(first, micros, lookback_days * 86_400_000_000)
+    if starts is None:  # a span too wide for one integer key: chunk by the loop
+        return _null_paths_by_loop(ordered, lookback_days)
+    chunk_number = np.cumsum(starts)
+    account_start = np.maximum.accumulate(np.where(first, np.arange(first.size), 0))
+    chunk_start = np.maximum.accumulate(np.where(starts, np.arange(starts.size), 0))
+    return (
+        ordered.with_columns(
+            chunk=pl.Series(chunk_number - chunk_number[account_start], dtype=pl.Int64),
+            position=pl.Series(np.arange(starts.size) - chunk_start + 1, dtype=pl.Int64),
+        )
+        .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))
+        .select(*touches.columns, "path_id", "position")
+    )
+
+
+def _chunk_starts(first: np.ndarray, micros: np.ndarray, window: int) -> np.ndarray | None:
+    """Which touches (sorted by account, then time; `first` marks each account's first touch)
+    start a chunk: an account's first touch, then the first touch more than `window`
+    microseconds after the start of the chunk before. One step per chunk of the longest
+    history, each over the accounts still open (not over every touch): the touches are one
+    sorted integer key (account rank x span + time), searched for each chunk's end. None when
+    that key would not fit in 62 bits."""
+    lowest = int(micros.min())
+    span = int(micros.max()) - lowest + window + 1
+    accounts = int(first.sum())
+    if accounts * span >= 2**62:
+        return None
+    key = (np.cumsum(first) - 1) * span + (micros - lowest)
+    account_end = np.append(np.flatnonzero(first)[1:], first.size)
+    frontier = np.flatnonzero(first)
+    end = account_end
+    starts = np.zeros(first.size, dtype=bool)
+    while frontier.size:
+        starts[frontier] = True
+        following = np.searchsorted(key, key[frontier] + window, side="right")
+        open_ = following < end
+        frontier, end = following[open_], end[open_]
+    return starts
+
+
+def _null_paths_by_loop(ordered: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """pipeline_null_paths one chunk of every account at a time (touches sorted by account,
+    time, id): the route for histories too wide for `_chunk_starts`."""
     window = pl.duration(days=lookback_days)
-    remaining = touches.sort("account_id", "occurred_at", "touchpoint_id")
+    remaining = ordered
     chunks: list[pl.DataFrame] = []
     chunk = 0
     while len(remaining):
@@ -87,10 +140,6 @@ def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFra
         chunks.append(marked.filter("in_chunk").drop("in_chunk").with_columns(chunk=pl.lit(chunk)))
         remaining = marked.filter(~pl.col("in_chunk")).drop("in_chunk")
         chunk += 1
-    if not chunks:
-        return touches.with_columns(
-            path_id=pl.lit(None, dtype=pl.String), position=pl.lit(None, dtype=pl.Int64)
-        )
     return (
         pl.concat(chunks)
         .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))

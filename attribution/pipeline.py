@@ -29,11 +29,10 @@ from attribution.journeys import (
     build_null_paths,
 )
 from attribution.models import AttributionModel, ModelInput, attribute_wide, select_models
-from attribution.models.base import journey_channels
-from attribution.models.markov import count_journeys, fit_markov
-from attribution.models.markov_chain import ChainCounts
+from attribution.models.markov import fit_markov
+from attribution.models.markov_chain import ChainCounts, count_transitions
 from attribution.models.markov_order import select_order
-from attribution.models.shapley import count_channel_sets, fit_shapley
+from attribution.models.shapley import SET_COUNT_SCHEMA, fit_shapley
 from attribution.sql import (
     bind_config,
     define_macros,
@@ -114,6 +113,9 @@ def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 
 
 BATCH_ROWS = 4_000_000
+# the Markov and Shapley fits read what DuckDB aggregates (paths as integer codes, one row per
+# journey and channel), a few bytes per touch: their batches can be ten times larger
+FIT_BATCH_ROWS = 40_000_000
 
 
 def batch_count(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
@@ -157,44 +159,50 @@ def _markov_channels(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ..
 
 
 def run_markov(
-    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = BATCH_ROWS
+    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = FIT_BATCH_ROWS
 ) -> int:
     """Fit the Markov chain of each journey kind: write `markov_transitions`,
     `markov_removal_effects` and `int_markov_fractions` (one row per journey kind,
     opportunity and channel); return the fractions' row count.
 
-    Transitions are counted batch by batch (account batches, bounded memory; counts add up
-    exactly), then one solve per kind and one fit over every journey's channels.
+    Transitions are counted batch by batch of accounts (bounded memory; counts add up
+    exactly) over paths DuckDB aggregates as integer channel codes (sql/models/
+    batch_markov_paths.sql), then one solve per kind and one fit over every journey's channels.
     """
     batches = batch_count(conn, rows_per_batch)
     channels = _markov_channels(conn)
     counts: dict[str, ChainCounts] = {}
     per_channel: list[pl.DataFrame] = []
     for b in range(batches):
-        inputs = model_input(conn, b, batches)
-        for kind, kind_counts in count_journeys(inputs, config, channels).items():
+        for kind, kind_channels in channels.items():
+            paths = query(
+                conn,
+                "models/batch_markov_paths.sql",
+                {"journey_kind": kind, "channels": list(kind_channels), "batch": b, "batches": batches},
+            )
+            kind_counts = count_transitions(
+                paths, config.markov_order, config.collapse_repeats, channels=kind_channels
+            )
             counts[kind] = counts[kind] + kind_counts if kind in counts else kind_counts
-        per_channel.append(journey_channels(inputs))
-        del inputs
+        per_channel.append(query(conn, "models/batch_journey_channels.sql", {"batch": b, "batches": batches}))
     fit = fit_markov(counts, pl.concat(per_channel), config)
     write_frame(conn, "markov_removal_effects", fit.removal_effects)
     write_frame(conn, "markov_transitions", fit.transitions)
     return write_frame(conn, "int_markov_fractions", fit.fractions)
 
 
-def run_shapley(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
-    """Fit the Shapley model of each journey kind: channel-set counts over every batch (they add
-    up), then one fraction per set; write `int_shapley_fractions` (one row per journey kind,
-    opportunity and channel) and `shapley_channel_values`; return the fractions' row count."""
+def run_shapley(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = FIT_BATCH_ROWS) -> int:
+    """Fit the Shapley model of each journey kind: channel-set counts (sql/models/
+    shapley_set_counts.sql), then one fraction per set; write `int_shapley_fractions` (one
+    row per journey kind, opportunity and channel) and `shapley_channel_values`; return the
+    fractions' row count."""
     batches = batch_count(conn, rows_per_batch)
-    set_counts: list[pl.DataFrame] = []
-    per_channel: list[pl.DataFrame] = []
-    for b in range(batches):
-        inputs = model_input(conn, b, batches)
-        set_counts.append(count_channel_sets(inputs))
-        per_channel.append(journey_channels(inputs))
-        del inputs
-    fit = fit_shapley(pl.concat(set_counts), pl.concat(per_channel))
+    per_channel = [
+        query(conn, "models/batch_journey_channels.sql", {"batch": b, "batches": batches})
+        for b in range(batches)
+    ]
+    set_counts = query(conn, "models/shapley_set_counts.sql").cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
+    fit = fit_shapley(set_counts, pl.concat(per_channel))
     write_frame(conn, "shapley_channel_values", fit.channels)
     return write_frame(conn, "int_shapley_fractions", fit.fractions)
 

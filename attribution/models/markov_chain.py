@@ -141,9 +141,10 @@ def count_transitions(
     collapse_repeats: bool = False,
     channels: tuple[str, ...] | None = None,
 ) -> ChainCounts:
-    """Count the transitions of aggregated paths (`path` list[str], `conversions`, `nulls`,
-    optional `value`). `channels` fixes the channel list (so batches share state codes);
-    by default it is the sorted channels of these paths."""
+    """Count the transitions of aggregated paths (`path` list[str], list[Enum] or list of
+    integer codes into `channels`; `conversions`, `nulls`, optional `value`). `channels`
+    fixes the channel list (so batches share state codes); by default it is the sorted
+    channels of these paths (integer codes need it)."""
     empty, rows = _empty_and_rows(paths, order, collapse_repeats, channels)
     if rows is None:
         return empty
@@ -182,7 +183,24 @@ def _empty_and_rows(
     if flat.null_count():  # a null channel inside a path is skipped (a copy only then)
         clean = clean.list.drop_nulls()
         flat = flat.drop_nulls()
-    if channels is None:
+    codes = None
+    if flat.dtype.is_integer():  # codes already: 0-based ranks in `channels`
+        if channels is None:
+            raise ValueError("paths of integer channel codes need the channels they code")
+        codes = flat.to_numpy().astype(np.int64)
+        if codes.size and (codes.min() < 0 or codes.max() >= len(channels)):
+            raise ValueError(f"a channel code is outside 0..{len(channels) - 1} (channels {channels})")
+    elif isinstance(flat.dtype, pl.Enum):  # categories' physical codes, remapped to `channels`
+        categories = flat.dtype.categories.to_list()
+        physical = flat.to_physical().to_numpy().astype(np.int64)
+        if channels is None:
+            channels = tuple(sorted({categories[i] for i in np.unique(physical)}))
+        rank = {channel: i for i, channel in enumerate(channels)}
+        remap = np.array([rank.get(c, -1) for c in categories], dtype=np.int64)
+        codes = remap[physical] if physical.size else physical
+        if codes.size and codes.min() < 0:
+            raise ValueError(f"a path holds a channel outside {channels}")
+    elif channels is None:
         channels = tuple(sorted(flat.unique().to_list()))
     value_micros = (
         int((paths["value"].fill_null(0.0) * 1e6).round().cast(pl.Int64).sum())
@@ -202,7 +220,8 @@ def _empty_and_rows(
     if not len(paths):
         return empty, None
     lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
-    codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy().astype(np.int64)
+    if codes is None:
+        codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy().astype(np.int64)
     path_of = np.repeat(np.arange(lengths.size), lengths)
     if collapse_repeats and codes.size:
         repeat = np.zeros(codes.size, dtype=bool)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -138,6 +138,37 @@ def test_pipeline_null_paths_are_cut_into_lookback_chunks():
         "x#2": ["t22"],
         "y#0": ["y0"],
     }
+
+
+def test_null_path_chunks_by_search_equal_the_chunk_by_chunk_loop():
+    # The vectorized route (one searchsorted per chunk over the accounts still open) against
+    # the independent chunk-by-chunk loop, on random histories with ties in time, touches
+    # exactly one lookback apart and multi-year spans; then the loop route forced by a span
+    # too wide for one integer key.
+    import numpy as np
+    import polars as pl
+
+    from attribution import journeys as journeys_module
+
+    rng = np.random.default_rng(11)
+    rows = 4_000
+    days = rng.integers(0, 900, size=rows).astype(float)
+    days[::7] = np.floor(days[::7] / 10) * 10  # whole multiples of the lookback: boundary ties
+    touches = pl.DataFrame(
+        {
+            "account_id": [f"a{int(i)}" for i in rng.integers(0, 150, size=rows)],
+            "touchpoint_id": [f"t{i:05d}" for i in range(rows)],
+            "occurred_at": [datetime(2024, 1, 1) + timedelta(days=float(d)) for d in days],
+            "channel": rng.choice(["a", "b", "c"], size=rows).tolist(),
+        }
+    )
+    key = ["path_id", "position"]
+    searched = journeys_module.pipeline_null_paths(touches, lookback_days=10).sort(key)
+    ordered = touches.sort("account_id", "occurred_at", "touchpoint_id")
+    looped = journeys_module._null_paths_by_loop(ordered, 10).select(searched.columns).sort(key)
+    assert searched.equals(looped)
+    assert searched["path_id"].n_unique() > 150 * 10  # many chunks per account
+    assert journeys_module._chunk_starts(np.array([True, True]), np.array([0, 2**61]), 1) is None
 
 
 def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journeys(journeys):
