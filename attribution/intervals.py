@@ -109,9 +109,31 @@ def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> 
         None,
         query(conn, "models/interval_journey_paths.sql", params),
         query(conn, "models/interval_null_paths.sql", params),
-        credits_of=lambda model: query(conn, "models/interval_credits.sql", {**params, "model": model}),
+        credits_of=_credits_reader(conn, journey_kind, models),
         models=models,
     )
+
+
+def _credits_reader(
+    conn: duckdb.DuckDBPyConnection, journey_kind: str, models: tuple[str, ...]
+) -> Callable[[str], pl.DataFrame]:
+    """A model's credits of one journey kind (opportunity, key, channel, campaign,
+    attributed_amount), from one read of every model's (sql/models/interval_credits.sql, on
+    the first call)."""
+    every_model: list[pl.DataFrame] = []
+
+    def credits_of(model: str) -> pl.DataFrame:
+        if not every_model:
+            every_model.append(
+                query(
+                    conn,
+                    "models/interval_credits.sql",
+                    {"journey_kind": journey_kind, "models": list(models)},
+                )
+            )
+        return every_model[0].select("opportunity", "key", "channel", "campaign", attributed_amount=model)
+
+    return credits_of
 
 
 def _model_credits(inputs: IntervalInputs, opportunities: pl.DataFrame) -> Iterator[tuple[str, pl.DataFrame]]:

@@ -1,6 +1,6 @@
--- interval_credits (model input): one row per (opportunity, channel, campaign) of $model and
--- $journey_kind: the attributed amount of that journey (the $model column of the wide credits
--- times the journey amount), with `opportunity` = the 0-based row
+-- interval_credits (model input): one row per (opportunity, channel, campaign) of
+-- $journey_kind, one column per model of $models: the amount the model attributes there (its
+-- column of the wide credits times the journey amount), with `opportunity` = the 0-based row
 -- of the opportunity among the kind's converted journeys sorted by id (interval_opportunities)
 -- and `key` = the 0-based rank of (channel, campaign); campaigns labelled as in
 -- mart_campaign_comparison ('(no campaign)'; '(none)' for the unattributed pseudo-channel).
@@ -20,7 +20,7 @@ credits as (
             when credits.channel = '(none)' then '(none)'
             else coalesce(touchpoints.campaign, '(no campaign)')
         end as campaign,
-        sum(columns(lambda c: c = $model) * journeys.journey_amount) as attributed_amount
+        sum(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)
     from int_attribution_credits credits
     inner join int_journeys journeys using (journey_kind, opportunity_id)
     left join int_journey_touches touchpoints using (journey_kind, opportunity_id, touchpoint_id)
@@ -33,7 +33,7 @@ keys as (
     from (select distinct channel, campaign from credits)
 )
 
-select opportunities.opportunity, keys.key, credits.channel, credits.campaign, credits.attributed_amount
+select opportunities.opportunity, keys.key, credits.* exclude (opportunity_id)
 from credits
 inner join opportunities using (opportunity_id)
 inner join keys using (channel, campaign)
