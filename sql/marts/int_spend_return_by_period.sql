@@ -7,20 +7,57 @@
 -- one '(no campaign)'; the unattributed pseudo-channel's campaign is '(none)'. Every model has
 -- every spend row, so spend is counted once per model. The base of mart_spend_return (summed
 -- over campaigns) and mart_campaign_spend_return.
--- Reads mart_attribution_credits, stg_spend. Parameters: $model_names (the models run),
--- $fiscal_year_start_month.
+-- Reads int_attribution_credits (wide: one credit column per model run; the models become
+-- rows once the credits are summed per campaign and month), int_journeys, int_journey_touches,
+-- stg_spend. Parameters: $model_names (the models run), $fiscal_year_start_month.
 -- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
-with attributed as (
+with touch_credits as (
+    select
+        credits.journey_kind,
+        credits.channel,
+        case
+            when credits.channel = '(none)' then '(none)'
+            else coalesce(touchpoints.campaign, '(no campaign)')
+        end as campaign,
+        journeys.period_month,
+        journeys.fiscal_quarter,
+        journeys.journey_amount,
+        -- every other column of the wide credits is one model's credit
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+    from int_attribution_credits as credits
+    inner join int_journeys as journeys using (journey_kind, opportunity_id)
+    left join int_journey_touches as touchpoints using (journey_kind, opportunity_id, touchpoint_id)
+),
+
+-- per (journey kind, channel, campaign, month), one column per model: exact micro-units
+by_month_wide as (
+    select
+        journey_kind,
+        channel,
+        campaign,
+        period_month,
+        fiscal_quarter,
+        sum(to_micros(
+            columns(* exclude (journey_kind, channel, campaign, period_month, fiscal_quarter, journey_amount))
+            * journey_amount
+        ))
+    from touch_credits
+    group by journey_kind, channel, campaign, period_month, fiscal_quarter
+),
+
+attributed as (
     select
         model,
         channel,
-        case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end
-            as campaign,
+        campaign,
         period_month,
         fiscal_quarter,
-        sum(to_micros(attributed_amount)) filter (where journey_kind = 'pipeline') as pipeline_micros,
-        sum(to_micros(attributed_amount)) filter (where journey_kind = 'revenue') as revenue_micros
-    from mart_attribution_credits
+        sum(micros) filter (where journey_kind = 'pipeline') as pipeline_micros,
+        sum(micros) filter (where journey_kind = 'revenue') as revenue_micros
+    from by_month_wide
+    unpivot (micros for model in (
+        columns(* exclude (journey_kind, channel, campaign, period_month, fiscal_quarter))
+    ))
     group by all
 ),
 

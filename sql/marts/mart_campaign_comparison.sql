@@ -5,21 +5,67 @@
 -- '(none)'. Per (journey_kind, model) the rows sum to the total pipeline / won revenue.
 -- With the confidence interval of the amount and share (int_attribution_intervals; null
 -- when intervals are off).
--- Reads mart_attribution_credits, int_attribution_intervals. No parameters. Money summed
--- exactly (macros.sql).
-with credits as (
+-- Reads int_attribution_credits (wide: one credit column per model run), int_journeys,
+-- int_journey_touches, int_attribution_intervals. No parameters. Money summed exactly
+-- (macros.sql): each touch's to_micros(credit x journey amount), as in every mart. The models
+-- stay columns until the rows are per campaign (a few hundred), then are unpivoted.
+with touch_credits as (
+    select
+        credits.journey_kind,
+        credits.opportunity_id,
+        credits.channel,
+        case
+            when credits.channel = '(none)' then '(none)'
+            else coalesce(touchpoints.campaign, '(no campaign)')
+        end as campaign,
+        journeys.journey_amount,
+        -- every other column of the wide credits is one model's credit
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+    from int_attribution_credits as credits
+    inner join int_journeys as journeys using (journey_kind, opportunity_id)
+    left join int_journey_touches as touchpoints using (journey_kind, opportunity_id, touchpoint_id)
+),
+
+-- per (journey, channel, campaign), per model: the credit and the exact micro-units
+by_journey as (
     select
         journey_kind,
-        model,
-        channel,
-        case
-            when channel = '(none)' then '(none)'
-            else coalesce(campaign, '(no campaign)')
-        end as campaign,
         opportunity_id,
-        credit,
-        attributed_amount
-    from mart_attribution_credits
+        channel,
+        campaign,
+        sum(columns(* exclude (journey_kind, opportunity_id, channel, campaign, journey_amount)))
+            as "credit_\0",
+        sum(to_micros(
+            columns(* exclude (journey_kind, opportunity_id, channel, campaign, journey_amount))
+            * journey_amount
+        )) as "micros_\0"
+    from touch_credits
+    group by journey_kind, opportunity_id, channel, campaign
+),
+
+-- per (channel, campaign), per model: an opportunity is one row of by_journey, so the
+-- opportunities credited are a count, not a count(distinct)
+by_campaign_wide as (
+    select
+        journey_kind,
+        channel,
+        campaign,
+        sum(columns('^micros_(.*)$')) as "micros_\1",
+        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
+    from by_journey
+    group by journey_kind, channel, campaign
+),
+
+amounts as (
+    select journey_kind, channel, campaign, substr(model, 8) as model, attributed_micros
+    from by_campaign_wide
+    unpivot (attributed_micros for model in (columns('^micros_')))
+),
+
+credited as (
+    select journey_kind, channel, campaign, substr(model, 10) as model, opportunities_credited
+    from by_campaign_wide
+    unpivot (opportunities_credited for model in (columns('^credited_')))
 ),
 
 by_campaign as (
@@ -28,10 +74,10 @@ by_campaign as (
         model,
         channel,
         campaign,
-        sum(to_micros(attributed_amount)) as attributed_micros,
-        count(distinct opportunity_id) filter (where credit > 0) as opportunities_credited
-    from credits
-    group by journey_kind, model, channel, campaign
+        amounts.attributed_micros,
+        credited.opportunities_credited
+    from amounts
+    inner join credited using (journey_kind, channel, campaign, model)
 ),
 
 intervals as (
