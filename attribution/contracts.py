@@ -59,6 +59,9 @@ class SourceSpec:
     staging_sql: str
     absent_from_config: tuple[tuple[str, str], ...] = ()
     needs: tuple[str, ...] = ()
+    # the id column whose repeats are quarantined as duplicate_id: its staging SQL numbers the
+    # occurrences of an id only when $repeated_ids says some id is repeated at all
+    unique_id: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -77,6 +80,7 @@ SOURCES: dict[str, SourceSpec] = {
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
         optional=("closed_at", "currency", "is_closed", "is_won", "lead_source", "opportunity_type"),
         staging_sql="staging/stg_opportunities.sql",
+        unique_id="opportunity_id",
         # an absent currency column means the fx base currency (a blank value is quarantined)
         absent_from_config=(("currency", "fx_base_currency"),),
         needs=("fx_rates",),
@@ -86,6 +90,7 @@ SOURCES: dict[str, SourceSpec] = {
         required=("touchpoint_id", "occurred_at", "account_id", "channel"),
         optional=("contact_id", "campaign", "touch_type"),
         staging_sql="staging/stg_touchpoints.sql",
+        unique_id="touchpoint_id",
     ),
     # optional: funnel milestones of accounts (lead_created, mql, sql, ...), for the
     # milestone models (w_shaped, full_path, custom)

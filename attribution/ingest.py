@@ -291,11 +291,6 @@ def _stage_raw(
     return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
 
 
-def _bind(sql: str, config: AttributionConfig) -> dict[str, object]:
-    """The config values a SQL model names as $parameters (DuckDB refuses unused ones)."""
-    return bind_config(sql, config, {"max_amount": MAX_AMOUNT})
-
-
 def _checked_table(source: str) -> str:
     return f"_checked_{source}"
 
@@ -304,7 +299,22 @@ def _check(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: Attributio
     """Validate and type the raw rows into table `_checked_<source>` (a table of the
     database, not a temp table: its valid rows become `stg_<source>` in place)."""
     sql = read_sql(spec.staging_sql)
-    conn.sql(f"create or replace table {_checked_table(spec.name)} as\n{sql}", params=_bind(sql, config))
+    repeated = (
+        {} if spec.unique_id is None else {"repeated_ids": _has_repeated_ids(conn, spec.name, spec.unique_id)}
+    )
+    params = bind_config(sql, config, {"max_amount": MAX_AMOUNT, **repeated})
+    conn.sql(f"create or replace table {_checked_table(spec.name)} as\n{sql}", params=params)
+
+
+def _has_repeated_ids(conn: duckdb.DuckDBPyConnection, source: str, column: str) -> bool:
+    """Whether two raw rows share a (trimmed, non-blank) id, by their hashes: a collision only
+    costs the exact duplicate numbering, which the staging SQL skips when there is none (a
+    window sorting every row, a third of the validation at ten million touches)."""
+    repeated = conn.sql(
+        f"select count(*) from (select hash(trim({_quote_ident(column)})) as id_hash from raw_{source} "
+        f"where nullif(trim({_quote_ident(column)}), '') is not null group by id_hash having count(*) > 1)"
+    ).fetchall()[0][0]
+    return bool(repeated)
 
 
 def _counts(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> tuple[int, int, int, int]:

@@ -6,7 +6,8 @@
 -- stood at as-of, stage mapped, amounts converted to the reporting currency.
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
 -- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
--- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
+-- Parameters: $repeated_ids (whether any id repeats; when none, no row is numbered),
+-- $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
 -- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
 -- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows),
 -- $included_opportunity_types, $excluded_opportunity_types (lists of snake_key types; an
@@ -164,7 +165,7 @@ final as (
         source_row,
         reason_or_duplicate(
             first_reason,
-            row_number() over (partition by opportunity_id, first_reason is null order by file_index, source_row)
+            case when $repeated_ids then row_number() over (partition by opportunity_id, first_reason is null order by file_index, source_row) else 1 end
         ) as reason,
         is_after_as_of,
         is_excluded,

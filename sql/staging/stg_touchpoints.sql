@@ -4,7 +4,8 @@
 -- then the columns of the staged table stg_touchpoints: one row per valid touch up to as-of.
 -- DuckDB-only: macros.sql (parse_instant, reason_or_duplicate).
 -- Reads temp table raw_touchpoints (all text).
--- Parameters: $as_of, $run_started_at (timestamps, UTC), $company_timezone (IANA name).
+-- Parameters: $repeated_ids (whether any id repeats; when none, no row is numbered),
+-- $as_of, $run_started_at (timestamps, UTC), $company_timezone (IANA name).
 -- Timestamps: ISO-8601; no offset means UTC; offsets are normalized to UTC; a date-only
 -- value is the start of its day in the company time zone.
 with raw as (
@@ -44,7 +45,7 @@ final as (
         source_row,
         reason_or_duplicate(
             first_reason,
-            row_number() over (partition by touchpoint_id, first_reason is null order by file_index, source_row)
+            case when $repeated_ids then row_number() over (partition by touchpoint_id, first_reason is null order by file_index, source_row) else 1 end
         ) as reason,
         occurred_at > $as_of as is_after_as_of,
         false as is_excluded,
