@@ -14,6 +14,7 @@ simulation. Value semantics of this API: attributed_value = share x total value
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -145,15 +146,43 @@ def count_transitions(
     integer codes into `channels`; `conversions`, `nulls`, optional `value`). `channels`
     fixes the channel list (so batches share state codes); by default it is the sorted
     channels of these paths (integer codes need it)."""
-    empty, rows = _empty_and_rows(paths, order, collapse_repeats, channels)
-    if rows is None:
+    empty, encoded = _encode(paths, order, collapse_repeats, channels)
+    if encoded is None:
         return empty
     conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
     nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
-    by_ending = np.stack([conversions + nulls, conversions, nulls])
-    weight = by_ending[rows.ending, rows.path_of]
-    return _aggregate(
-        empty, rows.from_code, rows.to_code, weight, empty.total_conversions, empty.total_value_micros
+    width = int(encoded.state.max(initial=0)) + 4
+    if width * width > _DENSE_LIMIT:  # too many states for a table of every pair: sort
+        rows = _rows(encoded)
+        by_ending = np.stack([conversions + nulls, conversions, nulls])
+        weight = by_ending[rows.ending, rows.path_of]
+        return _aggregate(
+            empty, rows.from_code, rows.to_code, weight, empty.total_conversions, empty.total_value_micros
+        )
+    # one table cell per (from, to) pair, (from + 3) x width + (to + 3): each kind of step
+    # adds its weights into it, nothing is concatenated or sorted
+    size = width * width
+    table = np.bincount(
+        (encoded.previous + 3) * width + (encoded.state + 3),
+        weights=(conversions + nulls)[encoded.path_of],
+        minlength=size,
+    )
+    last_state = encoded.state[encoded.last_index]
+    for to_code, weight in ((CONVERSION_CODE, conversions), (NULL_CODE, nulls)):
+        table += np.bincount(
+            (last_state + 3) * width + (to_code + 3), weights=weight[encoded.last], minlength=size
+        )
+        if encoded.no_touch.size:  # a path without a touch: start -> end
+            table[(START_CODE + 3) * width + (to_code + 3)] += weight[encoded.no_touch].sum()
+    pairs = np.flatnonzero(table)
+    return type(empty)(
+        empty.channels,
+        empty.order,
+        pairs // width - 3,
+        pairs % width - 3,
+        table[pairs],
+        empty.total_conversions,
+        empty.total_value_micros,
     )
 
 
@@ -161,17 +190,59 @@ def transition_rows(
     paths: pl.DataFrame, order: int, collapse_repeats: bool, channels: tuple[str, ...]
 ) -> TransitionRows:
     """The uncounted transitions of aggregated paths (see TransitionRows)."""
-    _, rows = _empty_and_rows(paths, order, collapse_repeats, channels)
-    if rows is None:
+    _, encoded = _encode(paths, order, collapse_repeats, channels)
+    if encoded is None:
         nothing = np.zeros(0, np.int64)
         return TransitionRows(nothing, nothing, nothing, nothing)
-    return rows
+    return _rows(encoded)
 
 
-def _empty_and_rows(
+@dataclass(frozen=True)
+class _EncodedPaths:
+    """Paths as state codes: `state` per kept touch, `previous` the state before it (START at
+    a path's first touch), `path_of` its path; `last` the paths with a touch and
+    `last_index` their last touch; `no_touch` the paths without one."""
+
+    state: np.ndarray
+    previous: np.ndarray
+    path_of: np.ndarray
+    last: np.ndarray
+    last_index: np.ndarray
+    no_touch: np.ndarray
+
+
+def _rows(encoded: _EncodedPaths) -> TransitionRows:
+    """Every transition as a row (see TransitionRows)."""
+    last, no_touch, last_state = encoded.last, encoded.no_touch, encoded.state[encoded.last_index]
+    from_code = np.concatenate(
+        [encoded.previous, last_state, last_state, np.full(2 * no_touch.size, START_CODE)]
+    )
+    to_code = np.concatenate(
+        [
+            encoded.state,
+            np.full(last.size, CONVERSION_CODE),
+            np.full(last.size, NULL_CODE),
+            np.full(no_touch.size, CONVERSION_CODE),
+            np.full(no_touch.size, NULL_CODE),
+        ]
+    )
+    path_index = np.concatenate([encoded.path_of, last, last, no_touch, no_touch])
+    ending = np.concatenate(
+        [
+            np.zeros(encoded.path_of.size, np.int64),
+            np.ones(last.size, np.int64),
+            np.full(last.size, 2, np.int64),
+            np.ones(no_touch.size, np.int64),
+            np.full(no_touch.size, 2, np.int64),
+        ]
+    )
+    return TransitionRows(from_code.astype(np.int64), to_code.astype(np.int64), path_index, ending)
+
+
+def _encode(
     paths: pl.DataFrame, order: int, collapse_repeats: bool, channels: tuple[str, ...] | None
-) -> tuple[ChainCounts, TransitionRows | None]:
-    """The empty counts of these paths (channels, totals) and their transition rows (None
+) -> tuple[ChainCounts, _EncodedPaths | None]:
+    """The empty counts of these paths (channels, totals) and their state codes (None
     without paths)."""
     if not 1 <= order <= MAX_ORDER:
         raise ValueError(f"markov order must be in 1..{MAX_ORDER}, got {order}")
@@ -187,17 +258,18 @@ def _empty_and_rows(
     if flat.dtype.is_integer():  # codes already: 0-based ranks in `channels`
         if channels is None:
             raise ValueError("paths of integer channel codes need the channels they code")
-        codes = flat.to_numpy().astype(np.int64)
+        codes = flat.to_numpy()
         if codes.size and (codes.min() < 0 or codes.max() >= len(channels)):
             raise ValueError(f"a channel code is outside 0..{len(channels) - 1} (channels {channels})")
     elif isinstance(flat.dtype, pl.Enum):  # categories' physical codes, remapped to `channels`
         categories = flat.dtype.categories.to_list()
-        physical = flat.to_physical().to_numpy().astype(np.int64)
+        physical = flat.to_physical().to_numpy()
         if channels is None:
-            channels = tuple(sorted({categories[i] for i in np.unique(physical)}))
+            used = np.flatnonzero(np.bincount(physical, minlength=len(categories)))
+            channels = tuple(sorted(categories[i] for i in used))
         rank = {channel: i for i, channel in enumerate(channels)}
         remap = np.array([rank.get(c, -1) for c in categories], dtype=np.int64)
-        codes = remap[physical] if physical.size else physical
+        codes = remap[physical] if physical.size else physical.astype(np.int64)
         if codes.size and codes.min() < 0:
             raise ValueError(f"a path holds a channel outside {channels}")
     elif channels is None:
@@ -219,54 +291,45 @@ def _empty_and_rows(
     )
     if not len(paths):
         return empty, None
-    lengths = clean.list.len().fill_null(0).to_numpy().astype(np.int64)
+    base = len(channels) + 1
+    # the narrowest integer every state code (and its pair key) fits in
+    dtype: Any = np.int32 if (base**order + 4) ** 2 < 2**31 else np.int64
+    lengths = clean.list.len().fill_null(0).to_numpy().astype(dtype)
     if codes is None:
-        codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy().astype(np.int64)
-    path_of = np.repeat(np.arange(lengths.size), lengths)
+        codes = flat.cast(pl.Enum(list(channels))).to_physical().to_numpy()
+    codes = codes.astype(dtype)
+    path_of = np.repeat(np.arange(lengths.size, dtype=dtype), lengths)
     if collapse_repeats and codes.size:
         repeat = np.zeros(codes.size, dtype=bool)
         repeat[1:] = (path_of[1:] == path_of[:-1]) & (codes[1:] == codes[:-1])
         codes, path_of = codes[~repeat], path_of[~repeat]
-        lengths = np.bincount(path_of, minlength=lengths.size).astype(np.int64)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    position = np.arange(codes.size) - offsets[path_of]
-    base = len(channels) + 1
-    state = np.zeros(codes.size, dtype=np.int64)
-    for lag in range(order):
-        lagged = np.zeros(codes.size, dtype=np.int64)
-        if lag < codes.size:
-            lagged[lag:] = codes[: codes.size - lag] + 1
-        lagged[position < lag] = 0
-        state += lagged * base**lag
+        lengths = np.bincount(path_of, minlength=lengths.size).astype(dtype)
+    offsets = np.zeros(lengths.size, dtype=dtype)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    last = np.flatnonzero(lengths > 0)
+    if order == 1:
+        state = codes + 1
+    else:
+        position = np.arange(codes.size, dtype=dtype) - offsets[path_of]
+        state = np.zeros(codes.size, dtype=dtype)
+        for lag in range(order):
+            lagged = np.zeros(codes.size, dtype=dtype)
+            if lag < codes.size:
+                lagged[lag:] = codes[: codes.size - lag] + 1
+            lagged[position < lag] = 0
+            state += lagged * base**lag
     previous = np.empty_like(state)
     previous[1:] = state[:-1]
-    previous[position == 0] = START_CODE
-    last = np.flatnonzero(lengths > 0)
-    last_index = offsets[last] + lengths[last] - 1
-    no_touch = np.flatnonzero(lengths == 0)
-    from_code = np.concatenate(
-        [previous, state[last_index], state[last_index], np.full(2 * no_touch.size, START_CODE)]
+    previous[offsets[last]] = START_CODE
+    encoded = _EncodedPaths(
+        state=state,
+        previous=previous,
+        path_of=path_of,
+        last=last,
+        last_index=offsets[last] + lengths[last] - 1,
+        no_touch=np.flatnonzero(lengths == 0),
     )
-    to_code = np.concatenate(
-        [
-            state,
-            np.full(last.size, CONVERSION_CODE),
-            np.full(last.size, NULL_CODE),
-            np.full(no_touch.size, CONVERSION_CODE),
-            np.full(no_touch.size, NULL_CODE),
-        ]
-    )
-    path_index = np.concatenate([path_of, last, last, no_touch, no_touch])
-    ending = np.concatenate(
-        [
-            np.zeros(path_of.size, np.int64),
-            np.ones(last.size, np.int64),
-            np.full(last.size, 2, np.int64),
-            np.ones(no_touch.size, np.int64),
-            np.full(no_touch.size, 2, np.int64),
-        ]
-    )
-    return empty, TransitionRows(from_code, to_code, path_index, ending)
+    return empty, encoded
 
 
 def _digits(codes: np.ndarray, base: int, order: int) -> np.ndarray:

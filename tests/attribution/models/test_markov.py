@@ -364,3 +364,51 @@ def test_the_model_fits_its_own_chain_without_fractions():
     alone = markov(inputs, AttributionConfig()).sort("opportunity_id", "touchpoint_id")
     fitted = markov_fit(inputs, AttributionConfig()).credits.sort("opportunity_id", "touchpoint_id")
     assert alone.equals(fitted)
+
+
+@pytest.mark.parametrize(("order", "collapse"), [(1, False), (2, False), (3, True)])
+def test_counts_are_the_same_from_strings_enums_and_integer_codes_by_table_or_by_sort(
+    order, collapse, monkeypatch
+):
+    # The same random paths (with repeats, an empty path and a null channel) counted from
+    # list[str], list[Enum] (categories in another order than the channels) and list of
+    # integer codes, by the dense pair table and by the sorted route the table falls back to
+    # for large state spaces: every count identical, and equal to the bootstrap's uncounted
+    # rows summed by hand (an independent route through TransitionRows).
+    from attribution.models import markov_chain as chain
+
+    rng = np.random.default_rng(5)
+    channels = ("a", "b", "c", "d")
+    paths_list = [list(rng.choice(channels, size=int(rng.integers(1, 7)))) for _ in range(300)]
+    paths_list += [[], ["a", None, "a"]]
+    frame = pl.DataFrame(
+        {
+            "path": paths_list,
+            "conversions": rng.integers(0, 4, size=len(paths_list)),
+            "nulls": rng.integers(0, 4, size=len(paths_list)),
+        }
+    )
+    as_enum = frame.with_columns(pl.col("path").cast(pl.List(pl.Enum(["d", "c", "b", "a"]))))
+    as_codes = frame.with_columns(
+        pl.col("path").list.eval(pl.element().replace_strict({c: i for i, c in enumerate(channels)}))
+    )
+
+    def counted(paths: pl.DataFrame) -> tuple:
+        counts = chain.count_transitions(paths, order, collapse, channels=channels)
+        return (counts.from_code.tolist(), counts.to_code.tolist(), counts.count.tolist())
+
+    expected = counted(frame)
+    assert counted(as_enum) == expected
+    assert counted(as_codes) == expected
+    rows = chain.transition_rows(frame, order, collapse, channels)
+    both = frame["conversions"].to_numpy() + frame["nulls"].to_numpy()
+    weights = np.stack([both, frame["conversions"].to_numpy(), frame["nulls"].to_numpy()])
+    by_hand: dict[tuple[int, int], float] = {}
+    for f, t, p, e in zip(rows.from_code, rows.to_code, rows.path_of, rows.ending, strict=True):
+        by_hand[(int(f), int(t))] = by_hand.get((int(f), int(t)), 0.0) + float(weights[e, p])
+    pairs = sorted(k for k, v in by_hand.items() if v > 0)
+    assert expected == ([f for f, _ in pairs], [t for _, t in pairs], [by_hand[k] for k in pairs])
+    monkeypatch.setattr(chain, "_DENSE_LIMIT", 0)  # every pair by sorting
+    assert counted(frame) == expected
+    with pytest.raises(ValueError, match="outside"):
+        chain.count_transitions(as_codes.with_columns(pl.lit([9]).alias("path")), order, channels=channels)
