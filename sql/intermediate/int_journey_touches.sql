@@ -33,7 +33,8 @@ final as (
     select
         *,
         row_number() over journey as position,
-        count(*) over (partition by journey_kind, opportunity_id) as touch_count,
+        -- the same window, its whole partition: one sort for both numbers
+        count(*) over (journey rows between unbounded preceding and unbounded following) as touch_count,
         epoch(event_at - occurred_at) / 86400.0 as days_before_event
     from joined
     window journey as (
