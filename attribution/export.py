@@ -23,6 +23,7 @@ from attribution.config import AttributionConfig
 from attribution.pipeline import MART_TABLES
 
 __all__ = [
+    "CSV_MAX_ROWS",
     "EXPORT_TABLES",
     "MANIFEST",
     "export_marts",
@@ -41,6 +42,9 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_restatements",
 )
 MANIFEST = "manifest.json"
+# Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten
+# million touches are 37 million rows, 7 GB of CSV); such a table is exported as Parquet only
+CSV_MAX_ROWS = 1_048_576
 
 
 def file_sha256(path: Path) -> str:
@@ -82,15 +86,21 @@ def export_marts(
     tables: Sequence[str] = EXPORT_TABLES,
 ) -> dict[str, Any]:
     """Write each table as `<table>.parquet` and `<table>.csv` under `export_dir` (rows in a
-    stable order, so the same tables give byte-identical files) and return the manifest."""
+    stable order, so the same tables give byte-identical files) and return the manifest.
+    A table longer than a spreadsheet holds (CSV_MAX_ROWS) is written as Parquet only: the
+    manifest says so under `csv_skipped`."""
     export_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[Path, Path]] = []
     entries: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
     try:
         for table in tables:
             relation = conn.sql(f'select * from "{table}" order by all')
             rows = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
-            for suffix in ("parquet", "csv"):
+            suffixes = ("parquet", "csv") if rows <= CSV_MAX_ROWS else ("parquet",)
+            if rows > CSV_MAX_ROWS:
+                skipped[table] = f"{rows:,} rows: more than a spreadsheet holds ({CSV_MAX_ROWS:,})"
+            for suffix in suffixes:
                 final = export_dir / f"{table}.{suffix}"
                 temporary = export_dir / f".{table}.{suffix}.tmp-{os.getpid()}"
                 if suffix == "parquet":
@@ -115,6 +125,7 @@ def export_marts(
         "config": config_used,
         "inputs": fingerprint_inputs(input_files),
         "files": entries,
+        "csv_skipped": skipped,
     }
     write_atomically(export_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

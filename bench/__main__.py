@@ -3,8 +3,11 @@
 For each tier it generates synthetic Parquet inputs with the project's own generator (cached
 under bench/out/<tier>/), measures a floor (DuckDB reading the touch files and sorting them
 by account and time, no attribution), then runs ingest -> journeys -> every model for
-pipeline and revenue -> confidence intervals -> marts, printing wall time and peak RSS per stage and in total,
-touches per second, and the pipeline time as a multiple of the floor.
+pipeline and revenue -> Markov order selection -> confidence intervals -> marts -> exports,
+printing wall time and peak RSS per stage and in total, touches per second, and the pipeline
+time (every stage but the intervals and the per-touch credit export, which are measured on
+their own) as a multiple of the floor. DuckDB runs under the tier's memory limit (3 GB up to
+L, 8 GB at XL) unless --memory-limit says otherwise.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ from pathlib import Path
 import duckdb
 
 from attribution.config import AttributionConfig
+from attribution.export import EXPORT_TABLES, export_marts
 from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
 from attribution.journeys import build_journeys, build_null_paths
-from attribution.pipeline import build_marts, run_intervals, run_markov, run_models, run_shapley
+from attribution.pipeline import (
+    build_marts,
+    run_intervals,
+    run_markov,
+    run_models,
+    run_order_selection,
+    run_shapley,
+)
 from attribution.sample_data import SampleSpec, write_sample
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -34,12 +45,14 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 @dataclass(frozen=True)
 class Tier:
-    """A scale tier: accounts x touches per account, tuned to the opportunity counts wanted."""
+    """A scale tier: accounts x touches per account, tuned to the opportunity counts wanted,
+    and the DuckDB memory limit it runs under (DuckDB spills beyond it)."""
 
     name: str
     accounts: int
     touches_per_account: float
     spark_scale: float
+    memory_limit: str = "3GB"
 
     def spec(self) -> SampleSpec:
         return SampleSpec(
@@ -54,7 +67,7 @@ TIERS = {
     "S": Tier("S", 3_000, 17.0, 1.0),  # ~51k touches, ~1.5k opportunities
     "M": Tier("M", 20_000, 50.0, 0.35),  # ~1M touches, ~10k opportunities
     "L": Tier("L", 200_000, 50.0, 0.35),  # ~10M touches, ~100k opportunities, 200k accounts
-    "XL": Tier("XL", 2_000_000, 50.0, 0.35),  # ~100M touches, ~1M opportunities
+    "XL": Tier("XL", 2_000_000, 50.0, 0.35, "8GB"),  # ~100M touches, ~1M opportunities
 }
 
 
@@ -137,7 +150,18 @@ def floor_seconds(inputs: Path, workdir: Path, memory_limit: str) -> float:
     return seconds
 
 
-def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] = ()) -> None:
+# every exported table but the per-touch credits (measured apart) and the run history
+_MART_EXPORTS = tuple(t for t in EXPORT_TABLES if t not in ("mart_attribution_credits", "mart_restatements"))
+
+
+def run_tier(
+    tier: Tier,
+    memory_limit: str | None,
+    keep: bool,
+    models: tuple[str, ...] = (),
+    export_credits: bool = False,
+) -> None:
+    memory_limit = memory_limit or tier.memory_limit
     inputs = ensure_inputs(tier)
     workdir = OUT / tier.name / "run"
     shutil.rmtree(workdir, ignore_errors=True)
@@ -171,9 +195,20 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
         ("markov chain", lambda c: run_markov(c, config)),
         ("shapley", run_shapley),
         ("models (credits)", lambda c: run_models(c, config)),
+        ("markov order selection", lambda c: run_order_selection(c, config)),
         ("confidence intervals", lambda c: run_intervals(c, config)),
         ("marts", lambda c: build_marts(c, config)),
+        ("exports (marts)", lambda c: export_marts(c, workdir / "exports", config, tables=_MART_EXPORTS)),
     ]
+    if export_credits:  # the per-touch credits: 37M rows at L, measured apart
+        steps.append(
+            (
+                "export of the credits",
+                lambda c: export_marts(
+                    c, workdir / "credit_export", config, tables=("mart_attribution_credits",)
+                ),
+            )
+        )
     started = time.perf_counter()
     with PeakRss() as total_rss, connect(workdir / "attribution.duckdb", memory_limit) as conn:
         for name, step in steps:
@@ -184,11 +219,16 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
         markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
         seconds = dict((name, s) for name, s, _ in rows)
         model_seconds = seconds["markov chain"] + seconds["shapley"] + seconds["models (credits)"]
+    apart = ("confidence intervals", "export of the credits")  # measured on their own
+    pipeline = sum(s for name, s, _ in rows if name not in apart)
+    pipeline_peak = max(peak for name, _, peak in rows if name not in apart)
     print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
     print(
-        f"  touches per second: {touches / total:,.0f}; pipeline = {total / floor:.1f} x floor; "
-        f"journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s"
+        f"  pipeline (every stage but the intervals and the credit export): {pipeline:.2f} s = "
+        f"{pipeline / floor:.1f} x floor, peak {pipeline_peak / 1024:.2f} GiB "
+        f"(DuckDB memory_limit {memory_limit}); {touches / pipeline:,.0f} touches per second"
     )
+    print(f"  journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
     print(
         f"  confidence intervals ({config.interval_replicates} replicates): "
         f"{seconds['confidence intervals']:.2f} s = "
@@ -201,7 +241,12 @@ def run_tier(tier: Tier, memory_limit: str, keep: bool, models: tuple[str, ...] 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tier", action="append", choices=list(TIERS), help="repeatable; default S")
-    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit (spills beyond)")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory_limit (spills beyond); default: the tier's"
+    )
+    parser.add_argument(
+        "--export-credits", action="store_true", help="also export the per-touch credits (measured apart)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB file of the run")
     parser.add_argument("--markov", action="store_true", help="also run bench.markov_compare (1M journeys)")
     parser.add_argument("--models", default="", help="comma-separated models to run (default: all)")
@@ -211,7 +256,13 @@ def main(argv: list[str] | None = None) -> None:
         f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}"
     )
     for name in args.tier or ["S"]:
-        run_tier(TIERS[name], args.memory_limit, args.keep, tuple(m for m in args.models.split(",") if m))
+        run_tier(
+            TIERS[name],
+            args.memory_limit,
+            args.keep,
+            tuple(m for m in args.models.split(",") if m),
+            args.export_credits,
+        )
     if args.markov:
         from bench.markov_compare import main as markov_main
 
