@@ -24,9 +24,13 @@ def test_a_table_longer_than_a_spreadsheet_is_exported_as_parquet_only(
     shutil.copy(published_sample.parent / "run.duckdb", database)
     monkeypatch.setattr(export, "CSV_MAX_ROWS", 100)
     with duckdb.connect(str(database)) as conn:
-        rows = {t: int(conn.sql(f'select count(*) from "{t}"').fetchall()[0][0]) for t in export.EXPORT_TABLES}
+        rows = {
+            t: int(conn.sql(f'select count(*) from "{t}"').fetchall()[0][0]) for t in export.EXPORT_TABLES
+        }
         export.export_marts(conn, tmp_path / "exports", AttributionConfig())
-        credits_total = conn.sql("select sum(attributed_amount) from mart_attribution_credits").fetchall()[0][0]
+        credits_total = conn.sql("select sum(attributed_amount) from mart_attribution_credits").fetchall()[0][
+            0
+        ]
     long_tables = {t for t, n in rows.items() if n > 100}
     assert "mart_attribution_credits" in long_tables and len(long_tables) < len(rows)
     manifest = json.loads((tmp_path / "exports" / export.MANIFEST).read_text())
