@@ -246,12 +246,18 @@ def run_order_selection(conn: duckdb.DuckDBPyConnection, config: AttributionConf
     """Score Markov orders 1-4 on held-out accounts per journey kind (models.markov_order);
     write `markov_order_selection`; return its row count. Recommends, never changes, the
     configured order."""
+    channels = _markov_channels(conn)
     frames = [
         select_order(
-            query(conn, "models/order_selection_paths.sql", {"journey_kind": kind}),
+            query(
+                conn,
+                "models/order_selection_paths.sql",
+                {"journey_kind": kind, "channels": list(channels.get(kind, ()))},
+            ),
             kind,
             config.markov_order,
             config.collapse_repeats,
+            channels.get(kind, ()),
         )
         for kind in JOURNEY_KINDS
     ]

@@ -116,10 +116,15 @@ def _score_order(
 
 
 def select_order(
-    paths: pl.DataFrame, journey_kind: str, configured_order: int, collapse_repeats: bool = False
+    paths: pl.DataFrame,
+    journey_kind: str,
+    configured_order: int,
+    collapse_repeats: bool = False,
+    channels: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
-    """Score orders 1..MAX_ORDER on `paths` (`path` list[str], `is_converted`, `is_holdout`);
-    one row per order, the recommended one flagged (none when nothing is held out)."""
+    """Score orders 1..MAX_ORDER on `paths` (`path` list[str], or integer codes into
+    `channels`; `is_converted`, `is_holdout`); one row per order, the recommended one flagged
+    (none when nothing is held out)."""
     frame = paths.select(
         "path",
         conversions=pl.col("is_converted").cast(pl.Int64),
@@ -128,7 +133,8 @@ def select_order(
     )
     training = frame.filter(~pl.col("is_holdout"))
     holdout = frame.filter(pl.col("is_holdout"))
-    channels = tuple(sorted(set(frame["path"].explode().drop_nulls().to_list())))
+    if channels is None:
+        channels = tuple(sorted(frame["path"].explode().drop_nulls().unique().to_list()))
     rows = []
     for order in range(1, MAX_ORDER + 1):
         if training.is_empty() or holdout.is_empty() or not channels:
