@@ -192,6 +192,26 @@ def _file_columns(
     )
 
 
+def _literal(value: object) -> str:
+    """A SQL literal of a text, a list of texts or None (quotes doubled: never spliced raw)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]::varchar[]"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def _drop_raw(conn: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Drop `raw_<source>`, a temp table (CSV rows) or a temp view (Parquet files)."""
+    for kind in ("view", "table"):
+        try:
+            conn.sql(f"drop {kind} if exists raw_{source}")
+        except duckdb.CatalogException:  # the other kind
+            continue
+
+
 def _stage_raw(
     conn: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -213,19 +233,20 @@ def _stage_raw(
     absent = absent or {}
     raw = f"raw_{spec.name}"
     columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
+    _drop_raw(conn, spec.name)
     conn.sql(
-        f"create or replace temp table {raw} (file_index integer, source_file varchar, "
+        f"create temp table {raw} (file_index integer, source_file varchar, "
         f"source_row bigint, {columns}, segments map(varchar, varchar), record varchar)"
     )
     layouts = {path: _file_columns(conn, spec, path, mapping, segments) for path in files}
     dimensions = list(segments or {})
 
-    def segment_map(names: dict[str, str], cast: bool) -> str:
+    def segment_map(names: dict[str, str], cast: bool, keys: str = "?") -> str:
         values = [
             f"cast({_quote_ident(names[d])} as varchar)" if cast else _quote_ident(names[d])
             for d in dimensions
         ]
-        return f"map(?::varchar[], [{', '.join(values)}]::varchar[])"
+        return f"map({keys}::varchar[], [{', '.join(values)}]::varchar[])"
 
     parquet = [p for p in files if _is_parquet(p)]
     if parquet:
@@ -233,30 +254,38 @@ def _stage_raw(
         for path in parquet:
             for column, name in layouts[path].names.items():
                 spelled.setdefault(column, name)
-        params: list[object] = [parquet]
         selected_columns = []
         for c in spec.columns:
             value = f"cast({_quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
             lacking = [p for p in parquet if c not in layouts[p].names]
             if c in absent and lacking:
-                value = f"case when list_contains(?, filename) then ? else {value} end"
-                params.extend([lacking, absent[c]])
-            selected_columns.append(value)
+                value = (
+                    f"case when list_contains({_literal(lacking)}, filename) "
+                    f"then {_literal(absent[c])} else {value} end"
+                )
+            selected_columns.append(f"{value} as {_quote_ident(c)}")
         spelled_segments: dict[str, str] = {}
         for path in parquet:
             for dimension, name in layouts[path].segments.items():
                 spelled_segments.setdefault(dimension, name)
-        params.extend([dimensions, parquet])
+        # every value is a literal (quotes doubled): a view takes no parameters
+        select = f"""
+                select list_position({_literal(parquet)}, filename) - 1 as file_index,
+                       filename as source_file, file_row_number + 1 as source_row,
+                       {", ".join(selected_columns)},
+                       {segment_map(spelled_segments, True, _literal(dimensions))} as segments,
+                       null::varchar as record
+                from read_parquet({_literal(parquet)}, union_by_name = true, filename = true,
+                                  file_row_number = true)
+                """
         try:
-            conn.sql(
-                f"""
-                insert into {raw}
-                select list_position(?, filename) - 1, filename, file_row_number + 1,
-                       {", ".join(selected_columns)}, {segment_map(spelled_segments, True)}, null
-                from read_parquet(?, union_by_name = true, filename = true, file_row_number = true)
-                """,
-                params=params,
-            )
+            if len(parquet) == len(files):
+                # only Parquet: a view, so the validation reads the files' own (dictionary)
+                # vectors instead of a copy of every row as text
+                _drop_raw(conn, spec.name)
+                conn.sql(f"create temp view {raw} as {select}")
+                return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
+            conn.sql(f"insert into {raw} {select}")
         except duckdb.Error as exc:
             raise _unreadable(", ".join(parquet), "Parquet", exc) from exc
     for index, path in enumerate(files):
@@ -342,9 +371,14 @@ def _replace_staged(conn: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
     conn.sql(f"alter table {checked} rename to stg_{spec.name}")
 
 
-def _quarantine(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig) -> None:
-    """Replace the source's quarantine rows: file, row, the row as JSON, reason."""
+def _quarantine(
+    conn: duckdb.DuckDBPyConnection, spec: SourceSpec, config: AttributionConfig, quarantined: int
+) -> None:
+    """Replace the source's quarantine rows: file, row, the row as JSON, reason (the raw rows
+    are read again only when some row is quarantined)."""
     conn.sql("delete from quarantine where source = ?", params=[spec.name])
+    if not quarantined:
+        return
     row_json = (
         "to_json(struct_pack("
         + ", ".join(f"{_quote_ident(c)} := r.{_quote_ident(c)}" for c in spec.columns)
@@ -443,7 +477,7 @@ def load_source(
     result = LoadResult(source, tuple(files), raw_rows, staged, quarantined, after_as_of, excluded)
     conn.sql("begin transaction")
     try:
-        _quarantine(conn, spec, config)
+        _quarantine(conn, spec, config, quarantined)
         _audit(conn, result, config)
         _replace_staged(conn, spec)
         conn.sql("commit")
@@ -451,7 +485,7 @@ def load_source(
         conn.sql("rollback")
         raise
     conn.sql(f"drop table if exists {_checked_table(source)}")  # left by a rollback
-    conn.sql(f"drop table if exists raw_{source}")
+    _drop_raw(conn, source)
     return result
 
 

@@ -16,6 +16,7 @@ from attribution.ingest import (
     load_touchpoints,
     resolve_paths,
 )
+from attribution.mapping import SourceMapping
 from tests.conftest import DIRTY_DIR, write_csv
 
 
@@ -188,6 +189,65 @@ def test_parquet_and_csv_globs_load_alike(conn, config, tmp_path):
     assert conn.sql("select max(occurred_at) from stg_touchpoints").fetchall()[0][0] == datetime(
         2026, 1, 2, 5, 0
     )
+
+
+def test_parquet_files_read_in_place_keep_every_row_accounted(conn, tmp_path):
+    # Parquet-only sources are read through a view with the file names and settings as SQL
+    # literals: a folder with a quote and a question mark, a column spelled with both, a
+    # file lacking the currency column (the base currency, per file) next to one with it,
+    # a quarantined row (its record read back from the file) and a duplicate id; then the
+    # same files with a CSV beside them (the copied-table route) give the same tables.
+    import polars as pl
+
+    folder = tmp_path / "it's a ?folder"
+    folder.mkdir()
+    config = AttributionConfig(
+        as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1), fx_base_currency="USD"
+    )
+    first = {
+        "opportunity_id": ["o1", "o2", "o2"],
+        "account_id": ["a", "b", "b"],
+        "created_at": ["2026-01-05", "2026-02-01", "2026-02-01"],
+        "stage": ["Closed Won", "Prospecting", "Prospecting"],
+        "Amount (it's ?)": ["100", "oops", "200"],
+        "closed_at": ["2026-03-01", None, None],
+    }
+    pl.DataFrame(first).write_parquet(folder / "part-1.parquet")
+    pl.DataFrame(
+        {
+            "opportunity_id": ["o3"],
+            "account_id": ["c"],
+            "created_at": ["2026-03-01"],
+            "stage": ["Prospecting"],
+            "Amount (it's ?)": ["300"],
+            "currency": ["USD"],
+        }
+    ).write_parquet(folder / "part-2.parquet")
+    config = AttributionConfig(
+        as_of=config.as_of,
+        run_started_at=config.run_started_at,
+        mapping=SourceMapping(columns=(("opportunities", "amount", "Amount (it's ?)"),)),
+    )
+    result = load_opportunities(conn, str(folder / "*.parquet"), config)
+    # o2's first row has a bad amount; its second row is then the first valid o2 (no duplicate)
+    assert (result.raw_rows, result.staged_rows, result.quarantined_rows) == (4, 3, 1)
+    assert result.balanced
+    staged = conn.sql("select opportunity_id, amount, currency from stg_opportunities order by 1").fetchall()
+    assert staged == [("o1", 100.0, "USD"), ("o2", 200.0, "USD"), ("o3", 300.0, "USD")]
+    quarantined = conn.sql("select source_file, source_row, record, reason from quarantine").fetchall()
+    assert [(r[0], r[1], r[3]) for r in quarantined] == [(str(folder / "part-1.parquet"), 2, "bad_amount")]
+    assert '"oops"' in quarantined[0][2]
+    write_csv(
+        folder / "part-3.csv",
+        ["opportunity_id", "account_id", "created_at", "stage", "Amount (it's ?)"],
+        [["o1", "a", "2026-01-05", "Prospecting", "5"]],
+    )
+    mixed = load_opportunities(conn, [str(folder / "*.parquet"), str(folder / "part-3.csv")], config)
+    assert (mixed.raw_rows, mixed.staged_rows, mixed.quarantined_rows) == (5, 3, 2)
+    assert conn.sql("select source_file, reason from quarantine order by all").fetchall() == [
+        (str(folder / "part-1.parquet"), "bad_amount"),
+        (str(folder / "part-3.csv"), "duplicate_id"),
+    ]
 
 
 def test_paths_with_spaces_quotes_and_semicolons(conn, config, tmp_path):
