@@ -88,9 +88,10 @@ def _segment_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 int_credits_by_channel = sql_model_asset(
     "int_credits_by_channel",
-    "One row per (journey_kind, model, opportunity, channel): the credit of the channel's touches "
-    "and the amount attributed to them (exact micro-units), with the journey's month and fiscal "
-    "quarter; the shared grain of the channel-level marts.",
+    "One row per (journey_kind, opportunity, channel), wide: per model the credit of the "
+    "channel's touches (credit_<model>) and the amount attributed to them in exact micro-units "
+    "(micros_<model>), with the journey's month and fiscal quarter; the shared grain of the "
+    "channel-level marts.",
     deps=["int_attribution_credits", "markov_removal_effects"],
 )
 mart_period_totals = sql_model_asset(

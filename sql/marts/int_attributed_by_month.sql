@@ -2,8 +2,33 @@
 -- amount the model attributes to the channel in the month (company calendar) and how many
 -- opportunities gave the channel a non-zero credit. The one model behind both influenced
 -- marts. Reads int_credits_by_channel. No parameters. Money summed exactly (macros.sql).
-with credits as (
-    select * from int_credits_by_channel
+with -- the models as columns, summed at this grain
+wide as (
+    select
+        journey_kind, period_month, fiscal_quarter, channel,
+        sum(columns('^micros_(.*)$')) as "micros_\1",
+        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
+    from int_credits_by_channel
+    group by journey_kind, period_month, fiscal_quarter, channel
+),
+
+-- then one row per model: its amount and the opportunities that gave a non-zero credit
+amounts as (
+    select journey_kind, period_month, fiscal_quarter, channel, substr(model, 8) as model, attributed_micros
+    from wide
+    unpivot (attributed_micros for model in (columns('^micros_')))
+),
+
+credited as (
+    select journey_kind, period_month, fiscal_quarter, channel, substr(model, 10) as model, opportunities_credited
+    from wide
+    unpivot (opportunities_credited for model in (columns('^credited_')))
+),
+
+credits as (
+    select *
+    from amounts
+    inner join credited using (journey_kind, period_month, fiscal_quarter, channel, model)
 ),
 
 final as (
@@ -13,10 +38,9 @@ final as (
         fiscal_quarter,
         model,
         channel,
-        from_micros(sum(attributed_micros)) as attributed_amount,
-        count(*) filter (where credit > 0) as opportunities_credited
+        from_micros(attributed_micros) as attributed_amount,
+        opportunities_credited
     from credits
-    group by journey_kind, period_month, fiscal_quarter, model, channel
 )
 
 select * from final

@@ -1,12 +1,13 @@
--- int_credits_by_channel: one row per (journey_kind, model, opportunity, channel): the credit the
--- model gives the channel's touches in that journey (summed) and the amount it attributes to
--- them, in exact micro-units (the sum of each touch's to_micros(credit x journey amount), so
--- every mart built on it adds up to the same micro-unit as the touch-level credits), with
--- the journey's company-calendar month and fiscal quarter. Empty journeys: channel `(none)`.
+-- int_credits_by_channel: one row per (journey_kind, opportunity, channel), wide: per model run,
+-- `credit_<model>` (the credit of the channel's touches in that journey, summed) and
+-- `micros_<model>` (the amount it attributes to them, in exact micro-units: the sum of each
+-- touch's to_micros(credit x journey amount), so every mart built on it adds up to the same
+-- micro-unit as the touch-level credits), with the journey's company-calendar month and
+-- fiscal quarter. Empty journeys: channel `(none)`.
 -- The shared grain of the channel-level marts (by month, quarter, channel, segment and the
--- reconciliation): N models long but one row per channel, not per touch, and an opportunity
--- appears once per (model, channel), so "opportunities credited" is a count, not a
--- count(distinct).
+-- reconciliation): they sum the model columns at their own grain, where an opportunity is one
+-- row per channel (so "opportunities credited" is a count_if, not a count(distinct)), and
+-- unpivot only their result rows into one row per model.
 -- Reads int_attribution_credits (wide: one credit column per model run), int_journeys.
 -- No parameters.
 with credits as (
@@ -32,28 +33,21 @@ touch_credits as (
     inner join journeys using (journey_kind, opportunity_id)
 ),
 
-model_credits as (
-    select *
-    from touch_credits
-    unpivot include nulls (
-        credit for model in (columns(* exclude (
-            journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount
-        )))
-    )
-),
-
 final as (
     select
         journey_kind,
-        model,
         opportunity_id,
         channel,
         period_month,
         fiscal_quarter,
-        sum(credit) as credit,
-        sum(to_micros(credit * journey_amount)) as attributed_micros
-    from model_credits
-    group by journey_kind, model, opportunity_id, channel, period_month, fiscal_quarter
+        sum(columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount)))
+            as "credit_\0",
+        sum(to_micros(
+            columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount))
+            * journey_amount
+        )) as "micros_\0"
+    from touch_credits
+    group by journey_kind, opportunity_id, channel, period_month, fiscal_quarter
 )
 
 select * from final

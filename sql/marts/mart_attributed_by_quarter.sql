@@ -4,21 +4,56 @@
 -- quarter's total, and how many opportunities gave the channel a non-zero credit. Per
 -- (journey_kind, fiscal_quarter, model) the rows sum to the quarter's pipeline / won revenue.
 -- Reads int_credits_by_channel. Parameters: $fiscal_year_start_month. Money summed exactly.
-with credits as (
-    select * from int_credits_by_channel
+with -- the models as columns, summed at this grain
+wide as (
+    select
+        journey_kind, fiscal_quarter, channel,
+        sum(columns('^micros_(.*)$')) as "micros_\1",
+        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
+    from int_credits_by_channel
+    group by journey_kind, fiscal_quarter, channel
+),
+
+-- then one row per model: its amount and the opportunities that gave a non-zero credit
+amounts as (
+    select journey_kind, fiscal_quarter, channel, substr(model, 8) as model, attributed_micros
+    from wide
+    unpivot (attributed_micros for model in (columns('^micros_')))
+),
+
+credited as (
+    select journey_kind, fiscal_quarter, channel, substr(model, 10) as model, opportunities_credited
+    from wide
+    unpivot (opportunities_credited for model in (columns('^credited_')))
+),
+
+credits as (
+    select *
+    from amounts
+    inner join credited using (journey_kind, fiscal_quarter, channel, model)
+),
+
+-- the quarter's first month: the same from any of its months
+quarters as (
+    select
+        journey_kind,
+        fiscal_quarter,
+        fiscal_quarter_start(min(period_month), $fiscal_year_start_month) as quarter_start
+    from int_credits_by_channel
+    group by journey_kind, fiscal_quarter
 ),
 
 by_quarter as (
     select
-        journey_kind,
-        fiscal_quarter,
-        fiscal_quarter_start(min(period_month), $fiscal_year_start_month) as quarter_start,
-        model,
-        channel,
-        sum(attributed_micros) as attributed_micros,
-        count(*) filter (where credit > 0) as opportunities_credited
+        credits.journey_kind,
+        credits.fiscal_quarter,
+        quarters.quarter_start,
+        credits.model,
+        credits.channel,
+        credits.attributed_micros,
+        credits.opportunities_credited
     from credits
-    group by journey_kind, fiscal_quarter, model, channel
+    inner join quarters using (journey_kind, fiscal_quarter)
 ),
 
 final as (

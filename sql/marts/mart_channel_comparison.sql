@@ -5,8 +5,33 @@
 -- opportunities, level in confidence_level; null when intervals are off).
 -- Reads int_credits_by_channel, int_attribution_intervals. No parameters. Money summed
 -- exactly (macros.sql).
-with credits as (
-    select * from int_credits_by_channel
+with -- the models as columns, summed at this grain
+wide as (
+    select
+        journey_kind, channel,
+        sum(columns('^micros_(.*)$')) as "micros_\1",
+        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
+    from int_credits_by_channel
+    group by journey_kind, channel
+),
+
+-- then one row per model: its amount and the opportunities that gave a non-zero credit
+amounts as (
+    select journey_kind, channel, substr(model, 8) as model, attributed_micros
+    from wide
+    unpivot (attributed_micros for model in (columns('^micros_')))
+),
+
+credited as (
+    select journey_kind, channel, substr(model, 10) as model, opportunities_credited
+    from wide
+    unpivot (opportunities_credited for model in (columns('^credited_')))
+),
+
+credits as (
+    select *
+    from amounts
+    inner join credited using (journey_kind, channel, model)
 ),
 
 intervals as (
@@ -14,14 +39,7 @@ intervals as (
 ),
 
 by_channel as (
-    select
-        journey_kind,
-        model,
-        channel,
-        sum(attributed_micros) as attributed_micros,
-        count(*) filter (where credit > 0) as opportunities_credited
-    from credits
-    group by journey_kind, model, channel
+    select journey_kind, model, channel, attributed_micros, opportunities_credited from credits
 ),
 
 final as (

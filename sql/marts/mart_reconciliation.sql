@@ -16,14 +16,25 @@ with totals as (
     group by journey_kind
 ),
 
+-- the models as columns, then one row per model; every journey has every model's column, so
+-- the opportunities attributed are the same for each model of a kind
+attributed_wide as (
+    select
+        journey_kind,
+        sum(columns('^micros_(.*)$')) as "\1",
+        count(distinct opportunity_id) as opportunities_attributed
+    from int_credits_by_channel
+    group by journey_kind
+),
+
 attributed as (
     select
         journey_kind,
         model,
-        round(from_micros(sum(attributed_micros)), 2) as attributed_amount,
-        count(distinct opportunity_id) as opportunities_attributed
-    from int_credits_by_channel
-    group by journey_kind, model
+        round(from_micros(attributed_micros), 2) as attributed_amount,
+        opportunities_attributed
+    from attributed_wide
+    unpivot (attributed_micros for model in (columns(* exclude (journey_kind, opportunities_attributed))))
 ),
 
 final as (

@@ -5,23 +5,47 @@
 -- to the segment's pipeline / won revenue; per (journey_kind, model, dimension) to the total.
 -- Reads int_credits_by_channel, int_opportunity_segments. No parameters. Money summed
 -- exactly (macros.sql).
-with credits as (
-    select journey_kind, model, channel, opportunity_id, credit, attributed_micros
-    from int_credits_by_channel
+with segment_credits as (
+    select
+        segments.dimension,
+        segments.segment_value,
+        credits.*
+    from int_credits_by_channel as credits
+    inner join int_opportunity_segments as segments using (opportunity_id)
+),
+
+-- the models as columns, summed at this grain
+wide as (
+    select
+        journey_kind, dimension, segment_value, channel,
+        sum(columns('^micros_(.*)$')) as "micros_\1",
+        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
+    from segment_credits
+    group by journey_kind, dimension, segment_value, channel
+),
+
+-- then one row per model: its amount and the opportunities that gave a non-zero credit
+amounts as (
+    select journey_kind, dimension, segment_value, channel, substr(model, 8) as model, attributed_micros
+    from wide
+    unpivot (attributed_micros for model in (columns('^micros_')))
+),
+
+credited as (
+    select journey_kind, dimension, segment_value, channel, substr(model, 10) as model, opportunities_credited
+    from wide
+    unpivot (opportunities_credited for model in (columns('^credited_')))
+),
+
+credits as (
+    select *
+    from amounts
+    inner join credited using (journey_kind, dimension, segment_value, channel, model)
 ),
 
 by_segment as (
-    select
-        credits.journey_kind,
-        credits.model,
-        segments.dimension,
-        segments.segment_value,
-        credits.channel,
-        sum(credits.attributed_micros) as attributed_micros,
-        count(*) filter (where credits.credit > 0) as opportunities_credited
+    select journey_kind, model, dimension, segment_value, channel, attributed_micros, opportunities_credited
     from credits
-    inner join int_opportunity_segments as segments using (opportunity_id)
-    group by all
 ),
 
 final as (
