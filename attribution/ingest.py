@@ -13,7 +13,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.contracts import MAX_AMOUNT, SOURCES, SourceSpec
 from attribution.mapping import SourceMapping, column_key
-from attribution.sql import bind_config, define_macros, read_sql
+from attribution.sql import bind_config, define_macros, drop_relation, read_sql
 
 __all__ = [
     "InputFileError",
@@ -203,15 +203,6 @@ def _literal(value: object) -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
-def _drop_raw(conn: duckdb.DuckDBPyConnection, source: str) -> None:
-    """Drop `raw_<source>`, a temp table (CSV rows) or a temp view (Parquet files)."""
-    for kind in ("view", "table"):
-        try:
-            conn.sql(f"drop {kind} if exists raw_{source}")
-        except duckdb.CatalogException:  # the other kind
-            continue
-
-
 def _stage_raw(
     conn: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -233,7 +224,7 @@ def _stage_raw(
     absent = absent or {}
     raw = f"raw_{spec.name}"
     columns = ", ".join(f"{_quote_ident(c)} varchar" for c in spec.columns)
-    _drop_raw(conn, spec.name)
+    drop_relation(conn, raw)
     conn.sql(
         f"create temp table {raw} (file_index integer, source_file varchar, "
         f"source_row bigint, {columns}, segments map(varchar, varchar), record varchar)"
@@ -282,7 +273,7 @@ def _stage_raw(
             if len(parquet) == len(files):
                 # only Parquet: a view, so the validation reads the files' own (dictionary)
                 # vectors instead of a copy of every row as text
-                _drop_raw(conn, spec.name)
+                drop_relation(conn, raw)
                 conn.sql(f"create temp view {raw} as {select}")
                 return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
             conn.sql(f"insert into {raw} {select}")
@@ -485,7 +476,7 @@ def load_source(
         conn.sql("rollback")
         raise
     conn.sql(f"drop table if exists {_checked_table(source)}")  # left by a rollback
-    _drop_raw(conn, source)
+    drop_relation(conn, f"raw_{source}")
     return result
 
 

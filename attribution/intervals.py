@@ -25,6 +25,7 @@ per replicate.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -120,18 +121,15 @@ def _credits_reader(
     """A model's credits of one journey kind (opportunity, key, channel, campaign,
     attributed_amount), from one read of every model's (sql/models/interval_credits.sql, on
     the first call)."""
-    every_model: list[pl.DataFrame] = []
+
+    @functools.cache
+    def every_model() -> pl.DataFrame:
+        return query(
+            conn, "models/interval_credits.sql", {"journey_kind": journey_kind, "models": list(models)}
+        )
 
     def credits_of(model: str) -> pl.DataFrame:
-        if not every_model:
-            every_model.append(
-                query(
-                    conn,
-                    "models/interval_credits.sql",
-                    {"journey_kind": journey_kind, "models": list(models)},
-                )
-            )
-        return every_model[0].select("opportunity", "key", "channel", "campaign", attributed_amount=model)
+        return every_model().select("opportunity", "key", "channel", "campaign", attributed_amount=model)
 
     return credits_of
 

@@ -124,15 +124,10 @@ def batch_count(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROW
     return max(1, -(-int(rows) // rows_per_batch))
 
 
-def model_input(
-    conn: duckdb.DuckDBPyConnection,
-    batch: int = 0,
-    batches: int = 1,
-    with_null_paths: bool = True,
-    for_credits: bool = False,
-) -> ModelInput:
-    """Read what the models need for one batch of accounts (sql/models/batch_*.sql); the
-    fitted fractions and milestone touches only for the credit pass (`for_credits`)."""
+def model_input(conn: duckdb.DuckDBPyConnection, batch: int = 0, batches: int = 1) -> ModelInput:
+    """Read what the credit pass needs for one batch of accounts (sql/models/batch_*.sql): the
+    journey touches and values, the fitted Markov and Shapley fractions, the milestone touches
+    (the fits themselves read what DuckDB aggregates: run_markov, run_shapley)."""
     params = {"batch": batch, "batches": batches}
 
     def read(name: str) -> pl.DataFrame:
@@ -141,10 +136,9 @@ def model_input(
     return ModelInput(
         journey_touches=read("journey_touches"),
         journey_values=read("journey_values"),
-        null_path_touches=read("null_path_touches") if with_null_paths else None,
-        markov_fractions=read("markov_fractions") if for_credits else None,
-        shapley_fractions=read("shapley_fractions") if for_credits else None,
-        milestone_touches=read("milestone_touches") if for_credits else None,
+        markov_fractions=read("markov_fractions"),
+        shapley_fractions=read("shapley_fractions"),
+        milestone_touches=read("milestone_touches"),
     )
 
 
@@ -223,7 +217,7 @@ def run_models(
     drop_relation(conn, "mart_attribution_credits")  # a table before the credits were wide
     drop_relation(conn, "int_attribution_credits")
     for b in range(batches):
-        inputs = model_input(conn, b, batches, with_null_paths=False, for_credits=True)
+        inputs = model_input(conn, b, batches)
         credits = attribute_wide(inputs, config, registry)
         if b == 0:
             write_frame(conn, "int_attribution_credits", credits)

@@ -52,8 +52,10 @@ def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def drop_relation(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Drop the table or view `name` of the main schema, whichever it is (a name of ours that
-    changed kind between versions, say a table now a view); nothing when there is none."""
+    """Drop the table or view `name` of the main schema (of the database or of the
+    connection's temp objects), whichever it is: a name of ours that changed kind between
+    versions, say a table now a view, or a raw input that is a temp table for CSV files and a
+    temp view for Parquet; nothing when there is none."""
     kinds = conn.sql(
         "select table_type from information_schema.tables where table_name = ? and table_schema = 'main'",
         params=[name],
