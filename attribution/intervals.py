@@ -39,6 +39,8 @@ from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models.base import WIDE_KEY
 from attribution.models.markov_chain import (
     ChainCounts,
+    pair_codes,
+    pair_keys,
     replicate_removal_shares,
     transient_states,
     transition_rows,
@@ -231,10 +233,10 @@ def _markov_factors(
         channels,
     )
     # one integer per (from, to) pair: a 1-D unique is far faster than a unique over rows
-    width = int(max(rows.from_code.max(initial=0), rows.to_code.max(initial=0))) + 4
-    pair_keys = (rows.from_code + 3) * width + (rows.to_code + 3)
-    unique_keys, pair_of = np.unique(pair_keys, return_inverse=True)
-    unique_pairs = np.stack([unique_keys // width - 3, unique_keys % width - 3], axis=1)
+    unique_keys, pair_of = np.unique(
+        pair_keys(rows.from_code, rows.to_code, len(channels)), return_inverse=True
+    )
+    unique_pairs = np.stack(pair_codes(unique_keys, len(channels), config.markov_order), axis=1)
     pair_of = pair_of.ravel()
     # a converting path weighs its steps and its step into conversion; a null path its steps
     # and its step into null

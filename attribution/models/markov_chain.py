@@ -32,6 +32,8 @@ __all__ = [
     "count_transitions",
     "fit_chain",
     "markov_attribution",
+    "pair_codes",
+    "pair_keys",
     "removal_effects",
     "replicate_removal_shares",
     "solve_chain",
@@ -49,8 +51,8 @@ MAX_ORDER = 4
 DIRECT_SOLVE_MAX_STATES = 1_500
 KRYLOV_TOLERANCE = 1e-13
 KRYLOV_ACCEPTED_RESIDUAL = 1e-11
-# a lookup table of all possible states or pairs is faster than sorting below this size
-_DENSE_LIMIT = 4_000_000
+# a table over every possible (state, next step) pair is faster than sorting below this size
+DENSE_PAIR_LIMIT = 4_000_000
 
 RESULT_SCHEMA = {
     "channel": pl.String,
@@ -87,40 +89,68 @@ class ChainCounts:
     def __add__(self, other: ChainCounts) -> ChainCounts:
         if (self.channels, self.order) != (other.channels, other.order):
             raise ValueError("chain counts combine only over the same channels and order")
-        return _aggregate(
+        n_channels = len(self.channels)
+        return _summed(
             self,
-            np.concatenate([self.from_code, other.from_code]),
-            np.concatenate([self.to_code, other.to_code]),
-            np.concatenate([self.count, other.count]),
+            [
+                (pair_keys(self.from_code, self.to_code, n_channels), self.count),
+                (pair_keys(other.from_code, other.to_code, n_channels), other.count),
+            ],
             self.total_conversions + other.total_conversions,
             self.total_value_micros + other.total_value_micros,
         )
 
 
-def _aggregate(
+def pair_keys(from_code: np.ndarray, to_code: np.ndarray, n_channels: int) -> np.ndarray:
+    """One integer per (from, to) transition, in (from, to) order: (from + 3) x (channels + 2)
+    + outcome, outcome 0 into null, 1 into conversion, c + 2 into a state whose newest channel
+    is c. The new state of a step is the old one shifted by that channel, so a key space of
+    states x (channels + 2) holds every pair (not states x states)."""
+    outcome = np.where(
+        to_code == NULL_CODE, 0, np.where(to_code == CONVERSION_CODE, 1, to_code % (n_channels + 1) + 1)
+    )
+    keys: np.ndarray = (from_code.astype(np.int64) + 3) * (n_channels + 2) + outcome
+    return keys
+
+
+def pair_codes(keys: np.ndarray, n_channels: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (from, to) state codes of pair keys (the inverse of `pair_keys`)."""
+    base = n_channels + 1
+    from_code = keys // (n_channels + 2) - 3
+    outcome = keys % (n_channels + 2)
+    to_code = np.where(
+        outcome == 0,
+        NULL_CODE,
+        np.where(
+            outcome == 1, CONVERSION_CODE, (np.maximum(from_code, 0) * base + outcome - 1) % base**order
+        ),
+    )
+    return from_code, to_code
+
+
+def _summed(
     like: ChainCounts,
-    from_code: np.ndarray,
-    to_code: np.ndarray,
-    weight: np.ndarray,
+    parts: list[tuple[np.ndarray, np.ndarray]],
     conversions: float,
     value_micros: int,
 ) -> ChainCounts:
-    """One row per (from, to) pair with the summed weight, in a fixed (sorted) order."""
-    keep = weight > 0
-    from_code, to_code, weight = from_code[keep], to_code[keep], weight[keep]
-    if weight.size:
-        # one integer per (from, to) pair, ordered as (from, to): codes are >= -3
-        width = int(max(from_code.max(), to_code.max())) + 4
-        key = (from_code + 3) * width + (to_code + 3)
-        if width * width <= _DENSE_LIMIT:  # a lookup table of every pair: no sort at all
-            table = np.bincount(key, weights=weight, minlength=width * width)
-            unique = np.flatnonzero(table)
-            summed = table[unique]
-        else:
-            unique, inverse = np.unique(key, return_inverse=True)
-            summed = np.bincount(inverse.ravel(), weights=weight, minlength=len(unique))
-        from_code, to_code, weight = unique // width - 3, unique % width - 3, summed
-    return type(like)(like.channels, like.order, from_code, to_code, weight, conversions, value_micros)
+    """One row per (from, to) pair of the (pair key, weight) parts with the summed weight, in
+    (from, to) order; a table over the key space when it is small (no sort at all)."""
+    parts = [(keys[weight > 0], weight[weight > 0]) for keys, weight in parts]
+    size = max((int(keys.max()) + 1 for keys, _ in parts if keys.size), default=0)
+    if size <= DENSE_PAIR_LIMIT:
+        table = np.zeros(size)
+        for keys, weight in parts:
+            table += np.bincount(keys, weights=weight, minlength=size)
+        unique = np.flatnonzero(table)
+        summed = table[unique]
+    else:
+        unique, inverse = np.unique(np.concatenate([k for k, _ in parts]), return_inverse=True)
+        summed = np.bincount(
+            inverse.ravel(), weights=np.concatenate([w for _, w in parts]), minlength=len(unique)
+        )
+    from_code, to_code = pair_codes(unique, len(like.channels), like.order)
+    return type(like)(like.channels, like.order, from_code, to_code, summed, conversions, value_micros)
 
 
 @dataclass(frozen=True)
@@ -151,39 +181,22 @@ def count_transitions(
         return empty
     conversions = paths["conversions"].cast(pl.Float64).fill_null(0).to_numpy()
     nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
-    width = int(encoded.state.max(initial=0)) + 4
-    if width * width > _DENSE_LIMIT:  # too many states for a table of every pair: sort
-        rows = _rows(encoded)
-        by_ending = np.stack([conversions + nulls, conversions, nulls])
-        weight = by_ending[rows.ending, rows.path_of]
-        return _aggregate(
-            empty, rows.from_code, rows.to_code, weight, empty.total_conversions, empty.total_value_micros
-        )
-    # one table cell per (from, to) pair, (from + 3) x width + (to + 3): each kind of step
-    # adds its weights into it, nothing is concatenated or sorted
-    size = width * width
-    table = np.bincount(
-        (encoded.previous + 3) * width + (encoded.state + 3),
-        weights=(conversions + nulls)[encoded.path_of],
-        minlength=size,
-    )
-    last_state = encoded.state[encoded.last_index]
-    for to_code, weight in ((CONVERSION_CODE, conversions), (NULL_CODE, nulls)):
-        table += np.bincount(
-            (last_state + 3) * width + (to_code + 3), weights=weight[encoded.last], minlength=size
-        )
-        if encoded.no_touch.size:  # a path without a touch: start -> end
-            table[(START_CODE + 3) * width + (to_code + 3)] += weight[encoded.no_touch].sum()
-    pairs = np.flatnonzero(table)
-    return type(empty)(
-        empty.channels,
-        empty.order,
-        pairs // width - 3,
-        pairs % width - 3,
-        table[pairs],
-        empty.total_conversions,
-        empty.total_value_micros,
-    )
+    # each kind of step as (pair key, weight): a step into a channel's state, the last
+    # state into conversion and into null, start into both for a path without a touch
+    outcomes = len(empty.channels) + 2
+    last_key = (encoded.state[encoded.last_index].astype(np.int64) + 3) * outcomes
+    start_key = np.full(encoded.no_touch.size, (START_CODE + 3) * outcomes, dtype=np.int64)
+    parts = [
+        (
+            (encoded.previous.astype(np.int64) + 3) * outcomes + encoded.state % (outcomes - 1) + 1,
+            (conversions + nulls)[encoded.path_of],
+        ),
+        (last_key + 1, conversions[encoded.last]),
+        (last_key, nulls[encoded.last]),
+        (start_key + 1, conversions[encoded.no_touch]),
+        (start_key, nulls[encoded.no_touch]),
+    ]
+    return _summed(empty, parts, empty.total_conversions, empty.total_value_micros)
 
 
 def transition_rows(

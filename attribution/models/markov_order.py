@@ -18,17 +18,16 @@ import polars as pl
 from scipy.stats import rankdata
 
 from attribution.models.markov_chain import (
-    CONVERSION_CODE,
+    DENSE_PAIR_LIMIT,
     MAX_ORDER,
-    NULL_CODE,
     count_transitions,
+    pair_keys,
     transition_rows,
 )
 
 __all__ = ["ORDER_SELECTION_SCHEMA", "RECOMMENDATION_TOLERANCE", "auc", "select_order"]
 
 RECOMMENDATION_TOLERANCE = 0.001
-_SHIFT = 3  # special state codes are -1..-3
 
 ORDER_SELECTION_SCHEMA = {
     "journey_kind": pl.String,
@@ -54,9 +53,22 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _keys(from_code: np.ndarray, to_code: np.ndarray, base: int) -> np.ndarray:
-    keys: np.ndarray = (from_code + _SHIFT) * base + (to_code + _SHIFT)
-    return keys
+def _lookup(keys: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """values[i] where keys[i] == at (keys sorted and distinct), 0 where `at` is not a key:
+    a table over the key space when it is small, a binary search otherwise."""
+    out = np.zeros(at.size)
+    if not keys.size:
+        return out
+    if int(keys[-1]) < DENSE_PAIR_LIMIT:
+        table = np.zeros(int(keys[-1]) + 1)
+        table[keys] = values
+        inside = (at >= 0) & (at <= keys[-1])
+        out[inside] = table[at[inside]]
+        return out
+    found = np.minimum(np.searchsorted(keys, at), keys.size - 1)
+    hit = keys[found] == at
+    out[hit] = values[found[hit]]
+    return out
 
 
 def _score_order(
@@ -68,22 +80,14 @@ def _score_order(
 ) -> tuple[float, float, float, int]:
     """(mean held-out log-likelihood per path, per step, held-out AUC, training states)."""
     counts = count_transitions(training, order, collapse_repeats, channels)
-    base = (len(channels) + 1) ** order + _SHIFT + 1
-    keys = _keys(counts.from_code, counts.to_code, base)
-    sorter = np.argsort(keys)
-    keys, pair_counts = keys[sorter], counts.count[sorter]
-    states, inverse = np.unique(counts.from_code, return_inverse=True)
-    out_totals = np.bincount(inverse.ravel(), weights=counts.count)
-    outcomes = len(channels) + 2  # next channel, conversion or null
-
-    def lookup(table: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-        found = np.searchsorted(table, at)
-        inside = found < table.size
-        hit = np.zeros(at.size, dtype=bool)
-        hit[inside] = table[found[inside]] == at[inside]
-        out = np.zeros(at.size)
-        out[hit] = values[found[hit]]
-        return out
+    n_channels = len(channels)
+    outcomes = n_channels + 2  # next channel, conversion or null
+    # counts come in (from, to) order: their pair keys and from-states are sorted already
+    keys = pair_keys(counts.from_code, counts.to_code, n_channels)
+    state_keys = keys // outcomes
+    first = np.flatnonzero(np.diff(state_keys, prepend=-1))
+    states = state_keys[first]
+    out_totals = np.add.reduceat(counts.count, first) if first.size else np.zeros(0)
 
     rows = transition_rows(holdout, order, collapse_repeats, channels)
     converted = holdout["conversions"].to_numpy() > 0
@@ -94,17 +98,15 @@ def _score_order(
         | ((rows.ending == 2) & ~converted[rows.path_of])
     )
     from_code, to_code, path_of = rows.from_code[taken], rows.to_code[taken], rows.path_of[taken]
-    pair = lookup(keys, pair_counts, _keys(from_code, to_code, base))
-    total = lookup(states, out_totals, from_code)
+    pair = _lookup(keys, counts.count, pair_keys(from_code, to_code, n_channels))
+    total = _lookup(states, out_totals, from_code + 3)
     log_p = np.log((pair + 1.0) / (total + outcomes))
     per_path = np.bincount(path_of, weights=log_p, minlength=len(holdout))
     # the last state of every path: P(conversion) against P(null) from there
     ends = rows.ending == 1
-    last_state, last_path = rows.from_code[ends], rows.path_of[ends]
-    p_conv = (
-        lookup(keys, pair_counts, _keys(last_state, np.full(last_state.size, CONVERSION_CODE), base)) + 1.0
-    )
-    p_null = lookup(keys, pair_counts, _keys(last_state, np.full(last_state.size, NULL_CODE), base)) + 1.0
+    last_key, last_path = (rows.from_code[ends] + 3) * outcomes, rows.path_of[ends]
+    p_conv = _lookup(keys, counts.count, last_key + 1) + 1.0
+    p_null = _lookup(keys, counts.count, last_key) + 1.0
     score = np.zeros(len(holdout))
     score[last_path] = p_conv / (p_conv + p_null)
     return (

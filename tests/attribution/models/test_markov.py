@@ -366,7 +366,29 @@ def test_the_model_fits_its_own_chain_without_fractions():
     assert alone.equals(fitted)
 
 
-@pytest.mark.parametrize(("order", "collapse"), [(1, False), (2, False), (3, True)])
+def test_pair_keys_are_ordered_like_from_then_to_and_decode_back():
+    # Every (from, to) pair an order-3 chain over four channels can count: the steps from
+    # start and from each state into each channel's shifted state, into conversion and null.
+    # Their keys sort exactly as the (from, to) pairs do, and decode to the same codes.
+    from attribution.models import markov_chain as chain
+
+    base, order = 5, 3
+    states = [s for s in range(1, base**order) if all((s // base**i) % base or s < base**i for i in range(order))]
+    pairs = []
+    for origin in [chain.START_CODE, *states]:
+        for channel in range(4):
+            pairs.append((origin, (max(origin, 0) * base + channel + 1) % base**order))
+        pairs += [(origin, chain.CONVERSION_CODE), (origin, chain.NULL_CODE)]
+    from_code = np.array([f for f, _ in pairs])
+    to_code = np.array([t for _, t in pairs])
+    keys = chain.pair_keys(from_code, to_code, 4)
+    assert len(set(keys.tolist())) == len(pairs)
+    assert [pairs[i] for i in np.argsort(keys)] == sorted(pairs)
+    decoded_from, decoded_to = chain.pair_codes(keys, 4, order)
+    assert decoded_from.tolist() == from_code.tolist() and decoded_to.tolist() == to_code.tolist()
+
+
+@pytest.mark.parametrize(("order", "collapse"), [(1, False), (2, False), (3, True), (4, False)])
 def test_counts_are_the_same_from_strings_enums_and_integer_codes_by_table_or_by_sort(
     order, collapse, monkeypatch
 ):
@@ -408,7 +430,7 @@ def test_counts_are_the_same_from_strings_enums_and_integer_codes_by_table_or_by
         by_hand[(int(f), int(t))] = by_hand.get((int(f), int(t)), 0.0) + float(weights[e, p])
     pairs = sorted(k for k, v in by_hand.items() if v > 0)
     assert expected == ([f for f, _ in pairs], [t for _, t in pairs], [by_hand[k] for k in pairs])
-    monkeypatch.setattr(chain, "_DENSE_LIMIT", 0)  # every pair by sorting
+    monkeypatch.setattr(chain, "DENSE_PAIR_LIMIT", 0)  # every pair by sorting
     assert counted(frame) == expected
     with pytest.raises(ValueError, match="outside"):
         chain.count_transitions(as_codes.with_columns(pl.lit([9]).alias("path")), order, channels=channels)

@@ -50,6 +50,18 @@ def test_a_first_order_world_keeps_order_one():
     assert likelihood[0] >= max(likelihood[1:])
 
 
+def test_scores_are_the_same_by_pair_table_or_by_binary_search(monkeypatch):
+    # The held-out lookups go through a table over the (state, next step) key space when it
+    # is small and a binary search over the counted pairs otherwise: both give every score
+    # to the last bit, at every order (order 4 over three channels: 4^4 states).
+    from attribution.models import markov_order
+
+    world = _world(4, 3_000, second_order=True)
+    by_table = select_order(world, "pipeline", configured_order=1)
+    monkeypatch.setattr(markov_order, "DENSE_PAIR_LIMIT", 0)
+    assert select_order(world, "pipeline", configured_order=1).equals(by_table)
+
+
 def test_nothing_held_out_recommends_nothing():
     world = _world(3, 50, second_order=False).with_columns(is_holdout=pl.lit(False))
     scores = select_order(world, "revenue", configured_order=1)
