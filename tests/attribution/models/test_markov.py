@@ -373,7 +373,9 @@ def test_pair_keys_are_ordered_like_from_then_to_and_decode_back():
     from attribution.models import markov_chain as chain
 
     base, order = 5, 3
-    states = [s for s in range(1, base**order) if all((s // base**i) % base or s < base**i for i in range(order))]
+    states = [
+        s for s in range(1, base**order) if all((s // base**i) % base or s < base**i for i in range(order))
+    ]
     pairs = []
     for origin in [chain.START_CODE, *states]:
         for channel in range(4):
