@@ -142,8 +142,8 @@ def _summed(
         table = np.zeros(size)
         for keys, weight in parts:
             table += np.bincount(keys, weights=weight, minlength=size)
-        unique = np.flatnonzero(table)
-        summed = table[unique]
+        unique: np.ndarray = np.flatnonzero(table)
+        summed: np.ndarray = table[unique]
     else:
         unique, inverse = np.unique(np.concatenate([k for k, _ in parts]), return_inverse=True)
         summed = np.bincount(
