@@ -153,8 +153,10 @@ def build_null_paths(
     conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
     """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3),
-    and `int_null_path_exclusions`: how many staged touches each role (sql/intermediate/
-    int_touch_roles.sql) holds, so the share left out of the pipeline null paths is visible.
+    `int_null_path_exclusions`: how many staged touches each role (sql/intermediate/
+    int_touch_roles.sql) holds, so the share left out of the pipeline null paths is visible,
+    and `int_markov_paths`: every path the fits read (converting journeys and null paths, one
+    row each, channels as a list); return the null-path touch count.
 
     pipeline: per account, touches in no pipeline journey, outside every sales cycle and
     before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
@@ -189,4 +191,5 @@ def build_null_paths(
         finally:
             conn.unregister("_null_paths")
     conn.sql("drop table if exists int_touch_roles")
+    conn.sql("create or replace table int_markov_paths as\n" + read_sql("intermediate/int_markov_paths.sql"))
     return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

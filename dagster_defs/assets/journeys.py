@@ -123,9 +123,22 @@ _EXCLUSIONS = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[_NULL_PATHS, _EXCLUSIONS], pool=DUCKDB_POOL)
+_MARKOV_PATHS = dg.AssetSpec(
+    "int_markov_paths",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=["int_journey_touches"],
+    description="One row per path the Markov chain and the Shapley model are fitted on: each "
+    "converting journey with touches (path_id = opportunity_id, conversion_value = its amount) "
+    "and each non-converting path, with its account, touch count and channels in order. The "
+    "fits, the order selection and the confidence intervals read paths from here.",
+)
+
+
+@dg.multi_asset(specs=[_NULL_PATHS, _EXCLUSIONS, _MARKOV_PATHS], pool=DUCKDB_POOL)
 def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
-    """The non-converting paths, and how many touches each rule left out of them."""
+    """The non-converting paths, how many touches each rule left out of them, and every
+    path the fits read."""
     with duckdb.get_connection() as conn:
         build_null_paths(conn, settings.to_config())
         paths = conn.sql(
@@ -152,5 +165,16 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
             metadata={
                 **table_metadata(conn, "int_null_path_exclusions"),
                 "staged_touches_by_role": dg.MetadataValue.md(markdown_table(roles)),
+            },
+        )
+        path_counts = conn.sql(
+            "select journey_kind, is_converted, count(*) as paths, "
+            "round(avg(touch_count), 2) as mean_touches from int_markov_paths group by all order by all"
+        ).pl()
+        yield dg.MaterializeResult(
+            asset_key="int_markov_paths",
+            metadata={
+                **table_metadata(conn, "int_markov_paths"),
+                "paths_by_kind": dg.MetadataValue.md(markdown_table(path_counts)),
             },
         )

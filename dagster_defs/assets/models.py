@@ -16,7 +16,7 @@ from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
-_JOURNEY_INPUTS = ["int_journey_touches", "int_null_path_touches"]
+_JOURNEY_INPUTS = ["int_journey_touches", "int_markov_paths"]
 
 _TRANSITIONS = dg.AssetSpec(
     "markov_transitions",
@@ -187,7 +187,7 @@ def attribution_credits(
     group_name=MODELS_GROUP,
     pool=DUCKDB_POOL,
     kinds={"duckdb", "numpy"},
-    deps=["mart_attribution_credits", "int_null_path_touches", "markov_removal_effects"],
+    deps=["mart_attribution_credits", "int_markov_paths", "markov_removal_effects"],
     description="One row per (journey_kind, model, channel) and per (journey_kind, model, "
     "channel, campaign): the confidence interval of the attributed amount and share, from a "
     "seeded Poisson bootstrap over opportunities with their journeys (Markov and Shapley "

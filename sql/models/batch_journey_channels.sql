@@ -1,16 +1,21 @@
 -- batch_journey_channels (model input): one row per (journey_kind, converted journey, channel)
 -- of one account batch (hash(account_id) % $batches = $batch): how many touches the channel
 -- has in the journey and the journey's amount: what the Markov and Shapley fits spread over
--- (models.base.journey_channels computes the same from journey touches).
--- Parameters: $batch, $batches. DuckDB-only: hash().
+-- (models.base.journey_channels computes the same from journey touches). Read from the
+-- journeys' paths (int_markov_paths), not from their touches.
+-- Parameters: $batch, $batches. DuckDB-only: hash(), unnest.
+with journey_channels as (
+    select journey_kind, path_id as opportunity_id, conversion_value, unnest(path) as channel
+    from int_markov_paths
+    where is_converted and hash(account_id) % $batches = $batch
+)
+
 select
-    touches.journey_kind,
-    touches.opportunity_id,
-    touches.channel,
+    journey_kind,
+    opportunity_id,
+    channel,
     cast(count(*) as uinteger) as channel_touch_count,
-    coalesce(any_value(journeys.journey_amount), 0.0) as journey_amount
-from int_journey_touches as touches
-inner join int_journeys as journeys using (journey_kind, opportunity_id)
-where touches.is_converted and hash(touches.account_id) % $batches = $batch
-group by touches.journey_kind, touches.opportunity_id, touches.channel
-order by touches.journey_kind, touches.opportunity_id, touches.channel
+    any_value(conversion_value) as journey_amount
+from journey_channels
+group by journey_kind, opportunity_id, channel
+order by journey_kind, opportunity_id, channel

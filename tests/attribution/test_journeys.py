@@ -188,6 +188,29 @@ def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journey
     assert journeys.sql(
         "select count(*) from int_null_path_touches where journey_kind = 'revenue'"
     ).fetchall() == [(0,)]
+    # int_markov_paths, by hand: 'won' converts in both kinds (its pipeline journey above,
+    # its revenue journey adds after_created and at_closed), 'quiet' has no touch, so no
+    # path; acme's two null-path touches are 40 days apart, more than the 30-day lookback:
+    # two chunks; globex one.
+    paths = journeys.sql(
+        "select journey_kind, path_id, account_id, is_converted, conversion_value, touch_count, path "
+        "from int_markov_paths order by all"
+    ).fetchall()
+    assert paths == [
+        ("pipeline", "acme#0", "acme", False, 0.0, 1, ["email"]),
+        ("pipeline", "acme#1", "acme", False, 0.0, 1, ["direct"]),
+        ("pipeline", "globex#0", "globex", False, 0.0, 1, ["email"]),
+        ("pipeline", "won", "acme", True, 1000.0, 4, ["email", "paid_search", "webinar", "event"]),
+        (
+            "revenue",
+            "won",
+            "acme",
+            True,
+            1000.0,
+            6,
+            ["email", "paid_search", "webinar", "event", "sdr_outreach", "referral"],
+        ),
+    ]
 
 
 def test_null_paths_leave_out_the_censored_last_lookback_before_as_of(journeys):

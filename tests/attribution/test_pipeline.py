@@ -11,6 +11,7 @@ from tests.conftest import AS_OF
 
 TABLES = (
     "int_null_path_touches",
+    "int_markov_paths",
     "int_markov_fractions",
     "mart_attribution_credits",
     "markov_removal_effects",

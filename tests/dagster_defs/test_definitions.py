@@ -14,6 +14,7 @@ EXPECTED_GROUPS = {
     "int_journeys": "journeys",
     "int_journey_touches": "journeys",
     "int_null_path_touches": "journeys",
+    "int_markov_paths": "journeys",
     "mart_attribution_credits": "models",
     "markov_removal_effects": "models",
     "markov_transitions": "models",

@@ -61,6 +61,7 @@ def test_every_asset_materialized(materialized):
         "mart_influenced_pipeline",
         "mart_influenced_revenue",
         "int_null_path_touches",
+        "int_markov_paths",
         "markov_removal_effects",
         "markov_transitions",
     } <= tables

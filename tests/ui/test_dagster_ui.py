@@ -35,6 +35,7 @@ EXPECTED_ASSETS = {
     "int_journeys",
     "int_journey_touches",
     "int_null_path_touches",
+    "int_markov_paths",
     "mart_attribution_credits",
     "markov_removal_effects",
     "markov_transitions",

@@ -1,0 +1,39 @@
+-- int_markov_paths: one row per path the Markov chain and the Shapley model are fitted on:
+-- every converting journey with touches (path_id = its opportunity_id, is_converted, its
+-- journey amount as conversion_value) and every non-converting path of int_null_path_touches
+-- (path_id as there, conversion_value 0), with its account, touch count and channels in
+-- journey order. The fits, the order selection and the confidence intervals read paths from
+-- here instead of aggregating the touch tables each.
+-- Reads int_journey_touches, int_journeys, int_null_path_touches. No parameters.
+-- DuckDB-only: list(... order by ...).
+with converting as (
+    select
+        touches.journey_kind,
+        touches.opportunity_id as path_id,
+        any_value(touches.account_id) as account_id,
+        true as is_converted,
+        coalesce(any_value(journeys.journey_amount), 0.0) as conversion_value,
+        count(*) as touch_count,
+        list(touches.channel order by touches.position) as path
+    from int_journey_touches as touches
+    inner join int_journeys as journeys using (journey_kind, opportunity_id)
+    where touches.is_converted
+    group by touches.journey_kind, touches.opportunity_id
+),
+
+non_converting as (
+    select
+        journey_kind,
+        path_id,
+        any_value(account_id) as account_id,
+        false as is_converted,
+        0.0 as conversion_value,
+        count(*) as touch_count,
+        list(channel order by position) as path
+    from int_null_path_touches
+    group by journey_kind, path_id
+)
+
+select * from converting
+union all
+select * from non_converting
