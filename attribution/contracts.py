@@ -248,8 +248,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "in_sales_cycle, censored (last lookback before as-of) or null_path.",
     "share_of_touches": "touch_count / all staged touches.",
     "channel_touch_count": "Touches of the channel in the journey.",
-    "path_id": "A Markov path: the opportunity_id of a journey, or account#chunk for a pipeline "
-    "null path.",
+    "path_id": "A Markov path: the opportunity_id of a journey, or account#chunk for a pipeline null path.",
     "path": "The channels of a Markov path, in journey order.",
     "conversion_value": "The value a Markov path converts: its journey amount for a converting "
     "journey, 0 for a non-converting path.",
