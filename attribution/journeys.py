@@ -77,7 +77,8 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
 def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
     """Cut each account's touches (outside every pipeline journey) into chunks: a chunk starts
     at its first touch and takes every touch up to `lookback_days` later. Input columns:
-    account_id, touchpoint_id, occurred_at, channel; output adds path_id and position."""
+    account_id, touchpoint_id, occurred_at, channel; output adds path_id and position, each
+    chunk's touches contiguous and in position order."""
     ordered = touches.sort("account_id", "occurred_at", "touchpoint_id")
     if ordered.is_empty():
         return touches.with_columns(
@@ -166,7 +167,7 @@ def build_null_paths(
         "create or replace temp table int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"),
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
-    for table in ("int_null_path_exclusions", "int_null_path_touches"):
+    for table in ("int_null_path_exclusions", "int_null_path_touches", "int_markov_paths"):
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
     outside_rows = int(
         conn.sql("select count(*) from int_touch_roles where role = 'null_path'").fetchall()[0][0]
@@ -185,11 +186,22 @@ def build_null_paths(
             "channel",
             pl.col("position").cast(pl.Int64),
         )
-        conn.register("_null_paths", chunks)
-        try:
-            conn.sql("insert into int_null_path_touches select * from _null_paths")
-        finally:
-            conn.unregister("_null_paths")
+        # each chunk is contiguous and in position order: one path row per chunk
+        paths = (
+            chunks.group_by("path_id", maintain_order=True)
+            .agg(
+                pl.col("journey_kind").first(),
+                pl.col("account_id").first(),
+                touch_count=pl.len().cast(pl.Int64),
+                path=pl.col("channel"),
+            )
+            .with_columns(is_converted=pl.lit(False), conversion_value=pl.lit(0.0))
+        )
+        for table, frame in (("int_null_path_touches", chunks), ("int_markov_paths", paths)):
+            conn.register("_null_paths", frame)
+            try:
+                conn.sql(f"insert into {table} by name select * from _null_paths")
+            finally:
+                conn.unregister("_null_paths")
     conn.sql("drop table if exists int_touch_roles")
-    conn.sql("create or replace table int_markov_paths as\n" + read_sql("intermediate/int_markov_paths.sql"))
     return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])

@@ -1,9 +1,11 @@
 -- int_markov_paths: one row per path the Markov chain and the Shapley model are fitted on:
 -- every converting journey with touches (path_id = its opportunity_id, is_converted, its
--- journey amount as conversion_value) and every non-converting path of int_null_path_touches
--- (path_id as there, conversion_value 0), with its account, touch count and channels in
+-- journey amount as conversion_value) and every non-converting path (path_id as in
+-- int_null_path_touches, conversion_value 0), with its account, touch count and channels in
 -- journey order. The fits, the order selection and the confidence intervals read paths from
--- here instead of aggregating the touch tables each.
+-- here instead of aggregating the touch tables each. This model holds the converting paths
+-- and the revenue null paths; the pipeline null paths are appended by
+-- attribution.journeys.build_null_paths as it cuts them (one row per chunk).
 -- Reads int_journey_touches, int_journeys, int_null_path_touches. No parameters.
 -- DuckDB-only: list(... order by ...).
 with converting as (
@@ -31,6 +33,7 @@ non_converting as (
         count(*) as touch_count,
         list(channel order by position) as path
     from int_null_path_touches
+    where journey_kind = 'revenue'
     group by journey_kind, path_id
 )
 

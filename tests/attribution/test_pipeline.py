@@ -42,3 +42,39 @@ def test_many_small_batches_equal_one_batch(sample_dir):
     for table in TABLES:
         assert len(batched[table]) == len(whole[table]) > 0, table
         assert batched[table] == whole[table], table
+
+
+def test_markov_paths_are_the_touch_tables_aggregated(sample_dir):
+    # int_markov_paths is built from polars chunks (pipeline null paths) and SQL (the rest):
+    # every row equals the touch tables aggregated one path at a time, here in SQL.
+    config = AttributionConfig(as_of=AS_OF)
+    sources = SourcePaths(
+        str(sample_dir / "touchpoints" / "*.csv"), str(sample_dir / "opportunities" / "*.csv")
+    )
+    with duckdb.connect() as conn:
+        run_pipeline(conn, sources, config)
+        by_touches = conn.sql(
+            """
+            select journey_kind, opportunity_id, account_id, true, count(*),
+                list(channel order by position)
+            from int_journey_touches where is_converted group by all
+            union all
+            select journey_kind, path_id, account_id, false, count(*), list(channel order by position)
+            from int_null_path_touches group by all
+            order by all
+            """
+        ).fetchall()
+        paths = conn.sql(
+            "select journey_kind, path_id, account_id, is_converted, touch_count, path "
+            "from int_markov_paths order by all"
+        ).fetchall()
+        kinds = conn.sql(
+            "select journey_kind, is_converted, count(*) from int_markov_paths group by all order by all"
+        ).fetchall()
+    assert paths == by_touches
+    assert [(k, c) for k, c, n in kinds if n > 0] == [
+        ("pipeline", False),
+        ("pipeline", True),
+        ("revenue", False),
+        ("revenue", True),
+    ]
