@@ -167,12 +167,15 @@ def _ranked(paths: pl.DataFrame) -> pl.DataFrame:
 
 
 def _poisson_blocks(seed: int, kind_index: int, n: int, replicates: int) -> list[tuple[int, np.ndarray]]:
-    """(start, weights of the block: rows x replicates) for every block of n opportunities."""
+    """(start, weights of the block: rows x replicates) for every block of n opportunities,
+    kept as the smallest unsigned integers that hold them (Poisson(1) draws: one byte each,
+    an eighth of float64; callers convert one block at a time)."""
     blocks = []
     for block, start in enumerate(range(0, n, BLOCK_OPPORTUNITIES)):
         rng = np.random.default_rng([seed, kind_index, block])
         size = min(BLOCK_OPPORTUNITIES, n - start)
-        blocks.append((start, rng.poisson(1.0, size=(size, replicates)).astype(np.float64)))
+        draws = rng.poisson(1.0, size=(size, replicates))
+        blocks.append((start, draws.astype(np.min_scalar_type(int(draws.max(initial=0))))))
     return blocks
 
 
@@ -187,9 +190,44 @@ def _weighted(matrix: sp.csr_array, blocks: list[tuple[int, np.ndarray]]) -> np.
     """matrix (keys x opportunities) times the weights (opportunities x replicates)."""
     replicates = blocks[0][1].shape[1] if blocks else 0
     out = np.zeros((matrix.shape[0], replicates))
+    matrix = sp.csc_array(matrix)  # column blocks are cheap slices of a CSC matrix
     for start, weights in blocks:
-        out += matrix[:, start : start + weights.shape[0]] @ weights
+        out += matrix[:, start : start + weights.shape[0]] @ weights.astype(np.float64)
     return out
+
+
+# the transitions of this many paths are made at a time (bounded memory)
+PATH_BLOCK = 500_000
+
+
+def _path_incidence(
+    paths: pl.DataFrame, n_converting: int, config: AttributionConfig, channels: tuple[str, ...]
+) -> tuple[np.ndarray, sp.csr_array, sp.csr_array]:
+    """The distinct (from, to) pair keys of the paths' transitions (sorted), and per pair how
+    often each converting path (the first n_converting rows: its steps and its step into
+    conversion) and each null path (its steps and its step into null) takes it. A block of
+    paths at a time, twice (the keys seen, then the incidence): the uncounted transitions of
+    every path are never in memory at once."""
+
+    def block(start: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = transition_rows(
+            paths.slice(start, PATH_BLOCK), config.markov_order, config.collapse_repeats, channels
+        )
+        local = rows.path_of.astype(np.int64)
+        taken = np.where(local + start >= n_converting, rows.ending != 1, rows.ending != 2)
+        return pair_keys(rows.from_code[taken], rows.to_code[taken], len(channels)), local[taken]
+
+    starts = range(0, len(paths), PATH_BLOCK)
+    seen = np.unique(np.concatenate([np.zeros(0, np.int64), *(np.unique(block(s)[0]) for s in starts)]))
+    parts = [sp.csc_array((len(seen), 0))]
+    for start in starts:
+        keys, local = block(start)
+        size = min(PATH_BLOCK, len(paths) - start)
+        parts.append(
+            sp.csc_array((np.ones(keys.size), (np.searchsorted(seen, keys), local)), shape=(len(seen), size))
+        )
+    whole = sp.hstack(parts, format="csc")
+    return seen, sp.csr_array(whole[:, :n_converting]), sp.csr_array(whole[:, n_converting:])
 
 
 def _markov_factors(
@@ -221,34 +259,19 @@ def _markov_factors(
         converting["opportunity_id"].replace_strict(opportunity_index, return_dtype=pl.Int64).to_numpy(),
         (n_converting, len(opportunity_index)),
     )
-    # per converting path and replicate: the summed weights of its journeys (last column: the fit)
-    conversions = np.empty((n_converting, replicates + 1))
-    conversions[:, :replicates] = _weighted(membership, blocks)
-    conversions[:, replicates] = np.asarray(membership.sum(axis=1)).ravel()
     null_counts = nulls["nulls"].to_numpy().astype(np.float64)
-    rows = transition_rows(
-        paths.with_columns(conversions=pl.lit(1), nulls=pl.lit(0)),
-        config.markov_order,
-        config.collapse_repeats,
-        channels,
+    # one sparse (pair x path) incidence per kind of path, built a block of paths at a time so
+    # the uncounted transitions of every path are never in memory at once
+    pair_keys_seen, converting_incidence, null_incidence = _path_incidence(
+        paths.with_columns(conversions=pl.lit(1), nulls=pl.lit(0)), n_converting, config, channels
     )
-    # one integer per (from, to) pair: a 1-D unique is far faster than a unique over rows
-    unique_keys, pair_of = np.unique(
-        pair_keys(rows.from_code, rows.to_code, len(channels)), return_inverse=True
-    )
-    unique_pairs = np.stack(pair_codes(unique_keys, len(channels), config.markov_order), axis=1)
-    pair_of = pair_of.ravel()
-    # a converting path weighs its steps and its step into conversion; a null path its steps
-    # and its step into null
-    is_null_path = rows.path_of >= n_converting
-    converting_rows = ~is_null_path & (rows.ending != 2)
-    null_rows = is_null_path & (rows.ending != 1)
-    shape = (len(unique_pairs), n_converting)
-    counts = _incidence(pair_of[converting_rows], rows.path_of[converting_rows], shape) @ conversions
-    null_incidence = _incidence(
-        pair_of[null_rows], rows.path_of[null_rows] - n_converting, (len(unique_pairs), len(nulls))
-    )
-    counts[:, replicates] += null_incidence @ null_counts
+    unique_pairs = np.stack(pair_codes(pair_keys_seen, len(channels), config.markov_order), axis=1)
+    # per pair and replicate: a converting path weighs the summed weights of its journeys, so
+    # (pair x path) @ (path x opportunity) @ weights; never a dense (path x replicate) matrix
+    by_opportunity = (converting_incidence @ membership).tocsr()
+    counts = np.empty((len(unique_pairs), replicates + 1))
+    counts[:, :replicates] = _weighted(by_opportunity, blocks)
+    counts[:, replicates] = np.asarray(by_opportunity.sum(axis=1)).ravel() + null_incidence @ null_counts
     # the null paths' Poisson weights, drawn and applied a block of replicates at a time
     rng = np.random.default_rng([seed, kind_index, 1_000_003])
     for first in range(0, replicates, REPLICATE_BLOCK):
@@ -337,7 +360,7 @@ def _kind_intervals(
     blocks = _poisson_blocks(seed, kind_index, len(ids), replicates)
     totals = np.zeros(replicates)
     for start, weights in blocks:
-        totals += amounts[start : start + weights.shape[0]] @ weights
+        totals += amounts[start : start + weights.shape[0]] @ weights.astype(np.float64)
     rows: list[dict[str, object]] = []
     markov_factors: tuple[list[str], np.ndarray] | None = None
     for model, by_key in _model_credits(inputs, opportunities):

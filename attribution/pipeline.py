@@ -262,8 +262,11 @@ def run_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) ->
     """Bootstrap confidence intervals of every model's channel and campaign amounts and shares
     (attribution.intervals); write `int_attribution_intervals` (empty when the replicates
     setting is 0); return its row count. Needs the credits and the null paths."""
-    inputs = [read_interval_inputs(conn, kind) for kind in JOURNEY_KINDS]
-    return write_frame(conn, "int_attribution_intervals", bootstrap_intervals(inputs, config))
+    # one journey kind at a time: its inputs are read, bootstrapped and released
+    intervals = pl.concat(
+        [bootstrap_intervals([read_interval_inputs(conn, kind)], config) for kind in JOURNEY_KINDS]
+    )
+    return write_frame(conn, "int_attribution_intervals", intervals)
 
 
 def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig | None = None) -> int:
