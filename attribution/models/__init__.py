@@ -71,7 +71,10 @@ def attribute_wide(
     """
     registry = MODELS if models is None else models
     key = [*JOURNEY_KEY, "touchpoint_id"]
-    touches = inputs.journey_touches.select(pl.col(c).cast(pl.String) for c in WIDE_KEY)
+    touches = inputs.journey_touches.select(
+        pl.col(c).cast(pl.String) if c in inputs.journey_touches.columns else pl.lit(None, pl.String).alias(c)
+        for c in WIDE_KEY
+    )
     columns: list[pl.Series] = []
     for name, model in registry.items():
         credits = model(inputs, config).select(*key, "credit")
@@ -94,6 +97,7 @@ def attribute_wide(
                 empty.with_columns(
                     touchpoint_id=pl.lit(None, dtype=pl.String),
                     channel=pl.lit(UNATTRIBUTED_CHANNEL),
+                    campaign=pl.lit(None, dtype=pl.String),
                     **{name: pl.lit(1.0) for name in registry},
                 ),
             ]

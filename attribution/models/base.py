@@ -36,9 +36,10 @@ CREDIT_COLUMNS: tuple[str, ...] = (
     "channel",
     "credit",
 )
-# the wide credits (models.attribute_wide, int_attribution_credits): this key, then one credit
-# column per model
-WIDE_KEY: tuple[str, ...] = CREDIT_COLUMNS[:-1]
+# the wide credits (models.attribute_wide, int_attribution_credits): this key and the touch's
+# campaign (null without one: the marts label campaigns from it, no join back to the touches),
+# then one credit column per model
+WIDE_KEY: tuple[str, ...] = (*CREDIT_COLUMNS[:-1], "campaign")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ touch_credits as (
         journeys.fiscal_quarter,
         journeys.journey_amount,
         -- every other column of the wide credits is one model's credit
-        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
     from credits
     inner join journeys using (journey_kind, opportunity_id)
 ),

@@ -8,7 +8,7 @@
 -- every spend row, so spend is counted once per model. The base of mart_spend_return (summed
 -- over campaigns) and mart_campaign_spend_return.
 -- Reads int_attribution_credits (wide: one credit column per model run; the models become
--- rows once the credits are summed per campaign and month), int_journeys, int_journey_touches,
+-- rows once the credits are summed per campaign and month), int_journeys,
 -- stg_spend. Parameters: $model_names (the models run), $fiscal_year_start_month.
 -- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
 with touch_credits as (
@@ -17,16 +17,15 @@ with touch_credits as (
         credits.channel,
         case
             when credits.channel = '(none)' then '(none)'
-            else coalesce(touchpoints.campaign, '(no campaign)')
+            else coalesce(credits.campaign, '(no campaign)')
         end as campaign,
         journeys.period_month,
         journeys.fiscal_quarter,
         journeys.journey_amount,
         -- every other column of the wide credits is one model's credit
-        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
     from int_attribution_credits as credits
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
-    left join int_journey_touches as touchpoints using (journey_kind, opportunity_id, touchpoint_id)
 ),
 
 -- per (journey kind, channel, campaign, month), one column per model: exact micro-units

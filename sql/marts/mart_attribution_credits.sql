@@ -16,7 +16,7 @@ journeys as (
 ),
 
 touchpoints as (
-    select journey_kind, opportunity_id, touchpoint_id, occurred_at, campaign
+    select journey_kind, opportunity_id, touchpoint_id, occurred_at
     from int_journey_touches
 ),
 
@@ -31,7 +31,7 @@ touch_credits as (
         journeys.account_id,
         credits.touchpoint_id,
         credits.channel,
-        touchpoints.campaign,
+        credits.campaign,
         touchpoints.occurred_at,
         journeys.event_at,
         journeys.period_month,
@@ -40,7 +40,7 @@ touch_credits as (
         journeys.journey_amount,
         opportunities.reporting_currency,
         -- every other column of the wide credits is one model's credit
-        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
     from credits
     inner join journeys using (journey_kind, opportunity_id)
     inner join opportunities using (opportunity_id)

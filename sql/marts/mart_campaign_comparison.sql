@@ -6,7 +6,7 @@
 -- With the confidence interval of the amount and share (int_attribution_intervals; null
 -- when intervals are off).
 -- Reads int_attribution_credits (wide: one credit column per model run), int_journeys,
--- int_journey_touches, int_attribution_intervals. No parameters. Money summed exactly
+-- int_attribution_intervals (the campaign is on the credits). No parameters. Money summed exactly
 -- (macros.sql): each touch's to_micros(credit x journey amount), as in every mart. The models
 -- stay columns until the rows are per campaign (a few hundred), then are unpivoted.
 with touch_credits as (
@@ -16,14 +16,13 @@ with touch_credits as (
         credits.channel,
         case
             when credits.channel = '(none)' then '(none)'
-            else coalesce(touchpoints.campaign, '(no campaign)')
+            else coalesce(credits.campaign, '(no campaign)')
         end as campaign,
         journeys.journey_amount,
         -- every other column of the wide credits is one model's credit
-        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel)
+        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
     from int_attribution_credits as credits
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
-    left join int_journey_touches as touchpoints using (journey_kind, opportunity_id, touchpoint_id)
 ),
 
 -- per (journey, channel, campaign), per model: the credit and the exact micro-units

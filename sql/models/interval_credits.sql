@@ -18,12 +18,11 @@ credits as (
         credits.channel,
         case
             when credits.channel = '(none)' then '(none)'
-            else coalesce(touchpoints.campaign, '(no campaign)')
+            else coalesce(credits.campaign, '(no campaign)')
         end as campaign,
         sum(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)
     from int_attribution_credits credits
     inner join int_journeys journeys using (journey_kind, opportunity_id)
-    left join int_journey_touches touchpoints using (journey_kind, opportunity_id, touchpoint_id)
     where credits.journey_kind = $journey_kind
     group by all
 ),

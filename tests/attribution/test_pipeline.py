@@ -78,3 +78,31 @@ def test_markov_paths_are_the_touch_tables_aggregated(sample_dir):
         ("revenue", False),
         ("revenue", True),
     ]
+
+
+def test_wide_credits_carry_the_campaign_of_their_touch(sample_dir):
+    # The marts label campaigns from int_attribution_credits.campaign (no join back to the
+    # touches): it equals the journey touch's campaign, joined here by the touch's key; the
+    # unattributed (none) rows have none.
+    config = AttributionConfig(as_of=AS_OF)
+    sources = SourcePaths(
+        str(sample_dir / "touchpoints" / "*.csv"), str(sample_dir / "opportunities" / "*.csv")
+    )
+    with duckdb.connect() as conn:
+        run_pipeline(conn, sources, config)
+        mismatched, with_campaign, total = conn.sql(
+            """
+            select
+                count_if(credits.campaign is distinct from touches.campaign),
+                count(credits.campaign),
+                count(*)
+            from int_attribution_credits as credits
+            left join int_journey_touches as touches
+                using (journey_kind, opportunity_id, touchpoint_id)
+            """
+        ).fetchall()[0]
+        none_rows = conn.sql(
+            "select count(*), count(campaign) from int_attribution_credits where channel = '(none)'"
+        ).fetchall()[0]
+    assert mismatched == 0 and 0 < with_campaign < total
+    assert none_rows[0] > 0 and none_rows[1] == 0
