@@ -13,6 +13,7 @@ touchpoints as (
 joined as (
     select
         journeys.journey_kind,
+        journeys.journey_key,
         journeys.opportunity_id,
         journeys.account_id,
         journeys.is_converted,
@@ -38,8 +39,8 @@ final as (
         epoch(event_at - occurred_at) / 86400.0 as days_before_event
     from joined
     window journey as (
-        partition by journey_kind, opportunity_id order by occurred_at, touchpoint_id
+        partition by journey_key order by occurred_at, touchpoint_id
     )
 )
 
-select * from final
+select * exclude (journey_key) from final

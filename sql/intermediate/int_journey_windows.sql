@@ -1,5 +1,5 @@
 -- int_journey_windows (ephemeral, a temp table): one row per (journey_kind, opportunity): the
--- journey's window, conversion event and value. Pipeline journeys exist for every staged
+-- journey's window, conversion event and value, and an integer journey_key. Pipeline journeys exist for every staged
 -- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
 -- paths). The one definition of a journey window: int_journey_touches joins touches to it,
 -- int_journeys counts them.
@@ -47,7 +47,12 @@ months as (
 ),
 
 final as (
-    select *, fiscal_quarter(period_month, $fiscal_year_start_month) as fiscal_quarter
+    select
+        *,
+        fiscal_quarter(period_month, $fiscal_year_start_month) as fiscal_quarter,
+        -- an integer per journey: int_journey_touches partitions its window by it (cheaper
+        -- than the (journey_kind, opportunity_id) strings)
+        row_number() over () as journey_key
     from months
 )
 
