@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -67,11 +68,41 @@ class ModelInput:
     shapley_fractions: pl.DataFrame | None = None
     milestone_touches: pl.DataFrame | None = None
 
+    @functools.cached_property
+    def milestone_rows(self) -> pl.DataFrame:
+        """(row, milestone): the row in `journey_touches` of the touch holding each milestone
+        (from `milestone_touches`, or without them the positions the touches alone give),
+        joined once for every milestone model."""
+        touches = self.journey_touches
+        held = self.milestone_touches if self.milestone_touches is not None else _positions(touches)
+        return (
+            touches.select(*JOURNEY_KEY, "touchpoint_id")
+            .with_row_index("row")
+            .join(held.select(*JOURNEY_KEY, "touchpoint_id", "milestone"), on=[*JOURNEY_KEY, "touchpoint_id"])
+            .select("row", "milestone")
+        )
+
 
 class AttributionModel(Protocol):
     """Per-touch credits summing to 1 per non-empty journey (columns: CREDIT_COLUMNS)."""
 
     def __call__(self, inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame: ...
+
+
+def _positions(touches: pl.DataFrame) -> pl.DataFrame:
+    """first_touch, and the last touch as opportunity_created (pipeline) or closed_won
+    (revenue): what journey touches alone say (no lead creation)."""
+    first = touches.filter(pl.col("position") == 1).select(
+        *JOURNEY_KEY, "touchpoint_id", milestone=pl.lit("first_touch")
+    )
+    last = touches.filter(pl.col("position") == pl.col("touch_count")).select(
+        *JOURNEY_KEY,
+        "touchpoint_id",
+        milestone=pl.when(pl.col("journey_kind") == "pipeline")
+        .then(pl.lit("opportunity_created"))
+        .otherwise(pl.lit("closed_won")),
+    )
+    return pl.concat([first, last]).select(*JOURNEY_KEY, "milestone", "touchpoint_id")
 
 
 def credits_frame(frame: pl.DataFrame) -> pl.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
@@ -31,10 +32,7 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
     """Credits of a milestone model: `weights` by milestone position, `between` for the
     touches holding none (see the module's rules)."""
     touches = inputs.journey_touches
-    milestone_touches = inputs.milestone_touches
-    if milestone_touches is None:  # outside the pipeline: positions from the journeys alone
-        milestone_touches = _positions(touches)
-    held = milestone_touches.join(
+    held = inputs.milestone_rows.join(
         pl.DataFrame(
             {"milestone": list(weights), "weight": list(weights.values())},
             schema={"milestone": pl.String, "weight": pl.Float64},
@@ -42,16 +40,17 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
         on="milestone",
     )
     milestone_total = float(sum(weights.values()))
-    present = held.group_by(*JOURNEY_KEY).agg(present_total=pl.col("weight").sum())
-    per_touch = held.group_by(*JOURNEY_KEY, "touchpoint_id").agg(touch_weight=pl.col("weight").sum())
-    frame = (
-        touches.join(per_touch, on=[*JOURNEY_KEY, "touchpoint_id"], how="left")
-        .join(present, on=list(JOURNEY_KEY), how="left")
-        .with_columns(
-            pl.col("present_total").fill_null(0.0),
-            is_between=pl.col("touch_weight").is_null(),
-        )
-        .with_columns(between_count=pl.col("is_between").sum().over(JOURNEY_KEY))
+    # each touch's summed milestone weight (null: it holds none); a milestone is held by one
+    # touch of its journey, so the journey's weights present are its touches' weights summed
+    per_touch = held.group_by("row").agg(pl.col("weight").sum())
+    touch_weight = np.full(touches.height, np.nan)
+    touch_weight[per_touch["row"].to_numpy()] = per_touch["weight"].to_numpy()
+    frame = touches.with_columns(
+        touch_weight=pl.Series(touch_weight, dtype=pl.Float64).fill_nan(None)
+    ).with_columns(
+        present_total=pl.col("touch_weight").sum().over(JOURNEY_KEY),
+        is_between=pl.col("touch_weight").is_null(),
+        between_count=pl.col("touch_weight").is_null().sum().over(JOURNEY_KEY),
     )
     credit = (
         pl.when(pl.col("present_total") <= 0)
@@ -71,22 +70,6 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
             .otherwise(0.0)
         )
     return credits_frame(frame.with_columns(credit=credit))
-
-
-def _positions(touches: pl.DataFrame) -> pl.DataFrame:
-    """first_touch, and the last touch as opportunity_created (pipeline) or closed_won
-    (revenue): what journey touches alone say (no lead creation)."""
-    first = touches.filter(pl.col("position") == 1).select(
-        *JOURNEY_KEY, "touchpoint_id", milestone=pl.lit("first_touch")
-    )
-    last = touches.filter(pl.col("position") == pl.col("touch_count")).select(
-        *JOURNEY_KEY,
-        "touchpoint_id",
-        milestone=pl.when(pl.col("journey_kind") == "pipeline")
-        .then(pl.lit("opportunity_created"))
-        .otherwise(pl.lit("closed_won")),
-    )
-    return pl.concat([first, last]).select(*JOURNEY_KEY, "milestone", "touchpoint_id")
 
 
 def w_shaped(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
