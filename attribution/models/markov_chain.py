@@ -133,18 +133,21 @@ def _summed(
     parts: list[tuple[np.ndarray, np.ndarray]],
     conversions: float,
     value_micros: int,
+    size: int | None = None,
 ) -> ChainCounts:
     """One row per (from, to) pair of the (pair key, weight) parts with the summed weight, in
-    (from, to) order; a table over the key space when it is small (no sort at all)."""
-    parts = [(keys[weight > 0], weight[weight > 0]) for keys, weight in parts]
-    size = max((int(keys.max()) + 1 for keys, _ in parts if keys.size), default=0)
-    if size <= DENSE_PAIR_LIMIT:
+    (from, to) order; a table over the key space (`size`: every key is below it, found when
+    not given) when it is small: no sort at all."""
+    if size is None:
+        size = max((int(keys.max()) + 1 for keys, _ in parts if keys.size), default=0)
+    if size <= DENSE_PAIR_LIMIT:  # a pair whose weights sum to 0 is dropped by flatnonzero
         table = np.zeros(size)
         for keys, weight in parts:
             table += np.bincount(keys, weights=weight, minlength=size)
         unique: np.ndarray = np.flatnonzero(table)
         summed: np.ndarray = table[unique]
     else:
+        parts = [(keys[weight > 0], weight[weight > 0]) for keys, weight in parts]
         unique, inverse = np.unique(np.concatenate([k for k, _ in parts]), return_inverse=True)
         summed = np.bincount(
             inverse.ravel(), weights=np.concatenate([w for _, w in parts]), minlength=len(unique)
@@ -183,20 +186,19 @@ def count_transitions(
     nulls = paths["nulls"].cast(pl.Float64).fill_null(0).to_numpy()
     # each kind of step as (pair key, weight): a step into a channel's state, the last
     # state into conversion and into null, start into both for a path without a touch
+    # (keys in the state codes' integer type: they fit wherever the codes' pair keys do)
     outcomes = len(empty.channels) + 2
-    last_key = (encoded.state[encoded.last_index].astype(np.int64) + 3) * outcomes
-    start_key = np.full(encoded.no_touch.size, (START_CODE + 3) * outcomes, dtype=np.int64)
+    last_key = (encoded.state[encoded.last_index] + 3) * outcomes
+    start_key = np.full(encoded.no_touch.size, (START_CODE + 3) * outcomes, dtype=last_key.dtype)
     parts = [
-        (
-            (encoded.previous.astype(np.int64) + 3) * outcomes + encoded.state % (outcomes - 1) + 1,
-            (conversions + nulls)[encoded.path_of],
-        ),
+        ((encoded.previous + 3) * outcomes + encoded.channel + 2, (conversions + nulls)[encoded.path_of]),
         (last_key + 1, conversions[encoded.last]),
         (last_key, nulls[encoded.last]),
         (start_key + 1, conversions[encoded.no_touch]),
         (start_key, nulls[encoded.no_touch]),
     ]
-    return _summed(empty, parts, empty.total_conversions, empty.total_value_micros)
+    size = (int(encoded.state.max(initial=0)) + 4) * outcomes  # above every key
+    return _summed(empty, parts, empty.total_conversions, empty.total_value_micros, size)
 
 
 def transition_rows(
@@ -212,11 +214,13 @@ def transition_rows(
 
 @dataclass(frozen=True)
 class _EncodedPaths:
-    """Paths as state codes: `state` per kept touch, `previous` the state before it (START at
-    a path's first touch), `path_of` its path; `last` the paths with a touch and
-    `last_index` their last touch; `no_touch` the paths without one."""
+    """Paths as state codes: `state` per kept touch, `channel` its channel (0-based code),
+    `previous` the state before it (START at a path's first touch), `path_of` its path;
+    `last` the paths with a touch and `last_index` their last touch; `no_touch` the paths
+    without one."""
 
     state: np.ndarray
+    channel: np.ndarray
     previous: np.ndarray
     path_of: np.ndarray
     last: np.ndarray
@@ -336,6 +340,7 @@ def _encode(
     previous[offsets[last]] = START_CODE
     encoded = _EncodedPaths(
         state=state,
+        channel=codes,
         previous=previous,
         path_of=path_of,
         last=last,
