@@ -13,6 +13,7 @@ simulation. Value semantics of this API: attributed_value = share x total value
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +131,7 @@ def pair_codes(keys: np.ndarray, n_channels: int, order: int) -> tuple[np.ndarra
 
 def _summed(
     like: ChainCounts,
-    parts: list[tuple[np.ndarray, np.ndarray]],
+    parts: Iterable[tuple[np.ndarray, np.ndarray]],
     conversions: float,
     value_micros: int,
     size: int | None = None,
@@ -139,6 +140,7 @@ def _summed(
     (from, to) order; a table over the key space (`size`: every key is below it, found when
     not given) when it is small: no sort at all."""
     if size is None:
+        parts = list(parts)
         size = max((int(keys.max()) + 1 for keys, _ in parts if keys.size), default=0)
     if size <= DENSE_PAIR_LIMIT:  # a pair whose weights sum to 0 is dropped by flatnonzero
         table = np.zeros(size)
@@ -190,13 +192,20 @@ def count_transitions(
     outcomes = len(empty.channels) + 2
     last_key = (encoded.state[encoded.last_index] + 3) * outcomes
     start_key = np.full(encoded.no_touch.size, (START_CODE + 3) * outcomes, dtype=last_key.dtype)
-    parts = [
-        ((encoded.previous + 3) * outcomes + encoded.channel + 2, (conversions + nulls)[encoded.path_of]),
-        (last_key + 1, conversions[encoded.last]),
-        (last_key, nulls[encoded.last]),
-        (start_key + 1, conversions[encoded.no_touch]),
-        (start_key, nulls[encoded.no_touch]),
-    ]
+    # made one at a time as the table takes them (a generator: no two large temporaries live)
+    parts = (
+        part()
+        for part in (
+            lambda: (
+                (encoded.previous + 3) * outcomes + encoded.channel + 2,
+                (conversions + nulls)[encoded.path_of],
+            ),
+            lambda: (last_key + 1, conversions[encoded.last]),
+            lambda: (last_key, nulls[encoded.last]),
+            lambda: (start_key + 1, conversions[encoded.no_touch]),
+            lambda: (start_key, nulls[encoded.no_touch]),
+        )
+    )
     size = (int(encoded.state.max(initial=0)) + 4) * outcomes  # above every key
     return _summed(empty, parts, empty.total_conversions, empty.total_value_micros, size)
 
