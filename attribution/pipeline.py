@@ -118,9 +118,12 @@ BATCH_ROWS = 4_000_000
 FIT_BATCH_ROWS = 40_000_000
 
 
-def batch_count(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS) -> int:
-    """How many account batches keep each model batch under `rows_per_batch` touch rows."""
-    rows = run_sql(conn, "models/batch_rows.sql").fetchall()[0][0]
+def batch_count(
+    conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS, counted: str = "models/batch_rows.sql"
+) -> int:
+    """How many account batches keep each batch under `rows_per_batch` touch rows, the rows
+    `counted` by that SQL file (by default every touch the fits read: journeys and null paths)."""
+    rows = run_sql(conn, counted).fetchall()[0][0]
     return max(1, -(-int(rows) // rows_per_batch))
 
 
@@ -213,7 +216,7 @@ def run_models(
     row per model and touch); return the credit mart's row count. Needs `run_markov` and
     `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
-    batches = batch_count(conn, rows_per_batch)
+    batches = batch_count(conn, rows_per_batch, "models/credit_batch_rows.sql")
     drop_relation(conn, "mart_attribution_credits")  # a table before the credits were wide
     drop_relation(conn, "int_attribution_credits")
     for b in range(batches):
