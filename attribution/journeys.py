@@ -12,15 +12,16 @@ from attribution.sql import bind_config, read_sql, run_sql
 
 __all__ = [
     "build_journeys",
+    "touches_left_out",
     "build_null_paths",
     "pipeline_null_paths",
 ]
 
 
-def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """(Re)create `int_touch_rules` (one row per rule: excluded touch types and channels,
-    touch-type weights) and the view `int_eligible_touches`; return how many staged touches
-    the rules leave out."""
+    touch-type weights) and the view `int_eligible_touches` (touches_left_out counts what
+    they leave out)."""
     rules = (
         [("excluded_touch_type", t, None) for t in config.excluded_touch_types]
         + [("excluded_channel", c, None) for c in config.excluded_channels]
@@ -37,11 +38,28 @@ def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig
     conn.sql(
         "create or replace view int_eligible_touches as\n" + read_sql("intermediate/int_eligible_touches.sql")
     )
-    return int(
-        conn.sql(
-            "select (select count(*) from stg_touchpoints) - (select count(*) from int_eligible_touches)"
-        ).fetchall()[0][0]
-    )
+
+
+def touches_left_out(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per (touch_type, channel) the touch rules leave out of journeys and null paths
+    (touch_type '(none)' when missing), with how many staged touches it holds, most first.
+    The rules match on the pair, so the staged touches are counted per pair first (a few
+    rows) and the rules applied to those, not to every touch."""
+    return conn.sql(
+        """
+        with pairs as (
+            select touch_type, channel, count(*) as touches from stg_touchpoints group by all
+        )
+        select coalesce(touch_type, '(none)') as touch_type, channel, touches as touches_left_out
+        from pairs
+        where exists (
+            select 1 from int_touch_rules as r
+            where (r.rule = 'excluded_touch_type' and r.value = pairs.touch_type)
+                or (r.rule = 'excluded_channel' and r.value = pairs.channel)
+        )
+        order by touches_left_out desc, touch_type, channel
+        """
+    ).pl()
 
 
 def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:

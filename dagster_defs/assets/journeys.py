@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.journeys import build_journeys, build_null_paths
+from attribution.journeys import build_journeys, build_null_paths, touches_left_out
 from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
@@ -50,11 +50,7 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
     config = settings.to_config()
     with duckdb.get_connection() as conn:
         build_journeys(conn, config)
-        excluded = conn.sql(
-            "select coalesce(t.touch_type, '(none)') as touch_type, t.channel, count(*) as touches_left_out "
-            "from stg_touchpoints t anti join int_eligible_touches e using (touchpoint_id) "
-            "group by all order by touches_left_out desc limit 20"
-        ).pl()
+        excluded = touches_left_out(conn)
         yield dg.MaterializeResult(
             asset_key="int_journeys",
             metadata={
@@ -69,7 +65,7 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
                     else "none (defaults off)"
                 ),
                 "left_out_by_touch_type_and_channel": dg.MetadataValue.md(
-                    markdown_table(excluded) if len(excluded) else "none"
+                    markdown_table(excluded.head(20)) if len(excluded) else "none"
                 ),
             },
         )

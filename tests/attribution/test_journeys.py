@@ -252,3 +252,8 @@ def test_touch_rules_leave_touch_types_and_channels_out_of_journeys(conn, tmp_pa
         ("excluded_channel", "display"),
         ("excluded_touch_type", "email_open"),
     ]
+    # what the rules leave out, by (touch_type, channel): the two email opens and the
+    # display impression; the click stays in
+    from attribution.journeys import touches_left_out
+
+    assert touches_left_out(conn).rows() == [("email_open", "email", 2), ("impression", "display", 1)]
