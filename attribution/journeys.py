@@ -12,9 +12,9 @@ from attribution.sql import bind_config, read_sql, run_sql
 
 __all__ = [
     "build_journeys",
-    "touches_left_out",
     "build_null_paths",
     "pipeline_null_paths",
+    "touches_left_out",
 ]
 
 
