@@ -45,7 +45,7 @@ def touches_left_out(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     (touch_type '(none)' when missing), with how many staged touches it holds, most first.
     The rules match on the pair, so the staged touches are counted per pair first (a few
     rows) and the rules applied to those, not to every touch."""
-    return conn.sql(
+    left_out: pl.DataFrame = conn.sql(
         """
         with pairs as (
             select touch_type, channel, count(*) as touches from stg_touchpoints group by all
@@ -60,6 +60,7 @@ def touches_left_out(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         order by touches_left_out desc, touch_type, channel
         """
     ).pl()
+    return left_out
 
 
 def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
