@@ -8,19 +8,31 @@
 -- attribution.journeys.build_null_paths as it cuts them (one row per chunk).
 -- Reads int_journey_touches, int_journeys, int_null_path_touches. No parameters.
 -- DuckDB-only: list(... order by ...).
-with converting as (
+-- (the converting paths are aggregated first and joined to their journeys after: one row per
+-- journey joined, not one per touch)
+with converting_paths as (
     select
-        touches.journey_kind,
-        touches.opportunity_id as path_id,
-        any_value(touches.account_id) as account_id,
-        true as is_converted,
-        coalesce(any_value(journeys.journey_amount), 0.0) as conversion_value,
+        journey_kind,
+        opportunity_id,
+        any_value(account_id) as account_id,
         count(*) as touch_count,
-        list(touches.channel order by touches.position) as path
-    from int_journey_touches as touches
+        list(channel order by position) as path
+    from int_journey_touches
+    where is_converted
+    group by journey_kind, opportunity_id
+),
+
+converting as (
+    select
+        paths.journey_kind,
+        paths.opportunity_id as path_id,
+        paths.account_id,
+        true as is_converted,
+        coalesce(journeys.journey_amount, 0.0) as conversion_value,
+        paths.touch_count,
+        paths.path
+    from converting_paths as paths
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
-    where touches.is_converted
-    group by touches.journey_kind, touches.opportunity_id
 ),
 
 non_converting as (
