@@ -82,10 +82,27 @@ def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return {k: float(v) for k, v in zip(keys, row, strict=True)}
 
 
+# the last charts drawn, by their tables' content: a run draws the same comparison for the
+# comparison mart and for the report's preview (half a second each with matplotlib)
+_CHARTS: dict[bytes, bytes] = {}
+
+
 def comparison_chart_png(tables: dict[str, pl.DataFrame], currency: str = "USD") -> bytes:
     """A heatmap per journey kind: channels down, models across, each cell the channel's share
     of the model's total (annotated in %), as PNG bytes. A heatmap stays readable with ten
-    models where grouped bars do not; the amounts are in the tables beside it."""
+    models where grouped bars do not; the amounts are in the tables beside it. The same
+    tables give the same bytes, drawn once (the last few are kept)."""
+    key = currency.encode() + b"".join(
+        kind.encode() + b"\0" + table.write_ipc(None).getvalue() for kind, table in tables.items()
+    )
+    if key not in _CHARTS:
+        if len(_CHARTS) >= 4:
+            _CHARTS.pop(next(iter(_CHARTS)))
+        _CHARTS[key] = _draw_comparison_chart(tables, currency)
+    return _CHARTS[key]
+
+
+def _draw_comparison_chart(tables: dict[str, pl.DataFrame], currency: str) -> bytes:
     import io
 
     import matplotlib
