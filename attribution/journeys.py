@@ -8,7 +8,7 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.ingest import ensure_loaded
-from attribution.sql import bind_config, read_sql, run_sql
+from attribution.sql import bind_config, drop_relation, read_sql, run_sql
 
 __all__ = [
     "build_journeys",
@@ -172,7 +172,8 @@ def _null_paths_by_loop(ordered: pl.DataFrame, lookback_days: int) -> pl.DataFra
 def build_null_paths(
     conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
-    """(Re)create `int_null_path_touches`: the Markov chain's non-converting paths (DESIGN §3),
+    """(Re)create the view `int_null_path_touches`: the Markov chain's non-converting paths
+    (DESIGN §3; the pipeline ones stored in `int_pipeline_null_path_touches`),
     `int_null_path_exclusions`: how many staged touches each role (sql/intermediate/
     int_touch_roles.sql) holds, so the share left out of the pipeline null paths is visible,
     and `int_markov_paths`: every path the fits read (converting journeys and null paths, one
@@ -186,8 +187,10 @@ def build_null_paths(
         "create or replace temp table int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"),
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
-    for table in ("int_null_path_exclusions", "int_null_path_touches", "int_markov_paths"):
+    for table in ("int_null_path_exclusions", "int_pipeline_null_path_touches", "int_markov_paths"):
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
+    drop_relation(conn, "int_null_path_touches")  # a table before the revenue part was a view
+    conn.sql("create view int_null_path_touches as\n" + read_sql("intermediate/int_null_path_touches.sql"))
     outside_rows = int(
         conn.sql("select count(*) from int_touch_roles where role = 'null_path'").fetchall()[0][0]
     )
@@ -216,7 +219,7 @@ def build_null_paths(
             )
             .with_columns(is_converted=pl.lit(False), conversion_value=pl.lit(0.0))
         )
-        for table, frame in (("int_null_path_touches", chunks), ("int_markov_paths", paths)):
+        for table, frame in (("int_pipeline_null_path_touches", chunks), ("int_markov_paths", paths)):
             conn.register("_null_paths", frame)
             try:
                 conn.sql(f"insert into {table} by name select * from _null_paths")

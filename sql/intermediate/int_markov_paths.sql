@@ -6,7 +6,7 @@
 -- here instead of aggregating the touch tables each. This model holds the converting paths
 -- and the revenue null paths; the pipeline null paths are appended by
 -- attribution.journeys.build_null_paths as it cuts them (one row per chunk).
--- Reads int_journey_touches, int_journeys, int_null_path_touches. No parameters.
+-- Reads int_journey_touches, int_journeys. No parameters.
 -- DuckDB-only: list(... order by ...).
 -- (the converting paths are aggregated first and joined to their journeys after: one row per
 -- journey joined, not one per touch)
@@ -35,18 +35,20 @@ converting as (
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
 ),
 
+-- the revenue null paths: the revenue journeys of closed_lost opportunities (what
+-- int_null_path_touches shows for revenue), read where they are
 non_converting as (
     select
         journey_kind,
-        path_id,
+        opportunity_id as path_id,
         any_value(account_id) as account_id,
         false as is_converted,
         0.0 as conversion_value,
         count(*) as touch_count,
         list(channel order by position) as path
-    from int_null_path_touches
-    where journey_kind = 'revenue'
-    group by journey_kind, path_id
+    from int_journey_touches
+    where journey_kind = 'revenue' and not is_converted
+    group by journey_kind, opportunity_id
 )
 
 select * from converting

@@ -1,10 +1,13 @@
--- int_null_path_touches: one row per touch of a Markov non-converting path:
+-- int_null_path_touches (a view): one row per touch of a Markov non-converting path:
 -- (journey_kind, path_id, account_id, touchpoint_id, occurred_at, channel, position).
--- This model holds the revenue paths, the journeys of closed_lost opportunities (open ones
--- are left out); the pipeline paths, each account's null_path touches (int_touch_roles) cut
--- into lookback-long chunks, are appended by attribution.journeys.pipeline_null_paths
--- (a greedy cut each chunk starting at its first touch, done in polars in account batches).
--- Reads int_journey_touches. No parameters.
+-- pipeline: int_pipeline_null_path_touches (each account's null_path touches cut into
+-- lookback-long chunks); revenue: the revenue journeys of closed_lost opportunities (open
+-- ones are left out), read from int_journey_touches where they are (a view, so those 2M
+-- rows at L are not written twice).
+-- Reads int_pipeline_null_path_touches, int_journey_touches. No parameters.
+select journey_kind, path_id, account_id, touchpoint_id, occurred_at, channel, position
+from int_pipeline_null_path_touches
+union all
 select
     'revenue' as journey_kind,
     opportunity_id as path_id,
