@@ -63,8 +63,9 @@ def attribute_wide(
     models: Mapping[str, AttributionModel] | None = None,
 ) -> pl.DataFrame:
     """Run every model; one row per journey touch (journey_kind, opportunity_id, touchpoint_id,
-    channel) with one credit column per model, named by the model, plus a `(none)` row with
-    credit 1 for each converted journey without touches (needs `inputs.journey_values`).
+    channel, campaign: null when the touches carry none) with one credit column per model,
+    named by the model, plus a `(none)` row with credit 1 for each converted journey without
+    touches (needs `inputs.journey_values`).
 
     The wide layout holds N models' credits in one row per touch: N times fewer rows than
     the long layout, which is what makes the credit tables cheap at scale.

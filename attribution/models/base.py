@@ -48,7 +48,8 @@ class ModelInput:
     """What a model sees.
 
     `journey_touches`: converted journeys, one row per touch (journey_kind, opportunity_id,
-    touchpoint_id, channel, position, touch_count, days_before_event).
+    touchpoint_id, channel, position, touch_count, days_before_event; campaign optional, carried
+    to the wide credits), in any row order.
     `journey_values`: one row per converted journey (journey_kind, opportunity_id,
     journey_amount); empty journeys included.
     `null_path_touches`: non-converting paths for the Markov chain, one row per touch
