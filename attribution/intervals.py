@@ -46,7 +46,7 @@ from attribution.models.markov_chain import (
     transition_rows,
 )
 from attribution.models.shapley import replicate_set_fractions
-from attribution.sql import query
+from attribution.sql import define_macros, query
 
 __all__ = ["INTERVAL_SCHEMA", "IntervalInputs", "bootstrap_intervals", "read_interval_inputs"]
 
@@ -97,6 +97,7 @@ def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> 
     """The inputs of one journey kind from the journeys, credits and null-path tables; the
     credits are read model by model when the bootstrap asks for them."""
     params = {"journey_kind": journey_kind}
+    define_macros(conn)  # the interval credits label campaigns as the marts do (campaign_label)
     has_credits = conn.sql(
         "select count(*) > 0 from int_attribution_credits where journey_kind = ?", params=[journey_kind]
     ).fetchall()[0][0]

@@ -29,6 +29,11 @@ create or replace macro stage_key(t) as
 -- Money is summed exactly: as integers of micro-units (attributed amounts) or cents
 -- (opportunity amounts), so a sum does not depend on the order rows are added in:
 --   from_micros(sum(to_micros(attributed_amount))), from_cents(sum(to_cents(amount))).
+-- campaign_label(channel, campaign): the campaign a credit counts under in the campaign cuts
+--   and their intervals: '(no campaign)' for a touch without one, '(none)' for the
+--   unattributed pseudo-channel's row (an empty journey).
+create or replace macro campaign_label(channel, campaign) as
+    case when channel = '(none)' then '(none)' else coalesce(campaign, '(no campaign)') end;
 create or replace macro to_micros(x) as cast(round(x * 1e6) as hugeint);
 create or replace macro from_micros(n) as cast(n as double) / 1e6;
 create or replace macro to_cents(x) as cast(round(x * 100) as hugeint);

@@ -15,10 +15,7 @@ with touch_credits as (
     select
         credits.journey_kind,
         credits.channel,
-        case
-            when credits.channel = '(none)' then '(none)'
-            else coalesce(credits.campaign, '(no campaign)')
-        end as campaign,
+        campaign_label(credits.channel, credits.campaign) as campaign,
         journeys.period_month,
         journeys.fiscal_quarter,
         journeys.journey_amount,

@@ -14,10 +14,7 @@ with touch_credits as (
         credits.journey_kind,
         credits.opportunity_id,
         credits.channel,
-        case
-            when credits.channel = '(none)' then '(none)'
-            else coalesce(credits.campaign, '(no campaign)')
-        end as campaign,
+        campaign_label(credits.channel, credits.campaign) as campaign,
         journeys.journey_amount,
         -- every other column of the wide credits is one model's credit
         credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)

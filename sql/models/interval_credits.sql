@@ -3,7 +3,7 @@
 -- column of the wide credits times the journey amount), with `opportunity` = the 0-based row
 -- of the opportunity among the kind's converted journeys sorted by id (interval_opportunities)
 -- and `key` = the 0-based rank of (channel, campaign); campaigns labelled as in
--- mart_campaign_comparison ('(no campaign)'; '(none)' for the unattributed pseudo-channel).
+-- mart_campaign_comparison (campaign_label, macros.sql).
 -- Rows in no particular order (the bootstrap sums them); keys numbered over the few distinct
 -- (channel, campaign) pairs and joined back, so nothing large is sorted.
 with opportunities as (
@@ -16,10 +16,7 @@ credits as (
     select
         credits.opportunity_id,
         credits.channel,
-        case
-            when credits.channel = '(none)' then '(none)'
-            else coalesce(credits.campaign, '(no campaign)')
-        end as campaign,
+        campaign_label(credits.channel, credits.campaign) as campaign,
         sum(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)
     from int_attribution_credits credits
     inner join int_journeys journeys using (journey_kind, opportunity_id)
