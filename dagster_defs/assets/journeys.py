@@ -138,7 +138,7 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
     with duckdb.get_connection() as conn:
         build_null_paths(conn, settings.to_config())
         paths = conn.sql(
-            "select journey_kind, count(distinct path_id) from int_null_path_touches group by 1"
+            "select journey_kind, count(*) from int_markov_paths where not is_converted group by 1"
         ).fetchall()
         roles = conn.sql(
             "select role, touch_count, round(share_of_touches, 4) as share_of_touches "

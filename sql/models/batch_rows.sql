@@ -1,4 +1,4 @@
--- batch_rows (model input): how many touch rows the models read in all (converted journeys
--- and non-converting paths), to choose the number of account batches. No parameters.
-select (select count(*) from int_journey_touches where is_converted)
-     + (select count(*) from int_null_path_touches) as touch_rows
+-- batch_rows (model input): how many touch rows the fits read in all (the converting journeys'
+-- and the non-converting paths' touches: int_markov_paths, one row per path with its touch
+-- count), to choose the number of account batches. No parameters.
+select coalesce(sum(touch_count), 0) as touch_rows from int_markov_paths
