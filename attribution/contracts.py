@@ -59,8 +59,8 @@ class SourceSpec:
     staging_sql: str
     absent_from_config: tuple[tuple[str, str], ...] = ()
     needs: tuple[str, ...] = ()
-    # the id column whose repeats are quarantined as duplicate_id: its staging SQL numbers the
-    # occurrences of an id only when $repeated_ids says some id is repeated at all
+    # the id column whose repeats are quarantined as duplicate_id (ingest marks them on the
+    # checked rows, after its staging SQL)
     unique_id: str | None = None
 
     @property

@@ -4,10 +4,11 @@
 -- `is_excluded`: a type the type filter leaves out of pipeline, counted, not staged), then
 -- the columns of the staged table stg_opportunities: one row per valid opportunity as it
 -- stood at as-of, stage mapped, amounts converted to the reporting currency.
+-- A repeated opportunity_id is marked duplicate_id afterwards, on the checked table
+-- (attribution.ingest: only when an id repeats).
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
 -- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
--- Parameters: $repeated_ids (whether any id repeats; when none, no row is numbered),
--- $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
+-- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
 -- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
 -- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows),
 -- $included_opportunity_types, $excluded_opportunity_types (lists of snake_key types; an
@@ -163,10 +164,7 @@ final as (
     select
         file_index,
         source_row,
-        reason_or_duplicate(
-            first_reason,
-            case when $repeated_ids then row_number() over (partition by opportunity_id, first_reason is null order by file_index, source_row) else 1 end
-        ) as reason,
+        first_reason as reason,
         is_after_as_of,
         is_excluded,
         opportunity_id,

@@ -80,6 +80,20 @@ CASES: dict[str, Case] = {
         staged=("date_only", "fraction", "iso_offset", "iso_z", "space"),
         quarantined={6: "bad_timestamp", 7: "bad_timestamp", 8: "bad_timestamp", 9: "bad_timestamp"},
     ),
+    # DuckDB reads 'infinity' / '-infinity' / 'epoch' as timestamps: 'epoch' is 1970 (a
+    # valid instant), the infinities are no instant (bad_timestamp, not year 1 or 9999);
+    # blanks around a timestamp or a plain date are allowed
+    "t_special_timestamp_words": Case(
+        "touchpoints",
+        t(
+            "inf,infinity,acc,email,\n"
+            "neg_inf,-infinity,acc,email,\n"
+            "padded,  2026-01-01T10:00:00Z  ,acc,email,\n"
+            "padded_date,  2026-01-01  ,acc,email,\n"
+        ),
+        staged=("padded", "padded_date"),
+        quarantined={1: "bad_timestamp", 2: "bad_timestamp"},
+    ),
     "t_unicode_ids_and_campaigns": Case(
         "touchpoints", t("tp-é☕,2026-01-01,compte-ü,email,Café «promo» 春\n"), staged=("tp-é☕",)
     ),
