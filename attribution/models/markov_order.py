@@ -13,6 +13,8 @@ the best held-out log-likelihood, the lowest order among those within 0.1% of it
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import polars as pl
 
@@ -110,9 +112,10 @@ def _score_order(
     p_null = _lookup(keys, counts.count, last_key) + 1.0
     score = np.zeros(len(holdout))
     score[last_path] = p_conv / (p_conv + p_null)
+    # exactly rounded sums: the means do not depend on the order the paths come in
     return (
-        float(per_path.mean()) if len(holdout) else float("nan"),
-        float(log_p.mean()) if log_p.size else float("nan"),
+        math.fsum(per_path) / per_path.size if len(holdout) else float("nan"),
+        math.fsum(log_p) / log_p.size if log_p.size else float("nan"),
         auc(score, converted),
         int(states.size),
     )
@@ -126,8 +129,8 @@ def select_order(
     channels: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
     """Score orders 1..MAX_ORDER on `paths` (`path` list[str], or integer codes into
-    `channels`; `is_converted`, `is_holdout`); one row per order, the recommended one flagged
-    (none when nothing is held out)."""
+    `channels`; `is_converted`, `is_holdout`; in any order: the scores do not depend on it);
+    one row per order, the recommended one flagged (none when nothing is held out)."""
     frame = paths.select(
         "path",
         conversions=pl.col("is_converted").cast(pl.Int64),

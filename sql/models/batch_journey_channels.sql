@@ -2,7 +2,8 @@
 -- of one account batch (hash(account_id) % $batches = $batch): how many touches the channel
 -- has in the journey and the journey's amount: what the Markov and Shapley fits spread over
 -- (models.base.journey_channels computes the same from journey touches). Read from the
--- journeys' paths (int_markov_paths), not from their touches.
+-- journeys' paths (int_markov_paths), not from their touches. In no order: the fits sort what
+-- they sum (sorting here cost 0.26 s of 0.63 at 100k opportunities, in both fits).
 -- Parameters: $batch, $batches. DuckDB-only: hash(), unnest.
 with journey_channels as (
     select journey_kind, path_id as opportunity_id, conversion_value, unnest(path) as channel
@@ -18,4 +19,3 @@ select
     any_value(conversion_value) as journey_amount
 from journey_channels
 group by journey_kind, opportunity_id, channel
-order by journey_kind, opportunity_id, channel
