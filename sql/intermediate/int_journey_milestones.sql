@@ -11,12 +11,14 @@
 --   closed_won           a won revenue journey's last touch
 -- Reads int_journey_touches, int_journeys, stg_opportunities, stg_milestones.
 -- Parameters: $lead_touch_types, $milestone_names (varchar lists). DuckDB-only: arg_max/arg_min.
-with touches as (
+-- (touches and journeys are read by several parts: `not materialized`, or DuckDB copies the
+-- 6M journey touches first: 0.97 vs 0.65 s at ten million touches)
+with touches as not materialized (
     select journey_kind, opportunity_id, touchpoint_id, occurred_at, position, touch_count, touch_type
     from int_journey_touches
 ),
 
-journeys as (
+journeys as not materialized (
     select j.journey_kind, j.opportunity_id, j.account_id, j.window_start_at, j.event_at,
            j.is_converted, o.created_event_at
     from int_journeys as j
