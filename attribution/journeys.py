@@ -8,7 +8,7 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.ingest import ensure_loaded
-from attribution.sql import bind_config, drop_relation, read_sql, run_sql
+from attribution.sql import bind_config, define_macros, drop_relation, read_sql, run_sql
 
 __all__ = [
     "build_journeys",
@@ -183,6 +183,7 @@ def build_null_paths(
     before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
     so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
+    define_macros(conn)  # batch_null_path_candidates selects accounts with in_batch
     conn.sql(
         "create or replace temp table int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"),
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},

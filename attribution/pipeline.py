@@ -166,6 +166,7 @@ def run_markov(
     exactly) over paths DuckDB aggregates as integer channel codes (sql/models/
     batch_markov_paths.sql), then one solve per kind and one fit over every journey's channels.
     """
+    define_macros(conn)  # the batch SQL files select accounts with in_batch
     batches = batch_count(conn, rows_per_batch)
     channels = _markov_channels(conn)
     counts: dict[str, ChainCounts] = {}
@@ -193,6 +194,7 @@ def run_shapley(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = FIT_BATCH
     shapley_set_counts.sql), then one fraction per set; write `int_shapley_fractions` (one
     row per journey kind, opportunity and channel) and `shapley_channel_values`; return the
     fractions' row count."""
+    define_macros(conn)  # the batch SQL files select accounts with in_batch
     batches = batch_count(conn, rows_per_batch)
     per_channel = [
         query(conn, "models/batch_journey_channels.sql", {"batch": b, "batches": batches})
@@ -216,6 +218,7 @@ def run_models(
     row per model and touch); return the credit mart's row count. Needs `run_markov` and
     `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
+    define_macros(conn)  # the batch SQL files select accounts with in_batch
     batches = batch_count(conn, rows_per_batch, "models/credit_batch_rows.sql")
     drop_relation(conn, "mart_attribution_credits")  # a table before the credits were wide
     drop_relation(conn, "int_attribution_credits")

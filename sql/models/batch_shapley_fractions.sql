@@ -1,8 +1,8 @@
 -- batch_shapley_fractions (model input): the fitted Shapley fractions of the journeys of one
--- account batch. Parameters: $batch, $batches. DuckDB-only: hash(), semi join.
+-- account batch. Parameters: $batch, $batches. DuckDB-only: hash() (macros.sql in_batch), semi join.
 select f.journey_kind, f.opportunity_id, f.channel, f.channel_touch_count, f.fraction
 from int_shapley_fractions as f
 semi join (
     select journey_kind, opportunity_id from int_journeys
-    where hash(account_id) % $batches = $batch
+    where in_batch(account_id, $batch, $batches)
 ) as j using (journey_kind, opportunity_id)
