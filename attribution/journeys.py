@@ -98,27 +98,63 @@ def pipeline_null_paths(touches: pl.DataFrame, lookback_days: int) -> pl.DataFra
     at its first touch and takes every touch up to `lookback_days` later. Input columns:
     account_id, touchpoint_id, occurred_at, channel; output adds path_id and position, each
     chunk's touches contiguous and in position order."""
+    chunked = _chunked(touches, lookback_days)
+    if chunked is None:  # a span too wide for one integer key: chunk by the loop
+        return _null_paths_by_loop(touches.sort("account_id", "occurred_at", "touchpoint_id"), lookback_days)
+    ordered, chunk, position = chunked
+    return (
+        ordered.with_columns(chunk=chunk, position=position)
+        .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))
+        .select(*touches.columns, "path_id", "position")
+    )
+
+
+def pipeline_null_path_rows(touches: pl.DataFrame, lookback_days: int) -> pl.DataFrame:
+    """`pipeline_null_paths` one row per path: path_id, account_id, touch_count, path (its
+    channels in order), first_touch_at, last_touch_at."""
+    per_path = (
+        pl.col("account_id").first(),
+        pl.col("channel").len().cast(pl.Int64).alias("touch_count"),
+        pl.col("channel").alias("path"),
+        pl.col("occurred_at").first().alias("first_touch_at"),
+        pl.col("occurred_at").last().alias("last_touch_at"),
+    )
+    columns = ("path_id", "account_id", "touch_count", "path", "first_touch_at", "last_touch_at")
+    chunked = _chunked(touches, lookback_days)
+    if chunked is None:
+        cut = pipeline_null_paths(touches, lookback_days)
+        return cut.group_by("path_id", maintain_order=True).agg(*per_path).select(columns)
+    # each chunk is contiguous: grouped by an integer, its path_id formatted once per path
+    ordered, chunk, position = chunked
+    return (
+        ordered.with_columns(chunk=chunk, path_number=(position == 1).cum_sum())
+        .group_by("path_number", maintain_order=True)
+        .agg(pl.col("chunk").first(), *per_path)
+        .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))
+        .select(columns)
+    )
+
+
+def _chunked(touches: pl.DataFrame, lookback_days: int) -> tuple[pl.DataFrame, pl.Series, pl.Series] | None:
+    """The touches sorted by (account, time, id), each one's chunk number within its account
+    and position within its chunk; None when the span is too wide for `_chunk_starts`."""
     ordered = touches.sort("account_id", "occurred_at", "touchpoint_id")
     if ordered.is_empty():
-        return touches.with_columns(
-            path_id=pl.lit(None, dtype=pl.String), position=pl.lit(None, dtype=pl.Int64)
-        )
+        empty = pl.Series(dtype=pl.Int64)
+        return ordered, empty, empty
     account = ordered["account_id"]
     first = (account != account.shift(1)).fill_null(True).to_numpy()
     micros = ordered["occurred_at"].dt.epoch("us").to_numpy().astype(np.int64)
     starts = _chunk_starts(first, micros, lookback_days * 86_400_000_000)
-    if starts is None:  # a span too wide for one integer key: chunk by the loop
-        return _null_paths_by_loop(ordered, lookback_days)
+    if starts is None:
+        return None
     chunk_number = np.cumsum(starts)
     account_start = np.maximum.accumulate(np.where(first, np.arange(first.size), 0))
     chunk_start = np.maximum.accumulate(np.where(starts, np.arange(starts.size), 0))
     return (
-        ordered.with_columns(
-            chunk=pl.Series(chunk_number - chunk_number[account_start], dtype=pl.Int64),
-            position=pl.Series(np.arange(starts.size) - chunk_start + 1, dtype=pl.Int64),
-        )
-        .with_columns(path_id=pl.format("{}#{}", "account_id", "chunk"))
-        .select(*touches.columns, "path_id", "position")
+        ordered,
+        pl.Series("chunk", chunk_number - chunk_number[account_start], dtype=pl.Int64),
+        pl.Series("position", np.arange(starts.size) - chunk_start + 1, dtype=pl.Int64),
     )
 
 
@@ -172,12 +208,14 @@ def _null_paths_by_loop(ordered: pl.DataFrame, lookback_days: int) -> pl.DataFra
 def build_null_paths(
     conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
-    """(Re)create the view `int_null_path_touches`: the Markov chain's non-converting paths
-    (DESIGN §3; the pipeline ones stored in `int_pipeline_null_path_touches`),
-    `int_null_path_exclusions`: how many staged touches each role (sql/intermediate/
-    int_touch_roles.sql) holds, so the share left out of the pipeline null paths is visible,
-    and `int_markov_paths`: every path the fits read (converting journeys and null paths, one
-    row each, channels as a list); return the null-path touch count.
+    """(Re)create the Markov chain's non-converting paths (DESIGN §3): `int_pipeline_null_paths`
+    (one row per pipeline null path: account, first and last touch time), the views
+    `int_touch_roles` (each staged touch's role as of this build, sql/intermediate/
+    int_touch_roles.sql) and `int_null_path_touches` (one row per touch of a null path),
+    `int_null_path_exclusions`: how many staged touches each role holds, so the share left
+    out of the pipeline null paths is visible, and `int_markov_paths`: every path the fits
+    read (converting journeys and null paths, one row each, channels as a list); return the
+    null-path touch count.
 
     pipeline: per account, touches in no pipeline journey, outside every sales cycle and
     before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
@@ -185,46 +223,44 @@ def build_null_paths(
     """
     define_macros(conn)  # batch_null_path_candidates selects accounts with in_batch
     conn.sql(
-        "create or replace temp table int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"),
+        "create or replace table int_null_path_settings as "
+        "select cast($as_of as timestamp) as as_of, cast($lookback_days as integer) as lookback_days",
         params={"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
-    for table in ("int_null_path_exclusions", "int_pipeline_null_path_touches", "int_markov_paths"):
+    # the views are bound as they are created: each after what it reads
+    drop_relation(conn, "int_touch_roles")
+    conn.sql("create view int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"))
+    # the roles, computed once for this build: the exclusions and the candidates read them
+    conn.sql("create or replace temp table _touch_roles as select * from int_touch_roles")
+    for table in ("int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"):
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
-    drop_relation(conn, "int_null_path_touches")  # a table before the revenue part was a view
+    drop_relation(conn, "int_null_path_touches")  # a table in files of earlier versions
+    drop_relation(conn, "int_pipeline_null_path_touches")  # the stored touches of earlier versions
     conn.sql("create view int_null_path_touches as\n" + read_sql("intermediate/int_null_path_touches.sql"))
     outside_rows = int(
-        conn.sql("select count(*) from int_touch_roles where role = 'null_path'").fetchall()[0][0]
+        conn.sql("select count(*) from _touch_roles where role = 'null_path'").fetchall()[0][0]
     )
     batches = max(1, -(-outside_rows // rows_per_batch))
     for batch in range(batches):
         outside = run_sql(
             conn, "intermediate/batch_null_path_candidates.sql", {"batch": batch, "batches": batches}
         ).pl()
-        chunks = pipeline_null_paths(outside, config.lookback_days).select(
-            pl.lit("pipeline").alias("journey_kind"),
-            "path_id",
-            "account_id",
-            "touchpoint_id",
-            "occurred_at",
-            "channel",
-            pl.col("position").cast(pl.Int64),
-        )
-        # each chunk is contiguous and in position order: one path row per chunk
-        paths = (
-            chunks.group_by("path_id", maintain_order=True)
-            .agg(
-                pl.col("journey_kind").first(),
-                pl.col("account_id").first(),
-                touch_count=pl.len().cast(pl.Int64),
-                path=pl.col("channel"),
+        paths = pipeline_null_path_rows(outside, config.lookback_days)
+        conn.register("_null_paths", paths)
+        try:
+            conn.sql(
+                "insert into int_markov_paths by name select 'pipeline' as journey_kind, path_id, "
+                "account_id, false as is_converted, 0.0 as conversion_value, touch_count, path "
+                "from _null_paths"
             )
-            .with_columns(is_converted=pl.lit(False), conversion_value=pl.lit(0.0))
-        )
-        for table, frame in (("int_pipeline_null_path_touches", chunks), ("int_markov_paths", paths)):
-            conn.register("_null_paths", frame)
-            try:
-                conn.sql(f"insert into {table} by name select * from _null_paths")
-            finally:
-                conn.unregister("_null_paths")
-    conn.sql("drop table if exists int_touch_roles")
-    return int(conn.sql("select count(*) from int_null_path_touches").fetchall()[0][0])
+            conn.sql(
+                "insert into int_pipeline_null_paths by name "
+                "select path_id, account_id, first_touch_at, last_touch_at from _null_paths"
+            )
+        finally:
+            conn.unregister("_null_paths")
+    conn.sql("drop table if exists _touch_roles")
+    null_touches = conn.sql(
+        "select coalesce(sum(touch_count), 0) from int_markov_paths where not is_converted"
+    ).fetchall()[0][0]
+    return int(null_touches)

@@ -29,8 +29,11 @@ def markdown_table(frame: pl.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, preview_rows: int = 10) -> dict[str, Any]:
-    """Standard metadata of one of our tables (the name is ours, never user input)."""
+def table_metadata(
+    conn: duckdb.DuckDBPyConnection, table: str, preview_rows: int = 10, row_count: int | None = None
+) -> dict[str, Any]:
+    """Standard metadata of one of our tables (the name is ours, never user input); `row_count`
+    when the caller knows it (a view that costs a full computation to count)."""
     described = conn.sql(f'describe "{table}"').fetchall()
     schema = dg.TableSchema(
         columns=[
@@ -38,7 +41,8 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, preview_rows: in
             for name, dtype, *_ in described
         ]
     )
-    row_count = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
+    if row_count is None:
+        row_count = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
     preview = conn.sql(f'select * from "{table}" limit {int(preview_rows)}').pl()
     return {
         "dagster/row_count": dg.MetadataValue.int(row_count),

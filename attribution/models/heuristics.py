@@ -42,7 +42,7 @@ def _type_weight(weights: dict[str, float]) -> pl.Expr:
 def _normalized(weight: pl.Expr) -> pl.Expr:
     """Weights as credits summing to 1 per journey; a journey whose touches all weigh 0 is
     linear."""
-    total = weight.sum().over(JOURNEY_KEY)
+    total = weight.sort().sum().over(JOURNEY_KEY)  # summed in value order: see time_decay
     return pl.when(total > 0).then(weight / total).otherwise(1.0 / pl.col("touch_count"))
 
 
@@ -50,7 +50,9 @@ def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Weight 2^(-days_before_event / half_life), normalized per journey.
 
     The exponent is shifted by the journey's smallest gap so the nearest touch weighs 1:
-    the same ratios, but no underflow to 0/0 for long gaps or tiny half-lives.
+    the same ratios, but no underflow to 0/0 for long gaps or tiny half-lives. A journey's
+    weights are summed in value order, so the credits do not depend on the order the touches
+    come in (a float sum does: reruns would differ in the last bit).
     """
     touches = inputs.journey_touches
     half_life = config.time_decay_half_life_days
@@ -61,7 +63,7 @@ def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
         weighted = weighted.with_columns(weight=pl.col("weight") * _type_weight(weights))
         return credits_frame(weighted.with_columns(credit=_normalized(pl.col("weight"))))
     return credits_frame(
-        weighted.with_columns(credit=pl.col("weight") / pl.col("weight").sum().over(JOURNEY_KEY))
+        weighted.with_columns(credit=pl.col("weight") / pl.col("weight").sort().sum().over(JOURNEY_KEY))
     )
 
 

@@ -42,13 +42,14 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
     milestone_total = float(sum(weights.values()))
     # each touch's summed milestone weight (null: it holds none); a milestone is held by one
     # touch of its journey, so the journey's weights present are its touches' weights summed
-    per_touch = held.group_by("row").agg(pl.col("weight").sum())
+    # (sums in value order: the credits do not depend on the order the rows come in)
+    per_touch = held.group_by("row").agg(pl.col("weight").sort().sum())
     touch_weight = np.full(touches.height, np.nan)
     touch_weight[per_touch["row"].to_numpy()] = per_touch["weight"].to_numpy()
     frame = touches.with_columns(
         touch_weight=pl.Series(touch_weight, dtype=pl.Float64).fill_nan(None)
     ).with_columns(
-        present_total=pl.col("touch_weight").sum().over(JOURNEY_KEY),
+        present_total=pl.col("touch_weight").sort().sum().over(JOURNEY_KEY),
         is_between=pl.col("touch_weight").is_null(),
         between_count=pl.col("touch_weight").is_null().sum().over(JOURNEY_KEY),
     )

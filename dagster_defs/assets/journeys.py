@@ -107,7 +107,8 @@ _NULL_PATHS = dg.AssetSpec(
     "to closed, or to as-of while open) and before the last lookback before as-of (those "
     "accounts may still convert), cut into chunks no longer than the lookback (each chunk "
     "starts at its first touch); revenue: revenue journeys of closed_lost opportunities (open "
-    "ones are left out).",
+    "ones are left out). A view over the stored paths (int_pipeline_null_paths: account, first "
+    "and last touch) and the touch roles (int_touch_roles).",
 )
 _EXCLUSIONS = dg.AssetSpec(
     "int_null_path_exclusions",
@@ -136,7 +137,7 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
     """The non-converting paths, how many touches each rule left out of them, and every
     path the fits read."""
     with duckdb.get_connection() as conn:
-        build_null_paths(conn, settings.to_config())
+        null_touches = build_null_paths(conn, settings.to_config())
         paths = conn.sql(
             "select journey_kind, count(*) from int_markov_paths where not is_converted group by 1"
         ).fetchall()
@@ -148,7 +149,8 @@ def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterato
         yield dg.MaterializeResult(
             asset_key="int_null_path_touches",
             metadata={
-                **table_metadata(conn, "int_null_path_touches"),
+                # a view: its touch count is the paths' (int_markov_paths), not a second count
+                **table_metadata(conn, "int_null_path_touches", row_count=null_touches),
                 **{f"{kind}_null_paths": dg.MetadataValue.int(int(n)) for kind, n in paths},
                 "share_left_out_in_sales_cycle": dg.MetadataValue.float(
                     float(shares.get("in_sales_cycle", 0.0))

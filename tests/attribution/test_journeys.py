@@ -170,6 +170,34 @@ def test_null_path_chunks_by_search_equal_the_chunk_by_chunk_loop():
     assert searched["path_id"].n_unique() > 150 * 10  # many chunks per account
     assert journeys_module._chunk_starts(np.array([True, True]), np.array([0, 2**61]), 1) is None
 
+    # one row per path, grouped by an integer chunk (the pipeline's route), equals the
+    # touches grouped by path_id; and on the loop route (a span too wide) too
+    def grouped(cut: pl.DataFrame) -> pl.DataFrame:
+        return (
+            cut.sort(key)
+            .group_by("path_id", maintain_order=True)
+            .agg(
+                pl.col("account_id").first(),
+                touch_count=pl.len().cast(pl.Int64),
+                path=pl.col("channel"),
+                first_touch_at=pl.col("occurred_at").first(),
+                last_touch_at=pl.col("occurred_at").last(),
+            )
+            .sort("path_id")
+        )
+
+    rows_by_path = journeys_module.pipeline_null_path_rows(touches, lookback_days=10).sort("path_id")
+    assert rows_by_path.equals(grouped(searched))
+    wide = touches.with_columns(
+        pl.when(pl.col("touchpoint_id") == "t00000")
+        .then(datetime(1, 1, 1))
+        .otherwise(pl.col("occurred_at"))
+        .alias("occurred_at")
+    )
+    wide_rows = journeys_module.pipeline_null_path_rows(wide, lookback_days=10).sort("path_id")
+    assert wide_rows.equals(grouped(journeys_module.pipeline_null_paths(wide, lookback_days=10)))
+    assert wide_rows["touch_count"].sum() == rows
+
 
 def test_null_path_table_takes_lost_revenue_journeys_and_touches_outside_journeys(journeys):
     from attribution.journeys import build_null_paths
