@@ -46,13 +46,14 @@ ORDER_SELECTION_SCHEMA = {
 
 def auc(scores: np.ndarray, positive: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney, ties count half); NaN without both classes."""
-    from scipy.stats import rankdata  # imported here: scipy.stats costs 0.4 s at every start-up
-
     n_pos = int(positive.sum())
     n_neg = int(positive.size - n_pos)
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    ranks = rankdata(scores)
+    # the scores' average ranks (1-based, tied scores share their mean rank): what
+    # scipy.stats.rankdata gives, without importing scipy.stats (0.5 s at the first call)
+    _, tie_group, tie_size = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(tie_size) - (tie_size - 1) / 2.0)[tie_group]
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
@@ -112,10 +113,12 @@ def _score_order(
     p_null = _lookup(keys, counts.count, last_key) + 1.0
     score = np.zeros(len(holdout))
     score[last_path] = p_conv / (p_conv + p_null)
-    # exactly rounded sums: the means do not depend on the order the paths come in
+    # one exactly rounded sum of the paths' log-likelihoods (each summed in its own step
+    # order): the means do not depend on the order the paths come in
+    total = math.fsum(per_path)
     return (
-        math.fsum(per_path) / per_path.size if len(holdout) else float("nan"),
-        math.fsum(log_p) / log_p.size if log_p.size else float("nan"),
+        total / per_path.size if len(holdout) else float("nan"),
+        total / log_p.size if log_p.size else float("nan"),
         auc(score, converted),
         int(states.size),
     )

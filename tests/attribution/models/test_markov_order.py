@@ -75,3 +75,14 @@ def test_auc_by_hand():
     positive = np.array([True, True, False, False])
     assert auc(scores, positive) == pytest.approx(3.5 / 4)
     assert np.isnan(auc(scores, np.ones(4, dtype=bool)))
+
+
+def test_auc_equals_pairs_counted_one_by_one():
+    # many ties (scores on a coarse grid): the rank-sum AUC against counting every
+    # (positive, negative) pair, a win 1 and a tie 1/2
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.random(300), 1)
+    positive = rng.random(300) < 0.3
+    pos, neg = scores[positive], scores[~positive]
+    pairs = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    assert auc(scores, positive) == pytest.approx(pairs / (pos.size * neg.size), rel=1e-12)
