@@ -115,10 +115,10 @@ def _score_order(
     score[last_path] = p_conv / (p_conv + p_null)
     # one exactly rounded sum of the paths' log-likelihoods (each summed in its own step
     # order): the means do not depend on the order the paths come in
-    total = math.fsum(per_path)
+    log_likelihood = math.fsum(per_path)
     return (
-        total / per_path.size if len(holdout) else float("nan"),
-        total / log_p.size if log_p.size else float("nan"),
+        log_likelihood / per_path.size if len(holdout) else float("nan"),
+        log_likelihood / log_p.size if log_p.size else float("nan"),
         auc(score, converted),
         int(states.size),
     )
