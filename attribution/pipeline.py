@@ -129,8 +129,9 @@ def batch_count(
 
 def model_input(conn: duckdb.DuckDBPyConnection, batch: int = 0, batches: int = 1) -> ModelInput:
     """Read what the credit pass needs for one batch of accounts (sql/models/batch_*.sql): the
-    journey touches and values, the fitted Markov and Shapley fractions, the milestone touches
-    (the fits themselves read what DuckDB aggregates: run_markov, run_shapley)."""
+    journey touches (with the fitted Markov and Shapley fractions joined to each) and values,
+    the milestone touches (the fits themselves read what DuckDB aggregates: run_markov,
+    run_shapley)."""
     params = {"batch": batch, "batches": batches}
 
     def read(name: str) -> pl.DataFrame:
@@ -139,8 +140,6 @@ def model_input(conn: duckdb.DuckDBPyConnection, batch: int = 0, batches: int = 
     return ModelInput(
         journey_touches=read("journey_touches"),
         journey_values=read("journey_values"),
-        markov_fractions=read("markov_fractions"),
-        shapley_fractions=read("shapley_fractions"),
         milestone_touches=read("milestone_touches"),
     )
 

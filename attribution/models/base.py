@@ -18,6 +18,7 @@ __all__ = [
     "ModelInput",
     "credits_frame",
     "fraction_credits",
+    "touch_fraction_credits",
 ]
 
 JOURNEY_KEY: tuple[str, str] = ("journey_kind", "opportunity_id")
@@ -49,7 +50,10 @@ class ModelInput:
 
     `journey_touches`: converted journeys, one row per touch (journey_kind, opportunity_id,
     touchpoint_id, channel, position, touch_count, days_before_event; campaign optional, carried
-    to the wide credits), in any row order.
+    to the wide credits), in any row order. Optionally the fitted fractions of the touch's
+    channel in its journey, `markov_fraction` and `shapley_fraction` with
+    `channel_touch_count` (the pipeline joins them in DuckDB): the Markov and Shapley models
+    then read them instead of joining `markov_fractions` / `shapley_fractions`.
     `journey_values`: one row per converted journey (journey_kind, opportunity_id,
     journey_amount); empty journeys included.
     `null_path_touches`: non-converting paths for the Markov chain, one row per touch
@@ -127,6 +131,12 @@ def fraction_credits(journey_touches: pl.DataFrame, fractions: pl.DataFrame) -> 
             how="left",
         ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
     )
+
+
+def touch_fraction_credits(journey_touches: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Per-touch credits from a fitted fraction the touches carry already (`column`, with
+    `channel_touch_count`: the pipeline joins them in DuckDB): split as `fraction_credits`."""
+    return credits_frame(journey_touches.with_columns(credit=pl.col(column) / pl.col("channel_touch_count")))
 
 
 def journey_values(inputs: ModelInput) -> pl.DataFrame:

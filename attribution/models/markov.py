@@ -23,6 +23,7 @@ from attribution.models.base import (
     FRACTION_SCHEMA,
     ModelInput,
     fraction_credits,
+    touch_fraction_credits,
     journey_channels,
     journey_values,
 )
@@ -325,7 +326,9 @@ def fit_markov(
 def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Markov credits per touch: its channel's fraction of the journey, split equally among
     the channel's touches. Uses `inputs.markov_fractions` (the pipeline's fitted chain) when
-    given, else fits the chain on these inputs."""
+    given (or the touches' `markov_fraction` column), else fits the chain on these inputs."""
+    if "markov_fraction" in inputs.journey_touches.columns:
+        return touch_fraction_credits(inputs.journey_touches, "markov_fraction")
     fractions = inputs.markov_fractions
     if fractions is None:
         fractions = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions

@@ -34,6 +34,7 @@ from attribution.models.base import (
     JOURNEY_KEY,
     ModelInput,
     fraction_credits,
+    touch_fraction_credits,
     journey_channels,
 )
 
@@ -288,7 +289,10 @@ def shapley_attribution(paths: pl.DataFrame, clip_negative: bool = True) -> pl.D
 def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Shapley credits per touch: its channel's fraction of the journey (Shapley values on
     conversion rates), split equally among the channel's touches. Uses
-    `inputs.shapley_fractions` when given, else fits on these inputs."""
+    `inputs.shapley_fractions` when given (or the touches' `shapley_fraction` column), else
+    fits on these inputs."""
+    if "shapley_fraction" in inputs.journey_touches.columns:
+        return touch_fraction_credits(inputs.journey_touches, "shapley_fraction")
     fractions = inputs.shapley_fractions
     if fractions is None:
         fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions

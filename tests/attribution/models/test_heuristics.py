@@ -203,3 +203,38 @@ def test_touch_type_weights_in_linear_and_time_decay():
     )
     with pytest.raises(ValueError, match="touch_type_weights"):
         AttributionConfig(touch_type_weights=("form_fill=-1",))
+
+
+def test_fraction_models_read_fractions_carried_by_the_touches_as_from_their_frames():
+    # The pipeline joins the fitted Markov and Shapley fractions to each touch in DuckDB
+    # (markov_fraction, shapley_fraction, channel_touch_count); the models then read those
+    # columns. The same fractions given as frames (joined in polars) give the same credits,
+    # and a touch without a fitted fraction has a null credit on both routes.
+    import numpy as np
+
+    from attribution.models.markov import markov
+    from attribution.models.shapley import shapley
+
+    rng = np.random.default_rng(8)
+    touches = pl.concat(
+        journey(f"o{j}", [(f"t{j}-{i}", f"c{rng.integers(0, 4)}", float(10 - i)) for i in range(1 + j % 5)])
+        for j in range(40)
+    )
+    per_channel = touches.group_by("journey_kind", "opportunity_id", "channel").agg(
+        channel_touch_count=pl.len().cast(pl.UInt32)
+    )
+    fractions = {
+        name: per_channel.with_columns(fraction=pl.Series(rng.random(per_channel.height)))
+        .filter(pl.col("opportunity_id") != "o3")  # no fit row for one journey
+        for name in ("markov", "shapley")
+    }
+    key = ["journey_kind", "opportunity_id", "channel"]
+    carried = touches.join(
+        fractions["markov"].select(*key, "channel_touch_count", markov_fraction="fraction"), on=key, how="left"
+    ).join(fractions["shapley"].select(*key, shapley_fraction="fraction"), on=key, how="left")
+    from_frames = ModelInput(touches, markov_fractions=fractions["markov"], shapley_fractions=fractions["shapley"])
+    for model in (markov, shapley):
+        expected = model(from_frames, CONFIG).sort("opportunity_id", "touchpoint_id")
+        got = model(ModelInput(carried), CONFIG).sort("opportunity_id", "touchpoint_id")
+        assert got.equals(expected)
+        assert got.filter(pl.col("opportunity_id") == "o3")["credit"].null_count() > 0
