@@ -224,15 +224,20 @@ def test_fraction_models_read_fractions_carried_by_the_touches_as_from_their_fra
         channel_touch_count=pl.len().cast(pl.UInt32)
     )
     fractions = {
-        name: per_channel.with_columns(fraction=pl.Series(rng.random(per_channel.height)))
-        .filter(pl.col("opportunity_id") != "o3")  # no fit row for one journey
+        name: per_channel.with_columns(fraction=pl.Series(rng.random(per_channel.height))).filter(
+            pl.col("opportunity_id") != "o3"
+        )  # no fit row for one journey
         for name in ("markov", "shapley")
     }
     key = ["journey_kind", "opportunity_id", "channel"]
     carried = touches.join(
-        fractions["markov"].select(*key, "channel_touch_count", markov_fraction="fraction"), on=key, how="left"
+        fractions["markov"].select(*key, "channel_touch_count", markov_fraction="fraction"),
+        on=key,
+        how="left",
     ).join(fractions["shapley"].select(*key, shapley_fraction="fraction"), on=key, how="left")
-    from_frames = ModelInput(touches, markov_fractions=fractions["markov"], shapley_fractions=fractions["shapley"])
+    from_frames = ModelInput(
+        touches, markov_fractions=fractions["markov"], shapley_fractions=fractions["shapley"]
+    )
     for model in (markov, shapley):
         expected = model(from_frames, CONFIG).sort("opportunity_id", "touchpoint_id")
         got = model(ModelInput(carried), CONFIG).sort("opportunity_id", "touchpoint_id")
