@@ -23,9 +23,9 @@ from attribution.models.base import (
     FRACTION_SCHEMA,
     ModelInput,
     fraction_credits,
-    touch_fraction_credits,
     journey_channels,
     journey_values,
+    touch_fraction_credits,
 )
 from attribution.models.markov_chain import (
     ChainCounts,

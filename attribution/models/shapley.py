@@ -34,8 +34,8 @@ from attribution.models.base import (
     JOURNEY_KEY,
     ModelInput,
     fraction_credits,
-    touch_fraction_credits,
     journey_channels,
+    touch_fraction_credits,
 )
 
 __all__ = [
