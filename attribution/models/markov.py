@@ -196,12 +196,14 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         )
         .sort("opportunity_id")
     )
-    set_index: dict[tuple[str, ...], int] = {}
-    for channel_set in sorted({tuple(s) for s in journeys["channel_set"].to_list()}):
-        set_index[channel_set] = len(set_index)
-    journeys = journeys.with_columns(
-        set_id=pl.Series([set_index[tuple(s)] for s in journeys["channel_set"].to_list()], dtype=pl.Int64)
-    ).drop("channel_set")
+    # each distinct channel set numbered in sorted (lexicographic) order, in polars: no list of
+    # every journey's channels through Python
+    journeys = journeys.with_columns(set_id=(pl.col("channel_set").rank("dense") - 1).cast(pl.Int64))
+    members = {
+        int(set_id): tuple(channel_set)
+        for set_id, channel_set in journeys.unique("set_id").select("set_id", "channel_set").iter_rows()
+    }
+    journeys = journeys.drop("channel_set")
     per_channel = per_channel.join(
         journeys.select("opportunity_id", "set_id", "touches_total", "is_all_zero"), on="opportunity_id"
     )
@@ -211,18 +213,19 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         fraction=pl.col("channel_touch_count") / pl.col("touches_total")
     )
     fitted_journeys = journeys.filter(~pl.col("is_all_zero"))
-    fit_sets = sorted({int(i) for i in fitted_journeys["set_id"].to_list()})
+    journey_sets = fitted_journeys["set_id"].to_numpy()
+    fit_set_ids = np.unique(journey_sets)
+    fit_sets = [int(i) for i in fit_set_ids]
     row_of = {set_id: row for row, set_id in enumerate(fit_sets)}
     # sums in numpy over rows in a fixed order: a multi-threaded group-by sum may add in a
     # different order each run, and byte-identical reruns need identical floats
-    set_of_journey = np.array([row_of[int(i)] for i in fitted_journeys["set_id"].to_list()], dtype=np.int64)
+    set_of_journey = np.searchsorted(fit_set_ids, journey_sets).astype(np.int64)
     row_count = np.bincount(set_of_journey, minlength=len(fit_sets)).astype(float)
     row_value = np.bincount(
         set_of_journey,
         weights=fitted_journeys["journey_amount"].to_numpy().astype(float),
         minlength=len(fit_sets),
     )
-    members = {set_id: channel_set for channel_set, set_id in set_index.items()}
     start = np.zeros((len(fit_sets), len(channels)))
     for set_id, row in row_of.items():
         for channel in members[set_id]:
