@@ -221,7 +221,7 @@ def build_null_paths(
     before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
     so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
-    define_macros(conn)  # batch_null_path_candidates selects accounts with in_batch
+    define_macros(conn)  # the roles give each null_path touch its account_batch
     conn.sql(
         "create or replace table int_null_path_settings as "
         "select cast($as_of as timestamp) as as_of, cast($lookback_days as integer) as lookback_days",
@@ -230,21 +230,26 @@ def build_null_paths(
     # the views are bound as they are created: each after what it reads
     drop_relation(conn, "int_touch_roles")
     conn.sql("create view int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"))
-    # the roles, computed once for this build: the exclusions and the candidates read them
-    conn.sql("create or replace temp table _touch_roles as select * from int_touch_roles")
+    # the roles, computed once for this build: the exclusions and the candidates read them,
+    # each null_path touch with its account's batch (as many batches as the staged touches
+    # need, a bound of the null_path touches: each batch then reads its rows by an integer,
+    # not by classifying and hashing every touch again, which grew with the square of the
+    # batches at 100M touches)
+    staged = int(conn.sql("select count(*) from stg_touchpoints").fetchall()[0][0])
+    batches = max(1, -(-staged // rows_per_batch))
+    conn.sql(
+        "create or replace temp table _touch_roles as select *, "
+        "case when role = 'null_path' then account_batch(account_id, $batches) end as batch "
+        "from int_touch_roles",
+        params={"batches": batches},
+    )
     for table in ("int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"):
         conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
     drop_relation(conn, "int_null_path_touches")  # a table in files of earlier versions
     drop_relation(conn, "int_pipeline_null_path_touches")  # the stored touches of earlier versions
     conn.sql("create view int_null_path_touches as\n" + read_sql("intermediate/int_null_path_touches.sql"))
-    outside_rows = int(
-        conn.sql("select count(*) from _touch_roles where role = 'null_path'").fetchall()[0][0]
-    )
-    batches = max(1, -(-outside_rows // rows_per_batch))
     for batch in range(batches):
-        outside = run_sql(
-            conn, "intermediate/batch_null_path_candidates.sql", {"batch": batch, "batches": batches}
-        ).pl()
+        outside = run_sql(conn, "intermediate/batch_null_path_candidates.sql", {"batch": batch}).pl()
         paths = pipeline_null_path_rows(outside, config.lookback_days)
         conn.register("_null_paths", paths)
         try:

@@ -29,9 +29,12 @@ create or replace macro snake_key(t) as
     nullif(trim(both '_' from regexp_replace(lower(trim(t)), '[^a-z0-9]+', '_', 'g')), '');
 create or replace macro stage_key(t) as
     regexp_replace(lower(trim(t)), '[^\pL\pN]', '', 'g');
--- in_batch(account_id, batch, batches): the row belongs to account batch `batch` of `batches`
---   (hash(account_id) % batches = batch); every row when there is one batch, without hashing
---   (at ten million touches the hash cost as much as reading the journey touches).
+-- account_batch(account_id, batches): the account's batch of `batches` (hash(account_id) %
+--   batches); 0 without hashing when there is one batch (at ten million touches the hash cost
+--   as much as reading the journey touches).
+-- in_batch(account_id, batch, batches): the row belongs to account batch `batch`.
+create or replace macro account_batch(account_id, batches) as
+    case when batches = 1 then 0 else hash(account_id) % batches end;
 create or replace macro in_batch(account_id, batch, batches) as
     batches = 1 or hash(account_id) % batches = batch;
 -- Money is summed exactly: as integers of micro-units (attributed amounts) or cents
