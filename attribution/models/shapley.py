@@ -222,31 +222,60 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
             for channel, fraction in _set_fractions(rates, channel_set).items():
                 fraction_rows.append((kind, channel_set, channel, fraction))
     set_fraction = pl.DataFrame(
-        [(k, list(s), c, f) for k, s, c, f in fraction_rows],
+        {
+            "journey_kind": [k for k, _, _, _ in fraction_rows],
+            "channel_set": pl.Series([list(s) for _, s, _, _ in fraction_rows], dtype=pl.List(pl.String)),
+            "channel": [c for _, _, c, _ in fraction_rows],
+            "fraction": [f for _, _, _, f in fraction_rows],
+        },
         schema={
             "journey_kind": pl.String,
             "channel_set": pl.List(pl.String),
             "channel": pl.String,
             "fraction": pl.Float64,
         },
-        orient="row",
     )
-    journeys = per_channel.group_by(*JOURNEY_KEY).agg(channel_set=pl.col("channel").unique().sort())
-    fractions = (
-        per_channel.join(journeys, on=list(JOURNEY_KEY))
-        .join(set_fraction, on=["journey_kind", "channel_set", "channel"], how="left")
-        .sort(*JOURNEY_KEY, "channel")
+    # the journeys in a fixed order (the sums below), each with its channel set; the distinct
+    # (kind, set) numbered, so the 1M (journey, channel) rows join the set fractions on an
+    # integer, not on a list column
+    journeys = (
+        per_channel.group_by(*JOURNEY_KEY)
+        .agg(channel_set=pl.col("channel").unique().sort(), journey_amount=pl.col("journey_amount").first())
+        .sort(*JOURNEY_KEY)
     )
-    channels = (
-        fractions.group_by("journey_kind", "channel")
-        .agg(
-            shapley_conversions=pl.col("fraction").sum(),
-            fitted_value=(pl.col("fraction") * pl.col("journey_amount")).sum(),
-        )
-        .with_columns(
-            share=pl.col("shapley_conversions") / pl.col("shapley_conversions").sum().over("journey_kind")
-        )
-        .sort("journey_kind", "channel")
+    sets = (
+        journeys.select("journey_kind", "channel_set")
+        .unique()
+        .sort("journey_kind", "channel_set")
+        .with_row_index("set_id")
+    )
+    journeys = journeys.join(sets, on=["journey_kind", "channel_set"], maintain_order="left")
+    set_fraction = set_fraction.join(sets, on=["journey_kind", "channel_set"]).sort("set_id", "channel")
+    fractions = per_channel.join(journeys.select(*JOURNEY_KEY, "set_id"), on=list(JOURNEY_KEY)).join(
+        set_fraction.select("set_id", "channel", "fraction"), on=["set_id", "channel"], how="left"
+    )
+    # per channel: each set's fraction times its journeys (their count, their summed amount),
+    # summed in numpy over rows in a fixed order: identical floats on every rerun
+    set_of_journey = journeys["set_id"].to_numpy().astype(np.int64)
+    journeys_in_set = np.bincount(set_of_journey, minlength=sets.height).astype(float)
+    amount_in_set = np.bincount(
+        set_of_journey, weights=journeys["journey_amount"].to_numpy().astype(float), minlength=sets.height
+    )
+    weighted = set_fraction.sort("journey_kind", "channel", "set_id")
+    set_index = weighted["set_id"].to_numpy().astype(np.int64)
+    set_fractions = weighted["fraction"].to_numpy()
+    kinds, names = weighted["journey_kind"], weighted["channel"]
+    group = np.cumsum(((kinds != kinds.shift(1)) | (names != names.shift(1))).fill_null(True).to_numpy()) - 1
+    firsts = weighted.select("journey_kind", "channel").unique(maintain_order=True)
+    channels = firsts.with_columns(
+        shapley_conversions=pl.Series(
+            np.bincount(group, weights=set_fractions * journeys_in_set[set_index], minlength=firsts.height)
+        ),
+        fitted_value=pl.Series(
+            np.bincount(group, weights=set_fractions * amount_in_set[set_index], minlength=firsts.height)
+        ),
+    ).with_columns(
+        share=pl.col("shapley_conversions") / pl.col("shapley_conversions").sum().over("journey_kind")
     )
     return ShapleyFit(
         fractions.select([pl.col(c).cast(t) for c, t in FRACTION_SCHEMA.items()]),
