@@ -5,10 +5,12 @@ with windows as (
     select * from int_journey_windows
 ),
 
+-- each journey's touch count, from its first touch's row (int_journey_touches counts them with
+-- the positions: a filter, not a group-by over every touch)
 touch_counts as (
-    select journey_kind, opportunity_id, count(*) as touch_count
+    select journey_kind, opportunity_id, touch_count
     from int_journey_touches
-    group by journey_kind, opportunity_id
+    where position = 1
 ),
 
 final as (
