@@ -7,49 +7,56 @@
 -- when intervals are off).
 -- Reads int_attribution_credits (wide: one credit column per model run), int_journeys,
 -- int_attribution_intervals (the campaign is on the credits). No parameters. Money summed exactly
--- (macros.sql): each touch's to_micros(credit x journey amount), as in every mart. The models
--- stay columns until the rows are per campaign (a few hundred), then are unpivoted.
-with touch_credits as (
-    select
-        credits.journey_kind,
-        credits.opportunity_id,
-        credits.channel,
-        campaign_label(credits.channel, credits.campaign) as campaign,
-        journeys.journey_amount,
-        -- every other column of the wide credits is one model's credit
-        credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
-    from int_attribution_credits as credits
-    inner join int_journeys as journeys using (journey_kind, opportunity_id)
-),
-
--- per (journey, channel, campaign), per model: the credit and the exact micro-units
-by_journey as (
+-- (macros.sql): each touch's to_micros(credit x journey amount), as in every mart, summed
+-- straight to the campaign; the opportunities credited come from one flag per (journey,
+-- campaign) and model, with no money at that grain (0.9 vs 1.4 s at 100k opportunities). The
+-- models stay columns until the rows are per campaign (a few hundred), then are unpivoted.
+with credits as (
     select
         journey_kind,
         opportunity_id,
         channel,
-        campaign,
-        sum(columns(* exclude (journey_kind, opportunity_id, channel, campaign, journey_amount)))
-            as "credit_\0",
-        sum(to_micros(
-            columns(* exclude (journey_kind, opportunity_id, channel, campaign, journey_amount))
-            * journey_amount
-        )) as "micros_\0"
-    from touch_credits
-    group by journey_kind, opportunity_id, channel, campaign
+        campaign_label(channel, campaign) as campaign,
+        -- every other column of the wide credits is one model's credit
+        * exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
+    from int_attribution_credits
 ),
 
--- per (channel, campaign), per model: an opportunity is one row of by_journey, so the
--- opportunities credited are a count, not a count(distinct)
-by_campaign_wide as (
+-- per (channel, campaign), per model: the exact micro-units of its touches' amounts
+campaign_micros as (
+    select
+        credits.journey_kind,
+        credits.channel,
+        credits.campaign,
+        sum(to_micros(
+            columns(credits.* exclude (journey_kind, opportunity_id, channel, campaign)) * journeys.journey_amount
+        )) as "micros_\0"
+    from credits
+    inner join int_journeys as journeys using (journey_kind, opportunity_id)
+    group by credits.journey_kind, credits.channel, credits.campaign
+),
+
+-- per (journey, channel, campaign), per model: whether the campaign has credit in the journey
+credited_journeys as (
     select
         journey_kind,
         channel,
         campaign,
-        sum(columns('^micros_(.*)$')) as "micros_\1",
-        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
-    from by_journey
-    group by journey_kind, channel, campaign
+        bool_or(columns(* exclude (journey_kind, opportunity_id, channel, campaign)) > 0) as "credited_\0"
+    from credits
+    group by journey_kind, opportunity_id, channel, campaign
+),
+
+-- per (channel, campaign), per model: the micro-units and the opportunities credited (a
+-- journey is one row of credited_journeys, so a count of flags, not a count(distinct))
+by_campaign_wide as (
+    select micros.*, credited.* exclude (journey_kind, channel, campaign)
+    from campaign_micros as micros
+    inner join (
+        select journey_kind, channel, campaign, count_if(columns('^credited_(.*)$')) as "credited_\1"
+        from credited_journeys
+        group by journey_kind, channel, campaign
+    ) as credited using (journey_kind, channel, campaign)
 ),
 
 amounts as (
