@@ -36,7 +36,7 @@ create or replace macro stage_key(t) as
 create or replace macro account_batch(account_id, batches) as
     case when batches = 1 then 0 else hash(account_id) % batches end;
 create or replace macro in_batch(account_id, batch, batches) as
-    batches = 1 or hash(account_id) % batches = batch;
+    account_batch(account_id, batches) = batch;
 -- Money is summed exactly: as integers of micro-units (attributed amounts) or cents
 -- (opportunity amounts), so a sum does not depend on the order rows are added in:
 --   from_micros(sum(to_micros(attributed_amount))), from_cents(sum(to_cents(amount))).
