@@ -124,18 +124,18 @@ def credits_frame(frame: pl.DataFrame) -> pl.DataFrame:
 def fraction_credits(journey_touches: pl.DataFrame, fractions: pl.DataFrame) -> pl.DataFrame:
     """Per-touch credits from per (journey, channel) fractions (the Markov and Shapley route):
     a channel's fraction of the journey split equally among its touches."""
-    return credits_frame(
-        journey_touches.join(
-            fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
-            on=[*JOURNEY_KEY, "channel"],
-            how="left",
-        ).with_columns(credit=pl.col("fraction") / pl.col("channel_touch_count"))
+    joined = journey_touches.join(
+        fractions.select(*JOURNEY_KEY, "channel", "channel_touch_count", "fraction"),
+        on=[*JOURNEY_KEY, "channel"],
+        how="left",
     )
+    return touch_fraction_credits(joined, "fraction")
 
 
 def touch_fraction_credits(journey_touches: pl.DataFrame, column: str) -> pl.DataFrame:
     """Per-touch credits from a fitted fraction the touches carry already (`column`, with
-    `channel_touch_count`: the pipeline joins them in DuckDB): split as `fraction_credits`."""
+    `channel_touch_count`: the pipeline joins them in DuckDB, `fraction_credits` in polars):
+    the channel's fraction split equally among its touches."""
     return credits_frame(journey_touches.with_columns(credit=pl.col(column) / pl.col("channel_touch_count")))
 
 
