@@ -250,7 +250,7 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
         .with_row_index("set_id")
     )
     journeys = journeys.join(sets, on=["journey_kind", "channel_set"], maintain_order="left")
-    set_fraction = set_fraction.join(sets, on=["journey_kind", "channel_set"]).sort("set_id", "channel")
+    set_fraction = set_fraction.join(sets, on=["journey_kind", "channel_set"])
     fractions = per_channel.join(journeys.select(*JOURNEY_KEY, "set_id"), on=list(JOURNEY_KEY)).join(
         set_fraction.select("set_id", "channel", "fraction"), on=["set_id", "channel"], how="left"
     )
