@@ -5,10 +5,11 @@ PY := $(VENV)/bin/python
 DAGSTER := $(VENV)/bin/dagster
 export DAGSTER_HOME := $(CURDIR)/.dagster
 SAMPLE := data/sample/spend.csv
-# the sample's optional inputs and segment columns (any of them can be overridden or emptied)
-SAMPLE_ENV := ATTRIBUTION_MILESTONES=$${ATTRIBUTION_MILESTONES-data/sample/milestones.csv} \
-	ATTRIBUTION_SPEND=$${ATTRIBUTION_SPEND-data/sample/spend.csv} \
-	ATTRIBUTION_SEGMENT_COLUMNS=$${ATTRIBUTION_SEGMENT_COLUMNS-segment,region,type}
+# A user's run: RUN_FILE=path/to/attribution.toml (or ATTRIBUTION_RUN_FILE, or an
+# attribution.toml here). Without one and without ATTRIBUTION_* inputs, the sample runs.
+ifdef RUN_FILE
+export ATTRIBUTION_RUN_FILE := $(abspath $(RUN_FILE))
+endif
 UI_PORT ?= 3000
 
 .PHONY: install sample run report test check ui bench clean chromium
@@ -24,18 +25,19 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster_home.yaml $@
 
+# the sample is written only when it is what runs (no run file, no ATTRIBUTION_* inputs)
 sample: install
-	@test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample
+	@if $(PY) -m attribution.runfile --is-sample; then \
+		test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample; fi
 
 # Every input is loaded in full, whatever its dates; one run materializes every asset.
 run: install sample $(DAGSTER_HOME)/dagster.yaml
-	@echo "materializing every asset into $${ATTRIBUTION_DUCKDB:-data/attribution.duckdb} (log: .dagster/last_run.log)"
-	@$(SAMPLE_ENV) \
-		$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
+	@$(PY) -m attribution.runfile
+	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
 		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
 	@$(PY) -m attribution.report
-	@echo "report: $${ATTRIBUTION_EXPORT_DIR:-data/exports}/attribution_report.html (open it in a browser)"
+	@$(PY) -m attribution.runfile --report-path
 
 # the terminal comparison and the HTML report (attribution_report.html next to the exports)
 report: install
@@ -60,8 +62,7 @@ check: install
 	$(VENV)/bin/mypy
 
 ui: install sample $(DAGSTER_HOME)/dagster.yaml
-	$(SAMPLE_ENV) \
-		$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
+	$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data/sample data/attribution.duckdb data/exports

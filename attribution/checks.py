@@ -15,6 +15,7 @@ __all__ = [
     "markov_gap_violations",
     "markov_violations",
     "markov_warnings",
+    "publication_blockers",
     "row_accounting_violations",
     "total_reconciliation_violations",
     "touches_after_event",
@@ -113,3 +114,24 @@ def unreconciled_cuts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Cells of `mart_reconciliation_cuts` where an additive table does not add up (empty when
     every cut reconciles)."""
     return query(conn, "checks/unreconciled_cuts.sql")
+
+
+def publication_blockers(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """What stops a run from publishing, one line each (empty: it may publish): journeys whose
+    credits or amounts do not add up, and totals or cuts that do not reconcile to the cent.
+    `attribution-run` asks before its snapshot and exports; Dagster's blocking checks state the
+    same invariants."""
+    blockers = []
+    for what, violations in (
+        (
+            "journeys whose credits do not sum to 1 or amounts to the opportunity",
+            credit_conservation_violations,
+        ),
+        ("(journey kind, model) totals that do not reconcile", unreconciled_rows),
+        ("cells of the additive tables that do not reconcile", unreconciled_cuts),
+    ):
+        found = violations(conn)
+        if not found.is_empty():
+            example = ", ".join(f"{k}={v}" for k, v in found.row(0, named=True).items())
+            blockers.append(f"{len(found)} {what} (first: {example})")
+    return blockers

@@ -17,20 +17,23 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import duckdb
 
-from attribution.config import ENV_DEFAULTS, AttributionConfig, env_setting, parse_as_of, split_names
-from attribution.export import export_marts
+from attribution.checks import publication_blockers
+from attribution.config import AttributionConfig
+from attribution.export import EXIT_EXPORT_FAILED, ExportError, export_marts
 from attribution.html_report import write_report
 from attribution.ingest import InputFileError
-from attribution.locking import DatabaseBusyError, writer_lock
-from attribution.mapping import load_mapping
+from attribution.locking import EXIT_BUSY, DatabaseBusyError, writer_lock
 from attribution.models import select_models
-from attribution.pipeline import SourcePaths, input_files, run_pipeline
-from attribution.restatements import build_restatements, take_snapshot
+from attribution.pipeline import input_files, run_pipeline
+from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
+from attribution.runfile import DEFAULT_RUN_FILE, INPUTS, OUTPUTS, RUN_FILE_VARIABLE, resolve_run
 
 __all__ = ["main"]
 
-EXIT_BUSY = 75
-EXIT_BAD_INPUT = 65
+EXIT_BAD_INPUT = 65  # an input file cannot be read, or a setting, mapping or run file is wrong
+EXIT_UNRECONCILED = 70  # the numbers do not reconcile: nothing published
+# EXIT_BUSY = 75: another run is writing the DuckDB file (attribution.locking)
+# EXIT_EXPORT_FAILED = 73: the export folder cannot be written (attribution.export)
 
 
 def _plain_fields() -> dict[str, Any]:
@@ -56,46 +59,46 @@ def _comma_separated(kind: Any) -> Any:
 
 
 def _config_options(parser: argparse.ArgumentParser) -> None:
-    """An option per plain AttributionConfig field, with its default (defaults in one place)."""
+    """An option per plain AttributionConfig field; unset, the run file's value, else the
+    default shown (defaults in one place: AttributionConfig)."""
     defaults = AttributionConfig()
     aliases = {"time_decay_half_life_days": ["--half-life-days"]}
     for name, kind in _plain_fields().items():
         flags = [f"--{name.replace('_', '-')}", *aliases.get(name, [])]
         default = getattr(defaults, name)
-        if name == "segment_columns":  # like the paths, from the environment when set
-            default = split_names(env_setting("ATTRIBUTION_SEGMENT_COLUMNS"))
         if kind is bool:
-            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=default)
+            parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=None)
         elif get_origin(kind) is tuple:
             shown = ",".join(str(v) for v in default) or "all"
             parser.add_argument(
                 *flags,
                 dest=name,
                 type=_comma_separated(kind),
-                default=default,
-                help=f"comma-separated; default {shown}",
+                default=None,
+                help=f"comma-separated; default: the run file's, else {shown}",
             )
         else:
-            parser.add_argument(*flags, dest=name, type=kind, default=default, help=f"default {default}")
+            parser.add_argument(
+                *flags, dest=name, type=kind, default=None, help=f"default: the run file's, else {default}"
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse arguments (defaults from the ATTRIBUTION_* environment) and run."""
+    """Parse arguments (unset ones from the run file, then the ATTRIBUTION_* environment) and run."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag, variable in (
-        ("--touchpoints", "ATTRIBUTION_TOUCHPOINTS"),
-        ("--opportunities", "ATTRIBUTION_OPPORTUNITIES"),
-        ("--fx-rates", "ATTRIBUTION_FX_RATES"),
-        ("--milestones", "ATTRIBUTION_MILESTONES"),
-        ("--spend", "ATTRIBUTION_SPEND"),
-        ("--database", "ATTRIBUTION_DUCKDB"),
-        ("--export-dir", "ATTRIBUTION_EXPORT_DIR"),
-        ("--column-preset", "ATTRIBUTION_COLUMN_PRESET"),
-        ("--mapping", "ATTRIBUTION_MAPPING"),
+    parser.add_argument(
+        "--run-file",
+        help=f"the run file (TOML: inputs, mapping, outputs, settings); default ${RUN_FILE_VARIABLE}, "
+        f"else ./{DEFAULT_RUN_FILE} if present",
+    )
+    for flag, name, variable in (
+        *((f"--{n.replace('_', '-')}", n, v) for n, v in INPUTS.items()),
+        ("--database", "database", OUTPUTS["database"][0]),
+        ("--export-dir", "export_dir", OUTPUTS["export_dir"][0]),
+        ("--column-preset", "column_preset", "ATTRIBUTION_COLUMN_PRESET"),
+        ("--mapping", "mapping_file", "ATTRIBUTION_MAPPING"),
     ):
-        parser.add_argument(
-            flag, default=env_setting(variable), help=f"default ${variable} or {ENV_DEFAULTS[variable]!r}"
-        )
+        parser.add_argument(flag, dest=name, help=f"default: ${variable}, else the run file's")
     parser.add_argument(
         "--as-of", help="ISO timestamp (UTC unless it has an offset) or a date (its end); default now"
     )
@@ -106,22 +109,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     try:
-        settings: dict[str, Any] = {name: getattr(args, name) for name in _plain_fields()}
-        if args.as_of:
-            settings["as_of"] = parse_as_of(args.as_of)
-        settings["mapping"] = load_mapping(args.mapping or None, args.column_preset or None)
-        config = AttributionConfig(**settings)
+        named = (*INPUTS, *OUTPUTS, "column_preset", "mapping_file", "as_of", *_plain_fields())
+        spec = resolve_run(args.run_file, {name: getattr(args, name, None) for name in named})
+        config = spec.config()
         select_models(config)  # an unknown model name fails here, before any work
-    except ValueError as exc:  # MappingError is a ValueError too
+    except ValueError as exc:  # RunFileError and MappingError are ValueErrors too
         print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    sources = SourcePaths(
-        args.touchpoints,
-        args.opportunities,
-        args.fx_rates or None,
-        args.milestones or None,
-        args.spend or None,
-    )
+    sources, database, export_dir = spec.sources, spec.database, Path(spec.export_dir)
+    if spec.run_file and not args.quiet:
+        print(f"attribution-run: run file {spec.run_file}", flush=True)
     started = time.perf_counter()
 
     def tell(step: str) -> None:
@@ -129,25 +126,36 @@ def main(argv: list[str] | None = None) -> None:
             print(f"attribution-run: step {step} ({time.perf_counter() - started:.1f} s)", flush=True)
 
     try:
-        with writer_lock(args.database, args.wait):
-            Path(args.database).parent.mkdir(parents=True, exist_ok=True)
-            with duckdb.connect(args.database) as conn:
+        with writer_lock(database, args.wait):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(database) as conn:
                 results = run_pipeline(conn, sources, config, progress=tell)
+                tell("checks")
+                blockers = publication_blockers(conn)
+                if blockers:
+                    for line in blockers:
+                        print(f"attribution-run: not reconciled: {line}", file=sys.stderr)
+                    print("attribution-run: nothing was published (no snapshot, no export)", file=sys.stderr)
+                    sys.exit(EXIT_UNRECONCILED)
                 tell("snapshot")
                 run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
                 take_snapshot(conn, run_id, config)
                 build_restatements(conn)
                 if not args.no_export:
                     tell("export")
-                    export_marts(conn, Path(args.export_dir), config, input_files(sources))
+                    export_marts(conn, export_dir, config, input_files(sources), run=spec.describe())
                     tell("report")
-                    write_report(conn, Path(args.export_dir))
+                    write_report(conn, export_dir)
+                publish_snapshot(conn, run_id)
     except DatabaseBusyError as exc:
         print(f"attribution-run: {exc}", file=sys.stderr)
         sys.exit(EXIT_BUSY)
     except InputFileError as exc:
         print(f"attribution-run: input file problem: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except ExportError as exc:
+        print(f"attribution-run: export failed: {exc}", file=sys.stderr)
+        sys.exit(EXIT_EXPORT_FAILED)
     summary = ", ".join(
         f"{name}={value if isinstance(value, int) else value.staged_rows}" for name, value in results.items()
     )

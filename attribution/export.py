@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +25,15 @@ from attribution.pipeline import MART_TABLES
 
 __all__ = [
     "CSV_MAX_ROWS",
+    "EXIT_EXPORT_FAILED",
     "EXPORT_TABLES",
     "MANIFEST",
+    "ExportError",
+    "csv_safe_select",
     "export_marts",
     "file_sha256",
     "fingerprint_inputs",
+    "remove_stale_temporaries",
     "write_atomically",
 ]
 
@@ -45,6 +50,73 @@ MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten
 # million touches are 37 million rows, 7 GB of CSV); such a table is exported as Parquet only
 CSV_MAX_ROWS = 1_048_576
+# a text cell a spreadsheet would read as a formula starts with one of these (OWASP, CSV
+# injection); the CSV exports prefix such a cell with a single quote
+FORMULA_PREFIX = "^[=+\\-@\t\r]"
+# the exit code of a command whose export folder cannot be written (sysexits' EX_CANTCREAT)
+EXIT_EXPORT_FAILED = 73
+_TEMPORARY = re.compile(r"^\..+\.tmp-(\d+)$")
+
+
+class ExportError(Exception):
+    """The export folder cannot be written: one line naming the path and the cause."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(export_dir: Path) -> list[Path]:
+    """Delete the temporary files (`.<name>.tmp-<pid>`) a killed run left in `export_dir`
+    (those of a live process stay); return what was removed."""
+    removed: list[Path] = []
+    if not export_dir.is_dir():
+        return removed
+    for path in export_dir.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and path.is_file() and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _prepare_folder(export_dir: Path) -> None:
+    """Create the export folder and prove it writable, or raise ExportError naming why."""
+    if export_dir.exists() and not export_dir.is_dir():
+        raise ExportError(f"{export_dir}: the export folder is a file; remove it or choose another folder")
+    try:
+        export_dir.mkdir(parents=True, exist_ok=True)
+        probe = export_dir / f".write-test.tmp-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ExportError(
+            f"{export_dir}: cannot write the export folder ({exc.strerror or exc}); check its "
+            "permissions or choose another folder (ATTRIBUTION_EXPORT_DIR, --export-dir, run file "
+            "[outputs] export_dir)"
+        ) from exc
+
+
+def csv_safe_select(conn: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A select of `table` whose text columns have every cell that a spreadsheet would run as
+    a formula (leading =, +, -, @, tab, carriage return) prefixed with a single quote."""
+    columns = []
+    for name, dtype, *_ in conn.sql(f'describe "{table}"').fetchall():
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        if str(dtype) == "VARCHAR":
+            columns.append(
+                f"case when regexp_matches({quoted}, '{FORMULA_PREFIX}') then '''' || {quoted} "
+                f"else {quoted} end as {quoted}"
+            )
+        else:
+            columns.append(quoted)
+    return f'select {", ".join(columns)} from "{table}" order by all'
 
 
 def file_sha256(path: Path) -> str:
@@ -71,11 +143,16 @@ def _fsync(path: Path) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, fsync it, then rename it into place."""
+    """Write `text` to a temporary file beside `path`, fsync it, then rename it into place
+    (ExportError naming the path and the cause when the folder cannot be written)."""
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    temporary.write_text(text, encoding="utf-8")
-    _fsync(temporary)
-    os.replace(temporary, path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        _fsync(temporary)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
 
 
 def export_marts(
@@ -84,12 +161,17 @@ def export_marts(
     config: AttributionConfig,
     input_files: Sequence[str] = (),
     tables: Sequence[str] = EXPORT_TABLES,
+    run: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write each table as `<table>.parquet` and `<table>.csv` under `export_dir` (rows in a
-    stable order, so the same tables give byte-identical files) and return the manifest.
+    stable order, so the same tables give byte-identical files) and return the manifest
+    (with `run`: the run file and where each input and setting came from).
     A table longer than a spreadsheet holds (CSV_MAX_ROWS) is written as Parquet only: the
-    manifest says so under `csv_skipped`."""
-    export_dir.mkdir(parents=True, exist_ok=True)
+    manifest says so under `csv_skipped`. CSV text cells that would run as a spreadsheet
+    formula get a leading single quote; Parquet keeps the exact text. An export folder that
+    cannot be written raises ExportError (nothing of the previous set is touched)."""
+    _prepare_folder(export_dir)
+    remove_stale_temporaries(export_dir)
     staged: list[tuple[Path, Path]] = []
     entries: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
@@ -106,16 +188,23 @@ def export_marts(
                 if suffix == "parquet":
                     relation.write_parquet(str(temporary))
                 else:
-                    relation.write_csv(str(temporary))
+                    conn.sql(csv_safe_select(conn, table)).write_csv(str(temporary))
                 _fsync(temporary)
                 staged.append((temporary, final))
                 entries[final.name] = {"table": table, "rows": rows, "sha256": file_sha256(temporary)}
-    except BaseException:
+    except BaseException as exc:
         for temporary, _ in staged:
             temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError | duckdb.IOException):
+            raise ExportError(
+                f"{export_dir}: writing the exports failed ({exc}); nothing was replaced"
+            ) from exc
         raise
-    for temporary, final in staged:
-        os.replace(temporary, final)
+    try:
+        for temporary, final in staged:
+            os.replace(temporary, final)
+    except OSError as exc:
+        raise ExportError(f"{export_dir}: renaming the exports into place failed ({exc})") from exc
     config_used = json.loads(
         json.dumps(asdict(config), default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
     )
@@ -126,6 +215,7 @@ def export_marts(
         "inputs": fingerprint_inputs(input_files),
         "files": entries,
         "csv_skipped": skipped,
+        "run": dict(run or {}),
     }
     write_atomically(export_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

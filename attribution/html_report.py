@@ -32,6 +32,7 @@ import polars as pl
 from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY, UNATTRIBUTED_CHANNEL
 from attribution.export import MANIFEST, file_sha256, write_atomically
+from attribution.locking import EXIT_BUSY, DatabaseBusyError, reading
 from attribution.report import comparison_table, headline_totals, model_order
 from attribution.sql import table_exists
 
@@ -696,15 +697,24 @@ def write_report(conn: duckdb.DuckDBPyConnection, export_dir: Path) -> ReportRes
 def main(argv: list[str] | None = None) -> None:
     """CLI: write the HTML report from a DuckDB file next to its exports."""
     parser = argparse.ArgumentParser(description="Write the joint attribution report (self-contained HTML).")
-    parser.add_argument(
-        "--database", default=os.environ.get("ATTRIBUTION_DUCKDB") or "data/attribution.duckdb"
-    )
-    parser.add_argument("--export-dir", default=os.environ.get("ATTRIBUTION_EXPORT_DIR") or "data/exports")
+    parser.add_argument("--database", help="default: the run file's, else $ATTRIBUTION_DUCKDB")
+    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
+    parser.add_argument("--export-dir", help="default: the run file's, else $ATTRIBUTION_EXPORT_DIR")
     args = parser.parse_args(argv)
-    if not os.path.exists(args.database):
-        sys.exit(f"{args.database}: no such DuckDB file; run the pipeline first (make run)")
-    with duckdb.connect(args.database, read_only=True) as conn:
-        result = write_report(conn, Path(args.export_dir))
+    from attribution.runfile import resolve_run  # the pipeline's modules only for this CLI
+
+    try:
+        spec = resolve_run(overrides={"database": args.database, "export_dir": args.export_dir})
+    except ValueError as exc:
+        sys.exit(f"run file: {exc}")
+    if not os.path.exists(spec.database):
+        sys.exit(f"{spec.database}: no such DuckDB file; run the pipeline first (make run)")
+    try:
+        with reading(spec.database, args.wait) as conn:
+            result = write_report(conn, Path(spec.export_dir))
+    except DatabaseBusyError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(EXIT_BUSY)
     print(f"wrote {result.path} ({result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s)")
 
 

@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["DatabaseBusyError", "writer_lock"]
+import duckdb
+
+__all__ = ["EXIT_BUSY", "DatabaseBusyError", "reading", "writer_lock"]
+
+# the exit code of a command that gave up waiting for another run (sysexits' EX_TEMPFAIL)
+EXIT_BUSY = 75
 
 
 class DatabaseBusyError(RuntimeError):
@@ -17,8 +22,9 @@ class DatabaseBusyError(RuntimeError):
 
 
 @contextmanager
-def writer_lock(database: str | Path, timeout_seconds: float = 600.0) -> Iterator[Path]:
-    """Hold `<database>.lock` exclusively; wait up to `timeout_seconds`, then raise a clear
+def writer_lock(database: str | Path, timeout_seconds: float = 600.0, shared: bool = False) -> Iterator[Path]:
+    """Hold `<database>.lock` exclusively (a writer) or `shared` (a reader: it waits for the
+    writer, and writers wait for it); wait up to `timeout_seconds`, then raise a clear
     DatabaseBusyError. In-memory databases need no lock."""
     if str(database) in ("", ":memory:") or str(database).startswith(":memory:"):
         yield Path(os.devnull)
@@ -30,7 +36,7 @@ def writer_lock(database: str | Path, timeout_seconds: float = 600.0) -> Iterato
     try:
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -39,11 +45,36 @@ def writer_lock(database: str | Path, timeout_seconds: float = 600.0) -> Iterato
                         f"{timeout_seconds:.0f} s); try again when it has finished"
                     ) from None
                 time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        if not shared:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
         yield lock_path
     finally:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
         handle.close()
+
+
+@contextmanager
+def reading(database: str | Path, timeout_seconds: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to `database` once no run is writing it (waiting up to
+    `timeout_seconds` for the writer lock, and for a writer that holds DuckDB's own file lock
+    without ours: an analyst's session); DatabaseBusyError with one clear line otherwise."""
+    deadline = time.monotonic() + timeout_seconds
+    with writer_lock(database, timeout_seconds, shared=True):
+        while True:
+            try:
+                conn = duckdb.connect(str(database), read_only=True)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise DatabaseBusyError(
+                        f"{database} is open for writing in another process (waited "
+                        f"{timeout_seconds:.0f} s); try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield conn
+        finally:
+            conn.close()

@@ -39,6 +39,7 @@ __all__ = [
     "SourceMapping",
     "column_key",
     "load_mapping",
+    "mapping_entries",
 ]
 
 STAGES: tuple[str, ...] = ("open", "closed_won", "closed_lost")
@@ -183,18 +184,11 @@ def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
     return value
 
 
-def load_mapping(path: str | Path | None = None, preset: str | None = None) -> SourceMapping:
-    """Read a mapping TOML file (optional) and apply a preset name (optional; the file's
-    `preset` wins over nothing, the argument wins over the file)."""
-    if not path:
-        return SourceMapping(preset=preset or "none")
-    where = str(path)
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise MappingError(f"{where}: mapping file not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{where}: not a valid TOML file: {exc}") from exc
+def mapping_entries(
+    data: Mapping[str, Any], where: str
+) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str], ...]]:
+    """The column renames ([columns.<source>]: contract column = source column) and stage
+    labels ([stages]) of a mapping table, checked; a clear error naming `where` otherwise."""
     columns: list[tuple[str, str, str]] = []
     for source, renames in _table(data, "columns", where).items():
         if source not in SOURCES:
@@ -212,12 +206,28 @@ def load_mapping(path: str | Path | None = None, preset: str | None = None) -> S
             if not isinstance(name, str):
                 raise MappingError(f"{where}: columns.{source}.{column} must be a column name")
             columns.append((source, column, name))
-    stages = []
+    stages: list[tuple[str, str]] = []
     for label, stage in _table(data, "stages", where).items():
         stages.append((str(label), str(stage)))
+    return tuple(columns), tuple(stages)
+
+
+def load_mapping(path: str | Path | None = None, preset: str | None = None) -> SourceMapping:
+    """Read a mapping TOML file (optional) and apply a preset name (optional; the file's
+    `preset` wins over nothing, the argument wins over the file)."""
+    if not path:
+        return SourceMapping(preset=preset or "none")
+    where = str(path)
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise MappingError(f"{where}: mapping file not found") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{where}: not a valid TOML file: {exc}") from exc
+    columns, stages = mapping_entries(data, where)
     return SourceMapping(
         preset=preset or str(data.get("preset", "none")),
-        columns=tuple(columns),
-        stages=tuple(stages),
+        columns=columns,
+        stages=stages,
         file=where,
     )

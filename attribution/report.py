@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 
 from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.locking import EXIT_BUSY, DatabaseBusyError, reading
 from attribution.sql import table_exists
 
 __all__ = [
@@ -321,36 +322,50 @@ def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     """CLI: print the pipeline and revenue comparison from a DuckDB file."""
     parser = argparse.ArgumentParser(description="Print the channel x model comparison.")
-    parser.add_argument(
-        "--database", default=os.environ.get("ATTRIBUTION_DUCKDB") or "data/attribution.duckdb"
-    )
+    parser.add_argument("--database", help="default: the run file's, else $ATTRIBUTION_DUCKDB")
+    parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     args = parser.parse_args(argv)
-    if not os.path.exists(args.database):
-        sys.exit(f"{args.database}: no such DuckDB file; run the pipeline first (make run)")
-    with duckdb.connect(args.database, read_only=True) as conn:
-        currency_rows = conn.sql("select distinct reporting_currency from stg_opportunities").fetchall()
-        currency = currency_rows[0][0] if currency_rows else "USD"
-        totals = headline_totals(conn)
-        for kind, title in (("pipeline", "Attributed pipeline"), ("revenue", "Attributed won revenue")):
-            print(format_comparison(comparison_table(conn, kind), f"{title} by channel and model", currency))
-            print()
-        print(interval_text(conn, "pipeline", "Attributed pipeline share by channel and model"))
+    from attribution.runfile import resolve_run  # the pipeline's modules only for this CLI
+
+    try:
+        spec = resolve_run(overrides={"database": args.database})
+    except ValueError as exc:
+        sys.exit(f"run file: {exc}")
+    if not os.path.exists(spec.database):
+        sys.exit(f"{spec.database}: no such DuckDB file; run the pipeline first (make run)")
+    try:
+        with reading(spec.database, args.wait) as conn:
+            _print_report(conn)
+    except DatabaseBusyError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(EXIT_BUSY)
+
+
+def _print_report(conn: duckdb.DuckDBPyConnection) -> None:
+    """Print the comparison, intervals, campaigns, totals and trust lines of a DuckDB file."""
+    currency_rows = conn.sql("select distinct reporting_currency from stg_opportunities").fetchall()
+    currency = currency_rows[0][0] if currency_rows else "USD"
+    totals = headline_totals(conn)
+    for kind, title in (("pipeline", "Attributed pipeline"), ("revenue", "Attributed won revenue")):
+        print(format_comparison(comparison_table(conn, kind), f"{title} by channel and model", currency))
         print()
-        print(top_campaigns_text(conn, currency))
-        print()
-        share_p = totals["influenced_pipeline"] / totals["pipeline"] if totals["pipeline"] else 0.0
-        share_r = totals["influenced_revenue"] / totals["won_revenue"] if totals["won_revenue"] else 0.0
-        print(
-            f"Pipeline {totals['pipeline']:,.0f} {currency} from {totals['opportunities']:,.0f} "
-            f"opportunities; influenced {totals['influenced_pipeline']:,.0f} ({share_p:.1%})."
-        )
-        print(
-            f"Won revenue {totals['won_revenue']:,.0f} {currency} from "
-            f"{totals['won_opportunities']:,.0f} won opportunities; influenced "
-            f"{totals['influenced_revenue']:,.0f} ({share_r:.1%})."
-        )
-        for line in trust_lines(conn):
-            print(line)
+    print(interval_text(conn, "pipeline", "Attributed pipeline share by channel and model"))
+    print()
+    print(top_campaigns_text(conn, currency))
+    print()
+    share_p = totals["influenced_pipeline"] / totals["pipeline"] if totals["pipeline"] else 0.0
+    share_r = totals["influenced_revenue"] / totals["won_revenue"] if totals["won_revenue"] else 0.0
+    print(
+        f"Pipeline {totals['pipeline']:,.0f} {currency} from {totals['opportunities']:,.0f} "
+        f"opportunities; influenced {totals['influenced_pipeline']:,.0f} ({share_p:.1%})."
+    )
+    print(
+        f"Won revenue {totals['won_revenue']:,.0f} {currency} from "
+        f"{totals['won_opportunities']:,.0f} won opportunities; influenced "
+        f"{totals['influenced_revenue']:,.0f} ({share_r:.1%})."
+    )
+    for line in trust_lines(conn):
+        print(line)
 
 
 if __name__ == "__main__":

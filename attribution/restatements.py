@@ -3,8 +3,11 @@ and `mart_restatements` compares every period's first-reported figures with the 
 and counts why they moved (sql/snapshots/, sql/marts/mart_restatements.sql).
 
 Snapshots are appended under the run's id and never rewritten by a later run; a retried step
-of the same run replaces that run's own rows. Runs older than the retention setting
-(`snapshot_retention_days`, 0 = keep all) are pruned when a new one is taken.
+of the same run replaces that run's own rows. A snapshot is pending until its run has
+published (`publish_snapshot`, after the exports are in place): only published runs count as
+"first reported", and a pending snapshot of a run that never published (export folder not
+writable, killed) is deleted by the next run's snapshot. Runs older than the retention
+setting (`snapshot_retention_days`, 0 = keep all) are pruned when a new one is taken.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.sql import bind_config, define_macros, read_sql
 
-__all__ = ["SNAPSHOT_TABLES", "build_restatements", "take_snapshot"]
+__all__ = ["SNAPSHOT_TABLES", "build_restatements", "publish_snapshot", "take_snapshot"]
 
 SNAPSHOT_TABLES: tuple[str, ...] = ("snapshot_runs", "snapshot_attributed_by_month", "snapshot_opportunities")
 
@@ -24,9 +27,10 @@ SNAPSHOT_TABLES: tuple[str, ...] = ("snapshot_runs", "snapshot_attributed_by_mon
 def take_snapshot(
     conn: duckdb.DuckDBPyConnection, run_id: str, config: AttributionConfig, taken_at: datetime | None = None
 ) -> int:
-    """Append this run's published month figures and journeys under `run_id` (replacing only
-    that run's own rows), prune runs beyond the retention, in one transaction; return how
-    many runs the history holds."""
+    """Append this run's month figures and journeys under `run_id` as a pending snapshot
+    (replacing only that run's own rows, and deleting the pending snapshots of runs that never
+    published), prune runs beyond the retention, in one transaction; return how many runs the
+    history holds."""
     define_macros(conn)
     conn.execute(read_sql("snapshots/snapshot_tables.sql"))
     moment = taken_at or datetime.now(UTC).replace(tzinfo=None)
@@ -39,8 +43,14 @@ def take_snapshot(
     }
     conn.sql("begin transaction")
     try:
+        unpublished = [
+            r[0]
+            for r in conn.sql(
+                "select run_id from snapshot_runs where not is_published or run_id = ?", params=[run_id]
+            ).fetchall()
+        ]
         for table in SNAPSHOT_TABLES:
-            conn.sql(f"delete from {table} where run_id = ?", params=[run_id])
+            conn.sql(f"delete from {table} where list_contains(?::varchar[], run_id)", params=[unpublished])
         for table in SNAPSHOT_TABLES:
             sql = read_sql(f"snapshots/{table}.sql")
             conn.sql(sql, params=bind_config(sql, config, values))
@@ -53,6 +63,13 @@ def take_snapshot(
         conn.sql("rollback")
         raise
     return int(conn.sql("select count(*) from snapshot_runs").fetchall()[0][0])
+
+
+def publish_snapshot(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Mark `run_id`'s snapshot published: its run's exports are in place (or, for a run
+    without exports, its tables are)."""
+    conn.execute(read_sql("snapshots/snapshot_tables.sql"))
+    conn.sql("update snapshot_runs set is_published = true where run_id = ?", params=[run_id])
 
 
 def build_restatements(conn: duckdb.DuckDBPyConnection) -> int:

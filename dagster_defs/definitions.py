@@ -5,9 +5,16 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from attribution.runfile import RunSpec, resolve_run
 from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
-from dagster_defs.resources import AttributionDuckDB, AttributionSettings, ExportTarget, SourceFiles
+from dagster_defs.resources import (
+    AttributionDuckDB,
+    AttributionSettings,
+    ExportTarget,
+    SourceFiles,
+    settings_of,
+)
 from dagster_defs.schedules import nightly_attribution_job, nightly_schedule
 
 __all__ = ["build_defs", "defs"]
@@ -19,9 +26,13 @@ def build_defs(
     settings: AttributionSettings | None = None,
     export_target: ExportTarget | None = None,
     executor: dg.ExecutorDefinition = dg.in_process_executor,
+    run: RunSpec | None = None,
 ) -> dg.Definitions:
-    """Every asset, check, job and schedule, bound to these resources (default: each field
-    from its ATTRIBUTION_* environment variable when a step runs, else the sample's)."""
+    """Every asset, check, job and schedule, bound to these resources; a resource not given
+    holds the values of `run` (default: the run file, $ATTRIBUTION_RUN_FILE or
+    ./attribution.toml, with the ATTRIBUTION_* environment over it, else the sample), so the
+    launchpad shows what a run will use."""
+    spec = run or resolve_run()
     # One process runs every step: DuckDB allows one writer per file, and a step process
     # costs ~3 s of start-up against ~0.5 s of work on the sample.
     return dg.Definitions(
@@ -31,12 +42,21 @@ def build_defs(
         schedules=[nightly_schedule],
         executor=executor,
         resources={
-            "duckdb": duckdb or AttributionDuckDB(),
-            "source_files": source_files or SourceFiles(),
-            "settings": settings or AttributionSettings(),
-            "export_target": export_target or ExportTarget(),
+            "duckdb": duckdb or AttributionDuckDB(database=spec.database),
+            "source_files": source_files or SourceFiles(**_inputs(spec)),
+            "settings": settings or settings_of(spec),
+            "export_target": export_target or ExportTarget(directory=spec.export_dir),
         },
     )
+
+
+def _inputs(spec: RunSpec) -> dict[str, str]:
+    """The run's inputs as the source-files resource holds them ('' = no such input)."""
+    values: dict[str, str] = {}
+    for name in ("touchpoints", "opportunities", "fx_rates", "milestones", "spend"):
+        paths = getattr(spec.sources, name)
+        values[name] = str(paths) if paths else ""
+    return values
 
 
 defs = build_defs()

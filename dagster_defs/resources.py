@@ -1,8 +1,9 @@
 """Resources: the DuckDB file, where the input files are, where exports go, and the settings.
 
-Nothing happens at import: a resource field left empty is resolved when a step uses it, from
-its environment variable (ATTRIBUTION_DUCKDB, ATTRIBUTION_TOUCHPOINTS, ...), else the
-bundled sample's default. The settings' defaults are AttributionConfig's (one place).
+Nothing is created at import: a resource field left empty is resolved when a step uses it,
+from the run file (attribution.runfile), its environment variable (ATTRIBUTION_DUCKDB,
+ATTRIBUTION_TOUCHPOINTS, ...), else the default (the bundled sample only when no input is
+named). The settings' defaults are AttributionConfig's (one place).
 """
 
 from __future__ import annotations
@@ -10,30 +11,39 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
+from datetime import datetime
+from typing import Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from attribution.config import AttributionConfig, env_setting, parse_as_of, split_names
+from attribution.config import AttributionConfig
 from attribution.locking import writer_lock
-from attribution.mapping import load_mapping
 from attribution.pipeline import SourcePaths
+from attribution.runfile import INPUTS, RunSpec, resolve_run, setting_fields
 
 __all__ = [
     "AttributionDuckDB",
     "AttributionSettings",
     "ExportTarget",
     "SourceFiles",
+    "settings_of",
 ]
 
 
+def _spec(overrides: dict[str, Any] | None = None, sample_settings: bool = True) -> RunSpec:
+    """The run resolved now: run file ($ATTRIBUTION_RUN_FILE or ./attribution.toml), the
+    environment and `overrides` (None values: not given)."""
+    return resolve_run(overrides=overrides, sample_settings=sample_settings)
+
+
 class SourceFiles(dg.ConfigurableResource):
-    """Input files: a path or glob per source; unset = ATTRIBUTION_TOUCHPOINTS /
-    _OPPORTUNITIES / _FX_RATES / _MILESTONES / _SPEND, else the bundled sample. An empty fx
-    rates, milestones or spend path: no such file."""
+    """Input files: a path or glob per source; unset = the run file's, else
+    ATTRIBUTION_TOUCHPOINTS / _OPPORTUNITIES / _FX_RATES / _MILESTONES / _SPEND, else the
+    bundled sample when no input is named at all. An empty fx rates, milestones or spend path:
+    no such file."""
 
     touchpoints: str | None = None
     opportunities: str | None = None
@@ -41,86 +51,89 @@ class SourceFiles(dg.ConfigurableResource):
     milestones: str | None = None
     spend: str | None = None
 
+    def spec(self) -> RunSpec:
+        """The run these inputs belong to (inputs set here win)."""
+        return _spec({name: getattr(self, name) for name in INPUTS})
+
     def paths(self) -> SourcePaths:
-        return SourcePaths(
-            touchpoints=env_setting("ATTRIBUTION_TOUCHPOINTS", self.touchpoints),
-            opportunities=env_setting("ATTRIBUTION_OPPORTUNITIES", self.opportunities),
-            fx_rates=env_setting("ATTRIBUTION_FX_RATES", self.fx_rates) or None,
-            milestones=env_setting("ATTRIBUTION_MILESTONES", self.milestones) or None,
-            spend=env_setting("ATTRIBUTION_SPEND", self.spend) or None,
-        )
-
-
-_CONFIG_DEFAULTS = AttributionConfig()
+        return self.spec().sources
 
 
 class AttributionSettings(dg.ConfigurableResource):
-    """Every AttributionConfig parameter, editable in the launchpad, with its defaults (DESIGN
-    §1). models: the models to run (empty = all). as_of: empty = now; a plain date = the end
-    of that day. column_preset and
-    mapping_file stand for AttributionConfig.mapping (empty = ATTRIBUTION_COLUMN_PRESET /
-    ATTRIBUTION_MAPPING)."""
+    """Every AttributionConfig parameter, editable in the launchpad. Unset (null) = the run
+    file's value, else the environment's, else AttributionConfig's default (DESIGN §1); the
+    definitions fill them with the resolved values so the launchpad shows what a run uses.
+    models: the models to run (empty = all). as_of: empty = now; a plain date = the end of
+    that day. column_preset and mapping_file stand for AttributionConfig.mapping."""
 
-    lookback_days: int = _CONFIG_DEFAULTS.lookback_days
-    time_decay_half_life_days: float = _CONFIG_DEFAULTS.time_decay_half_life_days
-    markov_order: int = _CONFIG_DEFAULTS.markov_order
-    collapse_repeats: bool = _CONFIG_DEFAULTS.collapse_repeats
-    reporting_currency: str = _CONFIG_DEFAULTS.reporting_currency
+    lookback_days: int | None = None
+    time_decay_half_life_days: float | None = None
+    markov_order: int | None = None
+    collapse_repeats: bool | None = None
+    reporting_currency: str | None = None
     as_of: str | None = None
-    fx_base_currency: str = _CONFIG_DEFAULTS.fx_base_currency
-    fx_max_age_days: int = _CONFIG_DEFAULTS.fx_max_age_days
-    company_timezone: str = _CONFIG_DEFAULTS.company_timezone
-    models: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.models))
-    position_based_weights: list[float] = Field(
-        default_factory=lambda: list(_CONFIG_DEFAULTS.position_based_weights)
-    )
-    lead_touch_types: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.lead_touch_types))
-    w_shaped_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.w_shaped_weights))
-    full_path_weights: list[float] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.full_path_weights))
-    custom_weights: list[str] = Field(default_factory=lambda: list(_CONFIG_DEFAULTS.custom_weights))
-    sourced_by: str = _CONFIG_DEFAULTS.sourced_by
-    fiscal_year_start_month: int = _CONFIG_DEFAULTS.fiscal_year_start_month
-    excluded_touch_types: list[str] = Field(default_factory=list)
-    excluded_channels: list[str] = Field(default_factory=list)
-    touch_type_weights: list[str] = Field(default_factory=list)
-    # unset: ATTRIBUTION_SEGMENT_COLUMNS (comma-separated), else none
+    fx_base_currency: str | None = None
+    fx_max_age_days: int | None = None
+    company_timezone: str | None = None
+    models: list[str] | None = None
+    position_based_weights: list[float] | None = None
+    lead_touch_types: list[str] | None = None
+    w_shaped_weights: list[float] | None = None
+    full_path_weights: list[float] | None = None
+    custom_weights: list[str] | None = None
+    sourced_by: str | None = None
+    fiscal_year_start_month: int | None = None
+    excluded_touch_types: list[str] | None = None
+    excluded_channels: list[str] | None = None
+    touch_type_weights: list[str] | None = None
     segment_columns: list[str] | None = None
-    interval_replicates: int = _CONFIG_DEFAULTS.interval_replicates
-    interval_level: float = _CONFIG_DEFAULTS.interval_level
-    interval_seed: int = _CONFIG_DEFAULTS.interval_seed
-    snapshot_retention_days: int = _CONFIG_DEFAULTS.snapshot_retention_days
-    included_opportunity_types: list[str] = Field(default_factory=list)
-    excluded_opportunity_types: list[str] = Field(default_factory=list)
+    interval_replicates: int | None = None
+    interval_level: float | None = None
+    interval_seed: int | None = None
+    snapshot_retention_days: int | None = None
+    included_opportunity_types: list[str] | None = None
+    excluded_opportunity_types: list[str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None
 
+    def spec(self) -> RunSpec:
+        """The run with these settings (set ones win over the run file and the environment).
+        An unset one never takes the sample's value: this resource does not know the inputs
+        (the definitions set the sample's settings when the sample runs)."""
+        names = [*setting_fields(), "column_preset", "mapping_file"]
+        return _spec({name: getattr(self, name, None) for name in names}, sample_settings=False)
+
     def to_config(self) -> AttributionConfig:
         """The library's frozen config (the run's wall clock is now)."""
-        plain = {
-            f.name: getattr(self, f.name)
-            for f in fields(AttributionConfig)
-            if f.name not in ("as_of", "mapping", "run_started_at", "segment_columns")
-        }
-        segments = (
-            self.segment_columns
-            if self.segment_columns is not None
-            else split_names(env_setting("ATTRIBUTION_SEGMENT_COLUMNS"))
-        )
-        extra = {"as_of": parse_as_of(self.as_of)} if self.as_of else {}
-        mapping = load_mapping(
-            env_setting("ATTRIBUTION_MAPPING", self.mapping_file) or None,
-            env_setting("ATTRIBUTION_COLUMN_PRESET", self.column_preset) or None,
-        )
-        return AttributionConfig(**plain, mapping=mapping, segment_columns=tuple(segments), **extra)
+        return self.spec().config()
+
+
+def settings_of(spec: RunSpec) -> AttributionSettings:
+    """The settings resource holding a resolved run's values (what the launchpad shows)."""
+    config = spec.config()
+    values: dict[str, Any] = {}
+    for name in setting_fields():
+        if name == "as_of":
+            value = spec.settings.get("as_of")
+            values[name] = value.isoformat() if isinstance(value, datetime) else value
+            continue
+        value = getattr(config, name)
+        values[name] = list(value) if isinstance(value, tuple) else value
+    return AttributionSettings(
+        **values,
+        column_preset=spec.mapping.preset,
+        mapping_file=spec.mapping.file if spec.mapping.file != spec.run_file else None,
+    )
 
 
 class ExportTarget(dg.ConfigurableResource):
-    """Where the exports go; empty = ATTRIBUTION_EXPORT_DIR, else data/exports."""
+    """Where the exports go; empty = the run file's, else ATTRIBUTION_EXPORT_DIR, else
+    data/exports."""
 
     directory: str | None = None
 
     def path(self) -> str:
-        return env_setting("ATTRIBUTION_EXPORT_DIR", self.directory)
+        return _spec({"export_dir": self.directory}).export_dir
 
 
 class AttributionDuckDB(DuckDBResource):
@@ -132,12 +145,13 @@ class AttributionDuckDB(DuckDBResource):
     """
 
     database: str | None = Field(  # type: ignore[assignment]
-        default=None, description="DuckDB file; unset = ATTRIBUTION_DUCKDB, else data/attribution.duckdb"
+        default=None,
+        description="DuckDB file; unset = the run file's, else ATTRIBUTION_DUCKDB, else data/attribution.duckdb",
     )
     lock_timeout_seconds: float = 600.0
 
     def path(self) -> str:
-        return env_setting("ATTRIBUTION_DUCKDB", self.database)
+        return _spec({"database": self.database}).database
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
@@ -118,11 +119,16 @@ def ingest_sources(
 ) -> Iterator[dg.MaterializeResult]:
     """Load every source in full (fx rates first: opportunities convert with them); an input
     or mapping problem fails the step naming the file, not with a traceback."""
-    paths = source_files.paths()
+    try:
+        run = source_files.spec()  # the inputs, the run file and where each came from
+        paths = run.sources
+        config = settings.to_config()
+    except ValueError as exc:  # a run file, mapping or setting that cannot be used
+        raise dg.Failure(description=f"Run settings problem: {exc}", allow_retries=False) from exc
     with duckdb.get_connection() as conn:
         for table, (source, _) in _STAGED.items():
             try:
-                result = load_source(conn, source, getattr(paths, source), settings.to_config())
+                result = load_source(conn, source, getattr(paths, source), config)
             except (InputFileError, MappingError) as exc:
                 raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
             metadata = {**table_metadata(conn, table), **_load_metadata(conn, result)}
@@ -146,6 +152,19 @@ def ingest_sources(
                 "by_reason": dg.MetadataValue.md(markdown_table(by_reason) if len(by_reason) else "none"),
             },
         )
+        described = run.describe()
+        origins = pl.DataFrame(
+            {
+                "value": list(described["origins"]),
+                "from": list(described["origins"].values()),
+            }
+        )
         yield dg.MaterializeResult(
-            asset_key="load_audit", metadata=table_metadata(conn, "load_audit", preview_rows=10)
+            asset_key="load_audit",
+            metadata={
+                **table_metadata(conn, "load_audit", preview_rows=10),
+                "run_file": dg.MetadataValue.text(run.run_file or "(none: defaults and environment)"),
+                "is_sample": dg.MetadataValue.bool(run.is_sample),
+                "values_from": dg.MetadataValue.md(markdown_table(origins)),
+            },
         )

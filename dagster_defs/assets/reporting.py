@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import GLOSSARY
-from attribution.export import EXPORT_TABLES, export_marts
+from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.html_report import write_report
 from attribution.pipeline import MART_TABLES, build_mart, input_files
 from attribution.report import (
@@ -25,7 +25,7 @@ from attribution.report import (
     interval_chart_png,
     share_intervals,
 )
-from attribution.restatements import build_restatements, take_snapshot
+from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
@@ -89,8 +89,8 @@ def _segment_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 int_credits_by_channel = sql_model_asset(
     "int_credits_by_channel",
     "One row per (journey_kind, opportunity, channel), wide: per model the credit of the "
-    "channel's touches (credit_<model>) and the amount attributed to them in exact micro-units "
-    "(micros_<model>), with the journey's month and fiscal quarter; the shared grain of the "
+    "channel's touches (credit_<model>) and the amount attributed to them in exact pico-units "
+    "(picos_<model>), with the journey's month and fiscal quarter; the shared grain of the "
     "channel-level marts.",
     deps=["int_attribution_credits", "markov_removal_effects"],
 )
@@ -387,14 +387,26 @@ mart_restatements = sql_model_asset(
     "time, row counts, config, input file fingerprints and a SHA-256 per file.",
 )
 def exports(
+    context,  # unannotated: Dagster refuses a string annotation (this module has postponed ones)
     duckdb: DuckDBResource,
     export_target: ExportTarget,
     source_files: SourceFiles,
     settings: AttributionSettings,
 ) -> dg.MaterializeResult:
     config = settings.to_config()
+    run = source_files.spec()  # the inputs, the run file and where each came from
     with duckdb.get_connection() as conn:
-        manifest = export_marts(conn, Path(export_target.path()), config, input_files(source_files.paths()))
+        try:
+            manifest = export_marts(
+                conn,
+                Path(export_target.path()),
+                config,
+                input_files(run.sources),
+                run=run.describe(),
+            )
+        except ExportError as exc:
+            raise dg.Failure(description=f"Export failed: {exc}", allow_retries=False) from exc
+        publish_snapshot(conn, context.run.run_id)  # only a published run enters the history
     files = manifest["files"]
     listing = pl.DataFrame(
         {

@@ -6,7 +6,7 @@ with -- the models as columns, summed at this grain
 wide as (
     select
         journey_kind, period_month, fiscal_quarter, channel,
-        sum(columns('^micros_(.*)$')) as "micros_\1",
+        sum(columns('^picos_(.*)$')) as "picos_\1",
         count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
     from int_credits_by_channel
     group by journey_kind, period_month, fiscal_quarter, channel
@@ -14,9 +14,9 @@ wide as (
 
 -- then one row per model: its amount and the opportunities that gave a non-zero credit
 amounts as (
-    select journey_kind, period_month, fiscal_quarter, channel, substr(model, 8) as model, attributed_micros
+    select journey_kind, period_month, fiscal_quarter, channel, substr(model, 7) as model, attributed_picos
     from wide
-    unpivot (attributed_micros for model in (columns('^micros_')))
+    unpivot (attributed_picos for model in (columns('^picos_')))
 ),
 
 credited as (
@@ -38,7 +38,7 @@ final as (
         fiscal_quarter,
         model,
         channel,
-        from_micros(attributed_micros) as attributed_amount,
+        from_picos(attributed_picos) as attributed_amount,
         opportunities_credited
     from credits
 )

@@ -1,8 +1,8 @@
 -- int_credits_by_channel: one row per (journey_kind, opportunity, channel), wide: per model run,
 -- `credit_<model>` (the credit of the channel's touches in that journey, summed) and
--- `micros_<model>` (the amount it attributes to them, in exact micro-units: the sum of each
--- touch's to_micros(credit x journey amount), so every mart built on it adds up to the same
--- micro-unit as the touch-level credits), with the journey's company-calendar month and
+-- `picos_<model>` (the amount it attributes to them, in exact pico-units: the sum of each
+-- touch's to_picos(credit x journey amount), so every mart built on it adds up to the same
+-- pico-unit as the touch-level credits), with the journey's company-calendar month and
 -- fiscal quarter. Empty journeys: channel `(none)`.
 -- The shared grain of the channel-level marts (by month, quarter, channel, segment and the
 -- reconciliation): they sum the model columns at their own grain, where an opportunity is one
@@ -42,10 +42,10 @@ final as (
         fiscal_quarter,
         sum(columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount)))
             as "credit_\0",
-        sum(to_micros(
+        sum(to_picos(
             columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount))
             * journey_amount
-        )) as "micros_\0"
+        )) as "picos_\0"
     from touch_credits
     group by journey_kind, opportunity_id, channel, period_month, fiscal_quarter
 )

@@ -1,7 +1,7 @@
 -- int_spend_return_by_period: one row per (period_grain, period, model, channel, campaign): the
 -- spend of the period (stg_spend, by spend date) next to the pipeline the model attributes to
 -- the campaign's touches in it (opportunities created in it) and the won revenue (won in it),
--- as exact integers (cents, micro-units). period_grain: month (period_start = the month),
+-- as exact integers (cents, pico-units). period_grain: month (period_start = the month),
 -- quarter (the fiscal quarter's first month) or all (every period; period_start and
 -- fiscal_quarter null). A spend line without a campaign is '(channel level)'; a touch without
 -- one '(no campaign)'; the unattributed pseudo-channel's campaign is '(none)'. Every model has
@@ -10,7 +10,7 @@
 -- Reads int_attribution_credits (wide: one credit column per model run; the models become
 -- rows once the credits are summed per campaign and month), int_journeys,
 -- stg_spend. Parameters: $model_names (the models run), $fiscal_year_start_month.
--- Money summed exactly: micro-units of attributed amounts, cents of spend (macros.sql).
+-- Money summed exactly: pico-units of attributed amounts, cents of spend (macros.sql).
 with touch_credits as (
     select
         credits.journey_kind,
@@ -25,7 +25,7 @@ with touch_credits as (
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
 ),
 
--- per (journey kind, channel, campaign, month), one column per model: exact micro-units
+-- per (journey kind, channel, campaign, month), one column per model: exact pico-units
 by_month_wide as (
     select
         journey_kind,
@@ -33,7 +33,7 @@ by_month_wide as (
         campaign,
         period_month,
         fiscal_quarter,
-        sum(to_micros(
+        sum(to_picos(
             columns(* exclude (journey_kind, channel, campaign, period_month, fiscal_quarter, journey_amount))
             * journey_amount
         ))
@@ -48,10 +48,10 @@ attributed as (
         campaign,
         period_month,
         fiscal_quarter,
-        sum(micros) filter (where journey_kind = 'pipeline') as pipeline_micros,
-        sum(micros) filter (where journey_kind = 'revenue') as revenue_micros
+        sum(picos) filter (where journey_kind = 'pipeline') as pipeline_picos,
+        sum(picos) filter (where journey_kind = 'revenue') as revenue_picos
     from by_month_wide
-    unpivot (micros for model in (
+    unpivot (picos for model in (
         columns(* exclude (journey_kind, channel, campaign, period_month, fiscal_quarter))
     ))
     group by all
@@ -84,23 +84,23 @@ monthly as (
         period_month,
         fiscal_quarter,
         coalesce(spend_by_model.spend_cents, 0) as spend_cents,
-        coalesce(attributed.pipeline_micros, 0) as pipeline_micros,
-        coalesce(attributed.revenue_micros, 0) as revenue_micros
+        coalesce(attributed.pipeline_picos, 0) as pipeline_picos,
+        coalesce(attributed.revenue_picos, 0) as revenue_picos
     from attributed
     full join spend_by_model using (model, channel, campaign, period_month, fiscal_quarter)
 ),
 
 final as (
     select 'month' as period_grain, period_month as period_start, fiscal_quarter, model, channel, campaign,
-        spend_cents, pipeline_micros, revenue_micros
+        spend_cents, pipeline_picos, revenue_picos
     from monthly
     union all
     select 'quarter', fiscal_quarter_start(min(period_month), $fiscal_year_start_month), fiscal_quarter,
-        model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
+        model, channel, campaign, sum(spend_cents), sum(pipeline_picos), sum(revenue_picos)
     from monthly
     group by fiscal_quarter, model, channel, campaign
     union all
-    select 'all', null, null, model, channel, campaign, sum(spend_cents), sum(pipeline_micros), sum(revenue_micros)
+    select 'all', null, null, model, channel, campaign, sum(spend_cents), sum(pipeline_picos), sum(revenue_picos)
     from monthly
     group by model, channel, campaign
 )

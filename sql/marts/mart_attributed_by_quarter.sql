@@ -8,7 +8,7 @@ with -- the models as columns, summed at this grain
 wide as (
     select
         journey_kind, fiscal_quarter, channel,
-        sum(columns('^micros_(.*)$')) as "micros_\1",
+        sum(columns('^picos_(.*)$')) as "picos_\1",
         count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
     from int_credits_by_channel
     group by journey_kind, fiscal_quarter, channel
@@ -16,9 +16,9 @@ wide as (
 
 -- then one row per model: its amount and the opportunities that gave a non-zero credit
 amounts as (
-    select journey_kind, fiscal_quarter, channel, substr(model, 8) as model, attributed_micros
+    select journey_kind, fiscal_quarter, channel, substr(model, 7) as model, attributed_picos
     from wide
-    unpivot (attributed_micros for model in (columns('^micros_')))
+    unpivot (attributed_picos for model in (columns('^picos_')))
 ),
 
 credited as (
@@ -50,7 +50,7 @@ by_quarter as (
         quarters.quarter_start,
         credits.model,
         credits.channel,
-        credits.attributed_micros,
+        credits.attributed_picos,
         credits.opportunities_credited
     from credits
     inner join quarters using (journey_kind, fiscal_quarter)
@@ -63,8 +63,8 @@ final as (
         quarter_start,
         model,
         channel,
-        from_micros(attributed_micros) as attributed_amount,
-        from_micros(attributed_micros) / nullif(from_micros(sum(attributed_micros) over (
+        from_picos(attributed_picos) as attributed_amount,
+        from_picos(attributed_picos) / nullif(from_picos(sum(attributed_picos) over (
             partition by journey_kind, fiscal_quarter, model
         )), 0) as share_of_quarter,
         opportunities_credited

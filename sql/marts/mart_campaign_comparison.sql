@@ -7,7 +7,7 @@
 -- when intervals are off).
 -- Reads int_attribution_credits (wide: one credit column per model run), int_journeys,
 -- int_attribution_intervals (the campaign is on the credits). No parameters. Money summed exactly
--- (macros.sql): each touch's to_micros(credit x journey amount), as in every mart, summed
+-- (macros.sql): each touch's to_picos(credit x journey amount), as in every mart, summed
 -- straight to the campaign; the opportunities credited come from one flag per (journey,
 -- campaign) and model, with no money at that grain (0.9 vs 1.4 s at 100k opportunities). The
 -- models stay columns until the rows are per campaign (a few hundred), then are unpivoted.
@@ -22,15 +22,15 @@ with credits as (
     from int_attribution_credits
 ),
 
--- per (channel, campaign), per model: the exact micro-units of its touches' amounts
-campaign_micros as (
+-- per (channel, campaign), per model: the exact pico-units of its touches' amounts
+campaign_picos as (
     select
         credits.journey_kind,
         credits.channel,
         credits.campaign,
-        sum(to_micros(
+        sum(to_picos(
             columns(credits.* exclude (journey_kind, opportunity_id, channel, campaign)) * journeys.journey_amount
-        )) as "micros_\0"
+        )) as "picos_\0"
     from credits
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
     group by credits.journey_kind, credits.channel, credits.campaign
@@ -47,11 +47,11 @@ credited_journeys as (
     group by journey_kind, opportunity_id, channel, campaign
 ),
 
--- per (channel, campaign), per model: the micro-units and the opportunities credited (a
+-- per (channel, campaign), per model: the pico-units and the opportunities credited (a
 -- journey is one row of credited_journeys, so a count of flags, not a count(distinct))
 by_campaign_wide as (
-    select micros.*, credited.* exclude (journey_kind, channel, campaign)
-    from campaign_micros as micros
+    select picos.*, credited.* exclude (journey_kind, channel, campaign)
+    from campaign_picos as picos
     inner join (
         select journey_kind, channel, campaign, count_if(columns('^credited_(.*)$')) as "credited_\1"
         from credited_journeys
@@ -60,9 +60,9 @@ by_campaign_wide as (
 ),
 
 amounts as (
-    select journey_kind, channel, campaign, substr(model, 8) as model, attributed_micros
+    select journey_kind, channel, campaign, substr(model, 7) as model, attributed_picos
     from by_campaign_wide
-    unpivot (attributed_micros for model in (columns('^micros_')))
+    unpivot (attributed_picos for model in (columns('^picos_')))
 ),
 
 credited as (
@@ -77,7 +77,7 @@ by_campaign as (
         model,
         channel,
         campaign,
-        amounts.attributed_micros,
+        amounts.attributed_picos,
         credited.opportunities_credited
     from amounts
     inner join credited using (journey_kind, channel, campaign, model)
@@ -93,9 +93,9 @@ final as (
         by_campaign.model,
         by_campaign.channel,
         by_campaign.campaign,
-        from_micros(by_campaign.attributed_micros) as attributed_amount,
-        from_micros(by_campaign.attributed_micros) / nullif(from_micros(
-            sum(by_campaign.attributed_micros) over (partition by by_campaign.journey_kind, by_campaign.model)
+        from_picos(by_campaign.attributed_picos) as attributed_amount,
+        from_picos(by_campaign.attributed_picos) / nullif(from_picos(
+            sum(by_campaign.attributed_picos) over (partition by by_campaign.journey_kind, by_campaign.model)
         ), 0) as share_of_total,
         by_campaign.opportunities_credited,
         intervals.attributed_low,

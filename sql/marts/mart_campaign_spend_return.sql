@@ -16,11 +16,11 @@ with final as (
         channel,
         campaign,
         from_cents(spend_cents) as spend_amount,
-        from_micros(pipeline_micros) as attributed_pipeline,
-        from_micros(revenue_micros) as attributed_revenue,
-        from_cents(spend_cents) / nullif(from_micros(pipeline_micros), 0) as cost_per_pipeline_dollar,
-        from_micros(pipeline_micros) / nullif(from_cents(spend_cents), 0) as pipeline_per_spend_dollar,
-        from_micros(revenue_micros) / nullif(from_cents(spend_cents), 0) as revenue_per_spend_dollar
+        from_picos(pipeline_picos) as attributed_pipeline,
+        from_picos(revenue_picos) as attributed_revenue,
+        from_cents(spend_cents) / nullif(from_picos(pipeline_picos), 0) as cost_per_pipeline_dollar,
+        from_picos(pipeline_picos) / nullif(from_cents(spend_cents), 0) as pipeline_per_spend_dollar,
+        from_picos(revenue_picos) / nullif(from_cents(spend_cents), 0) as revenue_per_spend_dollar
     from int_spend_return_by_period
 )
 

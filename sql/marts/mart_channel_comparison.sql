@@ -9,7 +9,7 @@ with -- the models as columns, summed at this grain
 wide as (
     select
         journey_kind, channel,
-        sum(columns('^micros_(.*)$')) as "micros_\1",
+        sum(columns('^picos_(.*)$')) as "picos_\1",
         count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
     from int_credits_by_channel
     group by journey_kind, channel
@@ -17,9 +17,9 @@ wide as (
 
 -- then one row per model: its amount and the opportunities that gave a non-zero credit
 amounts as (
-    select journey_kind, channel, substr(model, 8) as model, attributed_micros
+    select journey_kind, channel, substr(model, 7) as model, attributed_picos
     from wide
-    unpivot (attributed_micros for model in (columns('^micros_')))
+    unpivot (attributed_picos for model in (columns('^picos_')))
 ),
 
 credited as (
@@ -39,7 +39,7 @@ intervals as (
 ),
 
 by_channel as (
-    select journey_kind, model, channel, attributed_micros, opportunities_credited from credits
+    select journey_kind, model, channel, attributed_picos, opportunities_credited from credits
 ),
 
 final as (
@@ -47,9 +47,9 @@ final as (
         by_channel.journey_kind,
         by_channel.model,
         by_channel.channel,
-        from_micros(by_channel.attributed_micros) as attributed_amount,
-        from_micros(by_channel.attributed_micros) / nullif(from_micros(
-            sum(by_channel.attributed_micros) over (partition by by_channel.journey_kind, by_channel.model)
+        from_picos(by_channel.attributed_picos) as attributed_amount,
+        from_picos(by_channel.attributed_picos) / nullif(from_picos(
+            sum(by_channel.attributed_picos) over (partition by by_channel.journey_kind, by_channel.model)
         ), 0) as share_of_total,
         by_channel.opportunities_credited,
         intervals.attributed_low,

@@ -3,7 +3,7 @@
 -- and the influenced amount; is_reconciled when attributed = total to the cent and
 -- influenced <= total. Finance signs off on this table before using any export.
 -- Reads int_credits_by_channel, int_journeys. No parameters.
--- Money summed exactly (macros.sql): micro-units of attributed amounts, cents of amounts.
+-- Money summed exactly (macros.sql): pico-units of attributed amounts, cents of amounts.
 with totals as (
     select
         journey_kind,
@@ -21,7 +21,7 @@ with totals as (
 attributed_wide as (
     select
         journey_kind,
-        sum(columns('^micros_(.*)$')) as "\1",
+        sum(columns('^picos_(.*)$')) as "\1",
         count(distinct opportunity_id) as opportunities_attributed
     from int_credits_by_channel
     group by journey_kind
@@ -31,10 +31,10 @@ attributed as (
     select
         journey_kind,
         model,
-        round(from_micros(attributed_micros), 2) as attributed_amount,
+        round(from_picos(attributed_picos), 2) as attributed_amount,
         opportunities_attributed
     from attributed_wide
-    unpivot (attributed_micros for model in (columns(* exclude (journey_kind, opportunities_attributed))))
+    unpivot (attributed_picos for model in (columns(* exclude (journey_kind, opportunities_attributed))))
 ),
 
 final as (

@@ -69,46 +69,46 @@ expected as (
     where not per_model
 ),
 
-reported_micros as (
+reported_picos as (
     select 'int_attributed_by_month' as table_name, journey_kind, model, 'period_month' as cut,
-        cast(period_month as varchar) as cut_value, sum(to_micros(attributed_amount)) as micros
+        cast(period_month as varchar) as cut_value, sum(to_picos(attributed_amount)) as picos
     from int_attributed_by_month group by all
     union all
     select 'mart_attributed_by_quarter', journey_kind, model, 'fiscal_quarter', fiscal_quarter,
-        sum(to_micros(attributed_amount))
+        sum(to_picos(attributed_amount))
     from mart_attributed_by_quarter group by all
     union all
-    select 'mart_channel_comparison', journey_kind, model, 'total', '(all)', sum(to_micros(attributed_amount))
+    select 'mart_channel_comparison', journey_kind, model, 'total', '(all)', sum(to_picos(attributed_amount))
     from mart_channel_comparison group by all
     union all
-    select 'mart_campaign_comparison', journey_kind, model, 'total', '(all)', sum(to_micros(attributed_amount))
+    select 'mart_campaign_comparison', journey_kind, model, 'total', '(all)', sum(to_picos(attributed_amount))
     from mart_campaign_comparison group by all
     union all
     select 'mart_segment_comparison', journey_kind, model, 'segment:' || dimension, segment_value,
-        sum(to_micros(attributed_amount))
+        sum(to_picos(attributed_amount))
     from mart_segment_comparison group by all
     union all
     select 'mart_spend_return', kind.journey_kind, model, 'total', '(all)',
-        sum(to_micros(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
+        sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
     from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
     where period_grain = 'all' group by all
     union all
     select 'mart_spend_return', kind.journey_kind, model, 'period_month', cast(period_start as varchar),
-        sum(to_micros(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
+        sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
     from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
     where period_grain = 'month' group by all
-    having sum(to_micros(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end)) <> 0
+    having sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end)) <> 0
     union all
     select 'mart_campaign_spend_return', kind.journey_kind, model, 'total', '(all)',
-        sum(to_micros(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
+        sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
     from mart_campaign_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
     where period_grain = 'all' group by all
     union all
-    select 'mart_sourced_influenced', journey_kind, '(any)', 'total', '(all)', sum(to_micros(sourced_amount))
+    select 'mart_sourced_influenced', journey_kind, '(any)', 'total', '(all)', sum(to_picos(sourced_amount))
     from mart_sourced_influenced group by all
     union all
     select 'mart_period_totals', journey_kind, '(any)', 'period_month', cast(period_month as varchar),
-        sum(to_micros(total_amount))
+        sum(to_picos(total_amount))
     from mart_period_totals group by all
 ),
 
@@ -120,13 +120,13 @@ final as (
         cut,
         cut_value,
         coalesce(expected.expected_amount, 0) as expected_amount,
-        coalesce(from_micros(reported_micros.micros), 0) as reported_amount,
-        round(coalesce(from_micros(reported_micros.micros), 0) - coalesce(expected.expected_amount, 0), 6)
+        coalesce(from_picos(reported_picos.picos), 0) as reported_amount,
+        round(coalesce(from_picos(reported_picos.picos), 0) - coalesce(expected.expected_amount, 0), 6)
             as difference,
-        abs(coalesce(from_micros(reported_micros.micros), 0) - coalesce(expected.expected_amount, 0)) < 0.005
+        abs(coalesce(from_picos(reported_picos.picos), 0) - coalesce(expected.expected_amount, 0)) < 0.005
             as is_reconciled
     from expected
-    full join reported_micros using (table_name, journey_kind, model, cut, cut_value)
+    full join reported_picos using (table_name, journey_kind, model, cut, cut_value)
 )
 
 select * from final

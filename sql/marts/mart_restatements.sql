@@ -7,9 +7,13 @@
 --   stage_changes, amount_changes (amount or currency), fx_changes (same amount and currency,
 --   another converted value), journey_changes (the touch ids differ: late or removed touches).
 -- A run whose as-of moved also restates: deals and touches between the two as-ofs arrive.
+-- Only published runs are "first reported", besides the latest run (the one being published).
 -- Reads snapshot_runs, snapshot_attributed_by_month, snapshot_opportunities. No parameters.
 with runs as (
-    select run_id, as_of, taken_at from snapshot_runs
+    select run_id, as_of, taken_at
+    from snapshot_runs
+    where is_published
+        or run_id = (select run_id from snapshot_runs order by taken_at desc, run_id desc limit 1)
 ),
 
 current_run as (

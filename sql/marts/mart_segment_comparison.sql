@@ -18,7 +18,7 @@ with segment_credits as (
 wide as (
     select
         journey_kind, dimension, segment_value, channel,
-        sum(columns('^micros_(.*)$')) as "micros_\1",
+        sum(columns('^picos_(.*)$')) as "picos_\1",
         count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
     from segment_credits
     group by journey_kind, dimension, segment_value, channel
@@ -26,9 +26,9 @@ wide as (
 
 -- then one row per model: its amount and the opportunities that gave a non-zero credit
 amounts as (
-    select journey_kind, dimension, segment_value, channel, substr(model, 8) as model, attributed_micros
+    select journey_kind, dimension, segment_value, channel, substr(model, 7) as model, attributed_picos
     from wide
-    unpivot (attributed_micros for model in (columns('^micros_')))
+    unpivot (attributed_picos for model in (columns('^picos_')))
 ),
 
 credited as (
@@ -44,7 +44,7 @@ credits as (
 ),
 
 by_segment as (
-    select journey_kind, model, dimension, segment_value, channel, attributed_micros, opportunities_credited
+    select journey_kind, model, dimension, segment_value, channel, attributed_picos, opportunities_credited
     from credits
 ),
 
@@ -55,8 +55,8 @@ final as (
         dimension,
         segment_value,
         channel,
-        from_micros(attributed_micros) as attributed_amount,
-        from_micros(attributed_micros) / nullif(from_micros(sum(attributed_micros) over (
+        from_picos(attributed_picos) as attributed_amount,
+        from_picos(attributed_picos) / nullif(from_picos(sum(attributed_picos) over (
             partition by journey_kind, model, dimension, segment_value
         )), 0) as share_of_segment,
         opportunities_credited

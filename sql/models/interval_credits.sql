@@ -4,7 +4,7 @@
 -- of the opportunity among the kind's converted journeys sorted by id (interval_opportunities)
 -- and `key` = the 0-based rank of (channel, campaign); campaigns labelled as in
 -- mart_campaign_comparison (campaign_label, macros.sql).
--- Amounts summed exactly, as in the marts (each touch's to_micros(credit x journey amount),
+-- Amounts summed exactly, as in the marts (each touch's to_picos(credit x journey amount),
 -- macros.sql): a float sum would depend on the order the credit rows are read in.
 -- Rows in no particular order (the bootstrap sums them); keys numbered over the few distinct
 -- (channel, campaign) pairs and joined back, so nothing large is sorted.
@@ -19,7 +19,7 @@ credits as (
         credits.opportunity_id,
         credits.channel,
         campaign_label(credits.channel, credits.campaign) as campaign,
-        from_micros(sum(to_micros(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)))
+        from_picos(sum(to_picos(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)))
     from int_attribution_credits credits
     inner join int_journeys journeys using (journey_kind, opportunity_id)
     where credits.journey_kind = $journey_kind

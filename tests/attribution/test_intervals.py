@@ -111,7 +111,7 @@ def test_the_order_of_the_input_rows_does_not_move_the_intervals(sample_run):
 def test_credits_read_model_by_model_give_the_intervals_of_one_frame(sample_run):
     # the SQL path (one model at a time, indices computed in DuckDB) and the frame path (all
     # credits in one frame, indices by joins) are the same bootstrap; the SQL path sums each
-    # touch's amount in micro-units (as the marts), so the frame gets them rounded alike
+    # touch's amount in pico-units (as the marts), so the frame gets them rounded alike
     from attribution.intervals import read_interval_inputs
 
     config = AttributionConfig(interval_replicates=40)
@@ -123,7 +123,7 @@ def test_credits_read_model_by_model_give_the_intervals_of_one_frame(sample_run)
             sample_run.sql(
                 "select model, opportunity_id, channel, case when channel = '(none)' then '(none)' "
                 "else coalesce(campaign, '(no campaign)') end as campaign, "
-                "from_micros(to_micros(attributed_amount)) as attributed_amount "
+                "from_picos(to_picos(attributed_amount)) as attributed_amount "
                 "from mart_attribution_credits where journey_kind = ?",
                 params=[i.journey_kind],
             ).pl(),

@@ -19,7 +19,7 @@ from attribution.config import AttributionConfig
 from attribution.export import file_sha256
 from attribution.models import MODELS
 from attribution.pipeline import SourcePaths, run_pipeline
-from attribution.restatements import build_restatements, take_snapshot
+from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
 from tests.conftest import AS_OF
 
 MART_TABLES = (
@@ -175,6 +175,7 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     with duckdb.connect(str(database)) as conn:
         run_pipeline(conn, sources, config)
         take_snapshot(conn, "first-run", config, taken_at=datetime(2026, 6, 2))
+        publish_snapshot(conn, "first-run")
         build_restatements(conn)
         assert conn.sql("select count(*) from mart_restatements where difference <> 0").fetchall() == [(0,)]
         first_won = conn.sql(
@@ -228,6 +229,7 @@ def test_restatement_matches_a_fresh_run(sample_dir, tmp_path):
     with duckdb.connect(str(database)) as conn:
         run_pipeline(conn, sources, config)
         take_snapshot(conn, "second-run", config, taken_at=datetime(2026, 6, 3))
+        publish_snapshot(conn, "second-run")
         build_restatements(conn)
         restated = _tables(conn)
         restatements = conn.sql("select * from mart_restatements").pl()

@@ -86,16 +86,18 @@ def test_settings_are_typed_config_with_design_defaults():
     assert isinstance(AttributionSettings(), dg.ConfigurableResource)
 
 
-def test_settings_and_cli_cover_every_config_field_with_its_defaults():
-    # defaults live in AttributionConfig only: the launchpad settings and the CLI take theirs
+def test_settings_and_cli_cover_every_config_field_with_its_defaults(tmp_path):
+    # defaults live in AttributionConfig only: the launchpad settings of a run without a run
+    # file (what build_defs shows) and the CLI take theirs
     import dataclasses
 
     from attribution.cli import _plain_fields
     from attribution.config import AttributionConfig
-    from dagster_defs.resources import AttributionSettings
+    from attribution.runfile import resolve_run
+    from dagster_defs.resources import settings_of
 
     defaults = AttributionConfig()
-    settings = AttributionSettings()
+    settings = settings_of(resolve_run(environ={}, cwd=tmp_path))
     # as_of text, column_preset/mapping_file, wall clock; segment_columns: unset = the environment
     derived = {"as_of", "mapping", "run_started_at", "segment_columns"}
     assert "segment_columns" in _plain_fields()
@@ -113,6 +115,8 @@ def test_segment_columns_come_from_the_settings_else_the_environment(monkeypatch
     from dagster_defs.resources import AttributionSettings
 
     monkeypatch.delenv("ATTRIBUTION_SEGMENT_COLUMNS", raising=False)
+    monkeypatch.setenv("ATTRIBUTION_TOUCHPOINTS", "user/touches.csv")  # a user's run: no sample setting
+    monkeypatch.setenv("ATTRIBUTION_OPPORTUNITIES", "user/deals.csv")
     assert AttributionSettings().to_config().segment_columns == ()
     monkeypatch.setenv("ATTRIBUTION_SEGMENT_COLUMNS", "segment, Region,,type")
     assert AttributionSettings().to_config().segment_columns == ("segment", "Region", "type")

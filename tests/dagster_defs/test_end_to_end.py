@@ -309,7 +309,7 @@ def test_failing_reconciliation_stops_the_export(materialized, sample_dir, tmp_p
     with duckdb.connect(str(database)) as conn:
         conn.sql(
             "delete from int_credits_by_channel where rowid = (select min(rowid) "
-            "from int_credits_by_channel where journey_kind = 'pipeline' and micros_linear > 0)"
+            "from int_credits_by_channel where journey_kind = 'pipeline' and picos_linear > 0)"
         )
     defs = sample_defs(sample_dir, database, export_dir)
     result = defs.resolve_implicit_global_asset_job_def().execute_in_process(

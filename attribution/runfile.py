@@ -1,0 +1,376 @@
+"""The run file: one TOML file a user keeps in version control that names a pipeline's inputs,
+column mapping, outputs and settings, read the same way by `make run`, `attribution-run` and
+the Dagster definitions.
+
+Where it is: the `--run-file` flag, else ``ATTRIBUTION_RUN_FILE``, else ``attribution.toml``
+in the working directory when there is one. Each value is resolved, lowest first, from:
+the default; the bundled sample's (only when no input is named at all); the run file; its
+``ATTRIBUTION_*`` environment variable; an explicit flag or launchpad value. A user's run
+never takes the sample's optional inputs (fx rates, milestones, spend) or its settings
+(segment columns): once touchpoints or opportunities are named, every input not named is
+absent. Relative paths in the run file are relative to the run file's folder.
+
+A run file looks like::
+
+    [inputs]
+    touchpoints = "exports/touches/*.csv"
+    opportunities = "exports/Opportunity.csv"
+    fx_rates = "exports/fx_rates.csv"      # optional, as are milestones and spend
+
+    [outputs]
+    database = "attribution.duckdb"
+    export_dir = "exports/attribution"
+
+    [mapping]                              # a column preset, a mapping file, or entries
+    preset = "salesforce"
+    [mapping.columns.opportunities]
+    amount = "ARR__c"
+    [mapping.stages]
+    "Closed Won - Paid" = "closed_won"
+
+    [settings]                             # any setting of AttributionConfig
+    lookback_days = 60
+    segment_columns = ["Region"]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+
+from attribution.config import AttributionConfig, parse_as_of, split_names
+from attribution.mapping import MappingError, SourceMapping, load_mapping, mapping_entries
+from attribution.pipeline import SourcePaths
+
+__all__ = [
+    "DEFAULT_RUN_FILE",
+    "INPUTS",
+    "OUTPUTS",
+    "RUN_FILE_VARIABLE",
+    "SAMPLE_INPUTS",
+    "SAMPLE_SETTINGS",
+    "RunFileError",
+    "RunSpec",
+    "find_run_file",
+    "resolve_run",
+    "setting_fields",
+]
+
+RUN_FILE_VARIABLE = "ATTRIBUTION_RUN_FILE"
+DEFAULT_RUN_FILE = "attribution.toml"
+
+# input -> its environment variable
+INPUTS: dict[str, str] = {
+    "touchpoints": "ATTRIBUTION_TOUCHPOINTS",
+    "opportunities": "ATTRIBUTION_OPPORTUNITIES",
+    "fx_rates": "ATTRIBUTION_FX_RATES",
+    "milestones": "ATTRIBUTION_MILESTONES",
+    "spend": "ATTRIBUTION_SPEND",
+}
+# output -> (its environment variable, default)
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "database": ("ATTRIBUTION_DUCKDB", "data/attribution.duckdb"),
+    "export_dir": ("ATTRIBUTION_EXPORT_DIR", "data/exports"),
+}
+# the bundled sample (`make sample`): what runs when no input is named, and only then
+SAMPLE_INPUTS: dict[str, str] = {
+    "touchpoints": "data/sample/touchpoints/*.csv",
+    "opportunities": "data/sample/opportunities/*.csv",
+    "fx_rates": "data/sample/fx_rates.csv",
+    "milestones": "data/sample/milestones.csv",
+    "spend": "data/sample/spend.csv",
+}
+SAMPLE_SETTINGS: dict[str, Any] = {"segment_columns": ("segment", "region", "type")}
+# settings with an environment variable of their own (comma-separated lists)
+SETTING_VARIABLES: dict[str, str] = {"segment_columns": "ATTRIBUTION_SEGMENT_COLUMNS"}
+_DERIVED = ("mapping", "run_started_at")
+
+
+class RunFileError(ValueError):
+    """A run file that cannot be used (the message names the file and what is wrong)."""
+
+
+def setting_fields() -> dict[str, Any]:
+    """The AttributionConfig fields a run file's [settings] may set -> their types."""
+    hints = get_type_hints(AttributionConfig)
+    return {f.name: hints[f.name] for f in fields(AttributionConfig) if f.name not in _DERIVED}
+
+
+def find_run_file(
+    explicit: str | Path | None = None, environ: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Path | None:
+    """The run file in use: `explicit`, else $ATTRIBUTION_RUN_FILE, else ./attribution.toml
+    if it exists, else none; a named file that does not exist is an error."""
+    env = os.environ if environ is None else environ
+    named = str(explicit) if explicit else env.get(RUN_FILE_VARIABLE, "")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise RunFileError(f"{named}: run file not found")
+        return path
+    candidate = (cwd or Path.cwd()) / DEFAULT_RUN_FILE
+    return candidate if candidate.is_file() else None
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything one run reads and writes, resolved once: where each value came from in
+    `origins` (default, sample, run file, environment, override)."""
+
+    sources: SourcePaths
+    database: str
+    export_dir: str
+    settings: Mapping[str, Any]
+    mapping: SourceMapping
+    run_file: str | None = None
+    run_file_sha256: str | None = None
+    is_sample: bool = False
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def config(self, **overrides: Any) -> AttributionConfig:
+        """The library's frozen config of this run (`overrides` win, e.g. run_started_at)."""
+        values = {**self.settings, **overrides}
+        if isinstance(values.get("as_of"), str):
+            values["as_of"] = parse_as_of(values["as_of"])
+        if values.get("as_of") is None:
+            values.pop("as_of", None)
+        return AttributionConfig(**values, mapping=self.mapping)
+
+    def describe(self) -> dict[str, Any]:
+        """The run's inputs, outputs, run file and origins as JSON-ready values (the manifest
+        and the Dagster metadata show them)."""
+
+        def text(paths: object) -> object:
+            if paths is None or isinstance(paths, (str, Path)):
+                return None if paths is None else str(paths)
+            return [str(p) for p in paths]  # type: ignore[attr-defined]
+
+        return {
+            "run_file": self.run_file,
+            "run_file_sha256": self.run_file_sha256,
+            "is_sample": self.is_sample,
+            "inputs": {name: text(getattr(self.sources, name)) for name in INPUTS},
+            "database": self.database,
+            "export_dir": self.export_dir,
+            "column_preset": self.mapping.preset,
+            "mapping_file": self.mapping.file,
+            "origins": dict(self.origins),
+        }
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RunFileError(f"{path}: not a valid TOML file: {exc}") from exc
+
+
+def _table(data: Mapping[str, Any], key: str, where: Path) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise RunFileError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _relative(value: Any, base: Path, where: str) -> str:
+    """A path or glob of the run file, relative to its folder ('' stays empty: no such input)."""
+    if not isinstance(value, str):
+        raise RunFileError(f"{where} must be a path or a glob (a string)")
+    if not value or Path(value).is_absolute():
+        return value
+    return str(base / value)
+
+
+def _setting(name: str, kind: Any, value: Any, where: str) -> Any:
+    """A [settings] value checked against its field's type (lists for tuples)."""
+    if name == "as_of":
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime.combine(value, time(23, 59, 59, 999999))
+        if isinstance(value, str):
+            try:
+                return parse_as_of(value) if value.strip() else None
+            except ValueError as exc:
+                raise RunFileError(f"{where}: {exc}") from exc
+        raise RunFileError(f"{where} must be a date or an ISO timestamp")
+    if get_origin(kind) is tuple:
+        element = get_args(kind)[0]
+        items = split_names(value) if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise RunFileError(f"{where} must be a list")
+        try:
+            return tuple(element(v) for v in items)
+        except (TypeError, ValueError) as exc:
+            raise RunFileError(f"{where}: every item must be a {element.__name__}") from exc
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise RunFileError(f"{where} must be true or false")
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise RunFileError(f"{where} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Any, where: str) -> None:
+    unknown = [key for key in table if key not in allowed]
+    if unknown:
+        raise RunFileError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; use {', '.join(sorted(allowed))}"
+        )
+
+
+def resolve_run(
+    run_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    sample_settings: bool = True,
+) -> RunSpec:
+    """Resolve a run: inputs, outputs, mapping and settings from the defaults, the sample (when
+    no input is named), the run file, the environment and `overrides` (input, output and
+    setting names, plus column_preset and mapping_file; None = not given), in that order.
+    `sample_settings=False`: never the sample's settings (a caller that resolves settings
+    apart from the inputs, which alone say whether the sample runs)."""
+    env = os.environ if environ is None else environ
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    path = find_run_file(run_file, env, cwd)
+    data = _read(path) if path else {}
+    base = path.parent if path else Path()
+    where = path or Path("run file")
+    _check_keys(data, ("inputs", "outputs", "mapping", "settings"), str(where))
+    origins: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def take(name: str, file_value: Any, variable: str | None) -> None:
+        if name in given:
+            values[name], origins[name] = given[name], "override"
+        elif variable and variable in env:
+            values[name], origins[name] = env[variable], f"environment {variable}"
+        elif file_value is not None:
+            values[name], origins[name] = file_value, "run file"
+
+    inputs = _table(data, "inputs", where)
+    _check_keys(inputs, INPUTS, f"{where}: [inputs]")
+    for name, variable in INPUTS.items():
+        raw = inputs.get(name)
+        take(name, None if raw is None else _relative(raw, base, f"{where}: inputs.{name}"), variable)
+    named = [name for name in INPUTS if values.get(name)]
+    is_sample = not named
+    for name in INPUTS:
+        if name in values:
+            values[name] = values[name] or None  # given empty: no such input
+        elif is_sample:
+            values[name], origins[name] = SAMPLE_INPUTS[name], "sample"
+        else:
+            values[name], origins[name] = None, "not given"
+    missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
+    if missing:
+        raise RunFileError(
+            f"no {' or '.join(missing)} input named while {', '.join(named)} is: a run on your data "
+            f"names both (run file [inputs], or {', '.join(INPUTS[m] for m in missing)}); the "
+            "sample's files are never mixed into it"
+        )
+
+    outputs = _table(data, "outputs", where)
+    _check_keys(outputs, OUTPUTS, f"{where}: [outputs]")
+    for name, (variable, default) in OUTPUTS.items():
+        raw = outputs.get(name)
+        take(name, None if raw is None else _relative(raw, base, f"{where}: outputs.{name}"), variable)
+        if not values.get(name):
+            values[name], origins[name] = default, "default"
+
+    mapping_table = _table(data, "mapping", where)
+    _check_keys(mapping_table, ("preset", "file", "columns", "stages"), f"{where}: [mapping]")
+    preset = mapping_table.get("preset")
+    file_value = mapping_table.get("file")
+    take("column_preset", preset, "ATTRIBUTION_COLUMN_PRESET")
+    take(
+        "mapping_file",
+        None if file_value is None else _relative(file_value, base, f"{where}: mapping.file"),
+        "ATTRIBUTION_MAPPING",
+    )
+    try:
+        mapping = load_mapping(values.get("mapping_file") or None, values.get("column_preset") or None)
+        columns, stages = mapping_entries(mapping_table, f"{where}: [mapping]")
+        if columns or stages:  # the run file's own entries win over the mapping file's
+            mapping = SourceMapping(
+                preset=mapping.preset,
+                columns=(*columns, *mapping.columns),
+                stages=(*mapping.stages, *stages),
+                file=mapping.file or str(path),
+            )
+    except MappingError as exc:
+        raise RunFileError(str(exc)) from exc
+
+    kinds = setting_fields()
+    settings_table = _table(data, "settings", where)
+    _check_keys(settings_table, kinds, f"{where}: [settings]")
+    settings: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        raw = settings_table.get(name)
+        take(
+            name,
+            None if raw is None else _setting(name, kind, raw, f"{where}: settings.{name}"),
+            SETTING_VARIABLES.get(name),
+        )
+        if name in values:
+            value = values[name]
+            if origins[name] != "run file":  # a flag, launchpad or environment value: checked here
+                value = _setting(name, kind, value, f"{origins[name]} ({name})")
+            if value is not None:
+                settings[name] = value
+        elif is_sample and sample_settings and name in SAMPLE_SETTINGS:
+            settings[name], origins[name] = SAMPLE_SETTINGS[name], "sample"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+    return RunSpec(
+        sources=SourcePaths(*(values[name] for name in INPUTS)),
+        database=str(values["database"]),
+        export_dir=str(values["export_dir"]),
+        settings=settings,
+        mapping=mapping,
+        run_file=str(path) if path else None,
+        run_file_sha256=digest,
+        is_sample=is_sample,
+        origins=origins,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m attribution.runfile`: say what a run will read and write (make run prints it);
+    --is-sample: exit 0 when the sample runs, 1 otherwise; --report-path: where the report goes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--run-file")
+    parser.add_argument("--is-sample", action="store_true")
+    parser.add_argument("--report-path", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        spec = resolve_run(args.run_file)
+    except ValueError as exc:
+        print(f"run file: {exc}", file=sys.stderr)
+        sys.exit(65 if not args.is_sample else 2)
+    if args.is_sample:
+        sys.exit(0 if spec.is_sample else 1)
+    if args.report_path:
+        print(f"report: {Path(spec.export_dir) / 'attribution_report.html'} (open it in a browser)")
+        return
+    where = f"run file {spec.run_file}" if spec.run_file else "no run file"
+    print(f"{where}; {'the bundled sample' if spec.is_sample else 'your inputs'}:")
+    for name, paths in spec.describe()["inputs"].items():
+        print(f"  {name:<13} {paths or '(none)'}  [{spec.origins.get(name, 'not given')}]")
+    print(f"  database      {spec.database}\n  exports       {spec.export_dir}")
+
+
+if __name__ == "__main__":
+    main()
