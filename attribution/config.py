@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from attribution.keys import name_key
 from attribution.mapping import SourceMapping
 
 __all__ = [
@@ -52,8 +52,9 @@ def _now_utc() -> datetime:
 
 
 def snake_key(text: str) -> str:
-    """A value as the marts key it: lower snake case (the SQL macro snake_key, sql/macros.sql)."""
-    return re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+    """A value as the marts key it (attribution.keys.name_key, as the staging SQL); '' when
+    nothing is left."""
+    return name_key(text) or ""
 
 
 def split_names(text: str) -> tuple[str, ...]:
@@ -141,6 +142,8 @@ class AttributionConfig:
     interval_seed: int = 20_261_129
     # restatement history: runs taken more than this many days ago are pruned (0: keep all)
     snapshot_retention_days: int = 730
+    # the text encoding of CSV inputs: utf-8, utf-16 or latin-1 (a spreadsheet's "CSV" export)
+    csv_encoding: str = "utf-8"
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -186,7 +189,7 @@ class AttributionConfig:
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
         )
         object.__setattr__(
-            self, "excluded_channels", tuple(c.strip().lower() for c in self.excluded_channels)
+            self, "excluded_channels", tuple(snake_key(c) for c in self.excluded_channels if snake_key(c))
         )
         object.__setattr__(self, "touch_type_weights", tuple(self.touch_type_weights))
         segments = tuple(name.strip() for name in self.segment_columns if name.strip())
@@ -212,6 +215,9 @@ class AttributionConfig:
                 f"company_timezone must be an IANA time zone such as UTC or Europe/Berlin, "
                 f"got {self.company_timezone!r}"
             ) from exc
+        object.__setattr__(self, "csv_encoding", self.csv_encoding.strip().lower().replace("_", "-"))
+        if self.csv_encoding not in ("utf-8", "utf-16", "latin-1"):
+            raise ValueError(f"csv_encoding must be utf-8, utf-16 or latin-1, got {self.csv_encoding!r}")
         for name in ("as_of", "run_started_at"):
             moment = getattr(self, name)
             if moment.tzinfo is not None:

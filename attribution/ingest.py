@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ import duckdb
 
 from attribution.config import AttributionConfig
 from attribution.contracts import MAX_AMOUNT, SOURCES, SourceSpec
+from attribution.keys import register_name_key
 from attribution.mapping import SourceMapping, column_key
 from attribution.sql import bind_config, define_macros, drop_relation, read_sql
 
@@ -114,7 +116,37 @@ def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_READ_CSV = "read_csv(?, all_varchar = true, header = true, encoding = 'utf-8')"
+# a field up to 64 MB reads (DuckDB's default line limit is 2 MB: one long note failed a file)
+MAX_LINE_BYTES = 64 * 1024 * 1024
+CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
+
+
+def _read_csv(encoding: str) -> str:
+    """The CSV reader of one file (the path a parameter; the encoding one of CSV_ENCODINGS)."""
+    if encoding not in CSV_ENCODINGS:
+        raise InputFileError(f"csv_encoding must be one of {', '.join(CSV_ENCODINGS)}, got {encoding!r}")
+    return (
+        f"read_csv(?, all_varchar = true, header = true, encoding = '{encoding}', "
+        f"max_line_size = {MAX_LINE_BYTES})"
+    )
+
+
+def _first_undecodable_line(path: str) -> int | None:
+    """The 1-based line of a file's first byte that is not UTF-8 (None when all are)."""
+    line, carry = 1, b""
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            data = carry + block
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.end < len(data) or exc.reason != "unexpected end of data":
+                    return line + data[: exc.start].count(b"\n")
+                carry = data[exc.start :]
+                data = data[: exc.start]
+            line += data.count(b"\n")
+    return None
 
 
 def _is_parquet(path: str) -> bool:
@@ -122,10 +154,48 @@ def _is_parquet(path: str) -> bool:
 
 
 def _unreadable(what: str, kind: str, exc: duckdb.Error) -> InputFileError:
-    """The clear error for a file DuckDB cannot read: the file(s), the format, DuckDB's reason."""
-    text = str(exc).strip()
-    first_line = text.splitlines()[0] if text else type(exc).__name__
-    return InputFileError(f"{what}: cannot be read as {kind}: {first_line}")
+    """The clear error for a file DuckDB cannot read: the file(s), the format, DuckDB's reason
+    (its quoted line and reader settings left out: a line may be megabytes long), the real line
+    and what to do."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    reasons = [
+        line.strip()[:300]
+        for line in lines[1:]
+        if line.strip() and not line.startswith(("Original Line", "Possible Solution", "  "))
+    ]
+    head = lines[0].split("CSV Error on Line:")[0].strip(" :") or lines[0][:300]
+    text = "; ".join([head, *reasons]) if reasons else lines[0][:300]
+    advice = ""
+    if kind == "CSV" and ("unicode" in text.lower() or "utf-8" in text.lower()):
+        found = _first_undecodable_line(what) if os.path.isfile(what) else None
+        where = f" (first at line {found})" if found else ""
+        advice = (
+            f": the file is not UTF-8{where}; re-export it as UTF-8 (CSV UTF-8 in Excel), or set "
+            f"csv_encoding to one of {', '.join(CSV_ENCODINGS)}"
+        )
+    elif "maximum line size" in text.lower():
+        advice = f": a line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB; split or trim that field"
+    return InputFileError(f"{what}: cannot be read as {kind}: {text}{advice}")
+
+
+def _duplicated_header(path: str, names: list[str], encoding: str) -> None:
+    """Fail naming the column when a CSV header has a column used here twice (DuckDB would
+    rename the second, and the first would be used silently)."""
+    try:
+        with open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (UnicodeError, csv.Error, OSError):
+        return  # DuckDB's reader reports what is wrong with the file
+    seen: dict[str, str] = {}
+    wanted = {column_key(name) for name in names}
+    for name in header:
+        key = column_key(name)
+        if key in wanted and key in seen:
+            raise InputFileError(
+                f"{path}: the header has the column {name!r} twice (as {seen[key]!r} and {name!r}); "
+                "remove or rename one so it is clear which to read"
+            )
+        seen.setdefault(key, name)
 
 
 @dataclass(frozen=True)
@@ -144,16 +214,20 @@ def _file_columns(
     path: str,
     mapping: SourceMapping,
     segments: dict[str, str] | None = None,
+    encoding: str = "utf-8",
 ) -> _FileColumns:
     """Read a file's header and find each contract column under its own name or a mapped one,
     and each segment column (dimension -> name set); a clear error naming the file if it is
     unreadable or lacks a required or a segment column."""
     parquet = _is_parquet(path)
-    reader = "read_parquet(?)" if parquet else _READ_CSV
+    reader = "read_parquet(?)" if parquet else _read_csv(encoding)
     try:
         present = conn.sql(f"select * from {reader} limit 0", params=[path]).columns
     except duckdb.Error as exc:
         raise _unreadable(path, "Parquet" if parquet else "CSV", exc) from exc
+    if not parquet:
+        used = [a for column in spec.columns for a in mapping.aliases(spec.name, column)]
+        _duplicated_header(path, [*used, *(segments or {}).values()], encoding)
     by_key: dict[str, str] = {}
     for name in present:
         by_key.setdefault(column_key(name), name)
@@ -210,6 +284,7 @@ def _stage_raw(
     mapping: SourceMapping,
     absent: dict[str, str] | None = None,
     segments: dict[str, str] | None = None,
+    encoding: str = "utf-8",
 ) -> int:
     """Collect every row of `files` into temp table `raw_<source>`: file_index, source_file,
     source_row (1-based within its file), the contract's columns as text and `segments`, a
@@ -229,7 +304,7 @@ def _stage_raw(
         f"create temp table {raw} (file_index integer, source_file varchar, "
         f"source_row bigint, {columns}, segments map(varchar, varchar), record varchar)"
     )
-    layouts = {path: _file_columns(conn, spec, path, mapping, segments) for path in files}
+    layouts = {path: _file_columns(conn, spec, path, mapping, segments, encoding) for path in files}
     dimensions = list(segments or {})
 
     def segment_map(names: dict[str, str], cast: bool, keys: str = "?") -> str:
@@ -285,7 +360,7 @@ def _stage_raw(
         layout = layouts[path]
         try:
             conn.sql(
-                f"create or replace temp table _raw_file as select * from {_READ_CSV}",
+                f"create or replace temp table _raw_file as select * from {_read_csv(encoding)}",
                 params=[path],
             )
         except duckdb.Error as exc:
@@ -432,6 +507,7 @@ def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: Attribut
 
 def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
     conn.sql("set TimeZone = 'UTC'")
+    register_name_key(conn)
     define_macros(conn)
     create_ingest_tables(conn)
 
@@ -483,7 +559,7 @@ def load_source(
                 required=(*spec.required, "opportunity_type"),
                 optional=tuple(c for c in spec.optional if c != "opportunity_type"),
             )
-    raw_rows = _stage_raw(conn, layout_spec, files, config.mapping, absent, segments)
+    raw_rows = _stage_raw(conn, layout_spec, files, config.mapping, absent, segments, config.csv_encoding)
     if source in _SOURCE_SETUP:
         _SOURCE_SETUP[source](conn, config)
     _check(conn, spec, config)

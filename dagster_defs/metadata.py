@@ -10,7 +10,32 @@ import polars as pl
 
 from attribution.contracts import COLUMN_DESCRIPTIONS
 
-__all__ = ["markdown_table", "table_metadata"]
+__all__ = ["markdown_table", "markdown_text", "table_metadata"]
+
+
+# characters markdown or HTML would read as syntax: written as entities, so a campaign
+# 'x|y' stays one cell and '<b>' or '**' in a name shows as typed
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "|": "&#124;",
+        "\\": "&#92;",
+        "`": "&#96;",
+        "*": "&#42;",
+        "[": "&#91;",
+        "]": "&#93;",
+        "~": "&#126;",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
+def markdown_text(value: object) -> str:
+    """A value as literal text inside markdown (every markdown and HTML character escaped)."""
+    return str(value).translate(_ESCAPES)
 
 
 def _cell(value: Any) -> str:
@@ -18,12 +43,12 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 10 else f"{value:,.2f}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return markdown_text(value)
 
 
 def markdown_table(frame: pl.DataFrame) -> str:
-    """A frame as a GitHub-flavoured markdown table."""
-    header = "| " + " | ".join(frame.columns) + " |"
+    """A frame as a GitHub-flavoured markdown table, every cell and header escaped."""
+    header = "| " + " | ".join(markdown_text(c) for c in frame.columns) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
     rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
     return "\n".join([header, rule, *rows])

@@ -90,6 +90,7 @@ class AttributionSettings(dg.ConfigurableResource):
     interval_replicates: int | None = None
     interval_level: float | None = None
     interval_seed: int | None = None
+    csv_encoding: str | None = None
     snapshot_retention_days: int | None = None
     included_opportunity_types: list[str] | None = None
     excluded_opportunity_types: list[str] | None = None

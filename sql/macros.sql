@@ -12,10 +12,16 @@
 -- (the length test first: the regular expression runs only on 10-character texts)
 create or replace macro is_date_only(t) as
     coalesce(length(trim(t)) = 10 and regexp_full_match(trim(t), '\d{4}-\d{2}-\d{2}'), false);
+--   A time-zone abbreviation (IST, CST, BST: each names several zones) is not guessed: null.
+--   Accepted: offsets, Z, UTC, GMT and IANA names (Area/City). The test runs only on texts that
+--   end in a letter.
 create or replace macro parse_instant(t, tz) as
     case
         when not contains(t, ':') and is_date_only(t)
             then timezone('UTC', timezone(tz, cast(try_cast(trim(t) as date) as timestamp)))
+        when lower(right(rtrim(t), 1)) between 'a' and 'y' and not contains(t, '/')
+            and not regexp_matches(rtrim(t), '(?i)(\d|\s)(utc|gmt)$')
+            then null
         else make_timestamp(epoch_us(try_cast(t as timestamptz)))
     end;
 create or replace macro parse_flag(t) as
@@ -23,10 +29,10 @@ create or replace macro parse_flag(t) as
         when lower(trim(t)) in ('true', '1', 'yes', 't', 'y') then true
         when lower(trim(t)) in ('false', '0', 'no', 'f', 'n') then false
     end;
--- snake_key(t): a name as the marts key it, lower snake case ('Paid Search' -> paid_search);
---   null when blank. Channels, lead sources, opportunity types, milestones.
-create or replace macro snake_key(t) as
-    nullif(trim(both '_' from regexp_replace(lower(trim(t)), '[^a-z0-9]+', '_', 'g')), '');
+-- Names are keyed by name_key(t) ('Paid Search' -> paid_search, Unicode-aware), a function the
+--   ingest registers on its connection (attribution.keys), not a macro: NFKC and case folding
+--   are beyond DuckDB's SQL. The macro it replaced is dropped from older files.
+drop macro if exists snake_key;
 create or replace macro stage_key(t) as
     regexp_replace(lower(trim(t)), '[^\pL\pN]', '', 'g');
 -- account_batch(account_id, batches): the account's batch of `batches` (hash(account_id) %

@@ -16,7 +16,7 @@ parsed as (
         source_row,
         nullif(trim(account_id), '') as account_id,
         nullif(trim(contact_id), '') as contact_id,
-        snake_key(milestone) as milestone,
+        name_key(milestone) as milestone,
         nullif(trim(occurred_at), '') as occurred_at_text,
         parse_instant(occurred_at, $company_timezone) as occurred_at
     from raw

@@ -11,7 +11,7 @@
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
 -- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
 -- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows),
--- $included_opportunity_types, $excluded_opportunity_types (lists of snake_key types; an
+-- $included_opportunity_types, $excluded_opportunity_types (lists of name_key types; an
 -- empty include list keeps every type).
 -- Segments: the raw `segments` map (dimension -> text, the columns of setting
 -- segment_columns) is kept as it was read; int_opportunity_segments unpacks it.
@@ -50,8 +50,8 @@ parsed as (
         nullif(trim(amount), '') as amount_text,
         try_cast(trim(amount) as double) as amount,
         nullif(upper(trim(currency)), '') as currency,
-        snake_key(lead_source) as lead_source,
-        snake_key(opportunity_type) as opportunity_type,
+        name_key(lead_source) as lead_source,
+        name_key(opportunity_type) as opportunity_type,
         segments
     from raw
 ),

@@ -12,7 +12,7 @@
 -- Dates: YYYY-MM-DD, a month YYYY-MM (its first day: a monthly spend line), or a timestamp
 -- (its date in the company time zone). Lines have no id, so repeated lines are two spends.
 -- A negative amount (a refund or credit note) is bad_amount: net it in the source.
--- DuckDB-only: ASOF LEFT JOIN, macros.sql (snake_key, parse_instant, fiscal_quarter).
+-- DuckDB-only: ASOF LEFT JOIN, name_key, macros.sql (parse_instant, fiscal_quarter).
 with raw as (
     select * from raw_spend
 ),
@@ -31,7 +31,7 @@ parsed as (
             when is_date_only("date") then try_cast(trim("date") as date)
             else cast(timezone($company_timezone, timezone('UTC', parse_instant("date", $company_timezone))) as date)
         end as spend_date,
-        snake_key(channel) as channel,
+        name_key(channel) as channel,
         nullif(trim(campaign), '') as campaign,
         nullif(trim(amount), '') as amount_text,
         try_cast(trim(amount) as double) as amount,

@@ -17,7 +17,7 @@ with raw as (
 -- third of the validation at ten million touches); read from the table, not from `raw`: a
 -- CTE read twice is materialized
 channel_keys as (
-    select channel as channel_label, snake_key(channel) as channel_key
+    select channel as channel_label, name_key(channel) as channel_key
     from (select distinct channel from raw_touchpoints)
 ),
 

@@ -138,3 +138,20 @@ def test_nothing_is_read_or_created_at_import(tmp_path, monkeypatch):
     with resource.get_connection() as conn:
         conn.sql("select 1").fetchall()
     assert (tmp_path / "later" / "db.duckdb").exists()
+
+
+def test_markdown_metadata_escapes_every_value():
+    import polars as pl
+
+    from dagster_defs.metadata import markdown_table
+
+    table = markdown_table(
+        pl.DataFrame({"campaign|name": ["x|y", "<script>alert(1)</script>", "**bold** [link](u) `code`"]})
+    )
+    lines = table.splitlines()
+    # one cell per row: the pipe inside a value or a header is no column separator
+    assert all(line.count("|") == 2 for line in lines)
+    assert "&#124;" in lines[0] and "x&#124;y" in lines[2]
+    # HTML and markdown syntax arrive as text
+    assert "<script>" not in table and "&lt;script&gt;" in table
+    assert "**" not in table and "[link]" not in table and "`" not in table
