@@ -24,7 +24,7 @@ from attribution.html_report import write_report
 from attribution.ingest import InputFileError
 from attribution.locking import EXIT_BUSY, DatabaseBusyError, writer_lock
 from attribution.models import select_models
-from attribution.pipeline import input_files, run_pipeline
+from attribution.pipeline import ModelLimitError, input_files, run_pipeline
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
 from attribution.runfile import DEFAULT_RUN_FILE, INPUTS, OUTPUTS, RUN_FILE_VARIABLE, resolve_run
 
@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_BUSY)
     except InputFileError as exc:
         print(f"attribution-run: input file problem: {exc}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    except ModelLimitError as exc:
+        print(f"attribution-run: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except ExportError as exc:
         print(f"attribution-run: export failed: {exc}", file=sys.stderr)

@@ -91,6 +91,12 @@ class AttributionConfig:
     time_decay_half_life_days: float = 7.0
     markov_order: int = 1
     collapse_repeats: bool = False
+    # the most distinct channels a journey kind may have for the Markov model (one solve each)
+    markov_max_channels: int = 1000
+    # heuristic models (first_touch, last_touch, linear, time_decay, position_based, or "all")
+    # that merge consecutive repeats of one channel into one step before attributing, as
+    # Snowplow's package does (default none: every touch counts, as ChannelAttribution and DP6)
+    merge_repeated_channels: tuple[str, ...] = ()
     reporting_currency: str = "USD"
     as_of: datetime = field(default_factory=_now_utc)
     # fx rates convert into this base; any reporting currency goes through it (cross rates)
@@ -200,6 +206,8 @@ class AttributionConfig:
             object.__setattr__(self, name, tuple(snake_key(t) for t in getattr(self, name) if snake_key(t)))
         self.touch_type_weight_map()  # validates
         self.custom_weight_map()  # validates
+        if self.markov_max_channels < 1:
+            raise ValueError(f"markov_max_channels must be >= 1, got {self.markov_max_channels}")
         if self.interval_replicates < 0:
             raise ValueError(f"interval_replicates must be >= 0, got {self.interval_replicates}")
         if not 0 < self.interval_level < 1:
@@ -215,6 +223,15 @@ class AttributionConfig:
                 f"company_timezone must be an IANA time zone such as UTC or Europe/Berlin, "
                 f"got {self.company_timezone!r}"
             ) from exc
+        merge = tuple(name.strip().lower() for name in self.merge_repeated_channels if name.strip())
+        mergeable = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+        wrong = [name for name in merge if name not in (*mergeable, "all")]
+        if wrong:
+            raise ValueError(
+                f"merge_repeated_channels names {', '.join(wrong)}; use any of {', '.join(mergeable)} or all "
+                "(Markov merges repeats with collapse_repeats)"
+            )
+        object.__setattr__(self, "merge_repeated_channels", merge)
         object.__setattr__(self, "csv_encoding", self.csv_encoding.strip().lower().replace("_", "-"))
         if self.csv_encoding not in ("utf-8", "utf-16", "latin-1"):
             raise ValueError(f"csv_encoding must be utf-8, utf-16 or latin-1, got {self.csv_encoding!r}")
@@ -243,6 +260,13 @@ class AttributionConfig:
         positions = {"first_touch", "opportunity_created", "closed_won", "between", "lead_created"}
         extra = [name for name in self.custom_weight_map() if name not in positions]
         return ("lead_created", *extra)
+
+    @property
+    def merged_models(self) -> tuple[str, ...]:
+        """The models that merge consecutive repeats of one channel (merge_repeated_channels)."""
+        if "all" in self.merge_repeated_channels:
+            return ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+        return self.merge_repeated_channels
 
     @property
     def filters_opportunity_types(self) -> bool:

@@ -45,6 +45,7 @@ from attribution.sql import (
 
 __all__ = [
     "MART_TABLES",
+    "ModelLimitError",
     "SourcePaths",
     "build_marts",
     "count_rows",
@@ -83,6 +84,11 @@ MART_TABLES: tuple[str, ...] = (
     "mart_reconciliation",
     "mart_reconciliation_cuts",
 )
+
+
+class ModelLimitError(ValueError):
+    """A model cannot run on these inputs within its documented limit (the message says which
+    limit, why, and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,15 @@ def run_markov(
     define_macros(conn)  # the batch SQL files select accounts with in_batch
     batches = batch_count(conn, rows_per_batch)
     channels = _markov_channels(conn)
+    for kind, kind_channels in channels.items():
+        if len(kind_channels) > config.markov_max_channels:
+            raise ModelLimitError(
+                f"{kind} journeys have {len(kind_channels):,} distinct channels, more than "
+                f"markov_max_channels ({config.markov_max_channels:,}): the Markov removal effects "
+                "take one linear solve per channel (and again per confidence-interval replicate), "
+                "hours at this size. Map campaigns or sources to channels (a mapping file), leave "
+                "rare ones out (excluded_channels), or raise markov_max_channels"
+            )
     counts: dict[str, ChainCounts] = {}
     per_channel: list[pl.DataFrame] = []
     for b in range(batches):

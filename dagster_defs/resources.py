@@ -70,6 +70,8 @@ class AttributionSettings(dg.ConfigurableResource):
     time_decay_half_life_days: float | None = None
     markov_order: int | None = None
     collapse_repeats: bool | None = None
+    merge_repeated_channels: list[str] | None = None
+    markov_max_channels: int | None = None
     reporting_currency: str | None = None
     as_of: str | None = None
     fx_base_currency: str | None = None

@@ -16,6 +16,7 @@ from attribution.models.shapley import shapley
 
 __all__ = [
     "CREDIT_COLUMNS",
+    "MERGEABLE_MODELS",
     "MODELS",
     "MODEL_DEFINITIONS",
     "AttributionModel",
@@ -24,6 +25,7 @@ __all__ = [
     "attribute",
     "attribute_wide",
     "conservation_errors",
+    "merged_repeats",
     "select_models",
 ]
 
@@ -39,6 +41,27 @@ MODELS: dict[str, AttributionModel] = {
     "markov": markov,
     "shapley": shapley,
 }
+
+
+# the models that can merge consecutive repeats of one channel before attributing
+# (config.merge_repeated_channels); Markov has collapse_repeats, Shapley and the milestone
+# models do not depend on repeats (a channel set; touches holding milestones)
+MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+
+
+def merged_repeats(inputs: ModelInput) -> ModelInput:
+    """The journeys with each run of consecutive touches of one channel merged into its first
+    touch (Snowplow's convention): positions and touch counts over the runs; the run's other
+    touches are left out (attribute_wide gives them credit 0)."""
+    touches = inputs.journey_touches.sort(*JOURNEY_KEY, "position")
+    starts = touches.filter(
+        (pl.col("channel") != pl.col("channel").shift(1).over(list(JOURNEY_KEY))).fill_null(True)
+    )
+    starts = starts.with_columns(
+        position=pl.int_range(1, pl.len() + 1).over(list(JOURNEY_KEY)).cast(touches.schema["position"]),
+        touch_count=pl.len().over(list(JOURNEY_KEY)).cast(touches.schema["touch_count"]),
+    )
+    return ModelInput(journey_touches=starts, journey_values=inputs.journey_values)
 
 
 class UnknownModelError(ValueError):
@@ -77,8 +100,15 @@ def attribute_wide(
         for c in WIDE_KEY
     )
     columns: list[pl.Series] = []
+    merging = set(config.merged_models) & set(registry)
+    merged = merged_repeats(inputs) if merging else inputs
     for name, model in registry.items():
-        credits = model(inputs, config).select(*key, "credit")
+        if name in merging:  # the run's first touch holds the step's credit, the others 0
+            step_credits = model(merged, config).select(*key, "credit")
+            credits = touches.select(key).join(step_credits, on=key, how="left", maintain_order="left")
+            credits = credits.with_columns(pl.col("credit").fill_null(0.0))
+        else:
+            credits = model(inputs, config).select(*key, "credit")
         if credits.height != touches.height:
             raise ValueError(
                 f"model {name!r} returned {credits.height:,} credit rows for "

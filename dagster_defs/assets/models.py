@@ -11,7 +11,14 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
-from attribution.pipeline import run_intervals, run_markov, run_models, run_order_selection, run_shapley
+from attribution.pipeline import (
+    ModelLimitError,
+    run_intervals,
+    run_markov,
+    run_models,
+    run_order_selection,
+    run_shapley,
+)
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
@@ -54,7 +61,10 @@ def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Itera
     """Fit the chain of each journey kind once: transitions, removal effects, fractions."""
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        run_markov(conn, config)
+        try:
+            run_markov(conn, config)
+        except ModelLimitError as exc:
+            raise dg.Failure(description=f"Markov model: {exc}", allow_retries=False) from exc
         effects = conn.sql(
             "select journey_kind, channel, removal_effect, share, canonical_conversions, "
             "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "

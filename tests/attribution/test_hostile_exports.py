@@ -91,7 +91,7 @@ def test_a_cp1252_export_names_the_reason_the_line_and_what_to_do(tmp_path):
 
 def test_a_two_million_character_field_does_not_fail_the_file(tmp_path):
     rows = "".join(f"t{i},2026-01-01,acc,email\n" for i in range(30))
-    conn, result = _load(tmp_path, HEADER + rows + "big,2026-01-01,acc," + "x" * 2_000_000 + "\n")
+    _conn, result = _load(tmp_path, HEADER + rows + "big,2026-01-01,acc," + "x" * 2_000_000 + "\n")
     assert (result.raw_rows, result.staged_rows + result.quarantined_rows) == (31, 31)
 
 
@@ -106,7 +106,7 @@ def test_a_duplicated_column_fails_naming_it(tmp_path):
 
 
 def test_ambiguous_time_zone_abbreviations_are_bad_timestamps(tmp_path):
-    conn, result = _load(
+    conn, _result = _load(
         tmp_path,
         HEADER
         + "ist,2026-03-15 10:00:00 IST,acc,email\n"

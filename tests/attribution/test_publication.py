@@ -194,3 +194,17 @@ def test_the_report_waits_for_a_writer_or_says_so_in_one_line(tmp_path, capsys):
     # once the writer is done the report reads
     report_main(["--database", str(database)])
     assert "Attributed pipeline by channel and model" in capsys.readouterr().out
+
+
+def test_more_channels_than_markov_can_solve_stops_early_with_a_clear_line(tmp_path, capsys):
+    # 30 distinct channels against a limit of 20: one line naming the limit, exit 65, before
+    # the per-channel solves (50,000 channels took minutes, then hung in the intervals)
+    touches = [[f"t{i}", "2026-03-01", "acc", f"source {i}", None, None] for i in range(30)]
+    arguments = [*_world(tmp_path, touches, OPPORTUNITIES), "--markov-max-channels", "20"]
+    with pytest.raises(SystemExit) as stopped:
+        main(arguments)
+    assert stopped.value.code == 65
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "30 distinct channels, more than markov_max_channels (20)" in err[0]
+    main([*arguments[:-2], "--markov-max-channels", "30"])  # within the limit it runs

@@ -243,3 +243,39 @@ def test_fraction_models_read_fractions_carried_by_the_touches_as_from_their_fra
         got = model(ModelInput(carried), CONFIG).sort("opportunity_id", "touchpoint_id")
         assert got.equals(expected)
         assert got.filter(pl.col("opportunity_id") == "o3")["credit"].null_count() > 0
+
+
+def test_repeats_of_a_channel_merge_into_one_step_when_asked():
+    # one journey: email, email, webinar, email (positions 1-4). Merged (Snowplow's way) the
+    # steps are email(t1), webinar(t3), email(t4): linear gives each step 1/3, held by the
+    # run's first touch (t2 gets 0); unmerged (ChannelAttribution, DP6) each touch 1/4.
+    # position_based merged: 0.4 / 0.2 / 0.4 over three steps; last_touch is t4 either way.
+    import polars as pl
+
+    from attribution.config import AttributionConfig
+    from attribution.models import ModelInput, attribute_wide
+
+    touches = pl.DataFrame(
+        {
+            "journey_kind": ["pipeline"] * 4,
+            "opportunity_id": ["o1"] * 4,
+            "touchpoint_id": ["t1", "t2", "t3", "t4"],
+            "channel": ["email", "email", "webinar", "email"],
+            "position": pl.Series([1, 2, 3, 4], dtype=pl.UInt32),
+            "touch_count": pl.Series([4, 4, 4, 4], dtype=pl.UInt32),
+            "days_before_event": [3.0, 2.0, 1.0, 0.0],
+        }
+    )
+    models = {name: MODELS[name] for name in ("linear", "position_based", "last_touch", "first_touch")}
+    plain = attribute_wide(ModelInput(touches), AttributionConfig(), models)
+    assert plain["linear"].to_list() == [0.25] * 4
+    merged = attribute_wide(
+        ModelInput(touches), AttributionConfig(merge_repeated_channels=("linear", "position_based")), models
+    )
+    assert merged["linear"].to_list() == pytest.approx([1 / 3, 0.0, 1 / 3, 1 / 3])
+    assert merged["position_based"].to_list() == pytest.approx([0.4, 0.0, 0.2, 0.4])
+    assert merged["last_touch"].to_list() == [0.0, 0.0, 0.0, 1.0]
+    # channel totals: email 2/3, webinar 1/3 merged; email 3/4 unmerged
+    assert merged.filter(pl.col("channel") == "email")["linear"].sum() == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="merge_repeated_channels names markov"):
+        AttributionConfig(merge_repeated_channels=("markov",))
