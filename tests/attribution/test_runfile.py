@@ -175,3 +175,20 @@ def test_a_bad_run_file_names_the_file_and_the_problem(tmp_path, clean_env, text
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_the_dagster_definitions_show_the_run_file_in_the_launchpad(tmp_path, clean_env):
+    from dagster_defs.definitions import build_defs
+
+    run_file = _user_export(tmp_path)
+    defs = build_defs(run=resolve_run(run_file))
+    sources = defs.resources["source_files"]
+    settings = defs.resources["settings"]
+    assert sources.touchpoints == str(tmp_path / "exports" / "touches.csv")
+    assert (sources.fx_rates, sources.milestones, sources.spend) == ("", "", "")
+    assert settings.lookback_days == 60 and settings.column_preset == "salesforce"
+    assert settings.segment_columns == []  # not the sample's
+    assert defs.resources["export_target"].directory == str(tmp_path / "out" / "exports")
+    # the resources resolve their run the same way: no sample input, the run file's settings
+    assert sources.spec().sources.spend is None
+    assert settings.to_config().lookback_days == 60
