@@ -34,7 +34,8 @@ sample: install
 run: install sample $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m attribution.runfile
 	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
-		|| { tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
+		|| { grep -m1 -oP '(?<=events\.Failure: ).*' $(DAGSTER_HOME)/last_run.log \
+			|| tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
 	@$(PY) -m attribution.report
 	@$(PY) -m attribution.runfile --report-path
