@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 __all__ = [
     "AFTER_AS_OF",
@@ -16,6 +18,7 @@ __all__ = [
     "SOURCES",
     "UNATTRIBUTED_CHANNEL",
     "QuarantineReason",
+    "SourcePaths",
     "SourceSpec",
 ]
 
@@ -336,3 +339,18 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "fx_changes": "Journeys of the period with the same amount and currency but another converted value.",
     "journey_changes": "Journeys of the period whose touches changed (late or removed touches).",
 }
+
+
+PathLike = str | Path | Sequence[str | Path]
+
+
+@dataclass(frozen=True)
+class SourcePaths:
+    """Where the inputs are: a path, a glob or a list of them per source (fx rates, milestones
+    and spend optional)."""
+
+    touchpoints: PathLike
+    opportunities: PathLike
+    fx_rates: PathLike | None = None
+    milestones: PathLike | None = None
+    spend: PathLike | None = None

@@ -5,15 +5,13 @@ Dagster assets call these one by one; `run_pipeline` calls them all (tests, benc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Mapping
 
 import duckdb
 import polars as pl
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
-from attribution.contracts import SOURCES
+from attribution.contracts import SOURCES, SourcePaths
 from attribution.ingest import (
     LoadResult,
     ensure_loaded,
@@ -59,8 +57,6 @@ __all__ = [
     "write_frame",
 ]
 
-PathLike = str | Path | Sequence[str | Path]
-
 MART_TABLES: tuple[str, ...] = (
     "int_credits_by_channel",
     "int_attributed_by_month",
@@ -89,18 +85,6 @@ MART_TABLES: tuple[str, ...] = (
 class ModelLimitError(ValueError):
     """A model cannot run on these inputs within its documented limit (the message says which
     limit, why, and what to do)."""
-
-
-@dataclass(frozen=True)
-class SourcePaths:
-    """Where the inputs are: a path, a glob or a list of them per source (fx rates, milestones
-    and spend optional)."""
-
-    touchpoints: PathLike
-    opportunities: PathLike
-    fx_rates: PathLike | None = None
-    milestones: PathLike | None = None
-    spend: PathLike | None = None
 
 
 def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
 
 from attribution.config import AttributionConfig, parse_as_of, split_names
+from attribution.contracts import SourcePaths
 from attribution.mapping import MappingError, SourceMapping, load_mapping, mapping_entries
-from attribution.pipeline import SourcePaths
 
 __all__ = [
     "DEFAULT_RUN_FILE",

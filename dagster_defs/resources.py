@@ -20,8 +20,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from attribution.config import AttributionConfig
+from attribution.contracts import SourcePaths
 from attribution.locking import writer_lock
-from attribution.pipeline import SourcePaths
 from attribution.runfile import INPUTS, RunSpec, resolve_run, setting_fields
 
 __all__ = [
