@@ -126,7 +126,7 @@ class RunSpec:
     sources: SourcePaths
     database: str
     export_dir: str
-    settings: Mapping[str, Any]
+    settings: Mapping[str, Any]  # checked values: as_of a datetime when set
     mapping: SourceMapping
     run_file: str | None = None
     run_file_sha256: str | None = None
@@ -135,27 +135,16 @@ class RunSpec:
 
     def config(self, **overrides: Any) -> AttributionConfig:
         """The library's frozen config of this run (`overrides` win, e.g. run_started_at)."""
-        values = {**self.settings, **overrides}
-        if isinstance(values.get("as_of"), str):
-            values["as_of"] = parse_as_of(values["as_of"])
-        if values.get("as_of") is None:
-            values.pop("as_of", None)
-        return AttributionConfig(**values, mapping=self.mapping)
+        return AttributionConfig(**{**self.settings, **overrides}, mapping=self.mapping)
 
     def describe(self) -> dict[str, Any]:
         """The run's inputs, outputs, run file and origins as JSON-ready values (the manifest
         and the Dagster metadata show them)."""
-
-        def text(paths: object) -> object:
-            if paths is None or isinstance(paths, (str, Path)):
-                return None if paths is None else str(paths)
-            return [str(p) for p in paths]  # type: ignore[attr-defined]
-
         return {
             "run_file": self.run_file,
             "run_file_sha256": self.run_file_sha256,
             "is_sample": self.is_sample,
-            "inputs": {name: text(getattr(self.sources, name)) for name in INPUTS},
+            "inputs": {name: getattr(self.sources, name) for name in INPUTS},
             "database": self.database,
             "export_dir": self.export_dir,
             "column_preset": self.mapping.preset,

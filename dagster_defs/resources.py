@@ -136,7 +136,7 @@ class ExportTarget(dg.ConfigurableResource):
     directory: str | None = None
 
     def path(self) -> str:
-        return _spec({"export_dir": self.directory}).export_dir
+        return self.directory or _spec().export_dir
 
 
 class AttributionDuckDB(DuckDBResource):
@@ -154,7 +154,7 @@ class AttributionDuckDB(DuckDBResource):
     lock_timeout_seconds: float = 600.0
 
     def path(self) -> str:
-        return _spec({"database": self.database}).database
+        return self.database or _spec().database
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
