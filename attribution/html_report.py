@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +30,7 @@ import polars as pl
 from attribution.config import JOURNEY_KINDS
 from attribution.contracts import GLOSSARY, UNATTRIBUTED_CHANNEL
 from attribution.export import MANIFEST, file_sha256, write_atomically
-from attribution.locking import EXIT_BUSY, DatabaseBusyError, reading
-from attribution.report import comparison_table, headline_totals, model_order
+from attribution.report import comparison_table, headline_totals, model_order, run_database
 from attribution.sql import table_exists
 
 __all__ = ["REPORT_FILE", "ReportResult", "main", "render_report", "write_report"]
@@ -701,20 +698,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     parser.add_argument("--export-dir", help="default: the run file's, else $ATTRIBUTION_EXPORT_DIR")
     args = parser.parse_args(argv)
-    from attribution.runfile import resolve_run  # the pipeline's modules only for this CLI
-
-    try:
-        spec = resolve_run(overrides={"database": args.database, "export_dir": args.export_dir})
-    except ValueError as exc:
-        sys.exit(f"run file: {exc}")
-    if not os.path.exists(spec.database):
-        sys.exit(f"{spec.database}: no such DuckDB file; run the pipeline first (make run)")
-    try:
-        with reading(spec.database, args.wait) as conn:
-            result = write_report(conn, Path(spec.export_dir))
-    except DatabaseBusyError as exc:
-        print(exc, file=sys.stderr)
-        sys.exit(EXIT_BUSY)
+    with run_database(args.database, args.wait, args.export_dir) as (conn, export_dir):
+        result = write_report(conn, export_dir)
     print(f"wrote {result.path} ({result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s)")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -23,6 +25,7 @@ __all__ = [
     "interval_text",
     "main",
     "model_order",
+    "run_database",
     "share_intervals",
     "trust_lines",
 ]
@@ -319,26 +322,38 @@ def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+@contextmanager
+def run_database(
+    database: str | None, wait: float, export_dir: str | None = None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+    """For the report commands: a read-only connection to the run's DuckDB file (the flag's,
+    else the run file's, else $ATTRIBUTION_DUCKDB) once no run is writing it, and the run's
+    export folder; a one-line exit when the run file is wrong, the file is missing (1) or a
+    run keeps writing (75)."""
+    from attribution.runfile import resolve_run  # the run file's modules only for these CLIs
+
+    try:
+        spec = resolve_run(overrides={"database": database, "export_dir": export_dir})
+    except ValueError as exc:
+        sys.exit(f"run file: {exc}")
+    if not os.path.exists(spec.database):
+        sys.exit(f"{spec.database}: no such DuckDB file; run the pipeline first (make run)")
+    try:
+        with reading(spec.database, wait) as conn:
+            yield conn, Path(spec.export_dir)
+    except DatabaseBusyError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(EXIT_BUSY)
+
+
 def main(argv: list[str] | None = None) -> None:
     """CLI: print the pipeline and revenue comparison from a DuckDB file."""
     parser = argparse.ArgumentParser(description="Print the channel x model comparison.")
     parser.add_argument("--database", help="default: the run file's, else $ATTRIBUTION_DUCKDB")
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     args = parser.parse_args(argv)
-    from attribution.runfile import resolve_run  # the pipeline's modules only for this CLI
-
-    try:
-        spec = resolve_run(overrides={"database": args.database})
-    except ValueError as exc:
-        sys.exit(f"run file: {exc}")
-    if not os.path.exists(spec.database):
-        sys.exit(f"{spec.database}: no such DuckDB file; run the pipeline first (make run)")
-    try:
-        with reading(spec.database, args.wait) as conn:
-            _print_report(conn)
-    except DatabaseBusyError as exc:
-        print(exc, file=sys.stderr)
-        sys.exit(EXIT_BUSY)
+    with run_database(args.database, args.wait) as (conn, _):
+        _print_report(conn)
 
 
 def _print_report(conn: duckdb.DuckDBPyConnection) -> None:
