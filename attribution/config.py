@@ -11,8 +11,10 @@ from attribution.keys import name_key
 from attribution.mapping import SourceMapping
 
 __all__ = [
+    "CSV_ENCODINGS",
     "ENV_DEFAULTS",
     "JOURNEY_KINDS",
+    "MERGEABLE_MODELS",
     "AttributionConfig",
     "env_setting",
     "parse_as_of",
@@ -45,6 +47,12 @@ def env_setting(variable: str, value: str | None = None) -> str:
 
 
 JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
+# the models that can merge consecutive repeats of one channel before attributing
+# (merge_repeated_channels); Markov has collapse_repeats, Shapley and the milestone models do
+# not depend on repeats (a channel set; the touches holding milestones)
+MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+# the encodings DuckDB's CSV reader has without an extension (csv_encoding)
+CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "utf-16", "latin-1")
 
 
 def _now_utc() -> datetime:
@@ -224,17 +232,19 @@ class AttributionConfig:
                 f"got {self.company_timezone!r}"
             ) from exc
         merge = tuple(name.strip().lower() for name in self.merge_repeated_channels if name.strip())
-        mergeable = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
-        wrong = [name for name in merge if name not in (*mergeable, "all")]
+        wrong = [name for name in merge if name not in (*MERGEABLE_MODELS, "all")]
         if wrong:
             raise ValueError(
-                f"merge_repeated_channels names {', '.join(wrong)}; use any of {', '.join(mergeable)} or all "
+                f"merge_repeated_channels names {', '.join(wrong)}; use any of "
+                f"{', '.join(MERGEABLE_MODELS)} or all "
                 "(Markov merges repeats with collapse_repeats)"
             )
         object.__setattr__(self, "merge_repeated_channels", merge)
         object.__setattr__(self, "csv_encoding", self.csv_encoding.strip().lower().replace("_", "-"))
-        if self.csv_encoding not in ("utf-8", "utf-16", "latin-1"):
-            raise ValueError(f"csv_encoding must be utf-8, utf-16 or latin-1, got {self.csv_encoding!r}")
+        if self.csv_encoding not in CSV_ENCODINGS:
+            raise ValueError(
+                f"csv_encoding must be one of {', '.join(CSV_ENCODINGS)}, got {self.csv_encoding!r}"
+            )
         for name in ("as_of", "run_started_at"):
             moment = getattr(self, name)
             if moment.tzinfo is not None:
@@ -265,7 +275,7 @@ class AttributionConfig:
     def merged_models(self) -> tuple[str, ...]:
         """The models that merge consecutive repeats of one channel (merge_repeated_channels)."""
         if "all" in self.merge_repeated_channels:
-            return ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+            return MERGEABLE_MODELS
         return self.merge_repeated_channels
 
     @property

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from attribution.config import AttributionConfig
+from attribution.config import CSV_ENCODINGS, AttributionConfig
 from attribution.contracts import MAX_AMOUNT, SOURCES, SourceSpec
 from attribution.keys import register_name_key
 from attribution.mapping import SourceMapping, column_key
@@ -118,7 +118,6 @@ def _quote_ident(name: str) -> str:
 
 # a field up to 64 MB reads (DuckDB's default line limit is 2 MB: one long note failed a file)
 MAX_LINE_BYTES = 64 * 1024 * 1024
-CSV_ENCODINGS = ("utf-8", "utf-16", "latin-1")
 
 
 def _read_csv(encoding: str) -> str:

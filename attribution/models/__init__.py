@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from attribution.config import AttributionConfig
+from attribution.config import MERGEABLE_MODELS, AttributionConfig
 from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBUTED_CHANNEL
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, WIDE_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
@@ -41,12 +41,6 @@ MODELS: dict[str, AttributionModel] = {
     "markov": markov,
     "shapley": shapley,
 }
-
-
-# the models that can merge consecutive repeats of one channel before attributing
-# (config.merge_repeated_channels); Markov has collapse_repeats, Shapley and the milestone
-# models do not depend on repeats (a channel set; touches holding milestones)
-MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 
 
 def merged_repeats(inputs: ModelInput) -> ModelInput:
