@@ -152,13 +152,7 @@ def ingest_sources(
                 "by_reason": dg.MetadataValue.md(markdown_table(by_reason) if len(by_reason) else "none"),
             },
         )
-        described = run.describe()
-        origins = pl.DataFrame(
-            {
-                "value": list(described["origins"]),
-                "from": list(described["origins"].values()),
-            }
-        )
+        origins = pl.DataFrame({"value": list(run.origins), "from": list(run.origins.values())})
         yield dg.MaterializeResult(
             asset_key="load_audit",
             metadata={
