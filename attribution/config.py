@@ -12,6 +12,10 @@ from attribution.mapping import SourceMapping
 
 __all__ = [
     "CSV_ENCODINGS",
+    "DEAL_MOTIONS",
+    "DEFAULT_DEAL_MOTIONS",
+    "JOURNEY_SCOPES",
+    "SOURCE_FORMATS",
     "ENV_DEFAULTS",
     "JOURNEY_KINDS",
     "MERGEABLE_MODELS",
@@ -51,6 +55,36 @@ JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 # (merge_repeated_channels); Markov has collapse_repeats, Shapley and the milestone models do
 # not depend on repeats (a channel set; the touches holding milestones)
 MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+# what the inputs are (source_format): the contract's files, or a folder of CRM object exports
+SOURCE_FORMATS: tuple[str, ...] = ("contract", "salesforce_objects", "hubspot_objects")
+# whose touches a journey holds (journey_scope)
+JOURNEY_SCOPES: tuple[str, ...] = ("account", "contact_roles", "primary_contact_role", "hybrid")
+# what a deal does for the business, from its opportunity type
+DEAL_MOTIONS: tuple[str, ...] = ("new_business", "expansion", "renewal")
+# opportunity types (name_key) of Salesforce's and HubSpot's default picklists -> deal motion;
+# a deal without a known type is new business, or expansion when its account had already won
+# a deal closed before it was created (sql/staging/stg_opportunities.sql)
+DEFAULT_DEAL_MOTIONS: dict[str, str] = {
+    "new_business": "new_business",
+    "new_customer": "new_business",
+    "new": "new_business",
+    "newbusiness": "new_business",
+    "new_logo": "new_business",
+    "existing_customer_upgrade": "expansion",
+    "existing_business": "expansion",
+    "existingbusiness": "expansion",
+    "expansion": "expansion",
+    "upsell": "expansion",
+    "up_sell": "expansion",
+    "cross_sell": "expansion",
+    "add_on": "expansion",
+    "upgrade": "expansion",
+    "renewal": "renewal",
+    "existing_customer_renewal": "renewal",
+    "existing_customer_replacement": "renewal",
+    "existing_customer_downgrade": "renewal",
+    "contract_renewal": "renewal",
+}
 # the encodings DuckDB's CSV reader has without an extension (csv_encoding)
 CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "utf-16", "latin-1")
 
@@ -158,6 +192,21 @@ class AttributionConfig:
     snapshot_retention_days: int = 730
     # the text encoding of CSV inputs: utf-8, utf-16 or latin-1 (a spreadsheet's "CSV" export)
     csv_encoding: str = "utf-8"
+    # what the inputs are: contract (touchpoints and opportunities files), salesforce_objects or
+    # hubspot_objects (a folder of object exports, input `objects`: attribution.crm)
+    source_format: str = "contract"
+    # the channel rules TOML file ('' = the defaults, attribution/crm/default_channel_rules.toml);
+    # with contract-format touchpoints, a file set here re-maps their channel labels
+    channel_rules: str = ""
+    # Salesforce Task and Event rows become sdr_outreach-like touches (off: campaign members only)
+    include_sales_activities: bool = False
+    # whose touches a journey holds: account (every touch of the account), contact_roles (only
+    # touches of contacts with a role on the opportunity), primary_contact_role, or hybrid
+    # (contact roles where the opportunity has any, else the account)
+    journey_scope: str = "account"
+    # "label=motion" entries (motion: new_business, expansion, renewal) over the CRM defaults
+    # of opportunity types (attribution.mapping.DEFAULT_DEAL_MOTIONS)
+    deal_motion_labels: tuple[str, ...] = ()
     # the run's wall clock: a timestamp later than this plus a day is a data error
     run_started_at: datetime = field(default_factory=_now_utc)
 
@@ -245,10 +294,34 @@ class AttributionConfig:
             raise ValueError(
                 f"csv_encoding must be one of {', '.join(CSV_ENCODINGS)}, got {self.csv_encoding!r}"
             )
+        if self.source_format not in SOURCE_FORMATS:
+            raise ValueError(
+                f"source_format must be one of {', '.join(SOURCE_FORMATS)}, got {self.source_format!r}"
+            )
+        if self.journey_scope not in JOURNEY_SCOPES:
+            raise ValueError(
+                f"journey_scope must be one of {', '.join(JOURNEY_SCOPES)}, got {self.journey_scope!r}"
+            )
+        object.__setattr__(self, "deal_motion_labels", tuple(self.deal_motion_labels))
+        self.deal_motion_map()  # validates
         for name in ("as_of", "run_started_at"):
             moment = getattr(self, name)
             if moment.tzinfo is not None:
                 object.__setattr__(self, name, moment.astimezone(UTC).replace(tzinfo=None))
+
+    def deal_motion_map(self) -> dict[str, str]:
+        """Opportunity type (name_key) -> deal motion: the CRM defaults overlaid with
+        deal_motion_labels ("label=motion")."""
+        motions = dict(DEFAULT_DEAL_MOTIONS)
+        for entry in self.deal_motion_labels:
+            label, separator, motion = entry.partition("=")
+            if not separator or not snake_key(label) or motion.strip() not in DEAL_MOTIONS:
+                raise ValueError(
+                    f"deal_motion_labels entries are 'type label=motion' with a motion of "
+                    f"{', '.join(DEAL_MOTIONS)}, got {entry!r}"
+                )
+            motions[snake_key(label)] = motion.strip()
+        return motions
 
     def custom_weight_map(self) -> dict[str, float]:
         """The custom model's weights by position ("between": the touches holding none); a

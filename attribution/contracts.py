@@ -42,6 +42,9 @@ class QuarantineReason(StrEnum):
     MISSING_CLOSED_AT = "missing_closed_at"
     FUTURE_TIMESTAMP = "future_timestamp"
     DUPLICATE_ID = "duplicate_id"
+    UNKNOWN_CAMPAIGN = "unknown_campaign"
+    UNKNOWN_CONTACT = "unknown_contact"
+    UNKNOWN_LEAD = "unknown_lead"
     UNKNOWN_CURRENCY = "unknown_currency"
     WRONG_BASE_CURRENCY = "wrong_base_currency"
 
@@ -81,7 +84,15 @@ SOURCES: dict[str, SourceSpec] = {
     "opportunities": SourceSpec(
         name="opportunities",
         required=("opportunity_id", "account_id", "created_at", "stage", "amount"),
-        optional=("closed_at", "currency", "is_closed", "is_won", "lead_source", "opportunity_type"),
+        optional=(
+            "closed_at",
+            "currency",
+            "is_closed",
+            "is_won",
+            "lead_source",
+            "opportunity_type",
+            "self_reported_source",
+        ),
         staging_sql="staging/stg_opportunities.sql",
         unique_id="opportunity_id",
         # an absent currency column means the fx base currency (a blank value is quarantined)
@@ -102,6 +113,14 @@ SOURCES: dict[str, SourceSpec] = {
         required=("account_id", "milestone", "occurred_at"),
         optional=("contact_id",),
         staging_sql="staging/stg_milestones.sql",
+    ),
+    # optional: the contacts with a role on each opportunity (Salesforce
+    # OpportunityContactRole, HubSpot deal-contact associations), for journey_scope
+    "contact_roles": SourceSpec(
+        name="contact_roles",
+        required=("opportunity_id", "contact_id"),
+        optional=("role", "is_primary"),
+        staging_sql="staging/stg_contact_roles.sql",
     ),
     # optional: marketing spend by day (or month) and channel, optionally campaign, for the
     # cost and return marts
@@ -349,8 +368,15 @@ class SourcePaths:
     """Where the inputs are: a path, a glob or a list of them per source (fx rates, milestones
     and spend optional)."""
 
-    touchpoints: PathLike
-    opportunities: PathLike
+    touchpoints: PathLike | None
+    opportunities: PathLike | None
     fx_rates: PathLike | None = None
     milestones: PathLike | None = None
     spend: PathLike | None = None
+    # a folder (or glob) of CRM object exports (source_format salesforce_objects /
+    # hubspot_objects): touches, opportunities, contact roles and milestones are derived from it
+    objects: PathLike | None = None
+    # web events or sessions with UTM parameters (with a CRM objects folder)
+    web_events: PathLike | None = None
+    # opportunity contact roles of contract-format inputs (journey_scope contact_roles, hybrid)
+    contact_roles: PathLike | None = None

@@ -26,7 +26,10 @@ __all__ = [
     "load_opportunities",
     "load_source",
     "load_touchpoints",
+    "prepare_connection",
     "resolve_paths",
+    "stage_raw",
+    "write_audit",
 ]
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -48,11 +51,17 @@ class LoadResult:
     quarantined_rows: int
     after_as_of_rows: int = 0
     excluded_rows: int = 0
+    # a CRM object's touch rows without an account (kept in unmatched_touches, by reason)
+    unmatched_rows: int = 0
 
     @property
     def balanced(self) -> bool:
         return self.raw_rows == (
-            self.staged_rows + self.quarantined_rows + self.after_as_of_rows + self.excluded_rows
+            self.staged_rows
+            + self.quarantined_rows
+            + self.after_as_of_rows
+            + self.excluded_rows
+            + self.unmatched_rows
         )
 
 
@@ -83,6 +92,7 @@ _AUDIT_COLUMNS = (
     "quarantined_rows",
     "after_as_of_rows",
     "excluded_rows",
+    "unmatched_rows",
     "as_of",
     "loaded_at",
 )
@@ -239,12 +249,17 @@ def _file_columns(
     missing = [c for c in spec.required if c not in names]
     if missing:
         tried = "; ".join(f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing)
-        raise InputFileError(
-            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} "
+        advice = (
             f"(column preset {mapping.preset!r}{', mapping ' + mapping.file if mapping.file else ''}; "
             f"names tried: {tried}); found {', '.join(present) or 'no columns'}. Set "
             "ATTRIBUTION_COLUMN_PRESET (salesforce, hubspot) or map the columns in an "
             "ATTRIBUTION_MAPPING file."
+            if spec.name in SOURCES
+            else f"(names tried: {tried}); found {', '.join(present) or 'no columns'}. Export the "
+            "object with these fields (API names or report labels)."
+        )
+        raise InputFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} {advice}"
         )
     segment_names = {
         dimension: by_key[column_key(name)]
@@ -276,7 +291,7 @@ def _literal(value: object) -> str:
     raise TypeError(f"no SQL literal for {type(value).__name__}")
 
 
-def _stage_raw(
+def stage_raw(
     conn: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
     files: list[str],
@@ -485,11 +500,11 @@ def _quarantine(
     )
 
 
-def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: AttributionConfig) -> None:
+def write_audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: AttributionConfig) -> None:
     """Replace the source's load_audit row."""
     conn.sql("delete from load_audit where source = ?", params=[result.source])
     conn.sql(
-        "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params=[
             result.source,
             list(result.files),
@@ -498,13 +513,15 @@ def _audit(conn: duckdb.DuckDBPyConnection, result: LoadResult, config: Attribut
             result.quarantined_rows,
             result.after_as_of_rows,
             result.excluded_rows,
+            result.unmatched_rows,
             config.as_of,
             config.run_started_at,
         ],
     )
 
 
-def _prepare(conn: duckdb.DuckDBPyConnection) -> None:
+def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
+    """Make a connection ready to load: UTC session, name_key, the macros, the audit tables."""
     conn.sql("set TimeZone = 'UTC'")
     register_name_key(conn)
     define_macros(conn)
@@ -522,6 +539,12 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
         "generate_subscripts(?::varchar[], 1) as i) order by stage_key(label), i desc",
         params=[list(labels), list(labels.values()), list(labels)],
     )
+    motions = config.deal_motion_map()
+    conn.sql(
+        "create or replace temp table deal_motion_map as "
+        "select unnest(?::varchar[]) as type_key, unnest(?::varchar[]) as motion",
+        params=[list(motions), list(motions.values())],
+    )
 
 
 _SOURCE_SETUP = {"opportunities": _prepare_opportunities}
@@ -533,20 +556,67 @@ def ensure_loaded(conn: duckdb.DuckDBPyConnection, source: str, config: Attribut
         load_source(conn, source, None, config)
 
 
+def _stage_derived(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, derived: str) -> list[str]:
+    """Make `raw_<source>` from a relation of rows derived from CRM objects (file_index,
+    source_file, source_row, record and the contract's columns it has; the others null);
+    return the files its rows come from."""
+    present = set(conn.sql(f"select * from {derived} limit 0").columns)
+    columns = ", ".join(
+        f"cast({_quote_ident(c)} as varchar) as {_quote_ident(c)}" if c in present else f"null::varchar as {_quote_ident(c)}"
+        for c in spec.columns
+    )
+    record = "cast(record as varchar)" if "record" in present else "null::varchar"
+    raw = f"raw_{spec.name}"
+    drop_relation(conn, raw)
+    conn.sql(
+        f"create temp table {raw} as select cast(file_index as integer) as file_index, source_file, "
+        f"cast(source_row as bigint) as source_row, {columns}, "
+        f"map([]::varchar[], []::varchar[]) as segments, {record} as record from {derived}"
+    )
+    return [r[0] for r in conn.sql(f"select distinct source_file from {raw} order by 1").fetchall()]
+
+
+def _apply_channel_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """Re-map the channel labels of a contract-format touchpoints file by the run's channel
+    rules file (the label is the rules' channel_label; a label no rule matches is kept)."""
+    from attribution.crm.channel_rules import check_patterns, load_channel_rules, normalized_fields_sql
+
+    rules = load_channel_rules(config.channel_rules)
+    check_patterns(conn, rules)
+    conn.sql(
+        "create or replace temp table _channel_labels as "
+        f"select label, {rules.channel_sql()} as ruled from (select label, "
+        f"{normalized_fields_sql(('channel_label', 'touch_type'))} from (select distinct channel as "
+        "label, channel as channel_label, touch_type from raw_touchpoints))"
+    )
+    conn.sql(
+        "create or replace temp table _ruled_touchpoints as select raw.* replace (coalesce(nullif("
+        "labels.ruled, '(unclassified)'), raw.channel) as channel) from raw_touchpoints as raw "
+        "left join (select label, min(ruled) as ruled from _channel_labels group by label) as labels "
+        "on labels.label = raw.channel"
+    )
+    drop_relation(conn, "raw_touchpoints")
+    conn.sql("alter table _ruled_touchpoints rename to raw_touchpoints")
+    conn.sql("drop table _channel_labels")
+
+
 def load_source(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     paths: str | Path | Sequence[str | Path] | None,
     config: AttributionConfig,
+    derived: str | None = None,
 ) -> LoadResult:
     """Load every row of a source's files (no files: an empty source) into `stg_<source>`,
     each row staged, quarantined with a reason or counted as after as-of, in one
-    transaction; a source it needs that was never loaded is loaded empty first."""
+    transaction; a source it needs that was never loaded is loaded empty first. `derived`:
+    the rows come from that relation (touches, roles, milestones derived from CRM objects,
+    each with its object file and row) instead of files."""
     spec = SOURCES[source]
-    _prepare(conn)
+    prepare_connection(conn)
     for needed in spec.needs:
         ensure_loaded(conn, needed, config)
-    files = resolve_paths(paths) if paths else []
+    files = resolve_paths(paths) if paths and derived is None else []
     absent = {column: str(getattr(config, field)) for column, field in spec.absent_from_config}
     segments: dict[str, str] = {}
     layout_spec = spec
@@ -558,7 +628,13 @@ def load_source(
                 required=(*spec.required, "opportunity_type"),
                 optional=tuple(c for c in spec.optional if c != "opportunity_type"),
             )
-    raw_rows = _stage_raw(conn, layout_spec, files, config.mapping, absent, segments, config.csv_encoding)
+    if derived is not None:
+        files = _stage_derived(conn, spec, derived)
+        raw_rows = int(conn.sql(f"select count(*) from raw_{source}").fetchall()[0][0])
+    else:
+        raw_rows = stage_raw(conn, layout_spec, files, config.mapping, absent, segments, config.csv_encoding)
+        if source == "touchpoints" and config.channel_rules and config.source_format == "contract":
+            _apply_channel_rules(conn, config)
     if source in _SOURCE_SETUP:
         _SOURCE_SETUP[source](conn, config)
     _check(conn, spec, config)
@@ -567,7 +643,7 @@ def load_source(
     conn.sql("begin transaction")
     try:
         _quarantine(conn, spec, config, quarantined)
-        _audit(conn, result, config)
+        write_audit(conn, result, config)
         _replace_staged(conn, spec)
         conn.sql("commit")
     except BaseException:

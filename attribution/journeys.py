@@ -74,8 +74,10 @@ def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -
         params=bind_config(read_sql("intermediate/int_journey_windows.sql"), config),
     )
     counts = {}
+    ensure_loaded(conn, "contact_roles", config)
     for table in ("int_journey_touches", "int_journeys"):
-        conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
+        sql = read_sql(f"intermediate/{table}.sql")
+        conn.sql(f"create or replace table {table} as\n" + sql, params=bind_config(sql, config) or None)
         counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
     conn.sql("drop table int_journey_windows")
     ensure_loaded(conn, "milestones", config)

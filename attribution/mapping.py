@@ -97,7 +97,18 @@ PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
 
 # names every preset accepts (a plain export's `type` column is the opportunity type)
 COMMON_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
-    "opportunities": {"opportunity_type": ("type",)},
+    "opportunities": {
+        "opportunity_type": ("type",),
+        # "How did you hear about us?" on the deal (a custom field in either CRM)
+        "self_reported_source": (
+            "How_did_you_hear_about_us__c",
+            "Self_Reported_Source__c",
+            "How did you hear about us?",
+            "How did you hear about us",
+            "Self-Reported Source",
+            "how_did_you_hear_about_us",
+        ),
+    },
     "spend": {"date": ("spend_date", "day", "month"), "amount": ("spend", "cost")},
 }
 

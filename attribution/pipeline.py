@@ -5,14 +5,19 @@ Dagster assets call these one by one; `run_pipeline` calls them all (tests, benc
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import SOURCES, SourcePaths
+from attribution.crm.derive import DERIVED_MILESTONES, DERIVED_ROLES, DERIVED_TOUCHES, crm_of, derive_inputs
 from attribution.ingest import (
+    InputFileError,
     LoadResult,
     ensure_loaded,
     load_fx_rates,
@@ -48,6 +53,7 @@ __all__ = [
     "build_marts",
     "count_rows",
     "input_files",
+    "load_inputs",
     "run_intervals",
     "run_markov",
     "run_models",
@@ -303,9 +309,18 @@ def input_files(sources: SourcePaths) -> list[str]:
         sources.fx_rates,
         sources.milestones,
         sources.spend,
+        sources.web_events,
+        sources.contact_roles,
     ):
         if paths:
             files.extend(resolve_paths(paths))
+    if sources.objects:
+        items = [sources.objects] if isinstance(sources.objects, (str, Path)) else list(sources.objects)
+        for item in map(str, items):
+            if os.path.isdir(item):
+                files.extend(sorted(str(p) for p in Path(item).rglob("*") if p.is_file()))
+            else:
+                files.extend(resolve_paths(item))
     return files
 
 
@@ -314,6 +329,47 @@ def build_marts(conn: duckdb.DuckDBPyConnection, config: AttributionConfig | Non
     define_macros(conn)  # once, not per mart (10 ms each)
     config = config or AttributionConfig()
     return {table: _build_mart(conn, table, config) for table in MART_TABLES}
+
+
+def load_inputs(
+    conn: duckdb.DuckDBPyConnection, sources: SourcePaths, config: AttributionConfig
+) -> dict[str, LoadResult]:
+    """Load every input of the run's source format into the staging tables, in order (fx
+    rates first: opportunities convert with them); with a CRM objects folder, first derive
+    touches, contact roles and milestones from its objects (attribution.crm), whose loads
+    are in the result too (salesforce.CampaignMember, ...). A named contact_roles or
+    milestones file wins over the derived ones."""
+    results: dict[str, LoadResult] = {"fx_rates": load_fx_rates(conn, sources.fx_rates, config)}
+    if config.source_format == "contract":
+        if not sources.touchpoints or not sources.opportunities:
+            raise InputFileError(
+                "source_format contract needs a touchpoints and an opportunities input; for a folder "
+                "of CRM object exports set source_format salesforce_objects or hubspot_objects and "
+                "the objects input"
+            )
+        results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
+        results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
+        results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)
+        results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
+    else:
+        if not sources.objects:
+            raise InputFileError(
+                f"source_format {config.source_format} reads a folder of object exports: name it as "
+                "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
+            )
+        derived = derive_inputs(conn, crm_of(config.source_format), sources.objects, config, sources.web_events)
+        results.update({result.source: result for result in derived.objects})
+        preset = config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
+        results["opportunities"] = load_opportunities(
+            conn, list(derived.opportunity_files), replace(config, mapping=preset)
+        )
+        results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
+        roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
+        results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config, derived=roles)
+        milestones = None if sources.milestones else DERIVED_MILESTONES
+        results["milestones"] = load_source(conn, "milestones", sources.milestones, config, derived=milestones)
+    results["spend"] = load_source(conn, "spend", sources.spend, config)
+    return results
 
 
 def run_pipeline(
@@ -326,14 +382,8 @@ def run_pipeline(
     `progress` is told each step's name before it starts."""
     tell = progress or (lambda _step: None)
     results: dict[str, int | LoadResult] = {}
-    tell("fx_rates")
-    results["fx_rates"] = load_fx_rates(conn, sources.fx_rates, config)
-    tell("opportunities")
-    results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
-    tell("touchpoints")
-    results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
-    results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
-    results["spend"] = load_source(conn, "spend", sources.spend, config)
+    tell("ingest")
+    results.update(load_inputs(conn, sources, config))
     tell("journeys")
     results.update(build_journeys(conn, config))
     results["int_null_path_touches"] = build_null_paths(conn, config)

@@ -71,3 +71,31 @@ create or replace macro fiscal_quarter(d, start_month) as
 -- The first day of the fiscal quarter of a date (start_month as in fiscal_quarter).
 create or replace macro fiscal_quarter_start(d, start_month) as
     cast(date_trunc('month', d) - to_months(cast((month(d) - start_month + 12) % 12 % 3 as integer)) as date);
+-- CRM identities (attribution.crm):
+-- sfdc_id(t): a Salesforce record id as its 18-character form (the 15-character id plus its
+--   case checksum: three characters, one per five, whose bits mark the upper-case letters),
+--   so a 15- and an 18-character export of one record join; any other text trimmed, '' null.
+create or replace macro sfdc_id(t) as
+    case
+        when regexp_full_match(trim(t), '[0-9A-Za-z]{15}([0-9A-Za-z]{3})?')
+            then left(trim(t), 15) || array_to_string(
+                [substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345',
+                        1 + list_sum([case when substr(trim(t), c * 5 + i + 1, 1) between 'A' and 'Z'
+                                           then 1 << i else 0 end for i in range(5)])::integer, 1)
+                 for c in range(3)], '')
+        else nullif(trim(t), '')
+    end;
+-- web_host(u): the host of a website or URL without scheme, 'www.', port or path, lower case
+--   ('https://www.Acme.com/about' -> 'acme.com'); null when blank.
+create or replace macro web_host(u) as
+    nullif(regexp_replace(split_part(split_part(split_part(split_part(
+        regexp_replace(lower(trim(u)), '^[a-z][a-z0-9+.-]*://', ''), '/', 1), '?', 1), '#', 1), ':', 1),
+        '^www[0-9]*\.', ''), '');
+-- email_domain(e): the domain of an e-mail address, lower case; null without an '@'.
+create or replace macro email_domain(e) as
+    case when contains(e, '@') then nullif(lower(trim(split_part(trim(e), '@', -1))), '') end;
+-- url_param(u, name): a query parameter of a URL, decoded ('' and missing: null).
+create or replace macro url_param(u, name) as
+    nullif(url_decode(replace(regexp_extract(u, '[?&]' || name || '=([^&#]*)', 1), '+', ' ')), '');
+-- first_id(t): the first of a ';'-separated id list (HubSpot's "Associated Company IDs"), trimmed.
+create or replace macro first_id(t) as nullif(trim(split_part(t, ';', 1)), '');

@@ -17,7 +17,7 @@ final as (
            audit.after_as_of_rows, audit.excluded_rows, held.staged_in_table, held.quarantined_in_table
     from audit cross join held
     where not (audit.raw_rows = audit.staged_rows + audit.quarantined_rows + audit.after_as_of_rows
-                                   + audit.excluded_rows
+                                   + audit.excluded_rows + coalesce(audit.unmatched_rows, 0)
                and audit.staged_rows = held.staged_in_table
                and audit.quarantined_rows = held.quarantined_in_table)
     union all

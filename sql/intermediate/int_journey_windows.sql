@@ -21,7 +21,9 @@ windows as (
         created_at - to_days(cast($lookback_days as integer)) as window_start_at,
         created_event_at as event_at,
         pipeline_amount as journey_amount,
-        true as is_converted
+        true as is_converted,
+        deal_motion,
+        account_first_won_at
     from opportunities
     union all
     select
@@ -32,7 +34,9 @@ windows as (
         created_at - to_days(cast($lookback_days as integer)) as window_start_at,
         closed_event_at as event_at,
         revenue_amount as journey_amount,
-        stage = 'closed_won' as is_converted
+        stage = 'closed_won' as is_converted,
+        deal_motion,
+        account_first_won_at
     from opportunities
     where stage in ('closed_won', 'closed_lost')
 ),

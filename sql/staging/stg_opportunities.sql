@@ -7,7 +7,11 @@
 -- A repeated opportunity_id is marked duplicate_id afterwards, on the checked table
 -- (attribution.ingest: only when an id repeats).
 -- Reads temp tables raw_opportunities (all text; an absent currency column reads as the fx
--- base currency) and stage_map (stage_key, stage), and stg_fx_rates.
+-- base currency), stage_map (stage_key, stage) and deal_motion_map (type_key, motion), and
+-- stg_fx_rates. Ids: $source_format salesforce_objects reads Salesforce record ids as 18
+-- characters (sfdc_id), hubspot_objects the first of "Associated Company IDs".
+-- Deal motion (new_business, expansion, renewal): from the type; a deal without a known type
+-- is expansion when its account had won a deal closed before it was created.
 -- Parameters: $as_of, $run_started_at (timestamps, UTC), $reporting_currency,
 -- $fx_base_currency (ISO 4217), $fx_max_age_days (integer), $company_timezone (IANA name),
 -- $max_amount (contracts.MAX_AMOUNT: larger amounts are typos or overflows),
@@ -34,8 +38,15 @@ parsed as (
     select
         file_index,
         source_row,
-        nullif(trim(opportunity_id), '') as opportunity_id,
-        nullif(trim(account_id), '') as account_id,
+        case $source_format
+            when 'salesforce_objects' then sfdc_id(opportunity_id)
+            else nullif(trim(opportunity_id), '')
+        end as opportunity_id,
+        case $source_format
+            when 'salesforce_objects' then sfdc_id(account_id)
+            when 'hubspot_objects' then first_id(account_id)
+            else nullif(trim(account_id), '')
+        end as account_id,
         nullif(trim(created_at), '') as created_at_text,
         parse_instant(created_at, $company_timezone) as created_at,
         is_date_only(created_at) as is_created_date_only,
@@ -52,6 +63,7 @@ parsed as (
         nullif(upper(trim(currency)), '') as currency,
         name_key(lead_source) as lead_source,
         name_key(opportunity_type) as opportunity_type,
+        nullif(trim(self_reported_source), '') as self_reported_source,
         segments
     from raw
 ),
@@ -160,6 +172,18 @@ reasoned as (
     from at_as_of
 ),
 
+-- the deal motion: the type's motion (deal_motion_map), else expansion when the account had
+-- won a deal (at as-of) closed before this one was created, else new business
+motions as (
+    select
+        reasoned.*,
+        min(case when first_reason is null and not is_after_as_of and stage = 'closed_won' then closed_event_at end)
+            over (partition by account_id) as account_first_won_at,
+        deal_motion_map.motion as mapped_motion
+    from reasoned
+    left join deal_motion_map on deal_motion_map.type_key = reasoned.opportunity_type
+),
+
 final as (
     select
         file_index,
@@ -176,6 +200,13 @@ final as (
         stage_label,
         lead_source,
         opportunity_type,
+        coalesce(
+            mapped_motion,
+            case when account_first_won_at < created_at then 'expansion' else 'new_business' end
+        ) as deal_motion,
+        mapped_motion is not null as is_deal_motion_from_type,
+        account_first_won_at,
+        self_reported_source,
         segments,
         is_created_date_only,
         stage <> 'open' and is_closed_date_only as is_closed_date_only,
@@ -196,7 +227,7 @@ final as (
                 or closed_on - closed_reporting_rate_date > $fx_max_age_days)),
             false
         ) as is_fx_stale
-    from reasoned
+    from motions
 )
 
 select * from final

@@ -1,0 +1,330 @@
+"""From a folder of CRM object exports (and web events) to the contract's inputs: every object
+row staged or quarantined, every touch row a touch, an unmatched touch (by reason) or
+excluded, each touch traceable to its object, file, row and record id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from attribution.config import AttributionConfig
+from attribution.crm.channel_rules import (
+    RULE_FIELDS,
+    UNCLASSIFIED,
+    check_patterns,
+    load_channel_rules,
+    normalized_fields_sql,
+)
+from attribution.crm.objects import CRM_OBJECTS, ObjectSpec, discover_objects, stage_objects
+from attribution.ingest import InputFileError, LoadResult, prepare_connection, resolve_paths, write_audit
+from attribution.sql import bind_config, read_sql
+
+__all__ = ["FREE_MAIL_FILE", "CrmInputs", "crm_of", "derive_inputs"]
+
+FREE_MAIL_FILE = Path(__file__).with_name("free_mail_domains.txt")
+# the touches, roles and milestones ingest loads in place of files (temp tables)
+DERIVED_TOUCHES = "derived_touchpoints"
+DERIVED_ROLES = "derived_contact_roles"
+DERIVED_MILESTONES = "derived_milestones"
+_TOUCH_COLUMNS = (
+    "source_object",
+    "source_file",
+    "source_row",
+    "source_id",
+    "reason",
+    "unmatched_reason",
+    "identity_method",
+    "touchpoint_id",
+    "occurred_at",
+    "account_id",
+    "contact_id",
+    "campaign",
+    "touch_type",
+    "is_excluded",
+    "record",
+)
+
+
+@dataclass(frozen=True)
+class CrmInputs:
+    """What a CRM objects folder gave: the opportunity files (for the opportunities loader with
+    the CRM's column preset), the object loads (one audit row each), the files no object claims
+    and whether roles and milestones were derived."""
+
+    crm: str
+    opportunity_files: tuple[str, ...]
+    objects: tuple[LoadResult, ...]
+    unused_files: tuple[str, ...]
+    has_contact_roles: bool
+    has_milestones: bool
+    touch_rows: int = 0
+    unmatched_rows: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def crm_of(source_format: str) -> str:
+    """The CRM of an objects source format (salesforce_objects -> salesforce)."""
+    return source_format.removesuffix("_objects")
+
+
+def _crm_sql(crm: str, name: str) -> str:
+    return read_sql(f"crm/{crm}/{name}.sql")
+
+
+def _mark_object_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec) -> None:
+    """Give each row of an object table its own reason: missing_required (a required column
+    blank), then duplicate_id (an earlier valid row by file and row has its id)."""
+    required = " or ".join(f"nullif(trim({c}), '') is null" for c in spec.required) or "false"
+    duplicate = "null"
+    if spec.id_column:
+        duplicate = (
+            "case when row_number() over (partition by "
+            f"{spec.id_column}, ({required}) order by file_index, source_row) > 1 then 'duplicate_id' end"
+        )
+    conn.sql(
+        f"create or replace table {spec.table} as select *, "
+        f"case when {required} then 'missing_required' else {duplicate} end as reason "
+        f"from {spec.table} order by file_index, source_row"
+    )
+
+
+def _free_mail_domains(conn: duckdb.DuckDBPyConnection) -> None:
+    domains = [
+        line.strip().lower()
+        for line in FREE_MAIL_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    conn.sql(
+        "create or replace temp table free_mail_domains as select distinct unnest(?::varchar[]) as domain",
+        params=[domains],
+    )
+
+
+def _classify(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """`int_derived_touches`: every touch row with its channel and the rule that gave it (the
+    rules run once per distinct combination of the fields they read)."""
+    rules = load_channel_rules(config.channel_rules or None)
+    check_patterns(conn, rules)
+    fields = ", ".join(RULE_FIELDS)
+    conn.sql(
+        "create or replace temp table _rule_inputs as "
+        f"select distinct {normalized_fields_sql(RULE_FIELDS)} from _touch_rows"
+    )
+    conn.sql(
+        "create or replace temp table _rule_outputs as "
+        f"select {fields}, {rules.channel_sql()} as channel, {rules.rule_sql()} as channel_rule "
+        "from _rule_inputs"
+    )
+    keyed = " and ".join(f"coalesce(lower(trim(t.{f})), '') = o.{f}" for f in RULE_FIELDS)
+    conn.sql(
+        "create or replace table int_derived_touches as "
+        "select t.* exclude (record), o.channel, o.channel_rule, t.record from _touch_rows t "
+        f"left join _rule_outputs o on {keyed} "
+        "order by t.source_object, t.source_file, t.source_row"
+    )
+    conn.sql("drop table _rule_inputs")
+    conn.sql("drop table _rule_outputs")
+
+
+def _quarantine_object(
+    conn: duckdb.DuckDBPyConnection, source: str, relation: str, where: str, config: AttributionConfig
+) -> None:
+    conn.sql("delete from quarantine where source = ?", params=[source])
+    conn.sql(
+        f"insert into quarantine select ?, source_file, source_row, coalesce(record, to_json(r)::varchar), "
+        f"reason, ? from {relation} as r where reason is not null and {where} order by source_file, source_row",
+        params=[source, config.as_of],
+    )
+
+
+def _object_result(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    files: Sequence[str],
+    relation: str,
+    where: str = "true",
+) -> LoadResult:
+    raw, staged, quarantined, excluded, unmatched = conn.sql(
+        "select count(*), "
+        "count(*) filter (where reason is null and not coalesce(is_excluded, false) "
+        "and unmatched_reason is null), "
+        "count(*) filter (where reason is not null), "
+        "count(*) filter (where reason is null and coalesce(is_excluded, false)), "
+        "count(*) filter (where reason is null and not coalesce(is_excluded, false) "
+        f"and unmatched_reason is not null) from {relation} where {where}"
+    ).fetchall()[0]
+    return LoadResult(
+        source,
+        tuple(files),
+        int(raw),
+        int(staged),
+        int(quarantined),
+        excluded_rows=int(excluded),
+        unmatched_rows=int(unmatched),
+    )
+
+
+def derive_inputs(
+    conn: duckdb.DuckDBPyConnection,
+    crm: str,
+    objects: str | Path | Sequence[str | Path],
+    config: AttributionConfig,
+    web_events: str | Path | Sequence[str | Path] | None = None,
+) -> CrmInputs:
+    """Stage the object exports of `objects` (a folder or glob) and derive from them the
+    temp relations ingest loads: derived_touchpoints, derived_contact_roles (when roles were
+    exported) and derived_milestones; write `int_crm_people`, `int_derived_touches` (every
+    touch row, its identity method and channel rule), `unmatched_touches`, the object rows'
+    quarantine and one load_audit row per object. A clear error when the folder holds no
+    opportunities export or an object file lacks a required column."""
+    if crm not in CRM_OBJECTS:
+        raise InputFileError(f"unknown CRM {crm!r}; objects of {', '.join(CRM_OBJECTS)} can be read")
+    prepare_connection(conn)
+    location = [str(p) for p in ([objects] if isinstance(objects, (str, Path)) else objects)]
+    files, unused = discover_objects(location, crm)
+    if web_events:
+        files.setdefault("web_events", []).extend(resolve_paths(web_events))
+    opportunity_name = next(s.name for s in CRM_OBJECTS[crm] if s.kind == "opportunities")
+    if not files.get(opportunity_name):
+        raise InputFileError(
+            f"{', '.join(location)}: no {opportunity_name} export found (a file or folder named like "
+            f"{opportunity_name}.csv); found {', '.join(sorted(files)) or 'no object export'}"
+            + (f"; not recognized: {', '.join(Path(u).name for u in unused)}" if unused else "")
+        )
+    stage_objects(conn, crm, files, config)
+    specs = {s.name: s for s in CRM_OBJECTS[crm] if s.kind != "opportunities"}
+    for spec in specs.values():
+        _mark_object_rows(conn, spec)
+    _free_mail_domains(conn)
+    for table in ("int_crm_accounts", "int_crm_person_candidates"):
+        conn.sql(f"create or replace temp table {table} as\n{_crm_sql(crm, table)}")
+    for table in ("int_crm_domain_accounts", "int_crm_name_accounts"):
+        conn.sql(f"create or replace temp table {table} as\n{read_sql(f'crm/{table}.sql')}")
+    conn.sql(f"create or replace table int_crm_people as\n{read_sql('crm/int_crm_people.sql')}")
+
+    touch_sql = _crm_sql(crm, "int_crm_touch_rows")
+    columns = ", ".join(_TOUCH_COLUMNS)
+    rule_columns = ", ".join(f for f in RULE_FIELDS if f not in ("source_object", "touch_type", "self_reported"))
+    conn.sql(
+        f"create or replace temp table _touch_rows as select {columns}, {rule_columns}, "
+        f"null::varchar as self_reported from ({touch_sql}) union all by name "
+        f"select {columns}, {rule_columns}, null::varchar as self_reported from "
+        f"({read_sql('crm/int_web_touch_rows.sql')})",
+        params=bind_config(touch_sql, config) or None,
+    )
+    _classify(conn, config)
+    conn.sql("drop table _touch_rows")
+
+    results: list[LoadResult] = []
+    object_of = {s.name: s for s in CRM_OBJECTS[crm]}
+    touch_objects = {
+        "salesforce": {"CampaignMember": ("campaign_member",), "Task": ("task",), "Event": ("event",)},
+        "hubspot": {
+            "form_submissions": ("form_submission",),
+            "email_events": ("email_event",),
+            "meetings": ("meeting",),
+        },
+    }[crm]
+    touch_objects["web_events"] = ("web_event",)
+    if crm == "hubspot":  # the property touches of valid contacts (the rows count as people)
+        where = "source_object in ('contact_original_source', 'contact_latest_source')"
+        results.append(
+            _object_result(conn, "hubspot.contact_source_properties", files.get("contacts", []), "int_derived_touches", where)
+        )
+    for name, derived_objects in touch_objects.items():
+        spec = object_of[name]
+        where = "source_object in (" + ", ".join(f"'{o}'" for o in derived_objects) + ")"
+        if name in ("Task", "Event") and not config.include_sales_activities:
+            conn.sql("delete from quarantine where source = ?", params=[spec.source])
+            result = _reference_result(conn, spec, files.get(name, []), excluded=True)
+        else:
+            _quarantine_object(conn, spec.source, "int_derived_touches", where, config)
+            result = _object_result(conn, spec.source, files.get(name, []), "int_derived_touches", where)
+        results.append(result)
+    # HubSpot contacts are people and the source of two property touches: their rows count as
+    # people (staged or quarantined); their property touches are in int_derived_touches
+    for spec in specs.values():
+        if spec.kind == "reference" or (crm == "hubspot" and spec.name == "contacts"):
+            _quarantine_object(conn, spec.source, spec.table, "true", config)
+            results.append(_reference_result(conn, spec, files.get(spec.name, [])))
+
+    conn.sql(
+        "create or replace table unmatched_touches as select source_object, source_file, source_row, "
+        "source_id, unmatched_reason, touchpoint_id, occurred_at, contact_id, channel, campaign, "
+        "touch_type, record from int_derived_touches where reason is null and not is_excluded "
+        "and unmatched_reason is not null order by source_object, source_file, source_row"
+    )
+    touch_files = sorted({f for name in touch_objects for f in files.get(name, [])} | _property_files(crm, files))
+    # (file_index, source_row) is a raw row's key: a HubSpot contact row gives two property
+    # touches, the latest-source one gets a file index of its own (its file and row stay true)
+    conn.sql(
+        f"create or replace temp table {DERIVED_TOUCHES} as select "
+        "list_position(?::varchar[], source_file) - 1 + case when source_object = 'contact_latest_source' "
+        "then len(?::varchar[]) else 0 end as file_index, source_file, source_row, touchpoint_id, "
+        "occurred_at, account_id, contact_id, channel, campaign, touch_type, record "
+        "from int_derived_touches where reason is null and not is_excluded and unmatched_reason is null "
+        "order by file_index, source_row",
+        params=[touch_files, touch_files],
+    )
+
+    role_specs = [s for s in specs.values() if s.kind == "roles"]
+    has_roles = any(files.get(s.name) for s in role_specs)
+    for spec in role_specs:
+        conn.sql(
+            f"create or replace temp table _roles as\n{_crm_sql(crm, 'int_crm_contact_roles')}"
+        )
+        _quarantine_object(conn, spec.source, "_roles", "true", config)
+        results.append(_object_result(conn, spec.source, files.get(spec.name, []), "(select *, null as unmatched_reason, false as is_excluded from _roles)"))
+        conn.sql(
+            f"create or replace temp table {DERIVED_ROLES} as select list_position(?::varchar[], source_file) - 1 "
+            "as file_index, source_file, source_row, opportunity_id, contact_id, role, is_primary, record "
+            "from _roles where reason is null order by file_index, source_row",
+            params=[files.get(spec.name, [])],
+        )
+        conn.sql("drop table _roles")
+    conn.sql(  # one file index per (file, milestone): a contact row gives up to three milestones
+        f"create or replace temp table {DERIVED_MILESTONES} as select dense_rank() over (order by source_file, "
+        "milestone) - 1 as file_index, source_file, source_row, account_id, milestone, occurred_at, contact_id "
+        f"from ({_crm_sql(crm, 'int_crm_milestones')})"
+    )
+    has_milestones = bool(conn.sql(f"select count(*) from {DERIVED_MILESTONES}").fetchall()[0][0])
+    for result in results:
+        write_audit(conn, result, config)
+    touch_rows, unmatched = conn.sql(
+        "select count(*), count(*) filter (where reason is null and not is_excluded and unmatched_reason is not null) "
+        "from int_derived_touches"
+    ).fetchall()[0]
+    return CrmInputs(
+        crm=crm,
+        opportunity_files=tuple(files[opportunity_name]),
+        objects=tuple(results),
+        unused_files=tuple(unused),
+        has_contact_roles=has_roles,
+        has_milestones=has_milestones,
+        touch_rows=int(touch_rows),
+        unmatched_rows=int(unmatched),
+    )
+
+
+def _property_files(crm: str, files: dict[str, list[str]]) -> set[str]:
+    """The files whose rows give property touches (HubSpot contacts)."""
+    return set(files.get("contacts", [])) if crm == "hubspot" else set()
+
+
+def _reference_result(
+    conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, files: Sequence[str], excluded: bool = False
+) -> LoadResult:
+    """A reference object's accounting: valid rows staged (in its crm_ table), the others
+    quarantined; `excluded`: an object the settings leave out (sales activities off)."""
+    raw, quarantined = conn.sql(
+        f"select count(*), count(*) filter (where reason is not null) from {spec.table}"
+    ).fetchall()[0]
+    if excluded:
+        return LoadResult(spec.source, tuple(files), int(raw), 0, 0, excluded_rows=int(raw))
+    return LoadResult(spec.source, tuple(files), int(raw), int(raw) - int(quarantined), int(quarantined))
+
+
+__all__ += ["DERIVED_MILESTONES", "DERIVED_ROLES", "DERIVED_TOUCHES", "UNCLASSIFIED"]
