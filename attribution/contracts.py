@@ -42,9 +42,6 @@ class QuarantineReason(StrEnum):
     MISSING_CLOSED_AT = "missing_closed_at"
     FUTURE_TIMESTAMP = "future_timestamp"
     DUPLICATE_ID = "duplicate_id"
-    UNKNOWN_CAMPAIGN = "unknown_campaign"
-    UNKNOWN_CONTACT = "unknown_contact"
-    UNKNOWN_LEAD = "unknown_lead"
     UNKNOWN_CURRENCY = "unknown_currency"
     WRONG_BASE_CURRENCY = "wrong_base_currency"
 

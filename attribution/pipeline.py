@@ -15,7 +15,14 @@ import polars as pl
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import SOURCES, SourcePaths
-from attribution.crm.derive import DERIVED_MILESTONES, DERIVED_ROLES, DERIVED_TOUCHES, crm_of, derive_inputs
+from attribution.crm.derive import (
+    DERIVED_MILESTONES,
+    DERIVED_ROLES,
+    DERIVED_TOUCHES,
+    clear_crm_outputs,
+    crm_of,
+    derive_inputs,
+)
 from attribution.ingest import (
     InputFileError,
     LoadResult,
@@ -347,6 +354,7 @@ def load_inputs(
                 "of CRM object exports set source_format salesforce_objects or hubspot_objects and "
                 "the objects input"
             )
+        clear_crm_outputs(conn)
         results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
         results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
         results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)

@@ -72,6 +72,9 @@ INPUTS: dict[str, str] = {
     "fx_rates": "ATTRIBUTION_FX_RATES",
     "milestones": "ATTRIBUTION_MILESTONES",
     "spend": "ATTRIBUTION_SPEND",
+    "objects": "ATTRIBUTION_OBJECTS",
+    "web_events": "ATTRIBUTION_WEB_EVENTS",
+    "contact_roles": "ATTRIBUTION_CONTACT_ROLES",
 }
 # output -> (its environment variable, default)
 OUTPUTS: dict[str, tuple[str, str]] = {
@@ -257,17 +260,10 @@ def resolve_run(
     for name in INPUTS:
         if name in values:
             values[name] = values[name] or None  # given empty: no such input
-        elif is_sample:
+        elif is_sample and name in SAMPLE_INPUTS:
             values[name], origins[name] = SAMPLE_INPUTS[name], "sample"
         else:
             values[name], origins[name] = None, "not given"
-    missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
-    if missing:
-        raise RunFileError(
-            f"no {' or '.join(missing)} input named while {', '.join(named)} is: a run on your data "
-            f"names both (run file [inputs], or {', '.join(INPUTS[m] for m in missing)}); the "
-            "sample's files are never mixed into it"
-        )
 
     outputs = _table(data, "outputs", where)
     _check_keys(outputs, OUTPUTS, f"{where}: [outputs]")
@@ -319,6 +315,28 @@ def resolve_run(
                 settings[name] = value
         elif is_sample and sample_settings and name in SAMPLE_SETTINGS:
             settings[name], origins[name] = SAMPLE_SETTINGS[name], "sample"
+    source_format = settings.get("source_format", "contract")
+    if source_format == "contract":
+        missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
+        if missing:
+            hint = (
+                "; a folder of CRM object exports (objects) needs source_format salesforce_objects "
+                "or hubspot_objects"
+                if values.get("objects")
+                else ""
+            )
+            raise RunFileError(
+                f"no {' or '.join(missing)} input named while {', '.join(named)} is: a run on your data "
+                f"names both (run file [inputs], or {', '.join(INPUTS[m] for m in missing)}); the "
+                f"sample's files are never mixed into it{hint}"
+            )
+    elif not values.get("objects"):
+        raise RunFileError(
+            f"source_format {source_format} reads a folder of object exports: name it as the objects "
+            "input (run file [inputs] objects, --objects, ATTRIBUTION_OBJECTS)"
+        )
+    if settings.get("channel_rules") and origins.get("channel_rules") == "run file":
+        settings["channel_rules"] = _relative(settings["channel_rules"], base, f"{where}: settings.channel_rules")
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else None
     return RunSpec(
         sources=SourcePaths(*(values[name] for name in INPUTS)),

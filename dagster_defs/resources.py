@@ -50,6 +50,11 @@ class SourceFiles(dg.ConfigurableResource):
     fx_rates: str | None = None
     milestones: str | None = None
     spend: str | None = None
+    # a folder of CRM object exports (source_format salesforce_objects / hubspot_objects),
+    # web events with UTMs, contact roles of contract-format inputs
+    objects: str | None = None
+    web_events: str | None = None
+    contact_roles: str | None = None
 
     def spec(self) -> RunSpec:
         """The run these inputs belong to (inputs set here win)."""
@@ -96,6 +101,11 @@ class AttributionSettings(dg.ConfigurableResource):
     snapshot_retention_days: int | None = None
     included_opportunity_types: list[str] | None = None
     excluded_opportunity_types: list[str] | None = None
+    source_format: str | None = None
+    channel_rules: str | None = None
+    include_sales_activities: bool | None = None
+    journey_scope: str | None = None
+    deal_motion_labels: list[str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None
 

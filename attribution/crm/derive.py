@@ -13,6 +13,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.crm.channel_rules import (
     RULE_FIELDS,
+    ChannelRulesError,
     UNCLASSIFIED,
     check_patterns,
     load_channel_rules,
@@ -106,8 +107,11 @@ def _free_mail_domains(conn: duckdb.DuckDBPyConnection) -> None:
 def _classify(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """`int_derived_touches`: every touch row with its channel and the rule that gave it (the
     rules run once per distinct combination of the fields they read)."""
-    rules = load_channel_rules(config.channel_rules or None)
-    check_patterns(conn, rules)
+    try:
+        rules = load_channel_rules(config.channel_rules or None)
+        check_patterns(conn, rules)
+    except ChannelRulesError as exc:
+        raise InputFileError(str(exc)) from exc
     fields = ", ".join(RULE_FIELDS)
     conn.sql(
         "create or replace temp table _rule_inputs as "
@@ -257,6 +261,8 @@ def derive_inputs(
         "touch_type, record from int_derived_touches where reason is null and not is_excluded "
         "and unmatched_reason is not null order by source_object, source_file, source_row"
     )
+    for table in ("crm_identity_coverage", "crm_unclassified_values"):
+        conn.sql(f"create or replace table {table} as\n{read_sql(f'crm/{table}.sql')}")
     touch_files = sorted({f for name in touch_objects for f in files.get(name, [])} | _property_files(crm, files))
     # (file_index, source_row) is a raw row's key: a HubSpot contact row gives two property
     # touches, the latest-source one gets a file index of its own (its file and row stay true)
@@ -309,6 +315,30 @@ def derive_inputs(
     )
 
 
+CRM_TABLES: tuple[str, ...] = (
+    "int_crm_people",
+    "int_derived_touches",
+    "unmatched_touches",
+    "crm_identity_coverage",
+    "crm_unclassified_values",
+)
+
+
+def clear_crm_outputs(conn: duckdb.DuckDBPyConnection) -> None:
+    """Remove what an earlier run on CRM objects left (its tables, object tables, audit and
+    quarantine rows): a contract-format run holds nothing of it."""
+    prepare_connection(conn)
+    names = [r[0] for r in conn.sql(
+        "select table_name from information_schema.tables where table_schema = 'main' "
+        "and (table_name like 'crm\\_%' escape '\\' or list_contains(?::varchar[], table_name))",
+        params=[list(CRM_TABLES)],
+    ).fetchall()]
+    for name in names:
+        conn.sql(f'drop table if exists "{name}"')
+    conn.sql("delete from load_audit where contains(source, '.')")
+    conn.sql("delete from quarantine where contains(source, '.')")
+
+
 def _property_files(crm: str, files: dict[str, list[str]]) -> set[str]:
     """The files whose rows give property touches (HubSpot contacts)."""
     return set(files.get("contacts", [])) if crm == "hubspot" else set()
@@ -327,4 +357,4 @@ def _reference_result(
     return LoadResult(spec.source, tuple(files), int(raw), int(raw) - int(quarantined), int(quarantined))
 
 
-__all__ += ["DERIVED_MILESTONES", "DERIVED_ROLES", "DERIVED_TOUCHES", "UNCLASSIFIED"]
+__all__ += ["CRM_TABLES", "DERIVED_MILESTONES", "DERIVED_ROLES", "DERIVED_TOUCHES", "UNCLASSIFIED", "clear_crm_outputs"]

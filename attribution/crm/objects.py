@@ -18,12 +18,28 @@ from attribution.mapping import SourceMapping, column_key
 
 __all__ = [
     "CRM_OBJECTS",
+    "OBJECT_REASONS",
+    "UNMATCHED_REASONS",
     "ObjectSpec",
     "discover_objects",
     "stage_objects",
 ]
 
 _SUFFIXES = (".csv", ".parquet", ".pq")
+# why a CRM object row is quarantined, beyond missing_required and duplicate_id: a reference
+# to a record the export does not hold (sql/crm/*/int_crm_touch_rows.sql, int_crm_contact_roles)
+OBJECT_REASONS: tuple[str, ...] = ("unknown_campaign", "unknown_contact", "unknown_lead")
+# why a valid touch row has no account (sql/crm/int_crm_people.sql, int_web_touch_rows.sql)
+UNMATCHED_REASONS: tuple[str, ...] = (
+    "ambiguous_email_domain",
+    "ambiguous_company_name",
+    "free_mail_domain",
+    "no_email_or_company",
+    "no_account_match",
+    "anonymous",
+    "unknown_contact",
+    "unknown_email",
+)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
-from attribution.ingest import InputFileError, LoadResult, load_source
+from attribution.ingest import InputFileError, LoadResult
+from attribution.pipeline import load_inputs
 from attribution.mapping import MappingError
 from dagster_defs.assets import DUCKDB_POOL, INGEST_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
@@ -84,6 +85,13 @@ _STAGED = {
         "as-of's date, converted to the reporting currency at the rate of its date; optional "
         f"(ATTRIBUTION_SPEND), for the cost and return marts. {GLOSSARY['spend']}",
     ),
+    "stg_contact_roles": (
+        "contact_roles",
+        "Contact roles: one row per (opportunity, contact) with a role on it (Salesforce "
+        "OpportunityContactRole, HubSpot deal-contact associations, or a contact_roles file); "
+        "journey_scope contact_roles / primary_contact_role / hybrid keeps only these contacts' "
+        "touches in the opportunity's journeys.",
+    ),
     "stg_touchpoints": (
         "touchpoints",
         "Touchpoints: one row per valid touch of the whole export, whatever its date, UTC "
@@ -95,6 +103,21 @@ _SPECS = [
     *(
         dg.AssetSpec(table, group_name=INGEST_GROUP, kinds={"duckdb"}, description=text)
         for table, (_, text) in _STAGED.items()
+    ),
+    *(
+        dg.AssetSpec(table, group_name=INGEST_GROUP, kinds={"duckdb"}, description=text)
+        for table, text in {
+            "int_derived_touches": "Every touch row of the CRM objects and web events "
+            "(source_format salesforce_objects / hubspot_objects): its source object, file, row and "
+            "record id, the touch it became, its account and identity method (contact, "
+            "converted_lead, email_domain, company_name, company_domain, account) or why it has "
+            "none, and the channel rule that named its channel. Empty in a contract-format run.",
+            "unmatched_touches": "The touch rows no account was found for, with the reason "
+            "(free_mail_domain, ambiguous_email_domain, ambiguous_company_name, no_account_match, "
+            "no_email_or_company, anonymous, unknown_contact, unknown_email): never dropped silently.",
+            "crm_identity_coverage": "Per source object: the share of its touch rows matched per "
+            "identity method, and unmatched per reason.",
+        }.items()
     ),
     dg.AssetSpec(
         "quarantine",
@@ -113,6 +136,57 @@ _SPECS = [
 ]
 
 
+def _crm_results(
+    conn: duckdb.DuckDBPyConnection, source_format: str, results: dict[str, LoadResult]
+) -> Iterator[dg.MaterializeResult]:
+    """The CRM-derived tables' materializations: the object loads, identity coverage and the
+    values no channel rule matched (a contract-format run says it used none)."""
+    if source_format == "contract":
+        for table in ("int_derived_touches", "unmatched_touches", "crm_identity_coverage"):
+            yield dg.MaterializeResult(
+                asset_key=table,
+                metadata={"note": dg.MetadataValue.text("contract-format inputs: no CRM objects read")},
+            )
+        return
+    objects = pl.DataFrame(
+        [
+            {
+                "object": r.source,
+                "raw_rows": r.raw_rows,
+                "handed_on": r.staged_rows,
+                "quarantined": r.quarantined_rows,
+                "excluded": r.excluded_rows,
+                "unmatched": r.unmatched_rows,
+            }
+            for name, r in results.items()
+            if "." in name
+        ]
+    )
+    coverage = conn.sql(
+        "select source_object, coalesce(method, 'unmatched: ' || unmatched_reason) as method, touches, "
+        "round(100 * share_of_touches, 1) as percent from crm_identity_coverage"
+    ).pl()
+    unclassified = conn.sql("select * from crm_unclassified_values limit 20").pl()
+    yield dg.MaterializeResult(
+        asset_key="int_derived_touches",
+        metadata={
+            **table_metadata(conn, "int_derived_touches"),
+            "objects": dg.MetadataValue.md(markdown_table(objects)),
+            "unclassified_values": dg.MetadataValue.md(
+                markdown_table(unclassified) if len(unclassified) else "none: every touch row matched a rule"
+            ),
+        },
+    )
+    yield dg.MaterializeResult(asset_key="unmatched_touches", metadata=table_metadata(conn, "unmatched_touches"))
+    yield dg.MaterializeResult(
+        asset_key="crm_identity_coverage",
+        metadata={
+            **table_metadata(conn, "crm_identity_coverage"),
+            "coverage": dg.MetadataValue.md(markdown_table(coverage) if len(coverage) else "no touch rows"),
+        },
+    )
+
+
 @dg.multi_asset(specs=_SPECS, pool=DUCKDB_POOL)
 def ingest_sources(
     duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
@@ -126,11 +200,12 @@ def ingest_sources(
     except ValueError as exc:  # a run file, mapping or setting that cannot be used
         raise dg.Failure(description=f"Run settings problem: {exc}", allow_retries=False) from exc
     with duckdb.get_connection() as conn:
+        try:
+            results = load_inputs(conn, paths, config)
+        except (InputFileError, MappingError) as exc:
+            raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
         for table, (source, _) in _STAGED.items():
-            try:
-                result = load_source(conn, source, getattr(paths, source), config)
-            except (InputFileError, MappingError) as exc:
-                raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
+            result = results[source]
             metadata = {**table_metadata(conn, table), **_load_metadata(conn, result)}
             if source == "opportunities":
                 metadata.update(_opportunity_metadata(conn))
@@ -141,6 +216,7 @@ def ingest_sources(
                     "the run goes on with an empty table"
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+        yield from _crm_results(conn, config.source_format, results)
         by_reason = conn.sql(
             "select source, reason, count(*) as row_count from quarantine "
             "group by all order by source, reason"

@@ -17,7 +17,7 @@ _JOURNEYS = dg.AssetSpec(
     "int_journeys",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints"],
+    deps=["stg_opportunities", "stg_touchpoints", "stg_contact_roles"],
     description="One row per (journey_kind, opportunity): window, conversion event, value, "
     f"company-calendar month, touch count. {GLOSSARY['pipeline journey']} "
     f"{GLOSSARY['revenue journey']}",
@@ -26,7 +26,7 @@ _JOURNEY_TOUCHES = dg.AssetSpec(
     "int_journey_touches",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints"],
+    deps=["stg_opportunities", "stg_touchpoints", "stg_contact_roles"],
     description="One row per (journey_kind, opportunity, touch) inside the journey window, with "
     "position (ordered by occurred_at, touchpoint_id), touch count and days before the event.",
 )
@@ -36,7 +36,7 @@ _MILESTONES = dg.AssetSpec(
     "int_journey_milestones",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints", "stg_milestones"],
+    deps=["stg_opportunities", "stg_touchpoints", "stg_milestones", "stg_contact_roles"],
     description="One row per (journey_kind, opportunity, milestone) a touch holds: first_touch, "
     "lead_created (the last touch at or before the account's first lead_created milestone in "
     "the window; else the first touch of a lead touch type), other milestones of the custom "
