@@ -339,13 +339,18 @@ def build_marts(conn: duckdb.DuckDBPyConnection, config: AttributionConfig | Non
 
 
 def load_inputs(
-    conn: duckdb.DuckDBPyConnection, sources: SourcePaths, config: AttributionConfig
+    conn: duckdb.DuckDBPyConnection,
+    sources: SourcePaths,
+    config: AttributionConfig,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, LoadResult]:
     """Load every input of the run's source format into the staging tables, in order (fx
     rates first: opportunities convert with them); with a CRM objects folder, first derive
     touches, contact roles and milestones from its objects (attribution.crm), whose loads
     are in the result too (salesforce.CampaignMember, ...). A named contact_roles or
     milestones file wins over the derived ones."""
+    tell = progress or (lambda _step: None)
+    tell("fx_rates")
     results: dict[str, LoadResult] = {"fx_rates": load_fx_rates(conn, sources.fx_rates, config)}
     if config.source_format == "contract":
         if not sources.touchpoints or not sources.opportunities:
@@ -355,7 +360,9 @@ def load_inputs(
                 "the objects input"
             )
         clear_crm_outputs(conn)
+        tell("opportunities")
         results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
+        tell("touchpoints")
         results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
         results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)
         results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
@@ -365,12 +372,15 @@ def load_inputs(
                 f"source_format {config.source_format} reads a folder of object exports: name it as "
                 "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
             )
+        tell("crm_objects")
         derived = derive_inputs(conn, crm_of(config.source_format), sources.objects, config, sources.web_events)
         results.update({result.source: result for result in derived.objects})
         preset = config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
+        tell("opportunities")
         results["opportunities"] = load_opportunities(
             conn, list(derived.opportunity_files), replace(config, mapping=preset)
         )
+        tell("touchpoints")
         results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
         roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
         results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config, derived=roles)
@@ -390,8 +400,7 @@ def run_pipeline(
     `progress` is told each step's name before it starts."""
     tell = progress or (lambda _step: None)
     results: dict[str, int | LoadResult] = {}
-    tell("ingest")
-    results.update(load_inputs(conn, sources, config))
+    results.update(load_inputs(conn, sources, config, tell))
     tell("journeys")
     results.update(build_journeys(conn, config))
     results["int_null_path_touches"] = build_null_paths(conn, config)

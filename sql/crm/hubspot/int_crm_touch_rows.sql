@@ -10,7 +10,7 @@
 -- A submission or event names its contact by id, else by e-mail (the contact with that
 -- address). A meeting names its contacts (the first of "Associated Contact IDs") or only a
 -- company (identity method `account`).
--- Reads crm_hubspot_form_submissions, crm_hubspot_email_events, crm_hubspot_meetings,
+-- Reads crm_hubspot_formsubmissions, crm_hubspot_emailevents, crm_hubspot_meetings,
 -- crm_hubspot_contacts, int_crm_people. No parameters.
 with people_by_email as (
     select lower(email) as email_key, min(person_id) as person_id
@@ -38,7 +38,7 @@ forms as (
         null::varchar as crm_source,
         false as is_excluded,
         record
-    from crm_hubspot_form_submissions
+    from crm_hubspot_formsubmissions
 ),
 
 emails as (
@@ -60,7 +60,7 @@ emails as (
         null::varchar as crm_source,
         coalesce(upper(trim(type)) not in ('CLICK', 'CLICKED', 'EMAIL_CLICK'), true) as is_excluded,
         record
-    from crm_hubspot_email_events
+    from crm_hubspot_emailevents
 ),
 
 meetings as (
