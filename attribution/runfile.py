@@ -226,6 +226,7 @@ def resolve_run(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     sample_settings: bool = True,
+    check_inputs: bool = True,
 ) -> RunSpec:
     """Resolve a run: inputs, outputs, mapping and settings from the defaults, the sample (when
     no input is named), the run file, the environment and `overrides` (input, output and
@@ -316,7 +317,9 @@ def resolve_run(
         elif is_sample and sample_settings and name in SAMPLE_SETTINGS:
             settings[name], origins[name] = SAMPLE_SETTINGS[name], "sample"
     source_format = settings.get("source_format", "contract")
-    if source_format == "contract":
+    if not check_inputs:
+        pass  # a caller that holds the inputs apart from the settings (the Dagster resources)
+    elif source_format == "contract":
         missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
         if missing:
             hint = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from attribution.runfile import RunSpec, resolve_run
+from attribution.runfile import INPUTS, RunSpec, resolve_run
 from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
 from dagster_defs.resources import (
@@ -53,7 +53,7 @@ def build_defs(
 def _inputs(spec: RunSpec) -> dict[str, str]:
     """The run's inputs as the source-files resource holds them ('' = no such input)."""
     values: dict[str, str] = {}
-    for name in ("touchpoints", "opportunities", "fx_rates", "milestones", "spend"):
+    for name in INPUTS:
         paths = getattr(spec.sources, name)
         values[name] = str(paths) if paths else ""
     return values

@@ -33,10 +33,12 @@ __all__ = [
 ]
 
 
-def _spec(overrides: dict[str, Any] | None = None, sample_settings: bool = True) -> RunSpec:
+def _spec(
+    overrides: dict[str, Any] | None = None, sample_settings: bool = True, check_inputs: bool = True
+) -> RunSpec:
     """The run resolved now: run file ($ATTRIBUTION_RUN_FILE or ./attribution.toml), the
     environment and `overrides` (None values: not given)."""
-    return resolve_run(overrides=overrides, sample_settings=sample_settings)
+    return resolve_run(overrides=overrides, sample_settings=sample_settings, check_inputs=check_inputs)
 
 
 class SourceFiles(dg.ConfigurableResource):
@@ -57,8 +59,9 @@ class SourceFiles(dg.ConfigurableResource):
     contact_roles: str | None = None
 
     def spec(self) -> RunSpec:
-        """The run these inputs belong to (inputs set here win)."""
-        return _spec({name: getattr(self, name) for name in INPUTS})
+        """The run these inputs belong to (inputs set here win; which inputs the source format
+        needs is checked by the load, which knows the settings: attribution.pipeline.load_inputs)."""
+        return _spec({name: getattr(self, name) for name in INPUTS}, check_inputs=False)
 
     def paths(self) -> SourcePaths:
         return self.spec().sources
@@ -114,7 +117,9 @@ class AttributionSettings(dg.ConfigurableResource):
         An unset one never takes the sample's value: this resource does not know the inputs
         (the definitions set the sample's settings when the sample runs)."""
         names = [*setting_fields(), "column_preset", "mapping_file"]
-        return _spec({name: getattr(self, name, None) for name in names}, sample_settings=False)
+        return _spec(
+            {name: getattr(self, name, None) for name in names}, sample_settings=False, check_inputs=False
+        )
 
     def to_config(self) -> AttributionConfig:
         """The library's frozen config (the run's wall clock is now)."""
