@@ -562,7 +562,9 @@ def _stage_derived(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, derived: s
     return the files its rows come from."""
     present = set(conn.sql(f"select * from {derived} limit 0").columns)
     columns = ", ".join(
-        f"cast({_quote_ident(c)} as varchar) as {_quote_ident(c)}" if c in present else f"null::varchar as {_quote_ident(c)}"
+        f"cast({_quote_ident(c)} as varchar) as {_quote_ident(c)}"
+        if c in present
+        else f"null::varchar as {_quote_ident(c)}"
         for c in spec.columns
     )
     record = "cast(record as varchar)" if "record" in present else "null::varchar"

@@ -373,9 +373,13 @@ def load_inputs(
                 "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
             )
         tell("crm_objects")
-        derived = derive_inputs(conn, crm_of(config.source_format), sources.objects, config, sources.web_events)
+        derived = derive_inputs(
+            conn, crm_of(config.source_format), sources.objects, config, sources.web_events
+        )
         results.update({result.source: result for result in derived.objects})
-        preset = config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
+        preset = (
+            config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
+        )
         tell("opportunities")
         results["opportunities"] = load_opportunities(
             conn, list(derived.opportunity_files), replace(config, mapping=preset)
@@ -383,9 +387,13 @@ def load_inputs(
         tell("touchpoints")
         results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
         roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
-        results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config, derived=roles)
+        results["contact_roles"] = load_source(
+            conn, "contact_roles", sources.contact_roles, config, derived=roles
+        )
         milestones = None if sources.milestones else DERIVED_MILESTONES
-        results["milestones"] = load_source(conn, "milestones", sources.milestones, config, derived=milestones)
+        results["milestones"] = load_source(
+            conn, "milestones", sources.milestones, config, derived=milestones
+        )
     results["spend"] = load_source(conn, "spend", sources.spend, config)
     return results
 

@@ -339,7 +339,9 @@ def resolve_run(
             "input (run file [inputs] objects, --objects, ATTRIBUTION_OBJECTS)"
         )
     if settings.get("channel_rules") and origins.get("channel_rules") == "run file":
-        settings["channel_rules"] = _relative(settings["channel_rules"], base, f"{where}: settings.channel_rules")
+        settings["channel_rules"] = _relative(
+            settings["channel_rules"], base, f"{where}: settings.channel_rules"
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else None
     return RunSpec(
         sources=SourcePaths(*(values[name] for name in INPUTS)),

@@ -56,7 +56,9 @@ class ChannelRule:
     def condition(self) -> str:
         """This rule as a SQL condition over the normalized field columns (literals quoted)."""
         parts = [f"{field} in ({', '.join(_quote(v) for v in values)})" for field, values in self.values]
-        parts += [f"regexp_full_match({field}, {_quote('(?i)' + pattern)})" for field, pattern in self.patterns]
+        parts += [
+            f"regexp_full_match({field}, {_quote('(?i)' + pattern)})" for field, pattern in self.patterns
+        ]
         return " and ".join(parts) or "true"
 
 
@@ -97,7 +99,7 @@ def _rule(entry: Any, index: int, where: str) -> ChannelRule:
         raise ChannelRulesError(f"{label}: a rule is a table ([[rule]]) with a channel and conditions")
     channel = entry.get("channel")
     if not isinstance(channel, str) or not channel.strip():
-        raise ChannelRulesError(f"{label}: needs channel = \"...\" (the channel it assigns)")
+        raise ChannelRulesError(f'{label}: needs channel = "..." (the channel it assigns)')
     values: list[tuple[str, tuple[str, ...]]] = []
     patterns: list[tuple[str, str]] = []
     for key, value in entry.items():

@@ -13,8 +13,8 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.crm.channel_rules import (
     RULE_FIELDS,
-    ChannelRulesError,
     UNCLASSIFIED,
+    ChannelRulesError,
     check_patterns,
     load_channel_rules,
     normalized_fields_sql,
@@ -211,7 +211,9 @@ def derive_inputs(
 
     touch_sql = _crm_sql(crm, "int_crm_touch_rows")
     columns = ", ".join(_TOUCH_COLUMNS)
-    rule_columns = ", ".join(f for f in RULE_FIELDS if f not in ("source_object", "touch_type", "self_reported"))
+    rule_columns = ", ".join(
+        f for f in RULE_FIELDS if f not in ("source_object", "touch_type", "self_reported")
+    )
     conn.sql(
         f"create or replace temp table _touch_rows as select {columns}, {rule_columns}, "
         f"null::varchar as self_reported from ({touch_sql}) union all by name "
@@ -236,7 +238,13 @@ def derive_inputs(
     if crm == "hubspot":  # the property touches of valid contacts (the rows count as people)
         where = "source_object in ('contact_original_source', 'contact_latest_source')"
         results.append(
-            _object_result(conn, "hubspot.contact_source_properties", files.get("contacts", []), "int_derived_touches", where)
+            _object_result(
+                conn,
+                "hubspot.contact_source_properties",
+                files.get("contacts", []),
+                "int_derived_touches",
+                where,
+            )
         )
     for name, derived_objects in touch_objects.items():
         spec = object_of[name]
@@ -263,7 +271,9 @@ def derive_inputs(
     )
     for table in ("crm_identity_coverage", "crm_unclassified_values"):
         conn.sql(f"create or replace table {table} as\n{read_sql(f'crm/{table}.sql')}")
-    touch_files = sorted({f for name in touch_objects for f in files.get(name, [])} | _property_files(crm, files))
+    touch_files = sorted(
+        {f for name in touch_objects for f in files.get(name, [])} | _property_files(crm, files)
+    )
     # (file_index, source_row) is a raw row's key: a HubSpot contact row gives two property
     # touches, the latest-source one gets a file index of its own (its file and row stay true)
     conn.sql(
@@ -279,11 +289,16 @@ def derive_inputs(
     role_specs = [s for s in specs.values() if s.kind == "roles"]
     has_roles = any(files.get(s.name) for s in role_specs)
     for spec in role_specs:
-        conn.sql(
-            f"create or replace temp table _roles as\n{_crm_sql(crm, 'int_crm_contact_roles')}"
-        )
+        conn.sql(f"create or replace temp table _roles as\n{_crm_sql(crm, 'int_crm_contact_roles')}")
         _quarantine_object(conn, spec.source, "_roles", "true", config)
-        results.append(_object_result(conn, spec.source, files.get(spec.name, []), "(select *, null as unmatched_reason, false as is_excluded from _roles)"))
+        results.append(
+            _object_result(
+                conn,
+                spec.source,
+                files.get(spec.name, []),
+                "(select *, null as unmatched_reason, false as is_excluded from _roles)",
+            )
+        )
         conn.sql(
             f"create or replace temp table {DERIVED_ROLES} as select list_position(?::varchar[], source_file) - 1 "
             "as file_index, source_file, source_row, opportunity_id, contact_id, role, is_primary, record "
@@ -328,11 +343,14 @@ def clear_crm_outputs(conn: duckdb.DuckDBPyConnection) -> None:
     """Remove what an earlier run on CRM objects left (its tables, object tables, audit and
     quarantine rows): a contract-format run holds nothing of it."""
     prepare_connection(conn)
-    names = [r[0] for r in conn.sql(
-        "select table_name from information_schema.tables where table_schema = 'main' "
-        "and (table_name like 'crm\\_%' escape '\\' or list_contains(?::varchar[], table_name))",
-        params=[list(CRM_TABLES)],
-    ).fetchall()]
+    names = [
+        r[0]
+        for r in conn.sql(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "and (table_name like 'crm\\_%' escape '\\' or list_contains(?::varchar[], table_name))",
+            params=[list(CRM_TABLES)],
+        ).fetchall()
+    ]
     for name in names:
         conn.sql(f'drop table if exists "{name}"')
     conn.sql("delete from load_audit where contains(source, '.')")
@@ -357,4 +375,11 @@ def _reference_result(
     return LoadResult(spec.source, tuple(files), int(raw), int(raw) - int(quarantined), int(quarantined))
 
 
-__all__ += ["CRM_TABLES", "DERIVED_MILESTONES", "DERIVED_ROLES", "DERIVED_TOUCHES", "UNCLASSIFIED", "clear_crm_outputs"]
+__all__ += [
+    "CRM_TABLES",
+    "DERIVED_MILESTONES",
+    "DERIVED_ROLES",
+    "DERIVED_TOUCHES",
+    "UNCLASSIFIED",
+    "clear_crm_outputs",
+]

@@ -83,7 +83,9 @@ class ObjectSpec:
     def mapping(self) -> SourceMapping:
         """The object's column names as mapping entries of the raw loader."""
         return SourceMapping(
-            columns=tuple((self.table, column, alias) for column, aliases in self.columns for alias in aliases)
+            columns=tuple(
+                (self.table, column, alias) for column, aliases in self.columns for alias in aliases
+            )
         )
 
 
@@ -324,7 +326,12 @@ CRM_OBJECTS: dict[str, tuple[ObjectSpec, ...]] = {
                 "id": ("Record ID", "Meeting ID", "hs_object_id"),
                 "contact_id": ("Associated Contact IDs", "Associated Contact", "Contact ID"),
                 "company_id": ("Associated Company IDs", "Associated Company", "Company ID"),
-                "occurred_at": ("Activity date", "Meeting start time", "hs_timestamp", "hs_meeting_start_time"),
+                "occurred_at": (
+                    "Activity date",
+                    "Meeting start time",
+                    "hs_timestamp",
+                    "hs_meeting_start_time",
+                ),
                 "title": ("Meeting name", "Title", "hs_meeting_title"),
             },
             required=("id", "occurred_at"),
@@ -357,9 +364,7 @@ def _object_key(path: str, root: str | None) -> str:
     return column_key(name)
 
 
-def discover_objects(
-    location: str | Sequence[str], crm: str
-) -> tuple[dict[str, list[str]], list[str]]:
+def discover_objects(location: str | Sequence[str], crm: str) -> tuple[dict[str, list[str]], list[str]]:
     """The object files of an export folder (or glob): object name -> its files (a name's key
     starting with an object's file key, the longest key first: CampaignMember before Campaign),
     and the files no object of `crm` claims (reported, not read)."""

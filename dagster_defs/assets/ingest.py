@@ -9,8 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.ingest import InputFileError, LoadResult
-from attribution.pipeline import load_inputs
 from attribution.mapping import MappingError
+from attribution.pipeline import load_inputs
 from dagster_defs.assets import DUCKDB_POOL, INGEST_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, SourceFiles
@@ -177,7 +177,9 @@ def _crm_results(
             ),
         },
     )
-    yield dg.MaterializeResult(asset_key="unmatched_touches", metadata=table_metadata(conn, "unmatched_touches"))
+    yield dg.MaterializeResult(
+        asset_key="unmatched_touches", metadata=table_metadata(conn, "unmatched_touches")
+    )
     yield dg.MaterializeResult(
         asset_key="crm_identity_coverage",
         metadata={

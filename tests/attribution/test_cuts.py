@@ -102,14 +102,19 @@ def test_segments_are_dimensions_that_reconcile(conn, segmented):
         "select model, dimension, sum(attributed_amount) from mart_segment_comparison "
         "where journey_kind = 'pipeline' group by all"
     ).fetchall()
-    assert len(sums) == 3 * 10
+    assert len(sums) == 4 * 10  # segment, region, type and the deal motion, by ten models
     assert all(total == pytest.approx(210.0) for _, _, total in sums)
     # the reconciliation has a cell per segment value and model, all reconciled
     cells = conn.sql(
         "select cut, cut_value, expected_amount from mart_reconciliation_cuts "
         "where table_name = 'mart_segment_comparison' and journey_kind = 'pipeline' and model = 'markov'"
     ).fetchall()
+    # the deal motion from the type column: Expansion, Renewal; New Business and the deal
+    # without a type (its account won nothing before it) are new business
     assert sorted(cells) == [
+        ("segment:deal_motion", "expansion", 60.0),
+        ("segment:deal_motion", "new_business", 110.0),
+        ("segment:deal_motion", "renewal", 40.0),
         ("segment:region", "(not set)", 10.0),
         ("segment:region", "EMEA", 140.0),
         ("segment:region", "NA", 60.0),
@@ -296,7 +301,8 @@ def test_the_cut_reconciliation_catches_a_table_that_does_not_add_up(conn, spend
         "mart_campaign_spend_return",
         "mart_sourced_influenced",
         "mart_period_totals",
-    }  # no segment column set: mart_segment_comparison is empty and so are its cells
+        "mart_segment_comparison",
+    }  # no segment column set: the deal motion is mart_segment_comparison's one dimension
     # a quarter row that loses a dollar is found, in its quarter and model only
     conn.sql(
         "update mart_attributed_by_quarter set attributed_amount = attributed_amount - 1 "

@@ -276,6 +276,7 @@ def test_every_cut_is_exported_and_reconciles(materialized):
         "segment:segment",
         "segment:region",
         "segment:type",
+        "segment:deal_motion",  # always: new business, expansion, renewal
     }
     credits = pl.read_parquet(export_dir / "mart_attribution_credits.parquet")
     by_model = credits.group_by("journey_kind", "model").agg(pl.col("attributed_amount").sum())

@@ -102,7 +102,11 @@ def test_rules_re_map_the_channels_of_a_contract_format_file(tmp_path):
     touches = write_csv(
         tmp_path / "touchpoints.csv",
         ["touchpoint_id", "occurred_at", "account_id", "channel"],
-        [["t1", "2026-02-01", "a1", "Google Ads"], ["t2", "2026-02-02", "a1", "AdWords"], ["t3", "2026-02-03", "a1", "Webinar"]],
+        [
+            ["t1", "2026-02-01", "a1", "Google Ads"],
+            ["t2", "2026-02-02", "a1", "AdWords"],
+            ["t3", "2026-02-03", "a1", "Webinar"],
+        ],
     )
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nchannel = "paid_search"\nchannel_label_regex = "(google ads|adwords)"\n')
@@ -113,7 +117,7 @@ def test_rules_re_map_the_channels_of_a_contract_format_file(tmp_path):
     # a label no rule matches keeps its label (keyed as always)
     assert channels == {"t1": "paid_search", "t2": "paid_search", "t3": "webinar"}
     rules.write_text('[[rule]]\nchannel = "x"\nchannel_label_regex = "(?<=a)b"\n')  # RE2 has no look-behind
-    with pytest.raises(InputFileError, match="not an RE2 pattern|not a regular expression"):
+    with pytest.raises(InputFileError, match=r"not an RE2 pattern|not a regular expression"):
         load_touchpoints(conn, touches, config)
 
 
@@ -124,9 +128,23 @@ def test_web_events_become_touches_by_utm_referrer_and_identity(tmp_path):
         ["event_id", "timestamp", "email", "company_domain", "page_url", "referrer"],
         [
             # Jane by e-mail: her contact's account; paid search from the page URL's UTMs
-            ["w1", "2026-02-27T08:00:00Z", "JANE@acme.com", "", "https://v.io/p?utm_source=google&utm_medium=cpc", ""],
+            [
+                "w1",
+                "2026-02-27T08:00:00Z",
+                "JANE@acme.com",
+                "",
+                "https://v.io/p?utm_source=google&utm_medium=cpc",
+                "",
+            ],
             # an unknown address at acme.com: Acme by domain; a referral
-            ["w2", "2026-02-27T09:00:00Z", "zed@acme.com", "", "https://v.io/p", "https://news.ycombinator.com/item"],
+            [
+                "w2",
+                "2026-02-27T09:00:00Z",
+                "zed@acme.com",
+                "",
+                "https://v.io/p",
+                "https://news.ycombinator.com/item",
+            ],
             # reverse-IP domain only: Globex; a visit from the vendor's own site is direct
             ["w3", "2026-02-27T10:00:00Z", "", "globex.io", "https://v.io/a", "https://v.io/b"],
             # nobody: anonymous, unmatched
@@ -136,7 +154,9 @@ def test_web_events_become_touches_by_utm_referrer_and_identity(tmp_path):
         ],
     )
     conn = duckdb.connect()
-    config = AttributionConfig(as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects")
+    config = AttributionConfig(
+        as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects"
+    )
     run_pipeline(conn, SourcePaths(None, None, objects=str(folder)), config)
     rows = {
         r[0]: r[1:]
@@ -153,10 +173,15 @@ def test_web_events_become_touches_by_utm_referrer_and_identity(tmp_path):
         "w4": (None, "direct", "anonymous"),
         "w5": (None, "direct", "free_mail_domain"),
     }
-    audit = conn.sql("select raw_rows, staged_rows, unmatched_rows from load_audit where source = 'web.web_events'").fetchall()
+    audit = conn.sql(
+        "select raw_rows, staged_rows, unmatched_rows from load_audit where source = 'web.web_events'"
+    ).fetchall()
     assert audit == [(5, 3, 2)]
     # w1 and w2 (Acme, 2026-02-27) join Acme's upsell journey (created 2026-05-01): 5 + 2 touches
-    assert conn.sql(
-        "select count(*) from int_journey_touches where journey_kind = 'pipeline' and opportunity_id = ?",
-        params=[world.id18(world.O_ACME_UPSELL)],
-    ).fetchall()[0][0] == 5 + 2
+    assert (
+        conn.sql(
+            "select count(*) from int_journey_touches where journey_kind = 'pipeline' and opportunity_id = ?",
+            params=[world.id18(world.O_ACME_UPSELL)],
+        ).fetchall()[0][0]
+        == 5 + 2
+    )

@@ -22,7 +22,11 @@ AS_OF = datetime(2026, 6, 1)
 
 
 def _config(**settings: object) -> AttributionConfig:
-    values: dict[str, object] = {"as_of": AS_OF, "interval_replicates": 0, "source_format": "salesforce_objects"}
+    values: dict[str, object] = {
+        "as_of": AS_OF,
+        "interval_replicates": 0,
+        "source_format": "salesforce_objects",
+    }
     values.update(settings)
     return AttributionConfig(**values)  # type: ignore[arg-type]
 
@@ -90,7 +94,9 @@ def test_every_object_row_is_accounted_for(salesforce_run):
     # 15 member rows: 3 quarantined (unknown campaign, unknown contact, repeated id), 4 without
     # an account (Frank, Gina, the lead with nothing: by hand from MEMBERS), 9 handed on as touches
     members = audit["salesforce.CampaignMember"]
-    unmatched = sum(1 for a, _, _, why in world.MEMBERS.values() if a is None and not why.startswith("unknown"))
+    unmatched = sum(
+        1 for a, _, _, why in world.MEMBERS.values() if a is None and not why.startswith("unknown")
+    )
     assert members[:3] == (15, 15 - 3 - unmatched, 3)
     assert members[5] == unmatched == 3
     assert audit["touchpoints"][0] == members[1]  # every handed-on member reaches the touch load
@@ -192,8 +198,14 @@ def test_an_object_file_missing_a_required_column_names_file_and_column(salesfor
     for path in salesforce.iterdir():
         (folder / path.name).parent.mkdir(exist_ok=True)
         (folder / path.name).write_bytes(path.read_bytes())
-    write_csv(folder / "CampaignMember.csv", ["Id", "ContactId", "CreatedDate"], [["00vAb0000000001", "x", "2026-01-01"]])
-    with pytest.raises(InputFileError, match=r"CampaignMember\.csv: missing required column\(s\) campaign_id"):
+    write_csv(
+        folder / "CampaignMember.csv",
+        ["Id", "ContactId", "CreatedDate"],
+        [["00vAb0000000001", "x", "2026-01-01"]],
+    )
+    with pytest.raises(
+        InputFileError, match=r"CampaignMember\.csv: missing required column\(s\) campaign_id"
+    ):
         _run(folder)
 
 

@@ -115,7 +115,9 @@ def test_a_contract_run_after_an_objects_run_holds_nothing_of_it(tmp_path, sampl
 
     folder = world.write_salesforce(tmp_path / "sf")
     conn = duckdb.connect(str(tmp_path / "a.duckdb"))
-    objects = AttributionConfig(as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects")
+    objects = AttributionConfig(
+        as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects"
+    )
     run_pipeline(conn, SourcePaths(None, None, objects=str(folder)), objects)
     contract = AttributionConfig(as_of=datetime(2026, 6, 1), interval_replicates=0)
     run_pipeline(
@@ -123,7 +125,9 @@ def test_a_contract_run_after_an_objects_run_holds_nothing_of_it(tmp_path, sampl
         SourcePaths(str(sample_dir / "touchpoints" / "*.csv"), str(sample_dir / "opportunities" / "*.csv")),
         contract,
     )
-    sources = {r[0] for r in conn.sql("select source from load_audit union select source from quarantine").fetchall()}
+    sources = {
+        r[0] for r in conn.sql("select source from load_audit union select source from quarantine").fetchall()
+    }
     assert not any("." in s for s in sources)
     tables = {r[0] for r in conn.sql("select table_name from information_schema.tables").fetchall()}
     assert not any(t.startswith("crm_") or t in ("int_derived_touches", "unmatched_touches") for t in tables)
