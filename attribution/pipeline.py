@@ -19,6 +19,7 @@ from attribution.crm.derive import (
     DERIVED_MILESTONES,
     DERIVED_ROLES,
     DERIVED_TOUCHES,
+    build_self_reported,
     clear_crm_outputs,
     crm_of,
     derive_inputs,
@@ -90,6 +91,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_spend_return",
     "mart_campaign_spend_return",
     "mart_time_to_convert",
+    "mart_self_reported_comparison",
     "mart_reconciliation",
     "mart_reconciliation_cuts",
 )
@@ -395,6 +397,7 @@ def load_inputs(
             conn, "milestones", sources.milestones, config, derived=milestones
         )
     results["spend"] = load_source(conn, "spend", sources.spend, config)
+    build_self_reported(conn, config)
     return results
 
 

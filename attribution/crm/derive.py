@@ -269,6 +269,7 @@ def derive_inputs(
         "touch_type, record from int_derived_touches where reason is null and not is_excluded "
         "and unmatched_reason is not null order by source_object, source_file, source_row"
     )
+    _answers_table(conn, from_people=True)
     for table in ("crm_identity_coverage", "crm_unclassified_values"):
         conn.sql(f"create or replace table {table} as\n{read_sql(f'crm/{table}.sql')}")
     touch_files = sorted(
@@ -331,6 +332,7 @@ def derive_inputs(
 
 
 CRM_TABLES: tuple[str, ...] = (
+    "crm_self_reported_answers",
     "int_crm_people",
     "int_derived_touches",
     "unmatched_touches",
@@ -355,6 +357,44 @@ def clear_crm_outputs(conn: duckdb.DuckDBPyConnection) -> None:
         conn.sql(f'drop table if exists "{name}"')
     conn.sql("delete from load_audit where contains(source, '.')")
     conn.sql("delete from quarantine where contains(source, '.')")
+
+
+def _answers_table(conn: duckdb.DuckDBPyConnection, from_people: bool) -> None:
+    """`crm_self_reported_answers`: one row per person with an account who answered "how did you
+    hear about us" (from int_crm_people; empty without CRM objects)."""
+    source = (
+        "select person_id, contact_id, account_id, self_reported as answer, created_at as answered_at "
+        "from int_crm_people where self_reported is not null and account_id is not null"
+        if from_people
+        else "select null::varchar as person_id, null::varchar as contact_id, null::varchar as account_id, "
+        "null::varchar as answer, null::varchar as answered_at limit 0"
+    )
+    conn.sql(f"create or replace table crm_self_reported_answers as {source}")
+
+
+def build_self_reported(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """`int_self_reported`: one row per opportunity with a self-reported answer
+    (sql/crm/int_self_reported_answers.sql), its channel by the channel rules (the answer read as
+    the self_reported and crm_source fields; keyed like every channel); return the row count."""
+    prepare_connection(conn)
+    if not conn.sql(
+        "select count(*) from information_schema.tables where table_name = 'crm_self_reported_answers'"
+    ).fetchall()[0][0]:
+        _answers_table(conn, from_people=False)
+    try:
+        rules = load_channel_rules(config.channel_rules or None)
+    except ChannelRulesError as exc:
+        raise InputFileError(str(exc)) from exc
+    conn.sql(f"create or replace temp table _answers as\n{read_sql('crm/int_self_reported_answers.sql')}")
+    fields = normalized_fields_sql(("self_reported", "crm_source"))
+    conn.sql(
+        "create or replace table int_self_reported as "
+        f"select opportunity_id, answer, answer_source, name_key({rules.channel_sql()}) as channel "
+        f"from (select *, {fields} from (select *, answer as self_reported, answer as crm_source from _answers)) "
+        "order by opportunity_id"
+    )
+    conn.sql("drop table _answers")
+    return int(conn.sql("select count(*) from int_self_reported").fetchall()[0][0])
 
 
 def _property_files(crm: str, files: dict[str, list[str]]) -> set[str]:

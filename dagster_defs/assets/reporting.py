@@ -227,6 +227,28 @@ mart_time_to_convert = sql_model_asset(
     "touches per journey (median, p90, mean).",
     deps=["int_journeys", "int_journey_touches", "stg_opportunities", "markov_removal_effects"],
 )
+mart_self_reported_comparison = sql_model_asset(
+    "mart_self_reported_comparison",
+    "What buyers say next to what the models say: one row per (model, channel) over the pipeline "
+    'journeys of the opportunities someone answered "how did you hear about us" for (the '
+    "opportunity's field, its contact roles' or its account's people; mapped to channels by the "
+    "channel rules): the self-reported share, the model's share, the gap, and per model the "
+    "agreement rate (answers naming a channel the model credits most). Empty when nobody answered.",
+    deps=["mart_attribution_credits", "stg_opportunities", "stg_contact_roles"],
+    extra_metadata=lambda conn: {
+        "agreement_by_model": dg.MetadataValue.md(
+            markdown_table(
+                conn.sql(
+                    "select model, any_value(answered_opportunities) as answered, "
+                    "round(100 * any_value(agreement_rate), 1) as agreement_percent "
+                    "from mart_self_reported_comparison group by model order by agreement_percent desc, model"
+                ).pl()
+            )
+            if conn.sql("select count(*) from mart_self_reported_comparison").fetchall()[0][0]
+            else 'nobody answered "how did you hear about us"'
+        )
+    },
+)
 mart_reconciliation = sql_model_asset(
     "mart_reconciliation",
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "

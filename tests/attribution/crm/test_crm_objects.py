@@ -225,3 +225,30 @@ def test_the_same_world_in_hubspot_shape_gives_the_same_journeys(tmp_path_factor
     assert audit["hubspot.email_events"] == 1  # the OPEN event is no touch
     motions = dict(conn.sql("select opportunity_id, deal_motion from stg_opportunities").fetchall())
     assert {k: motions[v] for k, v in world.HS_DEALS.items()} == world.MOTIONS
+
+
+def test_what_buyers_say_next_to_every_model(salesforce_run):
+    answers = {
+        k[:15]: (channel, source)
+        for k, channel, source in salesforce_run.sql(
+            "select opportunity_id, channel, answer_source from int_self_reported"
+        ).fetchall()
+    }
+    assert answers == world.SELF_REPORTED
+    rows = {
+        (m, c): (reported, model_share, agreement)
+        for m, c, reported, model_share, agreement in salesforce_run.sql(
+            "select model, channel, self_reported_share, model_share, agreement_rate "
+            "from mart_self_reported_comparison"
+        ).fetchall()
+    }
+    # first touch (by hand from PIPELINE_JOURNEYS): webinar first in Acme's three deals (3/5),
+    # agreeing with the answer only on Acme's first deal (1 of 5 answered deals)
+    assert rows[("first_touch", "webinar")] == pytest.approx((1 / 5, 3 / 5, 1 / 5))
+    assert rows[("first_touch", "organic_search")] == pytest.approx((2 / 5, 0.0, 1 / 5))
+    # last touch: no deal's last touch is its answer's channel
+    assert rows[("last_touch", "webinar")][2] == 0.0
+    # every model's shares add up to 1 over the answered deals, as the answers do
+    for model in {m for m, _ in rows}:
+        assert sum(v[1] for (m, _), v in rows.items() if m == model) == pytest.approx(1.0)
+        assert sum(v[0] for (m, _), v in rows.items() if m == model) == pytest.approx(1.0)

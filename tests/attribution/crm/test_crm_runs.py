@@ -130,5 +130,8 @@ def test_a_contract_run_after_an_objects_run_holds_nothing_of_it(tmp_path, sampl
     }
     assert not any("." in s for s in sources)
     tables = {r[0] for r in conn.sql("select table_name from information_schema.tables").fetchall()}
-    assert not any(t.startswith("crm_") or t in ("int_derived_touches", "unmatched_touches") for t in tables)
+    left = {t for t in tables if t.startswith("crm_") or t in ("int_derived_touches", "unmatched_touches")}
+    assert left == {"crm_self_reported_answers"}  # the self-reported comparison reads it: empty
+    assert conn.sql("select count(*) from crm_self_reported_answers").fetchall() == [(0,)]
+    assert conn.sql("select count(*) from int_self_reported").fetchall() == [(0,)]
     assert Path(tmp_path / "a.duckdb").exists()
