@@ -586,6 +586,7 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             _cell(f"{r['quarantined_rows']:,}"),
             _cell(f"{r['after_as_of_rows']:,}"),
             _cell(f"{r.get('excluded_rows') or 0:,}"),
+            _cell(f"{r.get('unmatched_rows') or 0:,}"),
         ]
         for r in audit.iter_rows(named=True)
     ]
@@ -606,13 +607,95 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         f"{raw:,} input rows: every one is staged, quarantined with a reason ({quarantined:,}), after as-of "
         f"or excluded by type; {stale:,} opportunities converted with a stale fx rate."
     )
+    identity_rows: list[list[dict[str, Any]]] = []
+    if table_exists(conn, "crm_identity_coverage"):
+        identity = _frame(conn, "select * from crm_identity_coverage")
+        identity_rows = [
+            [
+                _cell(r["source_object"]),
+                _cell(r["method"] or f"unmatched: {r['unmatched_reason']}"),
+                _cell(f"{r['touches']:,}"),
+                _cell(f"{100 * r['share_of_touches']:.1f}%", r["share_of_touches"]),
+            ]
+            for r in identity.iter_rows(named=True)
+        ]
+        matched = identity.filter(pl.col("method").is_not_null())["touches"].sum()
+        total = identity["touches"].sum()
+        reading += (
+            f" CRM objects: {matched:,} of {total:,} touch rows ({100 * matched / max(total, 1):.1f}%) found "
+            "their account; the rest are in unmatched_touches with a reason."
+        )
+    unclassified_rows: list[list[dict[str, Any]]] = []
+    if table_exists(conn, "crm_unclassified_values"):
+        unclassified = _frame(conn, "select * from crm_unclassified_values limit 15")
+        unclassified_rows = [
+            [
+                _cell(r["source_object"]),
+                _cell(
+                    ", ".join(
+                        f"{k}={r[k]}"
+                        for k in (
+                            "campaign_type",
+                            "utm_source",
+                            "utm_medium",
+                            "referrer_domain",
+                            "crm_source",
+                        )
+                        if r[k]
+                    )
+                    or "(no field set)"
+                ),
+                _cell(f"{r['touches']:,}"),
+            ]
+            for r in unclassified.iter_rows(named=True)
+        ]
     return {
         "audit": _table(
-            ["source", "rows read", "staged", "quarantined", "after as-of", "excluded by type"], audit_rows
+            ["source", "rows read", "staged", "quarantined", "after as-of", "excluded", "unmatched"],
+            audit_rows,
         ),
+        "identity": _table(["object", "identity method", "touch rows", "share"], identity_rows),
+        "unclassified": _table(["object", "values no channel rule matched", "touch rows"], unclassified_rows),
+        "self_reported": _self_reported(conn),
         "reasons": _table(["source", "reason", "rows", "example row"], reason_rows),
         "warnings": warnings,
         "reading": reading,
+    }
+
+
+def _self_reported(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What buyers say next to what each model says (mart_self_reported_comparison): the
+    agreement rate per model and the shares per channel of the first and last touch models."""
+    if not table_exists(conn, "mart_self_reported_comparison"):
+        return {"agreement": _table([], []), "shares": _table([], []), "answered": 0}
+    frame = _frame(conn, "select * from mart_self_reported_comparison")
+    if frame.is_empty():
+        return {"agreement": _table([], []), "shares": _table([], []), "answered": 0}
+    agreement = (
+        frame.group_by("model")
+        .agg(pl.col("agreement_rate").first())
+        .sort("agreement_rate", "model", descending=[True, False])
+    )
+    agreement_rows = [
+        [_cell(r["model"]), _cell(f"{100 * r['agreement_rate']:.1f}%", r["agreement_rate"])]
+        for r in agreement.iter_rows(named=True)
+    ]
+    models = sorted(set(frame["model"]))
+    wide = frame.pivot(on="model", index="channel", values="model_share").join(
+        frame.group_by("channel").agg(pl.col("self_reported_share").first()), on="channel"
+    )
+    share_rows = [
+        [
+            _cell(r["channel"]),
+            _cell(f"{100 * r['self_reported_share']:.1f}%", r["self_reported_share"]),
+            *(_cell(f"{100 * (r[m] or 0):.1f}%", r[m] or 0) for m in models),
+        ]
+        for r in wide.sort("self_reported_share", descending=True).iter_rows(named=True)
+    ]
+    return {
+        "agreement": _table(["model", "agrees with the answer"], agreement_rows),
+        "shares": _table(["channel", "buyers say", *models], share_rows),
+        "answered": int(frame["answered_opportunities"][0]),
     }
 
 

@@ -172,6 +172,16 @@ TEMPLATE = r"""<!DOCTYPE html>
   {{ render_table(quality.audit, "table-load-audit") }}
   <h3>Quarantined rows by reason</h3>
   {% if quality.reasons.rows %}{{ render_table(quality.reasons, "table-quarantine") }}{% else %}<p>None.</p>{% endif %}
+  {% if quality.identity.rows %}<h3>Who the CRM touches belong to</h3>
+  <p class="reading">Per source object, how touch rows found their account (contact, converted lead, e-mail domain, company name) and why the rest did not.</p>
+  {{ render_table(quality.identity, "table-identity-coverage") }}{% endif %}
+  {% if quality.unclassified.rows %}<h3>Values no channel rule matched</h3>
+  <p class="reading">These touches are in channel <code>unclassified</code>; add a rule to the channel rules file to name their channel.</p>
+  {{ render_table(quality.unclassified, "table-unclassified") }}{% endif %}
+  {% if quality.self_reported.answered %}<h3>What buyers say</h3>
+  <p class="reading">{{ quality.self_reported.answered }} opportunities have an answer to "how did you hear about us". How often each model credits most the channel the buyer named, and each channel's share by answer and by model.</p>
+  {{ render_table(quality.self_reported.agreement, "table-self-reported-agreement") }}
+  {{ render_table(quality.self_reported.shares, "table-self-reported-shares") }}{% endif %}
   {% if quality.warnings %}<h3>Warnings</h3><ul class="warnings">{% for w in quality.warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 </section>
 

@@ -56,6 +56,13 @@ def test_attribution_run_reads_a_salesforce_objects_folder(tmp_path):
             "and journey_kind = 'pipeline'"
         ).fetchall()[0][0]
     assert total == pytest.approx(sum(world.AMOUNTS.values()))
+    # the report's data-quality section shows identity coverage, the values no rule matched and
+    # what buyers say next to every model
+    report = (tmp_path / "out" / "attribution_report.html").read_text()
+    for table in ("table-identity-coverage", "table-unclassified", "table-self-reported-agreement"):
+        assert f'id="{table}"' in report or table in report, table
+    assert "5 opportunities have an answer" in report
+    assert "unmatched: free_mail_domain" in report
 
 
 def test_a_run_file_names_the_folder_and_dagster_materializes_everything(tmp_path):
