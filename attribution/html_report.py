@@ -619,8 +619,8 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             ]
             for r in identity.iter_rows(named=True)
         ]
-        matched = identity.filter(pl.col("method").is_not_null())["touches"].sum()
-        total = identity["touches"].sum()
+        matched = int(identity.filter(pl.col("method").is_not_null())["touches"].sum())
+        total = int(identity["touches"].sum())
         reading += (
             f" CRM objects: {matched:,} of {total:,} touch rows ({100 * matched / max(total, 1):.1f}%) found "
             "their account; the rest are in unmatched_touches with a reason."
