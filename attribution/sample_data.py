@@ -407,9 +407,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=Path("data/sample"))
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument(
+        "--objects",
+        choices=("salesforce", "hubspot"),
+        help="also write the world as that CRM's object export, under OUT/<crm>_objects/",
+    )
     args = parser.parse_args(argv)
     counts = write_sample(args.out, SampleSpec(scale=args.scale, seed=args.seed), args.format)
     print(f"wrote {args.out}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+    if args.objects:
+        from attribution.crm.sample_objects import write_objects
+
+        folder = args.out / f"{args.objects}_objects"
+        objects = write_objects(args.out, folder, args.objects)
+        print(f"wrote {folder}: " + ", ".join(f"{k}={v:,}" for k, v in objects.items()))
 
 
 if __name__ == "__main__":
