@@ -10,6 +10,7 @@ from attribution.sql import query, read_sql
 
 __all__ = [
     "CENT",
+    "contact_role_coverage",
     "credit_conservation_violations",
     "duplicate_key_rows",
     "markov_gap_violations",
@@ -135,3 +136,12 @@ def publication_blockers(conn: duckdb.DuckDBPyConnection) -> list[str]:
             example = ", ".join(f"{k}={v}" for k, v in found.row(0, named=True).items())
             blockers.append(f"{len(found)} {what} (first: {example})")
     return blockers
+
+
+def contact_role_coverage(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(staged opportunities with at least one contact role, staged opportunities)."""
+    with_roles, total = conn.sql(
+        "select count(*) filter (where opportunity_id in (select opportunity_id from stg_contact_roles)), "
+        "count(*) from stg_opportunities"
+    ).fetchall()[0]
+    return int(with_roles), int(total)

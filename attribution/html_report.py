@@ -575,7 +575,7 @@ def _restatements(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    from attribution.checks import markov_warnings
+    from attribution.checks import contact_role_coverage, markov_warnings
 
     audit = _frame(conn, "select * from load_audit order by source")
     audit_rows = [
@@ -607,6 +607,15 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         f"{raw:,} input rows: every one is staged, quarantined with a reason ({quarantined:,}), after as-of "
         f"or excluded by type; {stale:,} opportunities converted with a stale fx rate."
     )
+    if (
+        table_exists(conn, "stg_contact_roles")
+        and conn.sql("select count(*) from stg_contact_roles").fetchall()[0][0]
+    ):
+        with_roles, total = contact_role_coverage(conn)
+        reading += (
+            f" {total - with_roles:,} of {total:,} opportunities ({100 * (total - with_roles) / max(total, 1):.1f}%) "
+            "have no contact role."
+        )
     identity_rows: list[list[dict[str, Any]]] = []
     if table_exists(conn, "crm_identity_coverage"):
         identity = _frame(conn, "select * from crm_identity_coverage")

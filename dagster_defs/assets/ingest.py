@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from attribution.checks import contact_role_coverage
 from attribution.contracts import GLOSSARY
 from attribution.ingest import InputFileError, LoadResult
 from attribution.mapping import MappingError
@@ -211,6 +212,17 @@ def ingest_sources(
             metadata = {**table_metadata(conn, table), **_load_metadata(conn, result)}
             if source == "opportunities":
                 metadata.update(_opportunity_metadata(conn))
+            if source == "contact_roles":
+                with_roles, total = contact_role_coverage(conn)
+                metadata["opportunities_without_contact_roles"] = dg.MetadataValue.text(
+                    f"{total - with_roles:,} of {total:,} ({100 * (total - with_roles) / max(total, 1):.1f}%): "
+                    f"journey_scope {config.journey_scope}"
+                    + (
+                        ""
+                        if config.journey_scope == "account"
+                        else "; contact_roles leaves their journeys empty, hybrid takes the account's touches"
+                    )
+                )
             if result.staged_rows == 0:
                 metadata["warning"] = dg.MetadataValue.text(
                     f"no {source} row staged ({result.quarantined_rows} quarantined, "

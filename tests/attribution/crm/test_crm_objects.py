@@ -252,3 +252,87 @@ def test_what_buyers_say_next_to_every_model(salesforce_run):
     for model in {m for m, _ in rows}:
         assert sum(v[1] for (m, _), v in rows.items() if m == model) == pytest.approx(1.0)
         assert sum(v[0] for (m, _), v in rows.items() if m == model) == pytest.approx(1.0)
+
+
+def test_parquet_object_folders_of_a_warehouse_loader_read_the_same(salesforce, tmp_path):
+    # Fivetran-like: one folder per object (campaign_member/part-0.parquet), snake_case names
+    import polars as pl
+
+    names = {
+        "Account": "account",
+        "Contact": "contact",
+        "Lead": "lead",
+        "Campaign": "campaign",
+        "CampaignMember": "campaign_member",
+        "Opportunity": "opportunity",
+        "OpportunityContactRole": "opportunity_contact_role",
+    }
+    for stem, folder in names.items():
+        (tmp_path / folder).mkdir()
+        pl.read_csv(salesforce / f"{stem}.csv", infer_schema=False).write_parquet(
+            tmp_path / folder / "part-0.parquet"
+        )
+    conn = _run(tmp_path)
+    assert _journeys(conn) == world.PIPELINE_JOURNEYS["account"]
+    query = "select source_id, reason, unmatched_reason, account_id, channel from int_derived_touches order by all"
+    assert conn.sql(query).fetchall() == _run(salesforce).sql(query).fetchall()
+
+
+def test_sales_activities_become_sdr_outreach_touches_only_when_asked(salesforce, tmp_path):
+    folder = tmp_path / "sf"
+    folder.mkdir()
+    for path in salesforce.iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    write_csv(
+        folder / "Task.csv",
+        ["Id", "WhoId", "AccountId", "ActivityDate", "CreatedDate", "Type", "Subject"],
+        [
+            # a call to Jane before Acme's first deal: in its journey, second by time
+            [
+                "00TAb0000000001",
+                world.C_JANE,
+                "",
+                "2026-02-12",
+                "2026-02-12T10:00:00.000+0000",
+                "Call",
+                "Intro",
+            ],
+            # an account-only task at Globex (identity method `account`)
+            [
+                "00TAb0000000002",
+                "",
+                world.A_GLOBEX,
+                "2026-02-02",
+                "2026-02-02T10:00:00.000+0000",
+                "Email",
+                "Follow",
+            ],
+            # a task naming nobody: quarantined
+            ["00TAb0000000003", "", "", "2026-02-03", "2026-02-03T10:00:00.000+0000", "Call", "?"],
+        ],
+    )
+    off = _run(folder)
+    assert off.sql(
+        "select raw_rows, excluded_rows from load_audit where source = 'salesforce.Task'"
+    ).fetchall() == [(3, 3)]
+    assert _journeys(off) == world.PIPELINE_JOURNEYS["account"]
+    on = _run(folder, include_sales_activities=True)
+    journeys = _journeys(on)
+    assert journeys[world.O_ACME_NEW] == [
+        "webinar",
+        "sdr_outreach",
+        "paid_search",
+        "unclassified",
+        "paid_search",
+    ]
+    assert journeys[world.O_GLOBEX] == ["event", "email", "sdr_outreach", "webinar"]
+    methods = dict(
+        on.sql(
+            "select source_id, coalesce(reason, identity_method) from int_derived_touches where source_object = 'task'"
+        ).fetchall()
+    )
+    assert {k[:15]: v for k, v in methods.items()} == {
+        "00TAb0000000001": "contact",
+        "00TAb0000000002": "account",
+        "00TAb0000000003": "missing_required",
+    }

@@ -63,6 +63,8 @@ def test_attribution_run_reads_a_salesforce_objects_folder(tmp_path):
         assert f'id="{table}"' in report or table in report, table
     assert "5 opportunities have an answer" in report
     assert "unmatched: free_mail_domain" in report
+    # roles on Acme's first deal and Globex's: 3 of the 5 deals have none (by hand)
+    assert "3 of 5 opportunities (60.0%) have no contact role" in report
 
 
 def test_a_run_file_names_the_folder_and_dagster_materializes_everything(tmp_path):
