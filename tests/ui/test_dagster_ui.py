@@ -72,6 +72,7 @@ EXPECTED_ASSETS = {
     "mart_spend_return",
     "mart_campaign_spend_return",
     "mart_time_to_convert",
+    "mart_self_reported_comparison",
     "mart_reconciliation_cuts",
     "int_attribution_intervals",
     "markov_order_selection",
