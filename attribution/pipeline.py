@@ -302,6 +302,8 @@ def _build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: Attribution
     for source in SOURCES:
         if f"stg_{source}" in sql:
             ensure_loaded(conn, source, config)
+    if "int_self_reported" in sql and not table_exists(conn, "int_self_reported"):
+        build_self_reported(conn, config)  # the loads ran one by one, not through load_inputs
     if "int_attribution_intervals" in sql and not table_exists(conn, "int_attribution_intervals"):
         write_frame(conn, "int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
     params = bind_config(sql, config, {"model_names": list(select_models(config))})
