@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     where = f"run file {spec.run_file}" if spec.run_file else "no run file"
     print(f"{where}; {'the bundled sample' if spec.is_sample else 'your inputs'}:")
+    print(f"  format        {spec.settings.get('source_format', 'contract')}")
     for name, paths in spec.describe()["inputs"].items():
         print(f"  {name:<13} {paths or '(none)'}  [{spec.origins.get(name, 'not given')}]")
     print(f"  database      {spec.database}\n  exports       {spec.export_dir}")

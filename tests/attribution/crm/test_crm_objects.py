@@ -336,3 +336,15 @@ def test_sales_activities_become_sdr_outreach_touches_only_when_asked(salesforce
         "00TAb0000000002": "account",
         "00TAb0000000003": "missing_required",
     }
+
+
+def test_a_folder_with_only_opportunities_completes_unattributed(salesforce, tmp_path):
+    (tmp_path / "Opportunity.csv").write_bytes((salesforce / "Opportunity.csv").read_bytes())
+    conn = _run(tmp_path)
+    assert publication_blockers(conn) == []
+    assert all(channels == [] for channels in _journeys(conn).values())
+    none = conn.sql(
+        "select sum(attributed_amount) from mart_attribution_credits where journey_kind = 'pipeline' "
+        "and model = 'linear' and channel = '(none)'"
+    ).fetchall()[0][0]
+    assert none == pytest.approx(sum(world.AMOUNTS.values()))  # all of it unattributed
