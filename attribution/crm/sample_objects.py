@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["CAMPAIGN_TYPES", "HUBSPOT_UTMS", "write_objects"]
+__all__ = ["CAMPAIGN_TYPES", "HUBSPOT_UTMS", "WEB_CHANNELS", "write_objects"]
 
 # the sample's channels as the Salesforce campaign types the default channel rules map back
 CAMPAIGN_TYPES: dict[str, str] = {
@@ -35,6 +35,8 @@ HUBSPOT_UTMS: dict[str, str] = {
     "event": "utm_medium=event",
     "referral": "utm_medium=referral",
 }
+# the sample's channels HubSpot gets from web analytics events rather than form submissions
+WEB_CHANNELS: tuple[str, ...] = ("organic_search", "direct", "referral")
 _SF_STAGES = {"closed_won": "Closed Won", "closed_lost": "Closed Lost", "open": "Prospecting"}
 _HS_STAGES = {"closed_won": "Closed Won", "closed_lost": "Closed Lost", "open": "Appointment Scheduled"}
 
@@ -123,7 +125,8 @@ def _salesforce(
 def _hubspot(
     touches: pl.DataFrame, opportunities: pl.DataFrame, accounts: pl.DataFrame, contacts: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    forms = touches.filter(~pl.col("channel").is_in(["email", "sdr_outreach"]))
+    web = touches.filter(pl.col("channel").is_in(WEB_CHANNELS))
+    forms = touches.filter(~pl.col("channel").is_in(["email", "sdr_outreach", *WEB_CHANNELS]))
     page = pl.lit("https://www.vendor.example/lp?") + pl.col("channel").replace_strict(HUBSPOT_UTMS)
     extra = [c for c in opportunities.columns if c in ("segment", "region")]
     return {
@@ -141,6 +144,15 @@ def _hubspot(
             pl.col("occurred_at").alias("Submitted At"),
             pl.col("campaign").alias("Form name"),
             page.alias("Page URL"),
+        ),
+        # web analytics: page views with UTMs in the URL (organic search, referral) or none (direct)
+        "web_events": web.select(
+            pl.col("touchpoint_id").alias("event_id"),
+            pl.col("occurred_at").alias("timestamp"),
+            pl.col("contact_id"),
+            page.alias("page_url"),
+            pl.lit("").alias("referrer"),
+            pl.lit("page_view").alias("event_name"),
         ),
         "email_events": touches.filter(pl.col("channel") == "email").select(
             pl.col("touchpoint_id").alias("Event ID"),

@@ -62,6 +62,16 @@ def test_the_sample_as_objects_gives_the_contract_journeys(sample_dir, tmp_path,
     # every touch found its account through its contact and no value was left unclassified
     assert conn.sql("select count(*) from unmatched_touches").fetchall() == [(0,)]
     assert conn.sql("select count(*) from crm_unclassified_values").fetchall() == [(0,)]
+    if crm == "hubspot":  # organic search, direct and referral came as web events
+        objects = dict(
+            conn.sql("select source_object, count(*) from int_derived_touches group by 1").fetchall()
+        )
+        web = duckdb.sql(  # every such touch of the files, whatever its date
+            "select count(*) from read_csv(?, all_varchar = true) where channel in "
+            "('organic_search', 'direct', 'referral')",
+            params=[str(sample_dir / "touchpoints" / "*.csv")],
+        ).fetchall()[0][0]
+        assert objects["web_event"] == web > 0
     if crm == "salesforce":  # same touch types too: every model's numbers are the contract's
         query = (
             "select journey_kind, model, channel, round(attributed_amount, 6) from mart_channel_comparison "
