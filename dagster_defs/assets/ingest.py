@@ -118,6 +118,9 @@ _SPECS = [
             "no_email_or_company, anonymous, unknown_contact, unknown_email): never dropped silently.",
             "crm_identity_coverage": "Per source object: the share of its touch rows matched per "
             "identity method, and unmatched per reason.",
+            "int_self_reported": 'One row per opportunity with a "how did you hear about us" '
+            "answer (its own field, its contact roles' or its account's people): the answer, where it "
+            "came from and its channel by the channel rules.",
         }.items()
     ),
     dg.AssetSpec(
@@ -231,6 +234,19 @@ def ingest_sources(
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
         yield from _crm_results(conn, config.source_format, results)
+        answers = conn.sql(
+            "select answer_source, channel, count(*) as opportunities from int_self_reported "
+            "group by all order by opportunities desc, channel"
+        ).pl()
+        yield dg.MaterializeResult(
+            asset_key="int_self_reported",
+            metadata={
+                **table_metadata(conn, "int_self_reported"),
+                "answers": dg.MetadataValue.md(
+                    markdown_table(answers) if len(answers) else "nobody answered"
+                ),
+            },
+        )
         by_reason = conn.sql(
             "select source, reason, count(*) as row_count from quarantine "
             "group by all order by source, reason"

@@ -19,6 +19,7 @@ from attribution.pipeline import (
     run_order_selection,
     run_shapley,
 )
+from attribution.sql_graph import sql_reads
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
@@ -151,7 +152,9 @@ _INT_CREDITS = dg.AssetSpec(
     "int_attribution_credits",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=["int_journey_touches", "int_markov_fractions", "int_shapley_fractions"],
+    # markov_removal_effects: its blocking sanity check stops the credits (and every mart after
+    # them) when the Markov fit is unsound, not only the exports
+    deps=["int_journey_touches", "int_markov_fractions", "int_shapley_fractions", "markov_removal_effects"],
     description="One row per (journey_kind, opportunity, touch), wide: channel and one credit "
     "column per model run, named by the model (a `(none)` row with credit 1 for an empty "
     "journey); N models' credits in one row per touch.",
@@ -160,7 +163,7 @@ _CREDITS = dg.AssetSpec(
     "mart_attribution_credits",
     group_name=MODELS_GROUP,
     kinds={"duckdb"},
-    deps=["int_attribution_credits"],
+    deps=sorted(sql_reads("marts/mart_attribution_credits.sql")),  # the view's reads
     description="One row per (journey_kind, model, opportunity, touch): credit and attributed "
     "amount in the reporting currency (a view: the wide credits unpivoted, one row per model); "
     f"the source of truth of every mart. {GLOSSARY['credit']} "

@@ -26,25 +26,48 @@ from attribution.report import (
     share_intervals,
 )
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
+from attribution.sql_graph import sql_reads
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
-# every mart waits for the credits, the Markov sanity check on the removal effects and the
-# confidence intervals
-_MODEL_OUTPUTS = ["mart_attribution_credits", "markov_removal_effects", "int_attribution_intervals"]
-# the channel-level marts read the credits summed per (model, opportunity, channel)
-_CHANNEL_CREDITS = [*_MODEL_OUTPUTS, "int_credits_by_channel"]
+# tables an asset writes beside its own (reads of them depend on that asset)
+WRITTEN_BY: dict[str, str] = {
+    "snapshot_runs": "report_snapshot",
+    "snapshot_opportunities": "report_snapshot",
+    "snapshot_attributed_by_month": "report_snapshot",
+}
+
+
+# every mart also waits for the credits' blocking checks (credit_conservation,
+# totals_reconcile_across_models on mart_attribution_credits): a table read is a dep by itself,
+# a check's guard is not
+GUARDS: tuple[str, ...] = ("mart_attribution_credits",)
+
+
+# what the guards' checks themselves read: built before them, so not guarded
+# (totals_reconcile_across_models reads int_credits_by_channel)
+UNGUARDED: tuple[str, ...] = ("int_credits_by_channel",)
+
+
+def sql_deps(table: str, *extra: str) -> list[str]:
+    """The assets `sql/marts/<table>.sql` reads, parsed from the file (attribution.sql_graph),
+    plus `extra` (what an asset's metadata reads beyond its SQL) and the GUARDS."""
+    reads = {WRITTEN_BY.get(name, name) for name in sql_reads(f"marts/{table}.sql")}
+    guards = set() if table in UNGUARDED else set(GUARDS)
+    return sorted((reads | set(extra) | guards) - {table})
 
 
 def sql_model_asset(
     table: str,
     description: str,
-    deps: Sequence[str] = _MODEL_OUTPUTS,
+    deps: Sequence[str] | None = None,
     extra_metadata: Callable[[duckdb.DuckDBPyConnection], dict[str, Any]] | None = None,
     build: Callable[[duckdb.DuckDBPyConnection, AttributionConfig], object] | None = None,
 ) -> dg.AssetsDefinition:
-    """An asset that runs sql/marts/<table>.sql (or `build`) and describes the table it wrote."""
+    """An asset that runs sql/marts/<table>.sql (or `build`) and describes the table it wrote;
+    its deps are what the SQL file reads (sql_deps), unless given."""
+    deps = sql_deps(table) if deps is None else deps
 
     @dg.asset(
         name=table,
@@ -92,7 +115,6 @@ int_credits_by_channel = sql_model_asset(
     "channel's touches (credit_<model>) and the amount attributed to them in exact pico-units "
     "(picos_<model>), with the journey's month and fiscal quarter; the shared grain of the "
     "channel-level marts.",
-    deps=["int_attribution_credits", "markov_removal_effects"],
 )
 mart_period_totals = sql_model_asset(
     "mart_period_totals",
@@ -104,21 +126,18 @@ int_attributed_by_month = sql_model_asset(
     "int_attributed_by_month",
     "One row per (journey_kind, month, model, channel): attributed amount and opportunities "
     "credited; the one model behind both influenced marts.",
-    deps=_CHANNEL_CREDITS,
 )
 mart_influenced_pipeline = sql_model_asset(
     "mart_influenced_pipeline",
     "One row per (month of created_at, model, channel): attributed pipeline and opportunities "
     "credited; a month's rows of one model sum to its pipeline (the month totals are in "
     "mart_period_totals).",
-    deps=["int_attributed_by_month"],
 )
 mart_influenced_revenue = sql_model_asset(
     "mart_influenced_revenue",
     "One row per (month of closed_at, model, channel): attributed won revenue and "
     "opportunities credited; a month's rows of one model sum to its won revenue (the month "
     "totals are in mart_period_totals).",
-    deps=["int_attributed_by_month"],
 )
 mart_campaign_comparison = sql_model_asset(
     "mart_campaign_comparison",
@@ -140,7 +159,6 @@ mart_campaign_comparison_wide = sql_model_asset(
     "mart_campaign_comparison_wide",
     "One row per (journey_kind, channel, campaign), one column per model: the models side by "
     "side per campaign.",
-    deps=["mart_campaign_comparison"],
 )
 mart_channel_influence = sql_model_asset(
     "mart_channel_influence",
@@ -148,7 +166,6 @@ mart_channel_influence = sql_model_asset(
     "amounts of opportunities whose journey touched the channel at least once) and their "
     "count. Model-independent and not additive across channels: an opportunity touched by "
     f"several channels counts under each. {GLOSSARY['influenced pipeline / revenue']}",
-    deps=["int_journey_touches", "int_journeys", "markov_removal_effects"],
 )
 mart_sourced_influenced = sql_model_asset(
     "mart_sourced_influenced",
@@ -156,27 +173,23 @@ mart_sourced_influenced = sql_model_asset(
     "journey's first-touch channel, or the CRM lead_source: setting sourced_by; additive), "
     "any-touch influenced amount (not additive) and one column per model with the attributed "
     "amount (additive).",
-    deps=["mart_channel_influence", "mart_channel_comparison_wide"],
 )
 mart_campaign_influence = sql_model_asset(
     "mart_campaign_influence",
     "One row per (journey_kind, channel, campaign): any-touch influenced pipeline / won revenue "
     "of the campaign and the opportunities it touched ('(no campaign)' for touches without "
     f"one). {GLOSSARY['any-touch influence']}",
-    deps=["int_journey_touches", "int_journeys", "markov_removal_effects"],
 )
 mart_attributed_by_quarter = sql_model_asset(
     "mart_attributed_by_quarter",
     "One row per (journey_kind, fiscal quarter, model, channel): attributed amount, share of the "
     "quarter, opportunities credited. Period: the fiscal quarter of created_at (pipeline) or "
     f"closed_at (revenue). {GLOSSARY['fiscal quarter']}",
-    deps=_CHANNEL_CREDITS,
 )
 int_opportunity_segments = sql_model_asset(
     "int_opportunity_segments",
     "One row per (opportunity, segment dimension): the value of each segment column of the "
     f"settings. {GLOSSARY['segment']}",
-    deps=["stg_opportunities"],
     extra_metadata=_segment_counts,
 )
 mart_segment_comparison = sql_model_asset(
@@ -184,13 +197,11 @@ mart_segment_comparison = sql_model_asset(
     "One row per (journey_kind, model, segment dimension, segment value, channel): attributed "
     "amount, share of the segment, opportunities credited; per segment value the rows sum to "
     f"the segment's pipeline / won revenue. {GLOSSARY['segment']}",
-    deps=[*_CHANNEL_CREDITS, "int_opportunity_segments"],
 )
 int_spend_return_by_period = sql_model_asset(
     "int_spend_return_by_period",
     "One row per (period grain, period, model, channel, campaign): spend next to the pipeline and won revenue "
     "the model attributes; the base of the spend and return marts.",
-    deps=[*_MODEL_OUTPUTS, "stg_spend"],
 )
 _RETURN_TEXT = (
     "cost per attributed pipeline dollar and attributed pipeline / won revenue per dollar spent, "
@@ -200,7 +211,6 @@ _RETURN_TEXT = (
 mart_spend_return = sql_model_asset(
     "mart_spend_return",
     f"One row per (period_grain, period, model, channel): spend, attributed pipeline and revenue, {_RETURN_TEXT}",
-    deps=["int_spend_return_by_period"],
     extra_metadata=lambda conn: {
         "return_all_periods_linear": dg.MetadataValue.md(
             markdown_table(
@@ -218,14 +228,12 @@ mart_campaign_spend_return = sql_model_asset(
     "mart_campaign_spend_return",
     "One row per (period_grain, period, model, channel, campaign): spend, attributed pipeline "
     f"and revenue, {_RETURN_TEXT} A spend line without a campaign is '(channel level)'.",
-    deps=["int_spend_return_by_period"],
 )
 mart_time_to_convert = sql_model_asset(
     "mart_time_to_convert",
     "One row per (month of created_at, channel) plus '(all channels)': median and p90 days from "
     "the channel's first journey touch to opportunity creation and to the won close, and "
     "touches per journey (median, p90, mean).",
-    deps=["int_journeys", "int_journey_touches", "stg_opportunities", "markov_removal_effects"],
 )
 mart_self_reported_comparison = sql_model_asset(
     "mart_self_reported_comparison",
@@ -234,7 +242,6 @@ mart_self_reported_comparison = sql_model_asset(
     "opportunity's field, its contact roles' or its account's people; mapped to channels by the "
     "channel rules): the self-reported share, the model's share, the gap, and per model the "
     "agreement rate (answers naming a channel the model credits most). Empty when nobody answered.",
-    deps=["mart_attribution_credits", "stg_opportunities", "stg_contact_roles"],
     extra_metadata=lambda conn: {
         "agreement_by_model": dg.MetadataValue.md(
             markdown_table(
@@ -254,7 +261,6 @@ mart_reconciliation = sql_model_asset(
     "One row per (journey_kind, model): attributed total next to total pipeline / won revenue "
     "and influenced amount, to the cent; is_reconciled when they agree and influenced <= "
     "total. A blocking check on it guards the exports.",
-    deps=_CHANNEL_CREDITS,
     extra_metadata=_unreconciled,
 )
 
@@ -263,17 +269,6 @@ mart_reconciliation_cuts = sql_model_asset(
     "One row per (table, journey_kind, model, cut, cut value): what every additive table reports "
     "for a month, fiscal quarter, segment or the total next to what the opportunities hold "
     "there; is_reconciled to the cent. A blocking check on it guards the exports.",
-    deps=[
-        "int_attributed_by_month",
-        "mart_attributed_by_quarter",
-        "mart_channel_comparison",
-        "mart_campaign_comparison",
-        "mart_segment_comparison",
-        "mart_spend_return",
-        "mart_campaign_spend_return",
-        "mart_sourced_influenced",
-        "mart_period_totals",
-    ],
     extra_metadata=lambda conn: {
         "unreconciled_rows": dg.MetadataValue.int(
             int(
@@ -297,7 +292,7 @@ _COMPARISON = dg.AssetSpec(
     "mart_channel_comparison",
     group_name=REPORTING_GROUP,
     kinds={"duckdb"},
-    deps=[*_CHANNEL_CREDITS, "mart_period_totals"],
+    deps=sql_deps("mart_channel_comparison", "mart_period_totals"),
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
     f"model's total, opportunities credited. {GLOSSARY['attributed pipeline / revenue']}",
 )
@@ -305,7 +300,7 @@ _COMPARISON_WIDE = dg.AssetSpec(
     "mart_channel_comparison_wide",
     group_name=REPORTING_GROUP,
     kinds={"duckdb"},
-    deps=["mart_channel_comparison"],
+    deps=sql_deps("mart_channel_comparison_wide"),
     description="One row per (journey_kind, channel), one column per model: the models side by side.",
 )
 
@@ -394,7 +389,6 @@ mart_restatements = sql_model_asset(
     "retained run whose snapshot has the month), the amount now, the difference, and the month's "
     "causes counted: new or removed opportunities, stage, amount and fx changes, journeys whose "
     "touches changed (late or removed touches).",
-    deps=["report_snapshot"],
     extra_metadata=_restated_periods,
     build=lambda conn, _config: build_restatements(conn),
 )

@@ -50,6 +50,7 @@ EXPECTED_ASSETS = {
     "int_derived_touches",
     "unmatched_touches",
     "crm_identity_coverage",
+    "int_self_reported",
     "int_shapley_fractions",
     "shapley_channel_values",
     "int_attribution_credits",

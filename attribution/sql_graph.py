@@ -1,0 +1,41 @@
+"""What each SQL file reads, parsed from the SQL itself (sqlglot, DuckDB dialect): the tables a
+model depends on, so the asset graph is derived from the files instead of written by hand."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from attribution.sql import read_sql
+
+__all__ = ["sql_reads"]
+
+# a relation named after FROM / JOIN (the fallback for the few statements sqlglot cannot parse:
+# DuckDB's PIVOT statement)
+_RELATION = re.compile(r"\b(?:from|join)\s+([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*")
+# names a FROM can hold that are functions or keywords, not tables
+_NOT_TABLES = {"unnest", "read_csv", "read_parquet", "query_table", "range", "generate_series", "values"}
+
+
+@cache
+def sql_reads(relative_path: str) -> frozenset[str]:
+    """The tables and views `sql/<relative_path>` reads (its CTEs and table functions left
+    out), lower case."""
+    text = read_sql(relative_path)
+    try:
+        trees = [t for t in sqlglot.parse(text, read="duckdb") if t is not None]
+    except ParseError:
+        code = _COMMENT.sub("", text)
+        named = {m.lower() for m in re.findall(r"\b([a-z_][a-z0-9_]*)\s+as\s*\(", code, re.IGNORECASE)}
+        return frozenset(n.lower() for n in _RELATION.findall(code) if n.lower() not in named | _NOT_TABLES)
+    names: set[str] = set()
+    ctes: set[str] = set()
+    for tree in trees:
+        ctes.update(cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE))
+        names.update(table.name.lower() for table in tree.find_all(exp.Table) if table.name)
+    return frozenset(names - ctes - _NOT_TABLES)
