@@ -581,18 +581,9 @@ def _stage_derived(conn: duckdb.DuckDBPyConnection, spec: SourceSpec, derived: s
 def _apply_channel_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """Re-map the channel labels of a contract-format touchpoints file by the run's channel
     rules file (the label is the rules' channel_label; a label no rule matches is kept)."""
-    from attribution.crm.channel_rules import (
-        ChannelRulesError,
-        check_patterns,
-        load_channel_rules,
-        normalized_fields_sql,
-    )
+    from attribution.crm.channel_rules import load_checked_rules, normalized_fields_sql
 
-    try:
-        rules = load_channel_rules(config.channel_rules)
-        check_patterns(conn, rules)
-    except ChannelRulesError as exc:
-        raise InputFileError(str(exc)) from exc
+    rules = load_checked_rules(conn, config.channel_rules)
     conn.sql(
         "create or replace temp table _channel_labels as "
         f"select label, {rules.channel_sql()} as ruled from (select label, "

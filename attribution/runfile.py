@@ -317,9 +317,9 @@ def resolve_run(
         elif is_sample and sample_settings and name in SAMPLE_SETTINGS:
             settings[name], origins[name] = SAMPLE_SETTINGS[name], "sample"
     source_format = settings.get("source_format", "contract")
-    if not check_inputs:
-        pass  # a caller that holds the inputs apart from the settings (the Dagster resources)
-    elif source_format == "contract":
+    # check_inputs=False: a caller that holds the inputs apart from the settings (the Dagster
+    # resources); the load checks them then (attribution.pipeline.load_inputs)
+    if check_inputs and source_format == "contract":
         missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
         if missing:
             hint = (
@@ -333,7 +333,7 @@ def resolve_run(
                 f"names both (run file [inputs], or {', '.join(INPUTS[m] for m in missing)}); the "
                 f"sample's files are never mixed into it{hint}"
             )
-    elif not values.get("objects"):
+    elif check_inputs and source_format != "contract" and not values.get("objects"):
         raise RunFileError(
             f"source_format {source_format} reads a folder of object exports: name it as the objects "
             "input (run file [inputs] objects, --objects, ATTRIBUTION_OBJECTS)"

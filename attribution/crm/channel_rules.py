@@ -12,6 +12,8 @@ from typing import Any
 
 import duckdb
 
+from attribution.ingest import InputFileError
+
 __all__ = [
     "DEFAULT_RULES_FILE",
     "RULE_FIELDS",
@@ -19,7 +21,10 @@ __all__ = [
     "ChannelRule",
     "ChannelRules",
     "ChannelRulesError",
+    "check_patterns",
     "load_channel_rules",
+    "load_checked_rules",
+    "normalized_fields_sql",
 ]
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("default_channel_rules.toml")
@@ -40,8 +45,9 @@ RULE_FIELDS: tuple[str, ...] = (
 UNCLASSIFIED = "(unclassified)"
 
 
-class ChannelRulesError(ValueError):
-    """A rules file that cannot be used (the message names the file, the rule and the key)."""
+class ChannelRulesError(InputFileError, ValueError):
+    """A rules file that cannot be used (the message names the file, the rule and the key): an
+    input problem like an unreadable file (exit 65, a Dagster Failure)."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,13 @@ def load_channel_rules(path: str | Path | None = None) -> ChannelRules:
     if data.get("include_defaults") and path:
         rules = (*rules, *load_channel_rules(None).rules)
     return ChannelRules(rules, str(file))
+
+
+def load_checked_rules(conn: duckdb.DuckDBPyConnection, path: str | Path | None = None) -> ChannelRules:
+    """`load_channel_rules`, its patterns then checked by DuckDB's RE2 (check_patterns)."""
+    rules = load_channel_rules(path)
+    check_patterns(conn, rules)
+    return rules
 
 
 def check_patterns(conn: duckdb.DuckDBPyConnection, rules: ChannelRules) -> None:

@@ -5,23 +5,16 @@ excluded, each touch traceable to its object, file, row and record id."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from attribution.config import AttributionConfig
-from attribution.crm.channel_rules import (
-    RULE_FIELDS,
-    UNCLASSIFIED,
-    ChannelRulesError,
-    check_patterns,
-    load_channel_rules,
-    normalized_fields_sql,
-)
+from attribution.crm.channel_rules import RULE_FIELDS, UNCLASSIFIED, load_checked_rules, normalized_fields_sql
 from attribution.crm.objects import CRM_OBJECTS, ObjectSpec, discover_objects, stage_objects
 from attribution.ingest import InputFileError, LoadResult, prepare_connection, resolve_paths, write_audit
-from attribution.sql import bind_config, read_sql
+from attribution.sql import bind_config, read_sql, table_exists
 
 __all__ = ["FREE_MAIL_FILE", "CrmInputs", "crm_of", "derive_inputs"]
 
@@ -52,18 +45,14 @@ _TOUCH_COLUMNS = (
 @dataclass(frozen=True)
 class CrmInputs:
     """What a CRM objects folder gave: the opportunity files (for the opportunities loader with
-    the CRM's column preset), the object loads (one audit row each), the files no object claims
-    and whether roles and milestones were derived."""
+    the CRM's column preset), the object loads (one audit row each; the files no object claims
+    under `<crm>.(not recognized)`, none of their rows read) and whether contact roles were
+    exported."""
 
     crm: str
     opportunity_files: tuple[str, ...]
     objects: tuple[LoadResult, ...]
-    unused_files: tuple[str, ...]
     has_contact_roles: bool
-    has_milestones: bool
-    touch_rows: int = 0
-    unmatched_rows: int = 0
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 def crm_of(source_format: str) -> str:
@@ -107,11 +96,7 @@ def _free_mail_domains(conn: duckdb.DuckDBPyConnection) -> None:
 def _classify(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """`int_derived_touches`: every touch row with its channel and the rule that gave it (the
     rules run once per distinct combination of the fields they read)."""
-    try:
-        rules = load_channel_rules(config.channel_rules or None)
-        check_patterns(conn, rules)
-    except ChannelRulesError as exc:
-        raise InputFileError(str(exc)) from exc
+    rules = load_checked_rules(conn, config.channel_rules or None)
     fields = ", ".join(RULE_FIELDS)
     conn.sql(
         "create or replace temp table _rule_inputs as "
@@ -208,6 +193,10 @@ def derive_inputs(
     for table in ("int_crm_domain_accounts", "int_crm_name_accounts"):
         conn.sql(f"create or replace temp table {table} as\n{read_sql(f'crm/{table}.sql')}")
     conn.sql(f"create or replace table int_crm_people as\n{read_sql('crm/int_crm_people.sql')}")
+    conn.sql(
+        "create or replace temp table int_crm_people_by_email as\n"
+        f"{read_sql('crm/int_crm_people_by_email.sql')}"
+    )
 
     touch_sql = _crm_sql(crm, "int_crm_touch_rows")
     columns = ", ".join(_TOUCH_COLUMNS)
@@ -312,22 +301,15 @@ def derive_inputs(
         "milestone) - 1 as file_index, source_file, source_row, account_id, milestone, occurred_at, contact_id "
         f"from ({_crm_sql(crm, 'int_crm_milestones')})"
     )
-    has_milestones = bool(conn.sql(f"select count(*) from {DERIVED_MILESTONES}").fetchall()[0][0])
+    if unused:  # listed where every input is accounted for; none of their rows is read
+        results.append(LoadResult(f"{crm}.(not recognized)", tuple(unused), 0, 0, 0))
     for result in results:
         write_audit(conn, result, config)
-    touch_rows, unmatched = conn.sql(
-        "select count(*), count(*) filter (where reason is null and not is_excluded and unmatched_reason is not null) "
-        "from int_derived_touches"
-    ).fetchall()[0]
     return CrmInputs(
         crm=crm,
         opportunity_files=tuple(files[opportunity_name]),
         objects=tuple(results),
-        unused_files=tuple(unused),
         has_contact_roles=has_roles,
-        has_milestones=has_milestones,
-        touch_rows=int(touch_rows),
-        unmatched_rows=int(unmatched),
     )
 
 
@@ -377,14 +359,9 @@ def build_self_reported(conn: duckdb.DuckDBPyConnection, config: AttributionConf
     (sql/crm/int_self_reported_answers.sql), its channel by the channel rules (the answer read as
     the self_reported and crm_source fields; keyed like every channel); return the row count."""
     prepare_connection(conn)
-    if not conn.sql(
-        "select count(*) from information_schema.tables where table_name = 'crm_self_reported_answers'"
-    ).fetchall()[0][0]:
+    if not table_exists(conn, "crm_self_reported_answers"):
         _answers_table(conn, from_people=False)
-    try:
-        rules = load_channel_rules(config.channel_rules or None)
-    except ChannelRulesError as exc:
-        raise InputFileError(str(exc)) from exc
+    rules = load_checked_rules(conn, config.channel_rules or None)
     conn.sql(f"create or replace temp table _answers as\n{read_sql('crm/int_self_reported_answers.sql')}")
     fields = normalized_fields_sql(("self_reported", "crm_source"))
     conn.sql(

@@ -15,6 +15,7 @@ from attribution.config import AttributionConfig
 from attribution.contracts import SourceSpec
 from attribution.ingest import InputFileError, resolve_paths, stage_raw
 from attribution.mapping import SourceMapping, column_key
+from attribution.sql import drop_relation
 
 __all__ = [
     "CRM_OBJECTS",
@@ -424,15 +425,6 @@ def stage_objects(
             f"create or replace table {spec.table} as select file_index, source_file, source_row, "
             f"{normalized}, record from raw_{spec.table} order by file_index, source_row"
         )
-        conn.sql(f"drop {'view' if _is_view(conn, 'raw_' + spec.table) else 'table'} raw_{spec.table}")
+        drop_relation(conn, f"raw_{spec.table}")
         counts[spec.name] = int(conn.sql(f"select count(*) from {spec.table}").fetchall()[0][0])
     return counts
-
-
-def _is_view(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        conn.sql(
-            "select count(*) from information_schema.tables where table_name = ? and table_type = 'VIEW'",
-            params=[name],
-        ).fetchall()[0][0]
-    )

@@ -7,13 +7,10 @@
 -- event's company domain (company_domain: a reverse-IP or enrichment column). Else
 -- unmatched_reason: unknown_contact, ambiguous_email_domain, anonymous (nothing names who
 -- it was), no_account_match. `reason`: the object's own check (missing_required, duplicate_id).
--- Reads crm_web_webevents, int_crm_people, int_crm_domain_accounts, free_mail_domains.
+-- Reads crm_web_webevents, int_crm_people, int_crm_people_by_email, int_crm_domain_accounts, free_mail_domains.
 -- No parameters.
 with people_by_email as (
-    select lower(email) as email_key, min(person_id) as person_id
-    from int_crm_people
-    where email is not null
-    group by lower(email)
+    select * from int_crm_people_by_email
 ),
 
 events as (

@@ -11,12 +11,9 @@
 -- address). A meeting names its contacts (the first of "Associated Contact IDs") or only a
 -- company (identity method `account`).
 -- Reads crm_hubspot_formsubmissions, crm_hubspot_emailevents, crm_hubspot_meetings,
--- crm_hubspot_contacts, int_crm_people. No parameters.
+-- crm_hubspot_contacts, int_crm_people, int_crm_people_by_email. No parameters.
 with people_by_email as (
-    select lower(email) as email_key, min(person_id) as person_id
-    from int_crm_people
-    where email is not null
-    group by lower(email)
+    select * from int_crm_people_by_email
 ),
 
 forms as (

@@ -187,10 +187,15 @@ def test_ids_of_15_and_18_characters_are_one_id(salesforce_run):
     assert ids and all(a == world.id18(a[:15]) and b == world.id18(b[:15]) for a, b in ids)
 
 
-def test_unrecognized_files_are_listed_not_read(salesforce):
+def test_unrecognized_files_are_listed_not_read(salesforce, salesforce_run):
     claimed, unused = discover_objects(str(salesforce), "salesforce")
     assert [Path(p).name for p in unused] == ["User.csv"]
     assert set(claimed) >= {"CampaignMember", "Campaign", "Opportunity", "OpportunityContactRole"}
+    # the load audit lists it, with no row read
+    listed = salesforce_run.sql(
+        "select files, raw_rows from load_audit where source = 'salesforce.(not recognized)'"
+    ).fetchall()
+    assert [([Path(f).name for f in files], rows) for files, rows in listed] == [(["User.csv"], 0)]
 
 
 def test_an_object_file_missing_a_required_column_names_file_and_column(salesforce, tmp_path):
