@@ -12,7 +12,7 @@ export ATTRIBUTION_RUN_FILE := $(abspath $(RUN_FILE))
 endif
 UI_PORT ?= 3000
 
-.PHONY: install sample run report test check ui bench clean chromium
+.PHONY: install install-spark java sample run report test check ui bench clean chromium
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
+
+# the Spark engine's extra (pyspark, ~490 MB): the tests replay every SQL file on Spark
+install-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	touch $@
+
+# Spark needs a Java runtime: Debian's, installed when missing (never a downloaded JVM)
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+		else echo "the Spark tests need a Java runtime: sudo apt-get install default-jre-headless"; exit 1; fi; }
 
 $(DAGSTER_HOME)/dagster.yaml: dagster_home.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -52,7 +66,7 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "the UI test needs Debian's chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
 
-test: install chromium
+test: install install-spark java chromium
 	@$(PY) -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

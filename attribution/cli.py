@@ -19,6 +19,7 @@ import duckdb
 
 from attribution.checks import publication_blockers
 from attribution.config import AttributionConfig
+from attribution.engine import EngineUnavailableError, engine_for
 from attribution.export import EXIT_EXPORT_FAILED, ExportError, export_marts
 from attribution.html_report import write_report
 from attribution.ingest import InputFileError
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         with writer_lock(database, args.wait):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             with duckdb.connect(database) as conn:
-                results = run_pipeline(conn, sources, config, progress=tell)
+                results = run_pipeline(conn, sources, config, progress=tell, engine=engine_for(config.engine))
                 tell("checks")
                 blockers = publication_blockers(conn)
                 if blockers:
@@ -147,6 +148,9 @@ def main(argv: list[str] | None = None) -> None:
                     tell("report")
                     write_report(conn, export_dir)
                 publish_snapshot(conn, run_id)
+    except EngineUnavailableError as exc:
+        print(f"attribution-run: {exc}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     except DatabaseBusyError as exc:
         print(f"attribution-run: {exc}", file=sys.stderr)
         sys.exit(EXIT_BUSY)

@@ -14,6 +14,7 @@ __all__ = [
     "CSV_ENCODINGS",
     "DEAL_MOTIONS",
     "DEFAULT_DEAL_MOTIONS",
+    "ENGINES",
     "ENV_DEFAULTS",
     "JOURNEY_KINDS",
     "JOURNEY_SCOPES",
@@ -57,6 +58,8 @@ JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 # what the inputs are (source_format): the contract's files, or a folder of CRM object exports
 SOURCE_FORMATS: tuple[str, ...] = ("contract", "salesforce_objects", "hubspot_objects")
+# where the steps after ingest run (engine): DuckDB on this machine, or Apache Spark
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
 # whose touches a journey holds (journey_scope)
 JOURNEY_SCOPES: tuple[str, ...] = ("account", "contact_roles", "primary_contact_role", "hybrid")
 # what a deal does for the business, from its opportunity type
@@ -195,6 +198,10 @@ class AttributionConfig:
     # what the inputs are: contract (touchpoints and opportunities files), salesforce_objects or
     # hubspot_objects (a folder of object exports, input `objects`: attribution.crm)
     source_format: str = "contract"
+    # where the steps after ingest run: duckdb (this machine) or spark (attribution.engine.spark:
+    # the extra 'attribution-engine[spark]', a Java runtime, the ATTRIBUTION_SPARK_* settings);
+    # ingest, quarantine, audit, checks, exports and the report stay in the DuckDB file
+    engine: str = "duckdb"
     # the channel rules TOML file ('' = the defaults, attribution/crm/default_channel_rules.toml);
     # with contract-format touchpoints, a file set here re-maps their channel labels
     channel_rules: str = ""
@@ -294,6 +301,8 @@ class AttributionConfig:
             raise ValueError(
                 f"csv_encoding must be one of {', '.join(CSV_ENCODINGS)}, got {self.csv_encoding!r}"
             )
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.source_format not in SOURCE_FORMATS:
             raise ValueError(
                 f"source_format must be one of {', '.join(SOURCE_FORMATS)}, got {self.source_format!r}"

@@ -36,6 +36,7 @@ import scipy.sparse as sp
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.engine import Engine, as_engine
 from attribution.models.base import WIDE_KEY
 from attribution.models.markov_chain import (
     ChainCounts,
@@ -46,7 +47,7 @@ from attribution.models.markov_chain import (
     transition_rows,
 )
 from attribution.models.shapley import replicate_set_fractions
-from attribution.sql import define_macros, query
+from attribution.sql import read_sql
 
 __all__ = ["INTERVAL_SCHEMA", "IntervalInputs", "bootstrap_intervals", "read_interval_inputs"]
 
@@ -93,33 +94,35 @@ class IntervalInputs:
     models: tuple[str, ...] = ()
 
 
-def read_interval_inputs(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> IntervalInputs:
+def read_interval_inputs(conn: duckdb.DuckDBPyConnection | Engine, journey_kind: str) -> IntervalInputs:
     """The inputs of one journey kind from the journeys, credits and null-path tables; the
     credits are read model by model when the bootstrap asks for them."""
+    engine = as_engine(conn)
     params = {"journey_kind": journey_kind}
-    define_macros(conn)  # the interval credits label campaigns as the marts do (campaign_label)
-    has_credits = conn.sql(
-        "select count(*) > 0 from int_attribution_credits where journey_kind = ?", params=[journey_kind]
-    ).fetchall()[0][0]
+    engine.define_macros()  # the interval credits label campaigns as the marts do (campaign_label)
+    has_credits = engine.frame(
+        "select count(*) > 0 as has_credits from int_attribution_credits where journey_kind = $journey_kind",
+        params,
+    ).item()
     # the wide credits: every column beyond the touch's key is one model's credit
     models = tuple(
-        sorted(c for c in conn.table("int_attribution_credits").columns if c not in WIDE_KEY)
+        sorted(c for c in engine.table_columns("int_attribution_credits") if c not in WIDE_KEY)
         if has_credits
         else ()
     )
     return IntervalInputs(
         journey_kind,
-        query(conn, "models/interval_opportunities.sql", params),
+        engine.frame(read_sql("models/interval_opportunities.sql"), params),
         None,
-        query(conn, "models/interval_journey_paths.sql", params),
-        query(conn, "models/interval_null_paths.sql", params),
-        credits_of=_credits_reader(conn, journey_kind, models),
+        engine.frame(read_sql("models/interval_journey_paths.sql"), params),
+        engine.frame(read_sql("models/interval_null_paths.sql"), params),
+        credits_of=_credits_reader(engine, journey_kind, models),
         models=models,
     )
 
 
 def _credits_reader(
-    conn: duckdb.DuckDBPyConnection, journey_kind: str, models: tuple[str, ...]
+    engine: Engine, journey_kind: str, models: tuple[str, ...]
 ) -> Callable[[str], pl.DataFrame]:
     """A model's credits of one journey kind (opportunity, key, channel, campaign,
     attributed_amount), from one read of every model's (sql/models/interval_credits.sql, on
@@ -127,8 +130,8 @@ def _credits_reader(
 
     @functools.cache
     def every_model() -> pl.DataFrame:
-        return query(
-            conn, "models/interval_credits.sql", {"journey_kind": journey_kind, "models": list(models)}
+        return engine.frame(
+            read_sql("models/interval_credits.sql"), {"journey_kind": journey_kind, "models": list(models)}
         )
 
     def credits_of(model: str) -> pl.DataFrame:

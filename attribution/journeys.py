@@ -7,8 +7,9 @@ import numpy as np
 import polars as pl
 
 from attribution.config import AttributionConfig
+from attribution.engine import DuckDBEngine, Engine, as_engine
 from attribution.ingest import ensure_loaded
-from attribution.sql import bind_config, define_macros, drop_relation, read_sql, run_sql
+from attribution.sql import bind_config, read_sql
 
 __all__ = [
     "build_journeys",
@@ -18,10 +19,11 @@ __all__ = [
 ]
 
 
-def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+def write_touch_rules(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> None:
     """(Re)create `int_touch_rules` (one row per rule: excluded touch types and channels,
     touch-type weights) and the view `int_eligible_touches` (touches_left_out counts what
     they leave out)."""
+    engine = as_engine(conn)
     rules = (
         [("excluded_touch_type", t, None) for t in config.excluded_touch_types]
         + [("excluded_channel", c, None) for c in config.excluded_channels]
@@ -30,14 +32,19 @@ def write_touch_rules(conn: duckdb.DuckDBPyConnection, config: AttributionConfig
     frame = pl.DataFrame(
         rules, schema={"rule": pl.String, "value": pl.String, "weight": pl.Float64}, orient="row"
     )
-    conn.register("_touch_rules", frame)
-    try:
-        conn.sql("create or replace table int_touch_rules as select * from _touch_rules")
-    finally:
-        conn.unregister("_touch_rules")
-    conn.sql(
-        "create or replace view int_eligible_touches as\n" + read_sql("intermediate/int_eligible_touches.sql")
-    )
+    engine.write("int_touch_rules", frame)
+    engine.create("int_eligible_touches", read_sql("intermediate/int_eligible_touches.sql"), kind="view")
+
+
+def _ensure_loaded(engine: Engine, source: str, config: AttributionConfig) -> None:
+    """An optional source that was never loaded is loaded empty (DuckDB); on another engine
+    the hand-over wrote every staged table (attribution.pipeline.hand_over)."""
+    if isinstance(engine, DuckDBEngine):
+        ensure_loaded(engine.conn, source, config)
+    elif not engine.exists(f"stg_{source}"):
+        raise ValueError(
+            f"stg_{source} is not on the {engine.name} engine: hand the staged tables over first"
+        )
 
 
 def touches_left_out(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -63,35 +70,28 @@ def touches_left_out(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return left_out
 
 
-def build_journeys(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> dict[str, int]:
+def build_journeys(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> dict[str, int]:
     """(Re)create `int_journey_touches` and `int_journeys` from one window definition
     (sql/intermediate/int_journey_windows.sql), and `int_journey_milestones` (the touch
     holding each milestone of each journey); return the row counts."""
-    write_touch_rules(conn, config)
-    conn.sql(
-        "create or replace temp table int_journey_windows as\n"
-        + read_sql("intermediate/int_journey_windows.sql"),
-        params=bind_config(read_sql("intermediate/int_journey_windows.sql"), config),
-    )
+    engine = as_engine(conn)
+    write_touch_rules(engine, config)
+    windows = read_sql("intermediate/int_journey_windows.sql")
+    engine.create("int_journey_windows", windows, bind_config(windows, config), kind="temp")
     counts = {}
-    ensure_loaded(conn, "contact_roles", config)
+    _ensure_loaded(engine, "contact_roles", config)
     for table in ("int_journey_touches", "int_journeys"):
         sql = read_sql(f"intermediate/{table}.sql")
-        conn.sql(f"create or replace table {table} as\n" + sql, params=bind_config(sql, config) or None)
-        counts[table] = int(conn.sql(f"select count(*) from {table}").fetchall()[0][0])
-    conn.sql("drop table int_journey_windows")
-    ensure_loaded(conn, "milestones", config)
-    conn.sql(
-        "create or replace table int_journey_milestones as\n"
-        + read_sql("intermediate/int_journey_milestones.sql"),
-        params={
-            "lead_touch_types": list(config.lead_touch_types),
-            "milestone_names": list(config.milestone_names),
-        },
+        engine.create(table, sql, bind_config(sql, config))
+        counts[table] = engine.count(table)
+    engine.drop("int_journey_windows")
+    _ensure_loaded(engine, "milestones", config)
+    engine.create(
+        "int_journey_milestones",
+        read_sql("intermediate/int_journey_milestones.sql"),
+        {"lead_touch_types": list(config.lead_touch_types), "milestone_names": list(config.milestone_names)},
     )
-    counts["int_journey_milestones"] = int(
-        conn.sql("select count(*) from int_journey_milestones").fetchall()[0][0]
-    )
+    counts["int_journey_milestones"] = engine.count("int_journey_milestones")
     return counts
 
 
@@ -208,7 +208,7 @@ def _null_paths_by_loop(ordered: pl.DataFrame, lookback_days: int) -> pl.DataFra
 
 
 def build_null_paths(
-    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = 4_000_000
+    conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
     """(Re)create the Markov chain's non-converting paths (DESIGN §3): `int_pipeline_null_paths`
     (one row per pipeline null path: account, first and last touch time), the views
@@ -223,51 +223,53 @@ def build_null_paths(
     before the censored last lookback, cut into lookback-long chunks (in batches of accounts,
     so memory stays bounded); revenue: revenue journeys of closed_lost opportunities.
     """
-    define_macros(conn)  # the roles give each null_path touch its account_batch
-    conn.sql(
-        "create or replace table int_null_path_settings as "
+    engine = as_engine(conn)
+    engine.define_macros()  # the roles give each null_path touch its account_batch
+    engine.create(
+        "int_null_path_settings",
         "select cast($as_of as timestamp) as as_of, cast($lookback_days as integer) as lookback_days",
-        params={"as_of": config.as_of, "lookback_days": config.lookback_days},
+        {"as_of": config.as_of, "lookback_days": config.lookback_days},
     )
     # the views are bound as they are created: each after what it reads
-    drop_relation(conn, "int_touch_roles")
-    conn.sql("create view int_touch_roles as\n" + read_sql("intermediate/int_touch_roles.sql"))
+    engine.create("int_touch_roles", read_sql("intermediate/int_touch_roles.sql"), kind="view")
     # the roles, computed once for this build: the exclusions and the candidates read them,
     # each null_path touch with its account's batch (as many batches as the staged touches
     # need, a bound of the null_path touches: each batch then reads its rows by an integer,
     # not by classifying and hashing every touch again, which grew with the square of the
     # batches at 100M touches)
-    staged = int(conn.sql("select count(*) from stg_touchpoints").fetchall()[0][0])
-    batches = max(1, -(-staged // rows_per_batch))
-    conn.sql(
-        "create or replace temp table _touch_roles as select *, "
-        "case when role = 'null_path' then account_batch(account_id, $batches) end as batch "
+    batches = max(1, -(-engine.count("stg_touchpoints") // rows_per_batch))
+    engine.create(
+        "_touch_roles",
+        "select *, case when role = 'null_path' then account_batch(account_id, $batches) end as batch "
         "from int_touch_roles",
-        params={"batches": batches},
+        {"batches": batches},
+        kind="temp",
     )
     for table in ("int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"):
-        conn.sql(f"create or replace table {table} as\n" + read_sql(f"intermediate/{table}.sql"))
-    drop_relation(conn, "int_null_path_touches")  # a table in files of earlier versions
-    drop_relation(conn, "int_pipeline_null_path_touches")  # the stored touches of earlier versions
-    conn.sql("create view int_null_path_touches as\n" + read_sql("intermediate/int_null_path_touches.sql"))
+        engine.create(table, read_sql(f"intermediate/{table}.sql"))
+    engine.drop("int_null_path_touches")  # a table in files of earlier versions
+    engine.drop("int_pipeline_null_path_touches")  # the stored touches of earlier versions
+    engine.create("int_null_path_touches", read_sql("intermediate/int_null_path_touches.sql"), kind="view")
     for batch in range(batches):
-        outside = run_sql(conn, "intermediate/batch_null_path_candidates.sql", {"batch": batch}).pl()
+        outside = engine.frame(read_sql("intermediate/batch_null_path_candidates.sql"), {"batch": batch})
         paths = pipeline_null_path_rows(outside, config.lookback_days)
-        conn.register("_null_paths", paths)
-        try:
-            conn.sql(
-                "insert into int_markov_paths by name select 'pipeline' as journey_kind, path_id, "
-                "account_id, false as is_converted, 0.0 as conversion_value, touch_count, path "
-                "from _null_paths"
-            )
-            conn.sql(
-                "insert into int_pipeline_null_paths by name "
-                "select path_id, account_id, first_touch_at, last_touch_at from _null_paths"
-            )
-        finally:
-            conn.unregister("_null_paths")
-    conn.sql("drop table if exists _touch_roles")
-    null_touches = conn.sql(
-        "select coalesce(sum(touch_count), 0) from int_markov_paths where not is_converted"
-    ).fetchall()[0][0]
+        markov_paths = paths.select(
+            pl.lit("pipeline").alias("journey_kind"),
+            "path_id",
+            "account_id",
+            pl.lit(False).alias("is_converted"),
+            pl.lit(0.0).alias("conversion_value"),
+            "touch_count",
+            "path",
+        )
+        engine.write("int_markov_paths", markov_paths, append=True)
+        engine.write(
+            "int_pipeline_null_paths",
+            paths.select("path_id", "account_id", "first_touch_at", "last_touch_at"),
+            append=True,
+        )
+    engine.drop("_touch_roles")
+    null_touches = engine.frame(
+        "select coalesce(sum(touch_count), 0) as touches from int_markov_paths where not is_converted"
+    ).item()
     return int(null_touches)

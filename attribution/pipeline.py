@@ -6,7 +6,7 @@ Dagster assets call these one by one; `run_pipeline` calls them all (tests, benc
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from attribution.crm.derive import (
     crm_of,
     derive_inputs,
 )
+from attribution.engine import DuckDBEngine, Engine, as_engine
 from attribution.ingest import (
     InputFileError,
     LoadResult,
@@ -46,13 +47,10 @@ from attribution.models.markov_order import select_order
 from attribution.models.shapley import SET_COUNT_SCHEMA, fit_shapley
 from attribution.sql import (
     bind_config,
-    define_macros,
-    drop_relation,
-    query,
     read_sql,
-    run_sql,
     table_exists,
 )
+from attribution.sql_graph import build_order
 
 __all__ = [
     "MART_TABLES",
@@ -71,29 +69,10 @@ __all__ = [
     "write_frame",
 ]
 
-MART_TABLES: tuple[str, ...] = (
-    "int_credits_by_channel",
-    "int_attributed_by_month",
-    "mart_channel_comparison",
-    "mart_channel_comparison_wide",
-    "mart_influenced_pipeline",
-    "mart_influenced_revenue",
-    "mart_period_totals",
-    "int_opportunity_segments",
-    "mart_attributed_by_quarter",
-    "mart_campaign_comparison",
-    "mart_campaign_comparison_wide",
-    "mart_channel_influence",
-    "mart_campaign_influence",
-    "mart_sourced_influenced",
-    "mart_segment_comparison",
-    "int_spend_return_by_period",
-    "mart_spend_return",
-    "mart_campaign_spend_return",
-    "mart_time_to_convert",
-    "mart_self_reported_comparison",
-    "mart_reconciliation",
-    "mart_reconciliation_cuts",
+# the reporting marts in build order, parsed from what each sql/marts/ file reads (the credits
+# view and the restatements are built by their own steps: run_models, build_restatements)
+MART_TABLES: tuple[str, ...] = build_order(
+    "marts", frozenset({"mart_attribution_credits", "mart_restatements"})
 )
 
 
@@ -102,19 +81,14 @@ class ModelLimitError(ValueError):
     limit, why, and what to do)."""
 
 
-def count_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+def count_rows(conn: duckdb.DuckDBPyConnection | Engine, table: str) -> int:
     """Row count of a table of this project (table names are ours, never user input)."""
-    return int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
+    return as_engine(conn).count(table)
 
 
-def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+def write_frame(conn: duckdb.DuckDBPyConnection | Engine, table: str, frame: pl.DataFrame) -> int:
     """Replace `table` with the rows of a polars frame; return the row count."""
-    conn.register("_frame_to_write", frame)
-    try:
-        conn.sql(f'create or replace table "{table}" as select * from _frame_to_write')
-    finally:
-        conn.unregister("_frame_to_write")
-    return count_rows(conn, table)
+    return as_engine(conn).write(table, frame)
 
 
 BATCH_ROWS = 4_000_000
@@ -124,23 +98,26 @@ FIT_BATCH_ROWS = 40_000_000
 
 
 def batch_count(
-    conn: duckdb.DuckDBPyConnection, rows_per_batch: int = BATCH_ROWS, counted: str = "models/batch_rows.sql"
+    conn: duckdb.DuckDBPyConnection | Engine,
+    rows_per_batch: int = BATCH_ROWS,
+    counted: str = "models/batch_rows.sql",
 ) -> int:
     """How many account batches keep each batch under `rows_per_batch` touch rows, the rows
     `counted` by that SQL file (by default every touch the fits read: journeys and null paths)."""
-    rows = run_sql(conn, counted).fetchall()[0][0]
+    rows = as_engine(conn).frame(read_sql(counted)).item()
     return max(1, -(-int(rows) // rows_per_batch))
 
 
-def model_input(conn: duckdb.DuckDBPyConnection, batch: int = 0, batches: int = 1) -> ModelInput:
+def model_input(conn: duckdb.DuckDBPyConnection | Engine, batch: int = 0, batches: int = 1) -> ModelInput:
     """Read what the credit pass needs for one batch of accounts (sql/models/batch_*.sql): the
     journey touches (with the fitted Markov and Shapley fractions joined to each) and values,
     the milestone touches (the fits themselves read what DuckDB aggregates: run_markov,
     run_shapley)."""
     params = {"batch": batch, "batches": batches}
+    engine = as_engine(conn)
 
     def read(name: str) -> pl.DataFrame:
-        return query(conn, f"models/batch_{name}.sql", params)
+        return engine.frame(read_sql(f"models/batch_{name}.sql"), params)
 
     return ModelInput(
         journey_touches=read("journey_touches"),
@@ -149,10 +126,10 @@ def model_input(conn: duckdb.DuckDBPyConnection, batch: int = 0, batches: int = 
     )
 
 
-def _markov_channels(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ...]]:
+def _markov_channels(engine: Engine) -> dict[str, tuple[str, ...]]:
     """Per journey kind, the sorted channels of its converting journeys and null paths: the
     one channel list every batch counts its Markov transitions with."""
-    rows = run_sql(conn, "models/markov_channels.sql").fetchall()
+    rows = engine.frame(read_sql("models/markov_channels.sql")).rows()
     return {
         kind: tuple(sorted(channel for k, channel in rows if k == kind))
         for kind in sorted({k for k, _ in rows})
@@ -160,7 +137,7 @@ def _markov_channels(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, ..
 
 
 def run_markov(
-    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, rows_per_batch: int = FIT_BATCH_ROWS
+    conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig, rows_per_batch: int = FIT_BATCH_ROWS
 ) -> int:
     """Fit the Markov chain of each journey kind: write `markov_transitions`,
     `markov_removal_effects` and `int_markov_fractions` (one row per journey kind,
@@ -170,9 +147,10 @@ def run_markov(
     exactly) over paths DuckDB aggregates as integer channel codes (sql/models/
     batch_markov_paths.sql), then one solve per kind and one fit over every journey's channels.
     """
-    define_macros(conn)  # the batch SQL files select accounts with in_batch
-    batches = batch_count(conn, rows_per_batch)
-    channels = _markov_channels(conn)
+    engine = as_engine(conn)
+    engine.define_macros()  # the batch SQL files select accounts with in_batch
+    batches = batch_count(engine, rows_per_batch)
+    channels = _markov_channels(engine)
     for kind, kind_channels in channels.items():
         if len(kind_channels) > config.markov_max_channels:
             raise ModelLimitError(
@@ -186,41 +164,43 @@ def run_markov(
     per_channel: list[pl.DataFrame] = []
     for b in range(batches):
         for kind, kind_channels in channels.items():
-            paths = query(
-                conn,
-                "models/batch_markov_paths.sql",
+            paths = engine.frame(
+                read_sql("models/batch_markov_paths.sql"),
                 {"journey_kind": kind, "channels": list(kind_channels), "batch": b, "batches": batches},
             )
             kind_counts = count_transitions(
                 paths, config.markov_order, config.collapse_repeats, channels=kind_channels
             )
             counts[kind] = counts[kind] + kind_counts if kind in counts else kind_counts
-        per_channel.append(query(conn, "models/batch_journey_channels.sql", {"batch": b, "batches": batches}))
+        per_channel.append(
+            engine.frame(read_sql("models/batch_journey_channels.sql"), {"batch": b, "batches": batches})
+        )
     fit = fit_markov(counts, pl.concat(per_channel), config)
-    write_frame(conn, "markov_removal_effects", fit.removal_effects)
-    write_frame(conn, "markov_transitions", fit.transitions)
-    return write_frame(conn, "int_markov_fractions", fit.fractions)
+    engine.write("markov_removal_effects", fit.removal_effects)
+    engine.write("markov_transitions", fit.transitions)
+    return engine.write("int_markov_fractions", fit.fractions)
 
 
-def run_shapley(conn: duckdb.DuckDBPyConnection, rows_per_batch: int = FIT_BATCH_ROWS) -> int:
+def run_shapley(conn: duckdb.DuckDBPyConnection | Engine, rows_per_batch: int = FIT_BATCH_ROWS) -> int:
     """Fit the Shapley model of each journey kind: channel-set counts (sql/models/
     shapley_set_counts.sql), then one fraction per set; write `int_shapley_fractions` (one
     row per journey kind, opportunity and channel) and `shapley_channel_values`; return the
     fractions' row count."""
-    define_macros(conn)  # the batch SQL files select accounts with in_batch
-    batches = batch_count(conn, rows_per_batch)
+    engine = as_engine(conn)
+    engine.define_macros()  # the batch SQL files select accounts with in_batch
+    batches = batch_count(engine, rows_per_batch)
     per_channel = [
-        query(conn, "models/batch_journey_channels.sql", {"batch": b, "batches": batches})
+        engine.frame(read_sql("models/batch_journey_channels.sql"), {"batch": b, "batches": batches})
         for b in range(batches)
     ]
-    set_counts = query(conn, "models/shapley_set_counts.sql").cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
+    set_counts = engine.frame(read_sql("models/shapley_set_counts.sql")).cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
     fit = fit_shapley(set_counts, pl.concat(per_channel))
-    write_frame(conn, "shapley_channel_values", fit.channels)
-    return write_frame(conn, "int_shapley_fractions", fit.fractions)
+    engine.write("shapley_channel_values", fit.channels)
+    return engine.write("int_shapley_fractions", fit.fractions)
 
 
 def run_models(
-    conn: duckdb.DuckDBPyConnection,
+    conn: duckdb.DuckDBPyConnection | Engine,
     config: AttributionConfig,
     models: Mapping[str, AttributionModel] | None = None,
     rows_per_batch: int = BATCH_ROWS,
@@ -231,40 +211,32 @@ def run_models(
     row per model and touch); return the credit mart's row count. Needs `run_markov` and
     `run_shapley` first (those models read their fitted fractions)."""
     registry = select_models(config) if models is None else models
-    define_macros(conn)  # the batch SQL files select accounts with in_batch
-    batches = batch_count(conn, rows_per_batch, "models/credit_batch_rows.sql")
-    drop_relation(conn, "mart_attribution_credits")  # a table before the credits were wide
-    drop_relation(conn, "int_attribution_credits")
+    engine = as_engine(conn)
+    engine.define_macros()  # the batch SQL files select accounts with in_batch
+    batches = batch_count(engine, rows_per_batch, "models/credit_batch_rows.sql")
+    engine.drop("mart_attribution_credits")  # a table before the credits were wide
+    engine.drop("int_attribution_credits")
     for b in range(batches):
-        inputs = model_input(conn, b, batches)
+        inputs = model_input(engine, b, batches)
         credits = attribute_wide(inputs, config, registry)
-        if b == 0:
-            write_frame(conn, "int_attribution_credits", credits)
-        else:
-            conn.register("_credits_batch", credits)
-            try:
-                conn.sql("insert into int_attribution_credits select * from _credits_batch")
-            finally:
-                conn.unregister("_credits_batch")
+        engine.write("int_attribution_credits", credits, append=b > 0)
         del inputs, credits
-    conn.sql(
-        "create or replace view mart_attribution_credits as\n"
-        + read_sql("marts/mart_attribution_credits.sql")
-    )
-    touch_rows = count_rows(conn, "int_attribution_credits")
+    engine.create("mart_attribution_credits", read_sql("marts/mart_attribution_credits.sql"), kind="view")
+    touch_rows = engine.count("int_attribution_credits")
     return touch_rows * len(registry)
 
 
-def run_order_selection(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> int:
     """Score Markov orders 1-4 on held-out accounts per journey kind (models.markov_order);
     write `markov_order_selection`; return its row count. Recommends, never changes, the
     configured order."""
-    channels = _markov_channels(conn)
+    engine = as_engine(conn)
+    engine.define_macros()  # the held-out accounts are chosen with md5_bucket
+    channels = _markov_channels(engine)
     frames = [
         select_order(
-            query(
-                conn,
-                "models/order_selection_paths.sql",
+            engine.frame(
+                read_sql("models/order_selection_paths.sql"),
                 {"journey_kind": kind, "channels": list(channels.get(kind, ()))},
             ),
             kind,
@@ -274,41 +246,46 @@ def run_order_selection(conn: duckdb.DuckDBPyConnection, config: AttributionConf
         )
         for kind in JOURNEY_KINDS
     ]
-    return write_frame(conn, "markov_order_selection", pl.concat(frames))
+    return engine.write("markov_order_selection", pl.concat(frames))
 
 
-def run_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+def run_intervals(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> int:
     """Bootstrap confidence intervals of every model's channel and campaign amounts and shares
     (attribution.intervals); write `int_attribution_intervals` (empty when the replicates
     setting is 0); return its row count. Needs the credits and the null paths."""
     # one journey kind at a time: its inputs are read, bootstrapped and released
+    engine = as_engine(conn)
     intervals = pl.concat(
-        [bootstrap_intervals([read_interval_inputs(conn, kind)], config) for kind in JOURNEY_KINDS]
+        [bootstrap_intervals([read_interval_inputs(engine, kind)], config) for kind in JOURNEY_KINDS]
     )
-    return write_frame(conn, "int_attribution_intervals", intervals)
+    return engine.write("int_attribution_intervals", intervals)
 
 
-def build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig | None = None) -> int:
+def build_mart(
+    conn: duckdb.DuckDBPyConnection | Engine, table: str, config: AttributionConfig | None = None
+) -> int:
     """(Re)create one reporting mart from its SQL file (its $parameters from `config`, and
     $model_names: the models run); an optional input it reads that was never loaded is
     loaded empty first. Return its row count."""
-    define_macros(conn)
-    return _build_mart(conn, table, config or AttributionConfig())
+    engine = as_engine(conn)
+    engine.define_macros()
+    return _build_mart(engine, table, config or AttributionConfig())
 
 
-def _build_mart(conn: duckdb.DuckDBPyConnection, table: str, config: AttributionConfig) -> int:
+def _build_mart(engine: Engine, table: str, config: AttributionConfig) -> int:
     """`build_mart` once the macros are defined."""
     sql = read_sql(f"marts/{table}.sql")
-    for source in SOURCES:
-        if f"stg_{source}" in sql:
-            ensure_loaded(conn, source, config)
-    if "int_self_reported" in sql and not table_exists(conn, "int_self_reported"):
-        build_self_reported(conn, config)  # the loads ran one by one, not through load_inputs
-    if "int_attribution_intervals" in sql and not table_exists(conn, "int_attribution_intervals"):
-        write_frame(conn, "int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
-    params = bind_config(sql, config, {"model_names": list(select_models(config))})
-    conn.sql(f'create or replace table "{table}" as\n' + sql, params=params or None)
-    return count_rows(conn, table)
+    if isinstance(engine, DuckDBEngine):  # elsewhere the hand-over wrote every input
+        conn = engine.conn
+        for source in SOURCES:
+            if f"stg_{source}" in sql:
+                ensure_loaded(conn, source, config)
+        if "int_self_reported" in sql and not table_exists(conn, "int_self_reported"):
+            build_self_reported(conn, config)  # the loads ran one by one, not through load_inputs
+    if "int_attribution_intervals" in sql and not engine.exists("int_attribution_intervals"):
+        engine.write("int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
+    engine.create(table, sql, bind_config(sql, config, {"model_names": list(select_models(config))}))
+    return engine.count(table)
 
 
 def input_files(sources: SourcePaths) -> list[str]:
@@ -335,11 +312,49 @@ def input_files(sources: SourcePaths) -> list[str]:
     return files
 
 
-def build_marts(conn: duckdb.DuckDBPyConnection, config: AttributionConfig | None = None) -> dict[str, int]:
+def build_marts(
+    conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig | None = None
+) -> dict[str, int]:
     """(Re)create every reporting mart; return row counts by table."""
-    define_macros(conn)  # once, not per mart (10 ms each)
+    engine = as_engine(conn)
+    engine.define_macros()  # once, not per mart (10 ms each)
     config = config or AttributionConfig()
-    return {table: _build_mart(conn, table, config) for table in MART_TABLES}
+    return {table: _build_mart(engine, table, config) for table in MART_TABLES}
+
+
+# what the steps after ingest read of its tables: handed to another engine after ingest
+HANDED_OVER: tuple[str, ...] = (
+    *(f"stg_{source}" for source in SOURCES),
+    "int_self_reported",
+)
+
+
+def hand_over(conn: duckdb.DuckDBPyConnection, engine: Engine, config: AttributionConfig) -> dict[str, int]:
+    """Write the staged tables of a DuckDB ingest (validated, quarantined, accounted for in
+    the DuckDB file) to `engine`, every optional source too (empty when never loaded);
+    return the row counts by table."""
+    for source in SOURCES:
+        ensure_loaded(conn, source, config)
+    if not table_exists(conn, "int_self_reported"):
+        build_self_reported(conn, config)
+    return {table: engine.write(table, conn.table(table).pl()) for table in HANDED_OVER}
+
+
+def collect(engine: Engine, conn: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, int]:
+    """Copy `tables` from `engine` into the DuckDB file (the marts the exports, the report,
+    the checks and the UI read); return the row counts by table."""
+    counts = {}
+    for table in tables:
+        rows = pl.from_arrow(engine.read(table))
+        assert isinstance(rows, pl.DataFrame)
+        # an instant in UTC is a plain timestamp in the DuckDB file (ingest's session is UTC)
+        rows = rows.with_columns(
+            pl.col(name).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            for name, dtype in rows.schema.items()
+            if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+        )
+        counts[table] = write_frame(conn, table, rows)
+    return counts
 
 
 def load_inputs(
@@ -403,28 +418,97 @@ def load_inputs(
     return results
 
 
+# what each step after ingest writes (tables, views): a step that ran on another engine is
+# mirrored into the DuckDB file (the checks, exports, snapshots, report and UI read it there)
+STEP_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "journeys": (
+        ("int_touch_rules", "int_journeys", "int_journey_touches", "int_journey_milestones"),
+        ("int_eligible_touches",),
+    ),
+    "null_paths": (
+        ("int_null_path_settings", "int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"),
+        ("int_touch_roles", "int_null_path_touches"),
+    ),
+    "markov": (("markov_removal_effects", "markov_transitions", "int_markov_fractions"), ()),
+    "shapley": (("shapley_channel_values", "int_shapley_fractions"), ()),
+    "order_selection": (("markov_order_selection",), ()),
+    "credits": (("int_attribution_credits",), ("mart_attribution_credits",)),
+    "intervals": (("int_attribution_intervals",), ()),
+}
+VIEW_FILES: dict[str, str] = {
+    "int_eligible_touches": "intermediate/int_eligible_touches.sql",
+    "int_touch_roles": "intermediate/int_touch_roles.sql",
+    "int_null_path_touches": "intermediate/int_null_path_touches.sql",
+    "mart_attribution_credits": "marts/mart_attribution_credits.sql",
+}
+# every table a run on another engine copies into the DuckDB file
+COLLECTED: tuple[str, ...] = (*(t for tables, _ in STEP_OUTPUTS.values() for t in tables), *MART_TABLES)
+
+
+def step_runner(conn: duckdb.DuckDBPyConnection, engine: Engine | None) -> duckdb.DuckDBPyConnection | Engine:
+    """What a step after ingest runs on: the DuckDB connection, or another engine."""
+    return conn if engine is None or isinstance(engine, DuckDBEngine) else engine
+
+
+def mirror(
+    runner: duckdb.DuckDBPyConnection | Engine,
+    conn: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    views: Sequence[str] = (),
+) -> None:
+    """After a step on another engine: copy its tables into the DuckDB file and create its
+    views there (the same SQL over the copies); nothing when the step ran on DuckDB."""
+    if runner is conn or isinstance(runner, (DuckDBEngine, duckdb.DuckDBPyConnection)):
+        return
+    collect(as_engine(runner), conn, tables)
+    duck = DuckDBEngine(conn)
+    duck.define_macros()
+    for view in views:
+        duck.create(view, read_sql(VIEW_FILES[view]), kind="view")
+
+
 def run_pipeline(
     conn: duckdb.DuckDBPyConnection,
     sources: SourcePaths,
     config: AttributionConfig,
     progress: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, int | LoadResult]:
     """Ingest, build journeys, run every model and build the marts; return what each step made.
-    `progress` is told each step's name before it starts."""
+    `progress` is told each step's name before it starts. With another `engine` (Spark), the
+    ingest runs on DuckDB (its quarantine and audit in the DuckDB file), its staged tables are
+    handed over, every later step runs on that engine and its tables are mirrored into the
+    DuckDB file (COLLECTED)."""
     tell = progress or (lambda _step: None)
     results: dict[str, int | LoadResult] = {}
     results.update(load_inputs(conn, sources, config, tell))
+    runner = step_runner(conn, engine)
+    if runner is not conn:
+        tell("hand_over")
+        hand_over(conn, as_engine(runner), config)
+
+    def done(step: str) -> None:
+        mirror(runner, conn, *STEP_OUTPUTS[step])
+
     tell("journeys")
-    results.update(build_journeys(conn, config))
-    results["int_null_path_touches"] = build_null_paths(conn, config)
+    results.update(build_journeys(runner, config))
+    done("journeys")
+    results["int_null_path_touches"] = build_null_paths(runner, config)
+    done("null_paths")
     tell("markov")
-    results["int_markov_fractions"] = run_markov(conn, config)
-    results["int_shapley_fractions"] = run_shapley(conn)
-    results["markov_order_selection"] = run_order_selection(conn, config)
+    results["int_markov_fractions"] = run_markov(runner, config)
+    done("markov")
+    results["int_shapley_fractions"] = run_shapley(runner)
+    done("shapley")
+    results["markov_order_selection"] = run_order_selection(runner, config)
+    done("order_selection")
     tell("models")
-    results["mart_attribution_credits"] = run_models(conn, config)
+    results["mart_attribution_credits"] = run_models(runner, config)
+    done("credits")
     tell("intervals")
-    results["int_attribution_intervals"] = run_intervals(conn, config)
+    results["int_attribution_intervals"] = run_intervals(runner, config)
+    done("intervals")
     tell("marts")
-    results.update(build_marts(conn, config))
+    results.update(build_marts(runner, config))
+    mirror(runner, conn, MART_TABLES)
     return results

@@ -91,7 +91,10 @@ SAMPLE_INPUTS: dict[str, str] = {
 }
 SAMPLE_SETTINGS: dict[str, Any] = {"segment_columns": ("segment", "region", "type")}
 # settings with an environment variable of their own (comma-separated lists)
-SETTING_VARIABLES: dict[str, str] = {"segment_columns": "ATTRIBUTION_SEGMENT_COLUMNS"}
+SETTING_VARIABLES: dict[str, str] = {
+    "segment_columns": "ATTRIBUTION_SEGMENT_COLUMNS",
+    "engine": "ATTRIBUTION_ENGINE",
+}
 _DERIVED = ("mapping", "run_started_at")
 
 

@@ -10,9 +10,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-from attribution.sql import read_sql
+from attribution.sql import SQL_DIR, read_sql
 
-__all__ = ["sql_reads"]
+__all__ = ["build_order", "sql_reads"]
 
 # a relation named after FROM / JOIN (the fallback for the few statements sqlglot cannot parse:
 # DuckDB's PIVOT statement)
@@ -39,3 +39,22 @@ def sql_reads(relative_path: str) -> frozenset[str]:
         ctes.update(cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE))
         names.update(table.name.lower() for table in tree.find_all(exp.Table) if table.name)
     return frozenset(names - ctes - _NOT_TABLES)
+
+
+def build_order(folder: str, leave_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The tables of `sql/<folder>/*.sql` (one table per file, named by its file) in an order
+    where each comes after every table of the folder it reads (ties by name); `leave_out`:
+    files another step builds. A cycle is an error that names its tables."""
+    tables = sorted(p.stem for p in (SQL_DIR / folder).glob("*.sql") if p.stem not in leave_out)
+    waiting = {t: set(sql_reads(f"{folder}/{t}.sql")) & set(tables) - {t} for t in tables}
+    order: list[str] = []
+    while waiting:
+        ready = sorted(t for t, reads in waiting.items() if not reads)
+        if not ready:
+            raise ValueError(f"the SQL files of {folder}/ read each other in a cycle: {sorted(waiting)}")
+        for table in ready:
+            order.append(table)
+            del waiting[table]
+        for reads in waiting.values():
+            reads.difference_update(ready)
+    return tuple(order)

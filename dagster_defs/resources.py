@@ -105,6 +105,7 @@ class AttributionSettings(dg.ConfigurableResource):
     included_opportunity_types: list[str] | None = None
     excluded_opportunity_types: list[str] | None = None
     source_format: str | None = None
+    engine: str | None = None
     channel_rules: str | None = None
     include_sales_activities: bool | None = None
     journey_scope: str | None = None

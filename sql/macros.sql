@@ -97,5 +97,8 @@ create or replace macro email_domain(e) as
 -- url_param(u, name): a query parameter of a URL, decoded ('' and missing: null).
 create or replace macro url_param(u, name) as
     nullif(url_decode(replace(regexp_extract(u, '[?&]' || name || '=([^&#]*)', 1), '+', ' ')), '');
+-- md5_bucket(t, n): a stable bucket 0..n-1 of a text, the same on every engine and machine
+--   (the first 15 hexadecimal digits of its md5 as an integer, modulo n).
+create or replace macro md5_bucket(t, n) as cast(('0x' || left(md5(t), 15)) as bigint) % n;
 -- first_id(t): the first of a ';'-separated id list (HubSpot's "Associated Company IDs"), trimmed.
 create or replace macro first_id(t) as nullif(trim(split_part(t, ';', 1)), '');

@@ -9,10 +9,11 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.checks import contact_role_coverage
 from attribution.contracts import GLOSSARY
+from attribution.engine import as_engine
 from attribution.ingest import InputFileError, LoadResult
 from attribution.mapping import MappingError
-from attribution.pipeline import load_inputs
-from dagster_defs.assets import DUCKDB_POOL, INGEST_GROUP
+from attribution.pipeline import hand_over, load_inputs
+from dagster_defs.assets import DUCKDB_POOL, INGEST_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, SourceFiles
 
@@ -210,6 +211,9 @@ def ingest_sources(
             results = load_inputs(conn, paths, config)
         except (InputFileError, MappingError) as exc:
             raise dg.Failure(description=f"Input file problem: {exc}", allow_retries=False) from exc
+        runner = step_on_engine(conn, config)
+        if runner is not conn:  # the later steps run on Spark: they read the staged tables there
+            hand_over(conn, as_engine(runner), config)
         for table, (source, _) in _STAGED.items():
             result = results[source]
             metadata = {**table_metadata(conn, table), **_load_metadata(conn, result)}

@@ -9,7 +9,8 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.contracts import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths, touches_left_out
-from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP
+from attribution.pipeline import STEP_OUTPUTS, mirror
+from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -49,7 +50,9 @@ def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[
     """Both tables from one window definition (sql/intermediate/int_journey_windows.sql)."""
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        build_journeys(conn, config)
+        runner = step_on_engine(conn, config)
+        build_journeys(runner, config)
+        mirror(runner, conn, *STEP_OUTPUTS["journeys"])
         excluded = touches_left_out(conn)
         yield dg.MaterializeResult(
             asset_key="int_journeys",
@@ -136,8 +139,11 @@ _MARKOV_PATHS = dg.AssetSpec(
 def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
     """The non-converting paths, how many touches each rule left out of them, and every
     path the fits read."""
+    config = settings.to_config()
     with duckdb.get_connection() as conn:
-        null_touches = build_null_paths(conn, settings.to_config())
+        runner = step_on_engine(conn, config)
+        null_touches = build_null_paths(runner, config)
+        mirror(runner, conn, *STEP_OUTPUTS["null_paths"])
         paths = conn.sql(
             "select journey_kind, count(*) from int_markov_paths where not is_converted group by 1"
         ).fetchall()

@@ -12,7 +12,9 @@ from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.contracts import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
 from attribution.pipeline import (
+    STEP_OUTPUTS,
     ModelLimitError,
+    mirror,
     run_intervals,
     run_markov,
     run_models,
@@ -20,7 +22,7 @@ from attribution.pipeline import (
     run_shapley,
 )
 from attribution.sql_graph import sql_reads
-from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP
+from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -62,10 +64,12 @@ def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Itera
     """Fit the chain of each journey kind once: transitions, removal effects, fractions."""
     config = settings.to_config()
     with duckdb.get_connection() as conn:
+        runner = step_on_engine(conn, config)
         try:
-            run_markov(conn, config)
+            run_markov(runner, config)
         except ModelLimitError as exc:
             raise dg.Failure(description=f"Markov model: {exc}", allow_retries=False) from exc
+        mirror(runner, conn, *STEP_OUTPUTS["markov"])
         effects = conn.sql(
             "select journey_kind, channel, removal_effect, share, canonical_conversions, "
             "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
@@ -126,10 +130,12 @@ _SHAPLEY_CHANNELS = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_SHAPLEY_FRACTIONS, _SHAPLEY_CHANNELS], pool=DUCKDB_POOL)
-def shapley_fit(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+def shapley_fit(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
     """The Shapley model's fractions, from the channel sets of every batch."""
     with duckdb.get_connection() as conn:
-        run_shapley(conn)
+        runner = step_on_engine(conn, settings.to_config())
+        run_shapley(runner)
+        mirror(runner, conn, *STEP_OUTPUTS["shapley"])
         values = conn.sql(
             "select journey_kind, channel, shapley_conversions, share, fitted_value "
             "from shapley_channel_values order by journey_kind, share desc"
@@ -183,7 +189,9 @@ def attribution_credits(
     except UnknownModelError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with duckdb.get_connection() as conn:
-        run_models(conn, config, selected)
+        runner = step_on_engine(conn, config)
+        run_models(runner, config, selected)
+        mirror(runner, conn, *STEP_OUTPUTS["credits"])
         yield dg.MaterializeResult(
             asset_key="int_attribution_credits", metadata=table_metadata(conn, "int_attribution_credits")
         )
@@ -211,7 +219,9 @@ def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSetti
     config = settings.to_config()
     with duckdb.get_connection() as conn:
         started = time.perf_counter()
-        run_intervals(conn, config)
+        runner = step_on_engine(conn, config)
+        run_intervals(runner, config)
+        mirror(runner, conn, *STEP_OUTPUTS["intervals"])
         seconds = time.perf_counter() - started
         widest = conn.sql(
             "select journey_kind, model, channel, round(share_low, 4) as share_low, "
@@ -245,7 +255,9 @@ def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSetti
 def markov_order_selection(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
     config = settings.to_config()
     with duckdb.get_connection() as conn:
-        run_order_selection(conn, config)
+        runner = step_on_engine(conn, config)
+        run_order_selection(runner, config)
+        mirror(runner, conn, *STEP_OUTPUTS["order_selection"])
         scores = conn.sql(
             "select journey_kind, markov_order, round(holdout_log_likelihood, 4) as log_likelihood, "
             "round(holdout_auc, 4) as auc, is_recommended, is_configured from markov_order_selection "

@@ -17,7 +17,7 @@ from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.html_report import write_report
-from attribution.pipeline import MART_TABLES, build_mart, input_files
+from attribution.pipeline import MART_TABLES, build_mart, input_files, mirror
 from attribution.report import (
     comparison_chart_png,
     comparison_table,
@@ -27,7 +27,7 @@ from attribution.report import (
 )
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
 from attribution.sql_graph import sql_reads
-from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP
+from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
 
@@ -80,7 +80,10 @@ def sql_model_asset(
     def _model(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             if build is None:
-                build_mart(conn, table, settings.to_config())
+                config = settings.to_config()
+                runner = step_on_engine(conn, config)
+                build_mart(runner, table, config)
+                mirror(runner, conn, [table])
             else:
                 build(conn, settings.to_config())
             extra = extra_metadata(conn) if extra_metadata else {}
@@ -306,11 +309,16 @@ _COMPARISON_WIDE = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_COMPARISON, _COMPARISON_WIDE], pool=DUCKDB_POOL)
-def channel_comparison(duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
+def channel_comparison(
+    duckdb: DuckDBResource, settings: AttributionSettings
+) -> Iterator[dg.MaterializeResult]:
     """The comparison, long and wide; the long one carries the tables, chart and totals."""
     with duckdb.get_connection() as conn:
-        build_mart(conn, "mart_channel_comparison")
-        build_mart(conn, "mart_channel_comparison_wide")
+        config = settings.to_config()
+        runner = step_on_engine(conn, config)
+        build_mart(runner, "mart_channel_comparison", config)
+        build_mart(runner, "mart_channel_comparison_wide", config)
+        mirror(runner, conn, ["mart_channel_comparison", "mart_channel_comparison_wide"])
         metadata: dict[str, Any] = dict(table_metadata(conn, "mart_channel_comparison"))
         tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
         for kind, table in tables.items():

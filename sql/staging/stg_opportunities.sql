@@ -220,11 +220,11 @@ final as (
             else round(amount * closed_rate / closed_reporting_rate, 2) end as revenue_amount,
         $reporting_currency as reporting_currency,
         coalesce(
-            created_on - created_rate_date > $fx_max_age_days
-            or created_on - created_reporting_rate_date > $fx_max_age_days
+            date_diff('day', created_rate_date, created_on) > $fx_max_age_days
+            or date_diff('day', created_reporting_rate_date, created_on) > $fx_max_age_days
             or (stage <> 'open' and (
-                closed_on - closed_rate_date > $fx_max_age_days
-                or closed_on - closed_reporting_rate_date > $fx_max_age_days)),
+                date_diff('day', closed_rate_date, closed_on) > $fx_max_age_days
+                or date_diff('day', closed_reporting_rate_date, closed_on) > $fx_max_age_days)),
             false
         ) as is_fx_stale
     from motions

@@ -92,8 +92,8 @@ final as (
         fiscal_quarter(cast(date_trunc('month', spend_date) as date), $fiscal_year_start_month)
             as fiscal_quarter,
         coalesce(
-            spend_date - spend_rate_date > $fx_max_age_days
-            or spend_date - reporting_rate_date > $fx_max_age_days,
+            date_diff('day', spend_rate_date, spend_date) > $fx_max_age_days
+            or date_diff('day', reporting_rate_date, spend_date) > $fx_max_age_days,
             false
         ) as is_fx_stale
     from reasoned

@@ -38,10 +38,15 @@ members as (
     left join campaigns on campaigns.id = members.campaign_id
 ),
 
+-- the columns named (not union by name: the same SQL runs on Spark)
 activities as (
-    select 'task' as object_name, * from crm_salesforce_task
-    union all by name
-    select 'event' as object_name, * from crm_salesforce_event
+    select 'task' as object_name, source_file, source_row, id, reason, who_id, account_id, occurred_at,
+        created_at, type, record
+    from crm_salesforce_task
+    union all
+    select 'event' as object_name, source_file, source_row, id, reason, who_id, account_id, occurred_at,
+        created_at, type, record
+    from crm_salesforce_event
 ),
 
 activity_rows as (

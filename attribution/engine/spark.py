@@ -1,0 +1,242 @@
+"""The Spark engine: the pipeline's steps on Apache Spark (pip install 'attribution-engine[spark]'
+and a Java runtime). Statements are the project's DuckDB SQL, transpiled (engine.spark_sql);
+stored tables are written to the session's warehouse (Parquet by default), temp tables are
+cached views, views are views. Import pyspark only here: the DuckDB default never needs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from attribution.engine.spark_sql import to_spark
+from attribution.keys import name_key
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "SPARK_VARIABLES",
+    "SparkEngine",
+    "SparkSettings",
+    "settings_from_environment",
+    "spark_engine",
+    "spark_session",
+]
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where Spark runs: a master (`local[2]`, `spark://host:7077`, `yarn`, `k8s://...`) or a
+    Spark Connect URL (`sc://host:15002`, Databricks through Connect), extra Spark settings
+    passed through, and the table format of the stored tables."""
+
+    master: str = "local[2]"
+    connect_url: str | None = None
+    table_format: str = "parquet"
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+# the Spark settings a run reads from its environment
+SPARK_VARIABLES: dict[str, str] = {
+    "master": "ATTRIBUTION_SPARK_MASTER",
+    "connect_url": "ATTRIBUTION_SPARK_CONNECT",
+    "warehouse": "ATTRIBUTION_SPARK_WAREHOUSE",
+    "table_format": "ATTRIBUTION_SPARK_TABLE_FORMAT",
+    "conf": "ATTRIBUTION_SPARK_CONF",
+}
+
+
+def settings_from_environment(environ: Mapping[str, str] | None = None) -> SparkSettings:
+    """Spark settings from ATTRIBUTION_SPARK_MASTER, _CONNECT, _WAREHOUSE, _TABLE_FORMAT and
+    _CONF ('key=value,key=value', passed through to the session)."""
+    env = os.environ if environ is None else environ
+    conf: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in env.get(SPARK_VARIABLES["conf"], "").split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{SPARK_VARIABLES['conf']}: {item!r} is not key=value")
+        conf[key.strip()] = value.strip()
+    warehouse = env.get(SPARK_VARIABLES["warehouse"], "")
+    if warehouse:
+        conf.setdefault("spark.sql.warehouse.dir", warehouse)
+    return SparkSettings(
+        master=env.get(SPARK_VARIABLES["master"], "") or "local[2]",
+        connect_url=env.get(SPARK_VARIABLES["connect_url"]) or None,
+        table_format=env.get(SPARK_VARIABLES["table_format"], "") or "parquet",
+        conf=conf,
+    )
+
+
+def spark_engine(settings: SparkSettings | None = None) -> SparkEngine:
+    """The Spark engine of these settings (default: the environment's), its session started
+    or, in this process, reused."""
+    settings = settings or settings_from_environment()
+    return SparkEngine(spark_session(settings), settings.table_format)
+
+
+def spark_session(settings: SparkSettings) -> SparkSession:
+    """A Spark session for these settings, its time zone UTC (every timestamp an instant),
+    with the one Python function the SQL calls (name_key) registered."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("attribution-engine")
+    builder = (
+        builder.remote(settings.connect_url) if settings.connect_url else builder.master(settings.master)
+    )
+    defaults = {"spark.sql.session.timeZone": "UTC", "spark.ui.showConsoleProgress": "false"}
+    for key, value in {**defaults, **dict(settings.conf)}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.udf.register("name_key", name_key, "string")
+    return session
+
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _arrow_for_spark(table: pa.Table) -> pa.Table:
+    """Arrow as Spark takes it: unsigned integers widened, timestamps as UTC instants."""
+    columns = []
+    for column_field in table.schema:
+        column = table[column_field.name]
+        if pa.types.is_uint64(column_field.type):
+            column = column.cast(pa.decimal128(20, 0))
+        elif pa.types.is_unsigned_integer(column_field.type):
+            column = column.cast(pa.int64())
+        elif pa.types.is_timestamp(column_field.type) and column_field.type.tz is None:
+            column = column.cast(pa.timestamp("us", tz="UTC"))
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def _spark_params(params: Mapping[str, Any] | None, sql: str) -> dict[str, Any]:
+    """Bound values as Spark takes them: naive datetimes are UTC instants, tuples lists."""
+    out: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if f"${key}" not in sql:
+            continue
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+class SparkEngine:
+    """The pipeline's tables in a Spark session."""
+
+    name = "spark"
+
+    def __init__(
+        self, session: SparkSession, table_format: str = "parquet", warehouse: str | None = None
+    ) -> None:
+        self.session = session
+        self.table_format = table_format
+        # each stored table is the files of <warehouse>/<table>, read through a view of that
+        # name: a rerun in a new session overwrites them (a managed table's location would
+        # refuse to be written again once the session that made it is gone)
+        self.warehouse = (
+            warehouse or session.conf.get("spark.sql.warehouse.dir") or "spark-warehouse"
+        ).rstrip("/")
+        self._temp: set[str] = set()
+        self._args: dict[str, Any] = {}  # the parameters of the statement being transpiled
+
+    # what the transpiler asks about the session's tables
+    def columns(self, spark_query: str) -> list[str]:
+        """The column names of a Spark query (an analysis; no job runs)."""
+        return list(self.session.sql(spark_query, args=self._args).columns)
+
+    def distinct(self, spark_query: str, column: str) -> list[str]:
+        """The sorted distinct values of one column of a Spark query."""
+        rows = self.session.sql(f"select distinct {column} from ({spark_query})", args=self._args).collect()
+        return sorted(str(r[0]) for r in rows)
+
+    def _query(self, sql: str, params: Mapping[str, Any] | None) -> DataFrame:
+        args = _spark_params(params, sql)
+        self._args = args
+        return self.session.sql(to_spark(sql, self, args), args=args)
+
+    def _check(self, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError(f"not a table name of this project: {name!r}")
+        return name
+
+    def create(
+        self, table: str, sql: str, params: Mapping[str, Any] | None = None, *, kind: str = "table"
+    ) -> None:
+        """See attribution.engine.Engine.create."""
+        name = self._check(table)
+        frame = self._query(sql, params)
+        if kind == "view":
+            frame.createOrReplaceTempView(name)
+        elif kind == "temp":
+            frame.localCheckpoint().createOrReplaceTempView(name)
+            self._temp.add(name)
+        else:
+            self._store(name, frame, append=False)
+
+    def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
+        """See attribution.engine.Engine.frame."""
+        result = pl.from_arrow(self._query(sql, params).toArrow())
+        assert isinstance(result, pl.DataFrame)
+        return result
+
+    def write(self, table: str, frame: pl.DataFrame, *, append: bool = False) -> int:
+        """See attribution.engine.Engine.write."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        name = self._check(table)
+        arrow = _arrow_for_spark(frame.to_arrow())
+        spark_frame = (
+            self.session.createDataFrame(arrow)
+            if arrow.num_rows
+            else self.session.createDataFrame([], schema=from_arrow_schema(arrow.schema))
+        )
+        if append:
+            spark_frame = spark_frame.select(*self.session.table(name).columns)
+        self._store(name, spark_frame, append=append)
+        return self.count(name)
+
+    def path_of(self, table: str) -> str:
+        """Where a stored table's files are (named in the assets' metadata)."""
+        return f"{self.warehouse}/{self._check(table)}"
+
+    def _store(self, name: str, frame: DataFrame, *, append: bool) -> None:
+        """Write a frame as the files of `name` (replacing or appending) and point the view
+        `name` at them."""
+        path = self.path_of(name)
+        frame.write.mode("append" if append else "overwrite").format(self.table_format).save(path)
+        self.session.read.format(self.table_format).load(path).createOrReplaceTempView(name)
+
+    def drop(self, name: str) -> None:
+        """See attribution.engine.Engine.drop."""
+        name = self._check(name)
+        self.session.catalog.dropTempView(name)
+        self._temp.discard(name)
+
+    def exists(self, name: str) -> bool:
+        """See attribution.engine.Engine.exists."""
+        return bool(self.session.catalog.tableExists(self._check(name)))
+
+    def count(self, table: str) -> int:
+        """See attribution.engine.Engine.count."""
+        return int(self.session.table(self._check(table)).count())
+
+    def define_macros(self) -> None:
+        """Nothing: the transpiler inlines the macros into every statement."""
+
+    def read(self, table: str) -> pa.Table:
+        """See attribution.engine.Engine.read."""
+        return self.session.table(self._check(table)).toArrow()
+
+    def table_columns(self, table: str) -> list[str]:
+        """See attribution.engine.Engine.table_columns."""
+        return list(self.session.table(self._check(table)).columns)
