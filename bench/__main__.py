@@ -22,20 +22,27 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from attribution.config import AttributionConfig
+from attribution.engine import Engine, engine_for
 from attribution.export import EXPORT_TABLES, export_marts
 from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
 from attribution.journeys import build_journeys, build_null_paths
 from attribution.pipeline import (
+    MART_TABLES,
+    STEP_OUTPUTS,
     build_marts,
+    hand_over,
+    mirror,
     run_intervals,
     run_markov,
     run_models,
     run_order_selection,
     run_shapley,
+    step_runner,
 )
 from attribution.sample_data import SampleSpec, write_sample
 
@@ -160,7 +167,8 @@ def run_tier(
     keep: bool,
     models: tuple[str, ...] = (),
     export_credits: bool = False,
-) -> None:
+    engine: str = "duckdb",
+) -> dict[str, float]:
     memory_limit = memory_limit or tier.memory_limit
     inputs = ensure_inputs(tier)
     workdir = OUT / tier.name / "run"
@@ -174,9 +182,21 @@ def run_tier(
         f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s",
         flush=True,
     )
-    config = AttributionConfig(models=models)
+    config = AttributionConfig(models=models, engine=engine)
     rows: list[tuple[str, float, float]] = []
-    steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
+    on_spark = engine == "spark"
+    spark: Engine | None = None
+    if on_spark:  # the session's start-up is measured apart: a cluster pays it once
+        with measured(rows, "spark session start"):
+            spark = engine_for("spark")
+        assert spark is not None
+        fixed = []
+        for _ in range(10):
+            began = time.perf_counter()
+            spark.frame("select 1 as one")
+            fixed.append(time.perf_counter() - began)
+        print(f"  spark per-query fixed cost (select 1, median of 10): {sorted(fixed)[5] * 1000:.0f} ms")
+    ingest: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
         ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
         (
             "ingest milestones",
@@ -190,16 +210,39 @@ def run_tier(
             "ingest touchpoints",
             lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config),
         ),
-        ("journeys and their touches", lambda c: build_journeys(c, config)),
-        ("markov null paths", lambda c: build_null_paths(c, config)),
-        ("markov chain", lambda c: run_markov(c, config)),
-        ("shapley", run_shapley),
-        ("models (credits)", lambda c: run_models(c, config)),
-        ("markov order selection", lambda c: run_order_selection(c, config)),
-        ("confidence intervals", lambda c: run_intervals(c, config)),
-        ("marts", lambda c: build_marts(c, config)),
-        ("exports (marts)", lambda c: export_marts(c, workdir / "exports", config, tables=_MART_EXPORTS)),
     ]
+    # the steps after ingest run on the engine; on Spark each one's tables are mirrored into
+    # the DuckDB file as in a run (the copy is part of the step's time)
+    later: list[tuple[str, str | None, Callable[[Any], object]]] = [
+        ("journeys and their touches", "journeys", lambda r: build_journeys(r, config)),
+        ("markov null paths", "null_paths", lambda r: build_null_paths(r, config)),
+        ("markov chain", "markov", lambda r: run_markov(r, config)),
+        ("shapley", "shapley", run_shapley),
+        ("models (credits)", "credits", lambda r: run_models(r, config)),
+        ("markov order selection", "order_selection", lambda r: run_order_selection(r, config)),
+        ("confidence intervals", "intervals", lambda r: run_intervals(r, config)),
+        ("marts", None, lambda r: build_marts(r, config)),
+    ]
+    steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = list(ingest)
+    if spark is not None:
+        handed = spark
+        steps.append(("hand-over to spark", lambda c: hand_over(c, handed, config)))
+
+    def on_engine(
+        step: Callable[[Any], object], outputs: str | None
+    ) -> Callable[[duckdb.DuckDBPyConnection], object]:
+        def run(conn: duckdb.DuckDBPyConnection) -> None:
+            runner = step_runner(conn, spark)
+            step(runner)
+            tables, views = STEP_OUTPUTS[outputs] if outputs else (MART_TABLES, ())
+            mirror(runner, conn, tables, views)
+
+        return run
+
+    steps.extend((name, on_engine(step, outputs)) for name, outputs, step in later)
+    steps.append(
+        ("exports (marts)", lambda c: export_marts(c, workdir / "exports", config, tables=_MART_EXPORTS))
+    )
     if export_credits:  # the per-touch credits: 37M rows at L, measured apart
         steps.append(
             (
@@ -219,7 +262,7 @@ def run_tier(
         markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
         seconds = dict((name, s) for name, s, _ in rows)
         model_seconds = seconds["markov chain"] + seconds["shapley"] + seconds["models (credits)"]
-    apart = ("confidence intervals", "export of the credits")  # measured on their own
+    apart = ("confidence intervals", "export of the credits", "spark session start")  # on their own
     pipeline = sum(s for name, s, _ in rows if name not in apart)
     pipeline_peak = max(peak for name, _, peak in rows if name not in apart)
     print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
@@ -227,6 +270,7 @@ def run_tier(
         f"  pipeline (every stage but the intervals and the credit export): {pipeline:.2f} s = "
         f"{pipeline / floor:.1f} x floor, peak {pipeline_peak / 1024:.2f} GiB "
         f"(DuckDB memory_limit {memory_limit}); {touches / pipeline:,.0f} touches per second"
+        + (" [engine spark local: peak RSS is the Python driver's, the JVM's is apart]" if on_spark else "")
     )
     print(f"  journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
     print(
@@ -236,6 +280,7 @@ def run_tier(
     )
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
+    return {**dict((name, s) for name, s, _ in rows), "pipeline": pipeline, "floor": floor}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -250,19 +295,39 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB file of the run")
     parser.add_argument("--markov", action="store_true", help="also run bench.markov_compare (1M journeys)")
     parser.add_argument("--models", default="", help="comma-separated models to run (default: all)")
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=("duckdb", "spark"),
+        help="repeatable (both: figures side by side); spark: local[2] or ATTRIBUTION_SPARK_*",
+    )
     args = parser.parse_args(argv)
     print(
         f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * PAGE / 2**30:.0f} GiB, "
         f"Python {sys.version.split()[0]}, duckdb {duckdb.__version__}"
     )
+    engines = args.engine or ["duckdb"]
     for name in args.tier or ["S"]:
-        run_tier(
-            TIERS[name],
-            args.memory_limit,
-            args.keep,
-            tuple(m for m in args.models.split(",") if m),
-            args.export_credits,
-        )
+        figures = {
+            engine: run_tier(
+                TIERS[name],
+                args.memory_limit,
+                args.keep,
+                tuple(m for m in args.models.split(",") if m),
+                args.export_credits,
+                engine,
+            )
+            for engine in engines
+        }
+        if len(figures) > 1:
+            stages = list(dict.fromkeys(stage for f in figures.values() for stage in f))
+            print(f"tier {name}, seconds by engine:")
+            print(f"  {'stage':<28}" + "".join(f"{e:>10}" for e in figures))
+            for stage in stages:
+                print(
+                    f"  {stage:<28}"
+                    + "".join(f"{f.get(stage, float('nan')):10.2f}" for f in figures.values())
+                )
     if args.markov:
         from bench.markov_compare import main as markov_main
 
