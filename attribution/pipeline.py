@@ -108,6 +108,14 @@ def batch_count(
     return max(1, -(-int(rows) // rows_per_batch))
 
 
+# what the credit pass reads (sql/models/batch_<name>.sql) -> the ModelInput field it fills
+MODEL_INPUTS: dict[str, str] = {
+    "journey_touches": "journey_touches",
+    "journey_values": "journey_values",
+    "milestone_touches": "milestone_touches",
+}
+
+
 def model_input(conn: duckdb.DuckDBPyConnection | Engine, batch: int = 0, batches: int = 1) -> ModelInput:
     """Read what the credit pass needs for one batch of accounts (sql/models/batch_*.sql): the
     journey touches (with the fitted Markov and Shapley fractions joined to each) and values,
@@ -116,14 +124,8 @@ def model_input(conn: duckdb.DuckDBPyConnection | Engine, batch: int = 0, batche
     params = {"batch": batch, "batches": batches}
     engine = as_engine(conn)
 
-    def read(name: str) -> pl.DataFrame:
-        return engine.frame(read_sql(f"models/batch_{name}.sql"), params)
-
-    return ModelInput(
-        journey_touches=read("journey_touches"),
-        journey_values=read("journey_values"),
-        milestone_touches=read("milestone_touches"),
-    )
+    frames = {name: engine.frame(read_sql(f"models/batch_{name}.sql"), params) for name in MODEL_INPUTS}
+    return ModelInput(**{f: frames[name] for name, f in MODEL_INPUTS.items()})
 
 
 def _markov_channels(engine: Engine) -> dict[str, tuple[str, ...]]:
@@ -216,11 +218,14 @@ def run_models(
     batches = batch_count(engine, rows_per_batch, "models/credit_batch_rows.sql")
     engine.drop("mart_attribution_credits")  # a table before the credits were wide
     engine.drop("int_attribution_credits")
-    for b in range(batches):
-        inputs = model_input(engine, b, batches)
-        credits = attribute_wide(inputs, config, registry)
-        engine.write("int_attribution_credits", credits, append=b > 0)
-        del inputs, credits
+    queries = {name: read_sql(f"models/batch_{name}.sql") for name in MODEL_INPUTS}
+
+    def credits_of(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        inputs = ModelInput(**{f: frames[name] for name, f in MODEL_INPUTS.items()})
+        return attribute_wide(inputs, config, registry)
+
+    # the models see journeys whole: any grouping by opportunity gives the same credits
+    engine.apply_by_group("int_attribution_credits", queries, credits_of, batches, "opportunity_id")
     engine.create("mart_attribution_credits", read_sql("marts/mart_attribution_credits.sql"), kind="view")
     touch_rows = engine.count("int_attribution_credits")
     return touch_rows * len(registry)

@@ -8,7 +8,7 @@ never spliced text."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import duckdb
@@ -64,6 +64,19 @@ class Engine(Protocol):
 
     def table_columns(self, table: str) -> list[str]:
         """A table's column names, in order."""
+        ...
+
+    def apply_by_group(
+        self,
+        table: str,
+        queries: Mapping[str, str],
+        function: Callable[[Mapping[str, pl.DataFrame]], pl.DataFrame],
+        groups: int,
+        key: str,
+    ) -> int:
+        """(Re)create `table` from `function` applied group by group to the rows of `queries`
+        (each reads its group as `in_batch(<key's account or journey>, $batch, $batches)`):
+        every query's rows of one group of `key` values at a time; return the row count."""
         ...
 
 
@@ -134,6 +147,24 @@ class DuckDBEngine:
     def table_columns(self, table: str) -> list[str]:
         """See Engine.table_columns."""
         return list(self.conn.table(table).columns)
+
+    def apply_by_group(
+        self,
+        table: str,
+        queries: Mapping[str, str],
+        function: Callable[[Mapping[str, pl.DataFrame]], pl.DataFrame],
+        groups: int,
+        key: str,
+    ) -> int:
+        """See Engine.apply_by_group: one batch after the other in this process (memory stays
+        bounded by the batch)."""
+        self.drop(table)
+        for batch in range(groups):
+            params = {"batch": batch, "batches": groups}
+            frames = {name: self.frame(sql, params) for name, sql in queries.items()}
+            self.write(table, function(frames), append=batch > 0)
+            del frames
+        return self.count(table)
 
 
 def as_engine(target: duckdb.DuckDBPyConnection | Engine) -> Engine:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,19 @@ def _arrow_for_spark(table: pa.Table) -> pa.Table:
             column = column.cast(pa.timestamp("us", tz="UTC"))
         columns.append(column)
     return pa.table(columns, names=table.column_names)
+
+
+def _polars(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _spark_schema(schema: pa.Schema) -> Any:
+    """A Spark schema for an Arrow schema."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
 
 
 def _spark_params(params: Mapping[str, Any] | None, sql: str) -> dict[str, Any]:
@@ -236,6 +249,48 @@ class SparkEngine:
     def read(self, table: str) -> pa.Table:
         """See attribution.engine.Engine.read."""
         return self.session.table(self._check(table)).toArrow()
+
+    def apply_by_group(
+        self,
+        table: str,
+        queries: Mapping[str, str],
+        function: Callable[[Mapping[str, pl.DataFrame]], pl.DataFrame],
+        groups: int,
+        key: str,
+    ) -> int:
+        """See attribution.engine.Engine.apply_by_group: in the executors, through
+        applyInArrow, over groups of `key` values (hash(key) modulo the shuffle partitions;
+        `groups`, the driver-side batch count, is not needed). The queries' rows are tagged by
+        query, unioned by name and grouped; each group's rows are split back into frames."""
+        from pyspark.sql import functions as F
+
+        parts = {name: self._query(sql, {"batch": 0, "batches": 1}) for name, sql in queries.items()}
+        columns = {name: frame.columns for name, frame in parts.items()}
+        empty = {name: _polars(frame.limit(0).toArrow()) for name, frame in parts.items()}
+        # the output's columns and types (Spark reads string, not polars' large_string)
+        schema = pa.schema(
+            pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)
+            for f in function(empty).to_arrow().schema
+        )
+        partitions = int(self.session.conf.get("spark.sql.shuffle.partitions") or 200)
+        tagged = None
+        for name, frame in parts.items():
+            frame = frame.withColumn("_part_", F.lit(name))
+            tagged = frame if tagged is None else tagged.unionByName(frame, allowMissingColumns=True)
+        assert tagged is not None
+        grouped = tagged.withColumn("_group_", F.pmod(F.hash(key), F.lit(partitions)))
+
+        def per_group(rows: pa.Table) -> pa.Table:
+            frames = {}
+            whole = _polars(rows)
+            for name, names in columns.items():
+                part = whole.filter(pl.col("_part_") == name).select(names)
+                frames[name] = part.cast(dict(empty[name].schema))  # type: ignore[arg-type]
+            return function(frames).to_arrow().cast(schema)
+
+        result = grouped.groupBy("_group_").applyInArrow(per_group, _spark_schema(schema))
+        self._store(self._check(table), result, append=False)
+        return self.count(table)
 
     def table_columns(self, table: str) -> list[str]:
         """See attribution.engine.Engine.table_columns."""
