@@ -50,7 +50,7 @@ from attribution.sql import (
     read_sql,
     table_exists,
 )
-from attribution.sql_graph import build_order
+from attribution.sql_graph import build_order, sql_reads
 
 __all__ = [
     "MART_TABLES",
@@ -440,6 +440,65 @@ STEP_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "credits": (("int_attribution_credits",), ("mart_attribution_credits",)),
     "intervals": (("int_attribution_intervals",), ()),
 }
+# the SQL files each step runs (every file of sql/intermediate/ and sql/models/ is one step's):
+# a step's reads, parsed from them, are its inputs (step_reads), the asset graph's deps
+STEP_FILES: dict[str, tuple[str, ...]] = {
+    "journeys": (
+        "intermediate/int_eligible_touches.sql",
+        "intermediate/int_journey_windows.sql",
+        "intermediate/int_journey_touches.sql",
+        "intermediate/int_journeys.sql",
+        "intermediate/int_journey_milestones.sql",
+    ),
+    "null_paths": (
+        "intermediate/int_touch_roles.sql",
+        "intermediate/int_null_path_exclusions.sql",
+        "intermediate/int_pipeline_null_paths.sql",
+        "intermediate/int_markov_paths.sql",
+        "intermediate/int_null_path_touches.sql",
+        "intermediate/batch_null_path_candidates.sql",
+    ),
+    "markov": (
+        "models/batch_rows.sql",
+        "models/markov_channels.sql",
+        "models/batch_markov_paths.sql",
+        "models/batch_journey_channels.sql",
+    ),
+    "shapley": (
+        "models/batch_rows.sql",
+        "models/batch_journey_channels.sql",
+        "models/shapley_set_counts.sql",
+    ),
+    "order_selection": ("models/markov_channels.sql", "models/order_selection_paths.sql"),
+    "credits": (
+        "models/credit_batch_rows.sql",
+        "models/batch_journey_touches.sql",
+        "models/batch_journey_values.sql",
+        "models/batch_milestone_touches.sql",
+        "marts/mart_attribution_credits.sql",
+    ),
+    "intervals": (
+        "models/interval_opportunities.sql",
+        "models/interval_journey_paths.sql",
+        "models/interval_null_paths.sql",
+        "models/interval_credits.sql",
+    ),
+}
+# a step's scratch tables (written and dropped by the step itself)
+STEP_SCRATCH: dict[str, tuple[str, ...]] = {
+    "journeys": ("int_journey_windows",),
+    "null_paths": ("_touch_roles",),
+}
+
+
+def step_reads(step: str) -> tuple[str, ...]:
+    """The tables a step reads that another step (or ingest) writes: what its SQL files read,
+    parsed (sql_graph.sql_reads), less its own outputs and scratch tables."""
+    tables, views = STEP_OUTPUTS[step]
+    reads = set().union(*(sql_reads(path) for path in STEP_FILES[step]))
+    return tuple(sorted(reads - set(tables) - set(views) - set(STEP_SCRATCH.get(step, ()))))
+
+
 VIEW_FILES: dict[str, str] = {
     "int_eligible_touches": "intermediate/int_eligible_touches.sql",
     "int_touch_roles": "intermediate/int_touch_roles.sql",

@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.contracts import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths, touches_left_out
 from attribution.pipeline import STEP_OUTPUTS, mirror
-from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_on_engine
+from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_deps, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
@@ -18,7 +18,7 @@ _JOURNEYS = dg.AssetSpec(
     "int_journeys",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints", "stg_contact_roles"],
+    deps=step_deps("journeys"),
     description="One row per (journey_kind, opportunity): window, conversion event, value, "
     f"company-calendar month, touch count. {GLOSSARY['pipeline journey']} "
     f"{GLOSSARY['revenue journey']}",
@@ -27,7 +27,7 @@ _JOURNEY_TOUCHES = dg.AssetSpec(
     "int_journey_touches",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints", "stg_contact_roles"],
+    deps=step_deps("journeys"),
     description="One row per (journey_kind, opportunity, touch) inside the journey window, with "
     "position (ordered by occurred_at, touchpoint_id), touch count and days before the event.",
 )
@@ -37,7 +37,7 @@ _MILESTONES = dg.AssetSpec(
     "int_journey_milestones",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["stg_opportunities", "stg_touchpoints", "stg_milestones", "stg_contact_roles"],
+    deps=step_deps("journeys"),
     description="One row per (journey_kind, opportunity, milestone) a touch holds: first_touch, "
     "lead_created (the last touch at or before the account's first lead_created milestone in "
     "the window; else the first touch of a lead touch type), other milestones of the custom "
@@ -104,7 +104,7 @@ _NULL_PATHS = dg.AssetSpec(
     "int_null_path_touches",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=["int_journey_touches"],
+    deps=step_deps("null_paths"),
     description="The Markov chain's non-converting paths, one row per touch. pipeline: per "
     "account, touches in no pipeline journey, outside every opportunity's sales cycle (created "
     "to closed, or to as-of while open) and before the last lookback before as-of (those "
@@ -117,7 +117,7 @@ _EXCLUSIONS = dg.AssetSpec(
     "int_null_path_exclusions",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["int_journey_touches"],
+    deps=step_deps("null_paths"),
     description="One row per role a staged touch plays for the pipeline Markov chain "
     "(in_pipeline_journey, in_sales_cycle, censored, null_path): touch_count and share.",
 )
@@ -127,7 +127,7 @@ _MARKOV_PATHS = dg.AssetSpec(
     "int_markov_paths",
     group_name=JOURNEYS_GROUP,
     kinds={"duckdb"},
-    deps=["int_journey_touches"],
+    deps=step_deps("null_paths"),
     description="One row per path the Markov chain and the Shapley model are fitted on: each "
     "converting journey with touches (path_id = opportunity_id, conversion_value = its amount) "
     "and each non-converting path, with its account, touch count and channels in order. The "

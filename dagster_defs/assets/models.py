@@ -22,17 +22,15 @@ from attribution.pipeline import (
     run_shapley,
 )
 from attribution.sql_graph import sql_reads
-from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP, step_on_engine
+from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP, step_deps, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
-
-_JOURNEY_INPUTS = ["int_journey_touches", "int_markov_paths"]
 
 _TRANSITIONS = dg.AssetSpec(
     "markov_transitions",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "networkx"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("markov"),
     description="The Markov chain as an edge table: one row per (journey_kind, from_state, "
     "to_state) with counted transitions and probability; states are (start), channels (for "
     "order k: the last k channels joined by ' > '), (conversion), (null).",
@@ -41,7 +39,7 @@ _REMOVAL_EFFECTS = dg.AssetSpec(
     "markov_removal_effects",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "networkx"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("markov"),
     description="One row per (journey_kind, channel): Markov removal effect RE = 1 - P_without / "
     "P, share = RE / sum RE, canonical conversions (share x converting journeys) next to the "
     "conversions the per-journey credits reach (and the gap), canonical value (share x total "
@@ -52,7 +50,7 @@ _FRACTIONS = dg.AssetSpec(
     "int_markov_fractions",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("markov"),
     description="One row per (journey_kind, opportunity, channel) of the converting journeys: "
     "the channel's fitted share of the journey (Sinkhorn fit of removal effects to the "
     "canonical conversions) and its touch count; the Markov model splits it over the touches.",
@@ -114,7 +112,7 @@ _SHAPLEY_FRACTIONS = dg.AssetSpec(
     "int_shapley_fractions",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("shapley"),
     description="One row per (journey_kind, opportunity, channel) of the converting journeys: the "
     "channel's Shapley fraction of the journey (Shapley values on conversion rates of the "
     "journey's channel set; negative values count as 0) and its touch count.",
@@ -123,7 +121,7 @@ _SHAPLEY_CHANNELS = dg.AssetSpec(
     "shapley_channel_values",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("shapley"),
     description="One row per (journey_kind, channel): Shapley conversions (sum of fractions), "
     "share and value (fraction x journey amount).",
 )
@@ -160,7 +158,7 @@ _INT_CREDITS = dg.AssetSpec(
     kinds={"duckdb", "polars"},
     # markov_removal_effects: its blocking sanity check stops the credits (and every mart after
     # them) when the Markov fit is unsound, not only the exports
-    deps=["int_journey_touches", "int_markov_fractions", "int_shapley_fractions", "markov_removal_effects"],
+    deps=step_deps("credits", "markov_removal_effects"),
     description="One row per (journey_kind, opportunity, touch), wide: channel and one credit "
     "column per model run, named by the model (a `(none)` row with credit 1 for an empty "
     "journey); N models' credits in one row per touch.",
@@ -208,7 +206,8 @@ def attribution_credits(
     group_name=MODELS_GROUP,
     pool=DUCKDB_POOL,
     kinds={"duckdb", "numpy"},
-    deps=["mart_attribution_credits", "int_markov_paths", "markov_removal_effects"],
+    # guards: the credits' and the Markov fit's blocking checks pass first
+    deps=step_deps("intervals", "mart_attribution_credits", "markov_removal_effects"),
     description="One row per (journey_kind, model, channel) and per (journey_kind, model, "
     "channel, campaign): the confidence interval of the attributed amount and share, from a "
     "seeded Poisson bootstrap over opportunities with their journeys (Markov and Shapley "
@@ -245,7 +244,7 @@ def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSetti
     group_name=MODELS_GROUP,
     pool=DUCKDB_POOL,
     kinds={"duckdb", "numpy"},
-    deps=_JOURNEY_INPUTS,
+    deps=step_deps("order_selection"),
     description="One row per (journey_kind, Markov order 1-4): the chain fitted on four fifths "
     "of the accounts and scored on the held-out fifth (deterministic by account): mean held-out "
     "log-likelihood per path and per step (Laplace-smoothed) and the AUC of conversion; the "

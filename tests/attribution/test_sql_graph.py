@@ -66,3 +66,49 @@ def test_the_marts_build_in_an_order_derived_from_their_reads():
     # by hand from the files: the wide comparison pivots the long one, the cuts check every mart
     assert MART_TABLES.index("mart_channel_comparison") < MART_TABLES.index("mart_channel_comparison_wide")
     assert MART_TABLES[-1] == "mart_reconciliation_cuts"
+
+
+# the order run_pipeline runs the steps after ingest in
+STEP_ORDER = ("journeys", "null_paths", "markov", "shapley", "order_selection", "credits", "intervals")
+
+
+def test_every_intermediate_and_model_file_is_one_steps():
+    from attribution.pipeline import STEP_FILES
+
+    listed = {path for paths in STEP_FILES.values() for path in paths}
+    on_disk = {
+        str(p.relative_to(SQL_DIR))
+        for folder in ("intermediate", "models")
+        for p in (SQL_DIR / folder).glob("*.sql")
+    }
+    assert on_disk <= listed, f"no step runs {sorted(on_disk - listed)}"
+    assert listed <= on_disk | {"marts/mart_attribution_credits.sql"}, sorted(listed - on_disk)
+    assert set(STEP_FILES) == set(STEP_ORDER)
+
+
+def test_each_step_reads_what_ingest_or_an_earlier_step_writes_and_its_assets_depend_on_it():
+    from attribution.contracts import SOURCES
+    from attribution.pipeline import STEP_OUTPUTS, step_reads
+    from dagster_defs.assets import TABLE_ASSETS
+
+    written = {f"stg_{source}" for source in SOURCES}
+    graph = defs.resolve_asset_graph()
+    for step in STEP_ORDER:
+        reads = set(step_reads(step))
+        assert reads <= written, f"{step} reads {sorted(reads - written)} before any step writes it"
+        tables, views = STEP_OUTPUTS[step]
+        # every asset of the step depends on what the step reads (through the asset writing it)
+        for table in tables:
+            key = dg.AssetKey(table)
+            if not graph.has(key):
+                continue  # a table of the step without an asset of its own (TABLE_ASSETS)
+            parents = {k.to_user_string() for k in graph.get(key).parent_keys}
+            needed = {TABLE_ASSETS.get(t, t) for t in reads}
+            assert needed <= parents, f"{table} does not depend on {sorted(needed - parents)}"
+        written |= set(tables) | set(views)
+    # by hand from the files: the credit pass reads the journeys, milestones and both fits
+    assert set(step_reads("credits")) >= {
+        "int_journey_touches",
+        "int_markov_fractions",
+        "int_shapley_fractions",
+    }
