@@ -71,7 +71,8 @@ test: install install-spark java chromium
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # lint, format and types: ruff (lint + format check) over the tree, mypy strict on attribution/
-check: install
+# (with the spark extra installed: mypy reads pyspark's types)
+check: install install-spark
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
