@@ -26,6 +26,7 @@ __all__ = [
     "SPARK_VARIABLES",
     "SparkEngine",
     "SparkSettings",
+    "arrow_for_spark",
     "settings_from_environment",
     "spark_engine",
     "spark_session",
@@ -103,7 +104,7 @@ def spark_session(settings: SparkSettings) -> SparkSession:
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-def _arrow_for_spark(table: pa.Table) -> pa.Table:
+def arrow_for_spark(table: pa.Table) -> pa.Table:
     """Arrow as Spark takes it: unsigned integers widened, timestamps as UTC instants."""
     columns = []
     for column_field in table.schema:
@@ -207,7 +208,7 @@ class SparkEngine:
         from pyspark.sql.pandas.types import from_arrow_schema
 
         name = self._check(table)
-        arrow = _arrow_for_spark(frame.to_arrow())
+        arrow = arrow_for_spark(frame.to_arrow())
         spark_frame = (
             self.session.createDataFrame(arrow)
             if arrow.num_rows

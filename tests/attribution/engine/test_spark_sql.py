@@ -14,6 +14,7 @@ import pytest
 import sqlglot
 from polars.testing import assert_frame_equal
 
+from attribution.engine.spark import arrow_for_spark
 from attribution.engine.spark_sql import ENGINE_KEYS, SparkSqlError, needs_session, spark_sql, to_spark
 from attribution.sql import SQL_DIR
 
@@ -107,20 +108,10 @@ def test_every_file_parses_and_transpiles(path):
 
 
 def _for_spark(table: pa.Table) -> pa.Table:
-    """DuckDB's Arrow as Spark takes it: unsigned integers widened, timestamps as UTC
-    instants, and touch_row as Spark's int_eligible_touches writes it (the touch's id, where
+    """DuckDB's Arrow as the Spark engine writes it (unsigned integers widened, timestamps UTC
+    instants), touch_row as Spark's int_eligible_touches writes it (the touch's id, where
     DuckDB writes its rowid)."""
-    columns = []
-    for field in table.schema:
-        column = table[field.name]
-        if pa.types.is_uint64(field.type):
-            column = column.cast(pa.decimal128(20, 0))
-        elif pa.types.is_unsigned_integer(field.type):
-            column = column.cast(pa.int64())
-        elif pa.types.is_timestamp(field.type) and field.type.tz is None:
-            column = column.cast(pa.timestamp("us", tz="UTC"))
-        columns.append(column)
-    out = pa.table(columns, names=table.column_names)
+    out = arrow_for_spark(table)
     if "touch_row" in out.column_names and "touchpoint_id" in out.column_names:
         out = out.set_column(out.column_names.index("touch_row"), "touch_row", out["touchpoint_id"])
     return out
