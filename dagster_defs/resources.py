@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -122,9 +122,28 @@ class AttributionSettings(dg.ConfigurableResource):
             {name: getattr(self, name, None) for name in names}, sample_settings=False, check_inputs=False
         )
 
-    def to_config(self) -> AttributionConfig:
-        """The library's frozen config (the run's wall clock is now)."""
-        return self.spec().config()
+    def to_config(self, context: Any = None) -> AttributionConfig:
+        """The library's frozen config. Within a run (`context`: an asset's or check's), one
+        moment for every step: the run's creation time is its run_started_at and, when as_of is
+        unset, its as-of (else each step took its own "now": ingest, the null paths' censoring
+        and the snapshot of one run disagreed)."""
+        spec = self.spec()
+        moment = run_moment(context) if context is not None else None
+        if moment is None:
+            return spec.config()
+        overrides: dict[str, Any] = {"run_started_at": moment}
+        if spec.settings.get("as_of") is None:
+            overrides["as_of"] = moment
+        return spec.config(**overrides)
+
+
+def run_moment(context: Any) -> datetime | None:
+    """The creation time of the run `context` belongs to (UTC, whole seconds, naive like the
+    config's times); None outside a stored run."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    if record is None or record.create_timestamp is None:
+        return None
+    return record.create_timestamp.astimezone(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def settings_of(spec: RunSpec) -> AttributionSettings:

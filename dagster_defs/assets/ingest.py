@@ -196,14 +196,17 @@ def _crm_results(
 
 @dg.multi_asset(specs=_SPECS, pool=DUCKDB_POOL)
 def ingest_sources(
-    duckdb: DuckDBResource, source_files: SourceFiles, settings: AttributionSettings
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    source_files: SourceFiles,
+    settings: AttributionSettings,
 ) -> Iterator[dg.MaterializeResult]:
     """Load every source in full (fx rates first: opportunities convert with them); an input
     or mapping problem fails the step naming the file, not with a traceback."""
     try:
         run = source_files.spec()  # the inputs, the run file and where each came from
         paths = run.sources
-        config = settings.to_config()
+        config = settings.to_config(context)
     except ValueError as exc:  # a run file, mapping or setting that cannot be used
         raise dg.Failure(description=f"Run settings problem: {exc}", allow_retries=False) from exc
     with duckdb.get_connection() as conn:

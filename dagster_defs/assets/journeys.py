@@ -46,9 +46,13 @@ _MILESTONES = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_JOURNEYS, _JOURNEY_TOUCHES, _MILESTONES], pool=DUCKDB_POOL)
-def journeys(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
+def journeys(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> Iterator[dg.MaterializeResult]:
     """Both tables from one window definition (sql/intermediate/int_journey_windows.sql)."""
-    config = settings.to_config()
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)
         build_journeys(runner, config)
@@ -136,10 +140,14 @@ _MARKOV_PATHS = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_NULL_PATHS, _EXCLUSIONS, _MARKOV_PATHS], pool=DUCKDB_POOL)
-def null_paths(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
+def null_paths(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> Iterator[dg.MaterializeResult]:
     """The non-converting paths, how many touches each rule left out of them, and every
     path the fits read."""
-    config = settings.to_config()
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)
         null_touches = build_null_paths(runner, config)

@@ -58,9 +58,13 @@ _FRACTIONS = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_TRANSITIONS, _REMOVAL_EFFECTS, _FRACTIONS], pool=DUCKDB_POOL)
-def markov_chain(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
+def markov_chain(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> Iterator[dg.MaterializeResult]:
     """Fit the chain of each journey kind once: transitions, removal effects, fractions."""
-    config = settings.to_config()
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)
         try:
@@ -128,10 +132,14 @@ _SHAPLEY_CHANNELS = dg.AssetSpec(
 
 
 @dg.multi_asset(specs=[_SHAPLEY_FRACTIONS, _SHAPLEY_CHANNELS], pool=DUCKDB_POOL)
-def shapley_fit(duckdb: DuckDBResource, settings: AttributionSettings) -> Iterator[dg.MaterializeResult]:
+def shapley_fit(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> Iterator[dg.MaterializeResult]:
     """The Shapley model's fractions, from the channel sets of every batch."""
     with duckdb.get_connection() as conn:
-        runner = step_on_engine(conn, settings.to_config())
+        runner = step_on_engine(conn, settings.to_config(context))
         run_shapley(runner)
         mirror(runner, conn, *STEP_OUTPUTS["shapley"])
         values = conn.sql(
@@ -178,10 +186,12 @@ _CREDITS = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_INT_CREDITS, _CREDITS], pool=DUCKDB_POOL)
 def attribution_credits(
-    duckdb: DuckDBResource, settings: AttributionSettings
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
 ) -> Iterator[dg.MaterializeResult]:
     """The selected models of the registry over every converted journey, batch by batch."""
-    config = settings.to_config()
+    config = settings.to_config(context)
     try:
         selected = select_models(config)
     except UnknownModelError as exc:
@@ -214,8 +224,12 @@ def attribution_credits(
     "refitted per replicate with the non-converting paths). Settings interval_replicates "
     f"(0: off), interval_level, interval_seed. {GLOSSARY['confidence interval']}",
 )
-def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
-    config = settings.to_config()
+def int_attribution_intervals(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> dg.MaterializeResult:
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         started = time.perf_counter()
         runner = step_on_engine(conn, config)
@@ -251,8 +265,12 @@ def int_attribution_intervals(duckdb: DuckDBResource, settings: AttributionSetti
     "recommended order (best held-out likelihood, the lowest within 0.1%) is flagged next to "
     "the configured one, which this asset never changes (like ChannelAttribution's choose_order).",
 )
-def markov_order_selection(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
-    config = settings.to_config()
+def markov_order_selection(
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
+) -> dg.MaterializeResult:
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)
         run_order_selection(runner, config)

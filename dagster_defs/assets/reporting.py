@@ -77,15 +77,19 @@ def sql_model_asset(
         deps=list(deps),
         description=description,
     )
-    def _model(duckdb: DuckDBResource, settings: AttributionSettings) -> dg.MaterializeResult:
+    def _model(
+        context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+        duckdb: DuckDBResource,
+        settings: AttributionSettings,
+    ) -> dg.MaterializeResult:
         with duckdb.get_connection() as conn:
             if build is None:
-                config = settings.to_config()
+                config = settings.to_config(context)
                 runner = step_on_engine(conn, config)
                 build_mart(runner, table, config)
                 mirror(runner, conn, [table])
             else:
-                build(conn, settings.to_config())
+                build(conn, settings.to_config(context))
             extra = extra_metadata(conn) if extra_metadata else {}
             return dg.MaterializeResult(metadata={**table_metadata(conn, table), **extra})
 
@@ -310,11 +314,13 @@ _COMPARISON_WIDE = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_COMPARISON, _COMPARISON_WIDE], pool=DUCKDB_POOL)
 def channel_comparison(
-    duckdb: DuckDBResource, settings: AttributionSettings
+    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    duckdb: DuckDBResource,
+    settings: AttributionSettings,
 ) -> Iterator[dg.MaterializeResult]:
     """The comparison, long and wide; the long one carries the tables, chart and totals."""
     with duckdb.get_connection() as conn:
-        config = settings.to_config()
+        config = settings.to_config(context)
         runner = step_on_engine(conn, config)
         build_mart(runner, "mart_channel_comparison", config)
         build_mart(runner, "mart_channel_comparison_wide", config)
@@ -364,7 +370,7 @@ def report_snapshot(
     duckdb: DuckDBResource,
     settings: AttributionSettings,
 ) -> dg.MaterializeResult:
-    config = settings.to_config()
+    config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runs = take_snapshot(conn, context.run.run_id, config)
         history = conn.sql(
@@ -417,7 +423,7 @@ def exports(
     source_files: SourceFiles,
     settings: AttributionSettings,
 ) -> dg.MaterializeResult:
-    config = settings.to_config()
+    config = settings.to_config(context)
     run = source_files.spec()  # the inputs, the run file and where each came from
     with duckdb.get_connection() as conn:
         try:

@@ -410,3 +410,39 @@ def test_a_cut_that_does_not_add_up_stops_the_export(materialized, sample_dir, t
     materialized_keys = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized_keys == {"mart_reconciliation_cuts"}
     assert {p.name: p.read_bytes() for p in export_dir.iterdir()} == published
+
+
+def test_one_run_has_one_as_of_when_none_is_set(tmp_path):
+    # issue 25, defect 1: with as_of unset every step took its own "now"; now the run's
+    # creation time is the as-of of every step (ingest, the null paths' censoring, the snapshot)
+    from attribution.sample_data import SampleSpec, write_sample
+
+    sample = tmp_path / "sample"
+    write_sample(sample, SampleSpec(scale=0.02, seed=3))
+    database = tmp_path / "attribution.duckdb"
+    defs = build_defs(
+        AttributionDuckDB(database=str(database)),
+        SourceFiles(
+            touchpoints=str(sample / "touchpoints" / "*.csv"),
+            opportunities=str(sample / "opportunities" / "*.csv"),
+            fx_rates=str(sample / "fx_rates.csv"),
+        ),
+        AttributionSettings(interval_replicates=0),
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    (result,) = materialize_all(defs)
+    assert result.success
+    instance_run = result.dagster_run
+    with duckdb.connect(str(database), read_only=True) as conn:
+        as_ofs = {
+            "ingest": {r[0] for r in conn.sql("select distinct as_of from load_audit").fetchall()},
+            "null paths": {r[0] for r in conn.sql("select as_of from int_null_path_settings").fetchall()},
+            "snapshot": {
+                r[0]
+                for r in conn.sql(
+                    "select as_of from snapshot_runs where run_id = ?", params=[instance_run.run_id]
+                ).fetchall()
+            },
+        }
+    assert all(len(v) == 1 for v in as_ofs.values()), as_ofs
+    assert len(set().union(*as_ofs.values())) == 1, as_ofs
