@@ -71,8 +71,9 @@ class AttributionSettings(dg.ConfigurableResource):
     """Every AttributionConfig parameter, editable in the launchpad. Unset (null) = the run
     file's value, else the environment's, else AttributionConfig's default (DESIGN §1); the
     definitions fill them with the resolved values so the launchpad shows what a run uses.
-    models: the models to run (empty = all). as_of: empty = now; a plain date = the end of
-    that day. column_preset and mapping_file stand for AttributionConfig.mapping."""
+    models: the models to run (empty = all). as_of: empty = the run's start (one as-of for
+    every step of a run); a plain date = the end of that day. column_preset and mapping_file
+    stand for AttributionConfig.mapping."""
 
     lookback_days: int | None = None
     time_decay_half_life_days: float | None = None
