@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from attribution.sql import define_macros, drop_relation, table_exists
 
-__all__ = ["DuckDBEngine", "Engine", "EngineUnavailableError", "as_engine", "engine_for"]
+__all__ = ["DuckDBEngine", "Engine", "EngineUnavailableError", "as_engine", "bound_params", "engine_for"]
 
 
 @runtime_checkable
@@ -80,7 +80,7 @@ class Engine(Protocol):
         ...
 
 
-def _bound(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def bound_params(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The parameters a statement names (DuckDB refuses unused ones)."""
     if not params:
         return None
@@ -103,13 +103,13 @@ class DuckDBEngine:
         what = {"table": "table", "temp": "temp table", "view": "view"}[kind]
         if kind == "view":
             drop_relation(self.conn, table)
-            self.conn.sql(f'create view "{table}" as\n{sql}', params=_bound(sql, params))
+            self.conn.sql(f'create view "{table}" as\n{sql}', params=bound_params(sql, params))
             return
-        self.conn.sql(f'create or replace {what} "{table}" as\n{sql}', params=_bound(sql, params))
+        self.conn.sql(f'create or replace {what} "{table}" as\n{sql}', params=bound_params(sql, params))
 
     def frame(self, sql: str, params: Mapping[str, Any] | None = None) -> pl.DataFrame:
         """See Engine.frame."""
-        result: pl.DataFrame = self.conn.sql(sql, params=_bound(sql, params)).pl()
+        result: pl.DataFrame = self.conn.sql(sql, params=bound_params(sql, params)).pl()
         return result
 
     def write(self, table: str, frame: pl.DataFrame, *, append: bool = False) -> int:

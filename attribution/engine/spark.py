@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
+from attribution.engine import bound_params
 from attribution.engine.spark_sql import to_spark
 from attribution.keys import name_key
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SPARK_VARIABLES",
+    "SessionResolver",
     "SparkEngine",
     "SparkSettings",
     "arrow_for_spark",
@@ -133,15 +135,28 @@ def _spark_schema(schema: pa.Schema) -> Any:
 
 
 def _spark_params(params: Mapping[str, Any] | None, sql: str) -> dict[str, Any]:
-    """Bound values as Spark takes them: naive datetimes are UTC instants, tuples lists."""
-    out: dict[str, Any] = {}
-    for key, value in (params or {}).items():
-        if f"${key}" not in sql:
-            continue
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        out[key] = list(value) if isinstance(value, tuple) else value
-    return out
+    """The values a statement names, as Spark takes them (naive datetimes are UTC instants)."""
+    return {
+        key: value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+        for key, value in (bound_params(sql, params) or {}).items()
+    }
+
+
+class SessionResolver:
+    """What the transpiler asks a session about its tables while it expands one statement
+    (bound with that statement's parameters)."""
+
+    def __init__(self, session: SparkSession, args: Mapping[str, Any]) -> None:
+        self.session, self.args = session, dict(args)
+
+    def columns(self, spark_query: str) -> list[str]:
+        """The column names of a Spark query (an analysis; no job runs)."""
+        return list(self.session.sql(spark_query, args=self.args).columns)
+
+    def distinct(self, spark_query: str, column: str) -> list[str]:
+        """The sorted distinct values of one column of a Spark query."""
+        rows = self.session.sql(f"select distinct {column} from ({spark_query})", args=self.args).collect()
+        return sorted(str(r[0]) for r in rows)
 
 
 class SparkEngine:
@@ -160,23 +175,10 @@ class SparkEngine:
         self.warehouse = (
             warehouse or session.conf.get("spark.sql.warehouse.dir") or "spark-warehouse"
         ).rstrip("/")
-        self._temp: set[str] = set()
-        self._args: dict[str, Any] = {}  # the parameters of the statement being transpiled
-
-    # what the transpiler asks about the session's tables
-    def columns(self, spark_query: str) -> list[str]:
-        """The column names of a Spark query (an analysis; no job runs)."""
-        return list(self.session.sql(spark_query, args=self._args).columns)
-
-    def distinct(self, spark_query: str, column: str) -> list[str]:
-        """The sorted distinct values of one column of a Spark query."""
-        rows = self.session.sql(f"select distinct {column} from ({spark_query})", args=self._args).collect()
-        return sorted(str(r[0]) for r in rows)
 
     def _query(self, sql: str, params: Mapping[str, Any] | None) -> DataFrame:
         args = _spark_params(params, sql)
-        self._args = args
-        return self.session.sql(to_spark(sql, self, args), args=args)
+        return self.session.sql(to_spark(sql, SessionResolver(self.session, args), args), args=args)
 
     def _check(self, name: str) -> str:
         if not _NAME.match(name):
@@ -193,7 +195,6 @@ class SparkEngine:
             frame.createOrReplaceTempView(name)
         elif kind == "temp":
             frame.localCheckpoint().createOrReplaceTempView(name)
-            self._temp.add(name)
         else:
             self._store(name, frame, append=False)
 
@@ -234,7 +235,6 @@ class SparkEngine:
         """See attribution.engine.Engine.drop."""
         name = self._check(name)
         self.session.catalog.dropTempView(name)
-        self._temp.discard(name)
 
     def exists(self, name: str) -> bool:
         """See attribution.engine.Engine.exists."""

@@ -6,15 +6,13 @@ exact, money and credits within 1e-9 (the pico-unit sums are exact integers on b
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 import pyarrow as pa
 import pytest
 import sqlglot
 from polars.testing import assert_frame_equal
 
-from attribution.engine.spark import arrow_for_spark
+from attribution.engine.spark import SessionResolver, arrow_for_spark
 from attribution.engine.spark_sql import ENGINE_KEYS, SparkSqlError, needs_session, spark_sql, to_spark
 from attribution.sql import SQL_DIR
 
@@ -147,20 +145,6 @@ def _comparable(table: pa.Table) -> pl.DataFrame:
     return out.sort(keys, nulls_last=True).select(sorted(out.columns)) if out.width else out
 
 
-class _Session:
-    """What the transpiler asks the session: column names and distinct values."""
-
-    def __init__(self, spark: Any, params: dict[str, Any]) -> None:
-        self.spark, self.params = spark, params
-
-    def columns(self, spark_query: str) -> list[str]:
-        return list(self.spark.sql(spark_query, args=self.params).columns)
-
-    def distinct(self, spark_query: str, column: str) -> list[str]:
-        rows = self.spark.sql(f"select distinct {column} from ({spark_query})", args=self.params).collect()
-        return sorted(str(r[0]) for r in rows)
-
-
 @pytest.mark.parametrize("path", REPLAYED)
 def test_each_file_on_spark_equals_duckdb(path, captures, spark):
     from pyspark.sql import functions as F
@@ -177,7 +161,7 @@ def test_each_file_on_spark_equals_duckdb(path, captures, spark):
         )
         # shuffled and spread over three partitions: nothing may depend on the rows' order
         frame.orderBy(F.rand(seed=24)).repartition(3).createOrReplaceTempView(name)
-    sql = spark_sql(path, _Session(spark, capture.params), capture.params)
+    sql = spark_sql(path, SessionResolver(spark, capture.params), capture.params)
     result = spark.sql(sql, args=capture.params).toArrow()
     duck, sparks = _comparable(capture.result), _comparable(result)
     assert duck.columns == sparks.columns
