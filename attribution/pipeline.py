@@ -108,24 +108,8 @@ def batch_count(
     return max(1, -(-int(rows) // rows_per_batch))
 
 
-# what the credit pass reads (sql/models/batch_<name>.sql) -> the ModelInput field it fills
-MODEL_INPUTS: dict[str, str] = {
-    "journey_touches": "journey_touches",
-    "journey_values": "journey_values",
-    "milestone_touches": "milestone_touches",
-}
-
-
-def model_input(conn: duckdb.DuckDBPyConnection | Engine, batch: int = 0, batches: int = 1) -> ModelInput:
-    """Read what the credit pass needs for one batch of accounts (sql/models/batch_*.sql): the
-    journey touches (with the fitted Markov and Shapley fractions joined to each) and values,
-    the milestone touches (the fits themselves read what DuckDB aggregates: run_markov,
-    run_shapley)."""
-    params = {"batch": batch, "batches": batches}
-    engine = as_engine(conn)
-
-    frames = {name: engine.frame(read_sql(f"models/batch_{name}.sql"), params) for name in MODEL_INPUTS}
-    return ModelInput(**{f: frames[name] for name, f in MODEL_INPUTS.items()})
+# what the credit pass reads: sql/models/batch_<name>.sql fills ModelInput.<name>
+MODEL_INPUTS: tuple[str, ...] = ("journey_touches", "journey_values", "milestone_touches")
 
 
 def _markov_channels(engine: Engine) -> dict[str, tuple[str, ...]]:
@@ -221,8 +205,7 @@ def run_models(
     queries = {name: read_sql(f"models/batch_{name}.sql") for name in MODEL_INPUTS}
 
     def credits_of(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-        inputs = ModelInput(**{f: frames[name] for name, f in MODEL_INPUTS.items()})
-        return attribute_wide(inputs, config, registry)
+        return attribute_wide(ModelInput(**frames), config, registry)
 
     # the models see journeys whole: any grouping by opportunity gives the same credits
     engine.apply_by_group("int_attribution_credits", queries, credits_of, batches, "opportunity_id")
