@@ -28,8 +28,9 @@ import duckdb
 import polars as pl
 
 from attribution.config import JOURNEY_KINDS
-from attribution.contracts import GLOSSARY, UNATTRIBUTED_CHANNEL
+from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.export import MANIFEST, file_sha256, write_atomically
+from attribution.glossary import GLOSSARY
 from attribution.report import comparison_table, headline_totals, model_order, run_database
 from attribution.sql import table_exists
 

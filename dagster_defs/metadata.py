@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from attribution.contracts import COLUMN_DESCRIPTIONS
+from attribution.glossary import COLUMN_DESCRIPTIONS
 
 __all__ = ["markdown_table", "markdown_text", "table_metadata"]
 

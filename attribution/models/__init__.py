@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import polars as pl
 
 from attribution.config import MERGEABLE_MODELS, AttributionConfig
-from attribution.contracts import CREDIT_TOLERANCE, MODEL_DEFINITIONS, UNATTRIBUTED_CHANNEL
+from attribution.contracts import CREDIT_TOLERANCE, UNATTRIBUTED_CHANNEL
+from attribution.glossary import MODEL_DEFINITIONS
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, WIDE_KEY, AttributionModel, ModelInput
 from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
 from attribution.models.markov import markov

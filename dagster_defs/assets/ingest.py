@@ -8,8 +8,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.checks import contact_role_coverage
-from attribution.contracts import GLOSSARY
 from attribution.engine import as_engine
+from attribution.glossary import GLOSSARY
 from attribution.ingest import InputFileError, LoadResult
 from attribution.mapping import MappingError
 from attribution.pipeline import hand_over, load_inputs

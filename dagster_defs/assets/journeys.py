@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from attribution.contracts import GLOSSARY
+from attribution.glossary import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths, touches_left_out
 from attribution.pipeline import STEP_OUTPUTS, mirror
 from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_deps, step_on_engine

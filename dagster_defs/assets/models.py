@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from attribution.checks import markov_gap_violations, markov_warnings
-from attribution.contracts import GLOSSARY
+from attribution.glossary import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
 from attribution.pipeline import (
     STEP_OUTPUTS,

@@ -14,8 +14,8 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution.config import JOURNEY_KINDS, AttributionConfig
-from attribution.contracts import GLOSSARY
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
+from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
 from attribution.pipeline import MART_TABLES, build_mart, input_files, mirror
 from attribution.report import (

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from attribution.config import AttributionConfig
-from attribution.contracts import GLOSSARY
 from attribution.export import export_marts, file_sha256
+from attribution.glossary import GLOSSARY
 from attribution.html_report import REPORT_FILE, write_report
 from attribution.models import MODELS
 from attribution.pipeline import SourcePaths, run_pipeline
