@@ -55,9 +55,8 @@ def total_reconciliation_violations(conn: duckdb.DuckDBPyConnection) -> pl.DataF
     """(journey_kind, model) whose attributed total differs from the total pipeline (won revenue)
     by a cent or more, or whose influenced amount exceeds the total: the reconciliation model's
     rows that do not reconcile, computed straight from the credits."""
-    sql = read_sql("checks/totals_reconcile.sql").replace(
-        "{mart_reconciliation}", "\n" + read_sql("marts/mart_reconciliation.sql") + "\n"
-    )
+    model = read_sql("marts/mart_reconciliation.sql")
+    sql = f"with reconciliation as (\n{model}\n)\n{read_sql('checks/totals_reconcile.sql')}"
     frame: pl.DataFrame = conn.sql(sql).pl()
     return frame
 

@@ -80,8 +80,8 @@ create or replace macro sfdc_id(t) as
         when regexp_full_match(trim(t), '[0-9A-Za-z]{15}([0-9A-Za-z]{3})?')
             then left(trim(t), 15) || array_to_string(
                 [substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345',
-                        1 + list_sum([case when substr(trim(t), c * 5 + i + 1, 1) between 'A' and 'Z'
-                                           then 1 << i else 0 end for i in range(5)])::integer, 1)
+                        1 + cast(list_sum([case when substr(trim(t), c * 5 + i + 1, 1) between 'A' and 'Z'
+                                           then 1 << i else 0 end for i in range(5)]) as integer), 1)
                  for c in range(3)], '')
         else nullif(trim(t), '')
     end;

@@ -6,4 +6,4 @@ from markov_removal_effects
 group by journey_kind
 having not (any_value(p_conversion) > 0 and any_value(p_conversion) <= 1 + $tolerance)
     or abs(sum(share) - 1) > $tolerance
-order by 1
+order by journey_kind

@@ -1,4 +1,5 @@
 -- totals_reconcile (check): the rows of the reconciliation model (sql/marts/mart_reconciliation.sql)
 -- that do not reconcile, computed straight from the credits, so it runs before that mart
--- exists. Python splices the model's text into the subquery (one definition of the sums).
-select * from ({mart_reconciliation}) where not coalesce(is_reconciled, false) order by journey_kind, model
+-- exists. Python puts the model's text before it as the CTE `reconciliation` (one definition
+-- of the sums): with reconciliation as (<mart_reconciliation.sql>) <this query>.
+select * from reconciliation where not coalesce(is_reconciled, false) order by journey_kind, model

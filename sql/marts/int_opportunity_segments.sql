@@ -9,10 +9,11 @@ with entries as (
     from stg_opportunities
 ),
 
+-- entry.key and entry.value are struct fields, not table references (sqlfluff's RF03)
 final as (
     select
-        opportunity_id,
-        entry.key as dimension,
+        opportunity_id,  -- noqa: RF03
+        entry.key as dimension,  -- noqa: RF03
         coalesce(nullif(trim(entry.value), ''), '(not set)') as segment_value
     from entries
     where entry.key <> 'deal_motion'

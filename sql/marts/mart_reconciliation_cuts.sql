@@ -44,7 +44,7 @@ checked_tables as (
         ('mart_campaign_spend_return', 'total', true),
         ('mart_sourced_influenced', 'total', false),
         ('mart_period_totals', 'period_month', false)
-    ) as t(table_name, cut, per_model)
+    ) as t (table_name, cut, per_model)
 ),
 
 models as (
@@ -90,18 +90,18 @@ reported_picos as (
     union all
     select 'mart_spend_return', kind.journey_kind, model, 'total', '(all)',
         sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
-    from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
+    from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind (journey_kind)
     where period_grain = 'all' group by all
     union all
     select 'mart_spend_return', kind.journey_kind, model, 'period_month', cast(period_start as varchar),
         sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
-    from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
+    from mart_spend_return cross join (values ('pipeline'), ('revenue')) as kind (journey_kind)
     where period_grain = 'month' group by all
     having sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end)) <> 0
     union all
     select 'mart_campaign_spend_return', kind.journey_kind, model, 'total', '(all)',
         sum(to_picos(case when kind.journey_kind = 'pipeline' then attributed_pipeline else attributed_revenue end))
-    from mart_campaign_spend_return cross join (values ('pipeline'), ('revenue')) as kind(journey_kind)
+    from mart_campaign_spend_return cross join (values ('pipeline'), ('revenue')) as kind (journey_kind)
     where period_grain = 'all' group by all
     union all
     select 'mart_sourced_influenced', journey_kind, '(any)', 'total', '(all)', sum(to_picos(sourced_amount))

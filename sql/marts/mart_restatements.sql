@@ -13,7 +13,7 @@ with runs as (
     select run_id, as_of, taken_at
     from snapshot_runs
     where is_published
-        or run_id = (select run_id from snapshot_runs order by taken_at desc, run_id desc limit 1)
+        or run_id = (select latest.run_id from snapshot_runs as latest order by latest.taken_at desc, latest.run_id desc limit 1)
 ),
 
 current_run as (

@@ -20,15 +20,15 @@ credits as (
         credits.channel,
         campaign_label(credits.channel, credits.campaign) as campaign,
         from_picos(sum(to_picos(columns(lambda c: list_contains($models, c)) * journeys.journey_amount)))
-    from int_attribution_credits credits
-    inner join int_journeys journeys using (journey_kind, opportunity_id)
+    from int_attribution_credits as credits
+    inner join int_journeys as journeys using (journey_kind, opportunity_id)
     where credits.journey_kind = $journey_kind
     group by all
 ),
 
 keys as (
     select channel, campaign, row_number() over (order by channel, campaign) - 1 as key
-    from (select distinct channel, campaign from credits)
+    from (select distinct channel, campaign from credits) as labels
 )
 
 select opportunities.opportunity, keys.key, credits.* exclude (opportunity_id)

@@ -7,7 +7,7 @@
 -- Parameters: $journey_kind, $channels. macros.sql (md5_bucket).
 with holdout_accounts as (
     select account_id, md5_bucket(account_id, 5) = 0 as is_holdout
-    from (select distinct account_id from int_markov_paths where journey_kind = $journey_kind)
+    from (select distinct account_id from int_markov_paths where journey_kind = $journey_kind) as accounts
 )
 
 select

@@ -18,7 +18,7 @@ with raw as (
 -- CTE read twice is materialized
 channel_keys as (
     select channel as channel_label, name_key(channel) as channel_key
-    from (select distinct channel from raw_touchpoints)
+    from (select distinct channel from raw_touchpoints) as labels
 ),
 
 parsed as (

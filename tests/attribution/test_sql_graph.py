@@ -46,7 +46,10 @@ def test_every_table_read_is_an_asset_and_the_graph_has_no_cycle():
         relative = str(path.relative_to(SQL_DIR))
         if not relative.startswith(("marts/", "checks/")):
             continue  # staging, crm, models and intermediate read temp tables of their Python step
-        missing = {WRITTEN_BY.get(t, t) for t in sql_reads(relative)} - assets
+        reads = sql_reads(relative)
+        if relative == "checks/totals_reconcile.sql":  # Python puts the mart before it as a CTE
+            reads = (reads - {"reconciliation"}) | sql_reads("marts/mart_reconciliation.sql")
+        missing = {WRITTEN_BY.get(t, t) for t in reads} - assets
         assert not missing, f"{relative} reads {sorted(missing)}, which no asset produces"
     assert all(not graph.get(dg.AssetKey(k)).is_external for k in assets)
     dg.Definitions.validate_loadable(defs)  # a cycle fails here
