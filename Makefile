@@ -12,23 +12,29 @@ export ATTRIBUTION_RUN_FILE := $(abspath $(RUN_FILE))
 endif
 UI_PORT ?= 3000
 
-.PHONY: install install-spark java sample run report test check ui bench clean chromium
+.PHONY: install install-spark deps java chromium sample run report test test-fast test-ui check docs wheel ui clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# pinned by requirements.lock (pyproject.toml holds the ranges): the same versions everywhere
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock
+
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP_INSTALL) -e '.[dagster,report,dev]'
 	touch $@
 
 # the Spark engine's extra (pyspark, ~490 MB): the tests replay every SQL file on Spark
 install-spark: $(VENV)/.installed-spark
 
 $(VENV)/.installed-spark: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(PIP_INSTALL) -e '.[dagster,report,dev,spark]'
 	touch $@
 
-# Spark needs a Java runtime: Debian's, installed when missing (never a downloaded JVM)
+# what the Spark and browser tests need from Debian (as root, when missing): a Java runtime
+# and chromium, never a downloaded JVM or browser. make test does not install them.
+deps: java chromium
+
 java:
 	@command -v java >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -66,19 +72,38 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "the UI test needs Debian's chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
 
-test: install install-spark java chromium
+# every test; a missing Java or chromium fails the tests that need it (make deps installs them)
+test: install install-spark
 	@$(PY) -m pytest -q; rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-# lint, format and types: ruff (lint + format check) over the tree, mypy strict on attribution/
-# (with the spark extra installed: mypy reads pyspark's types)
+# the DuckDB tests: without the browser (ui), Spark (spark) and large-world (slow) groups
+test-fast: install
+	$(PY) -m pytest -q -m "not ui and not spark and not slow"
+
+# the browser tests alone (Debian's chromium driven by Playwright)
+test-ui: install
+	$(PY) -m pytest -q -m ui
+
+# lint, format, types, SQL and the generated docs: ruff over the tree, mypy over every package
+# (with the spark extra installed: mypy reads pyspark's types), sqlfluff over sql/
 check: install install-spark
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/sqlfluff lint sql
+	$(PY) -m dagster_defs.docs --check
+
+# docs/tables.md from the asset descriptions, the checks and the glossary
+docs: install
+	$(PY) -m dagster_defs.docs
+
+# the wheel (its SQL inside: attribution/_sql/) under dist/
+wheel: install
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
 ui: install sample $(DAGSTER_HOME)/dagster.yaml
 	$(DAGSTER) dev -w workspace.yaml -h 127.0.0.1 -p $(UI_PORT)
 
 clean:
-	rm -rf $(VENV) $(DAGSTER_HOME) data/sample data/attribution.duckdb data/exports
+	rm -rf $(VENV) $(DAGSTER_HOME) data/sample data/attribution.duckdb data/exports dist

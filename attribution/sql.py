@@ -21,7 +21,16 @@ __all__ = [
     "table_exists",
 ]
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+def _sql_dir() -> Path:
+    """The project's `sql/` beside the package (a checkout, an editable install), else the
+    copy a wheel ships inside it (`attribution/_sql/`)."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "sql"
+    return checkout if (checkout / "macros.sql").is_file() else package / "_sql"
+
+
+SQL_DIR = _sql_dir()
 
 
 @cache
@@ -30,7 +39,7 @@ def read_sql(relative_path: str) -> str:
     path = SQL_DIR / relative_path
     if not path.is_file():
         raise FileNotFoundError(
-            f"SQL file {path} not found: is the project installed editable (pip install -e .)?"
+            f"SQL file {path} not found: the installation is incomplete (reinstall attribution-engine)"
         )
     return path.read_text(encoding="utf-8")
 

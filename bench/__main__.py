@@ -174,8 +174,8 @@ def run_tier(
     workdir = OUT / tier.name / "run"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    touches = duckdb.sql(
-        "select count(*) from read_parquet(?)", params=[str(inputs / "touchpoints" / "*.parquet")]
+    touches = duckdb.execute(
+        "select count(*) from read_parquet(?)", [str(inputs / "touchpoints" / "*.parquet")]
     ).fetchall()[0][0]
     floor = floor_seconds(inputs, workdir, memory_limit)
     print(

@@ -75,7 +75,7 @@ def channelattribution_shares(
         total_null="nulls",
         total_conversion_value="value",
     ).to_pandas()
-    max_step = int(paths["path"].list.len().max()) * 10 + 10
+    max_step = paths.select(pl.col("path").list.len().max()).item() * 10 + 10
     shares = []
     seconds = []
     for seed in seeds:
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'channel':<22}{'exact':>10}{'CA mean':>10}{'CA sd':>10}{'diff':>10}")
     for channel, e, c, sd, d in table.iter_rows():
         print(f"{channel:<22}{e:10.4f}{c:10.4f}{sd:10.4f}{d:+10.4f}")
-    worst = table["difference"].abs().max()
+    worst = table.select(pl.col("difference").abs().max()).item()
     print(f"worst absolute share difference: {worst:.4f}")
     print("\ntimings on the same aggregated paths:")
     for name, seconds in timings.items():

@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
     print(
-        f"worst share difference, same definition (negative values kept): {table['difference_unclipped'].abs().max():.2e}"
+        f"worst share difference, same definition (negative values kept): {table.select(pl.col('difference_unclipped').abs().max()).item():.2e}"
     )
     print(
-        f"worst share difference, ours (negative values as 0) vs DP6: {table['difference'].abs().max():.4f}"
+        f"worst share difference, ours (negative values as 0) vs DP6: {table.select(pl.col('difference').abs().max()).item():.4f}"
     )
     print(f"seconds: ours {ours_seconds:.2f}, DP6 {dp6_seconds:.2f}")
 

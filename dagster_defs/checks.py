@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import dagster as dg
 import duckdb
@@ -49,7 +50,7 @@ INVARIANTS: tuple[Invariant, ...] = (
             f"Every {source} input row is staged, quarantined with a reason, or counted as after "
             "as-of or excluded by the type filter: raw = staged + quarantined + after as-of + "
             "excluded, and the tables hold those rows.",
-            lambda conn, source=source: row_accounting_violations(conn, source),
+            partial(row_accounting_violations, source=source),
         )
         for source in ("touchpoints", "opportunities", "fx_rates", "milestones", "spend")
     ),
@@ -58,7 +59,7 @@ INVARIANTS: tuple[Invariant, ...] = (
             table,
             f"unique_{key}",
             f"{key} is unique and not null in {table}.",
-            lambda conn, table=table, key=key: duplicate_key_rows(conn, table, key),
+            partial(duplicate_key_rows, table=table, key=key),
         )
         for table, key in (("stg_touchpoints", "touchpoint_id"), ("stg_opportunities", "opportunity_id"))
     ),

@@ -41,7 +41,7 @@ def _spec(
     return resolve_run(overrides=overrides, sample_settings=sample_settings, check_inputs=check_inputs)
 
 
-class SourceFiles(dg.ConfigurableResource):
+class SourceFiles(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Input files: a path or glob per source; unset = the run file's, else
     ATTRIBUTION_TOUCHPOINTS / _OPPORTUNITIES / _FX_RATES / _MILESTONES / _SPEND, else the
     bundled sample when no input is named at all. An empty fx rates, milestones or spend path:
@@ -67,7 +67,7 @@ class SourceFiles(dg.ConfigurableResource):
         return self.spec().sources
 
 
-class AttributionSettings(dg.ConfigurableResource):
+class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Every AttributionConfig parameter, editable in the launchpad. Unset (null) = the run
     file's value, else the environment's, else AttributionConfig's default (DESIGN §1); the
     definitions fill them with the resolved values so the launchpad shows what a run uses.
@@ -144,7 +144,8 @@ def run_moment(context: Any) -> datetime | None:
     record = context.instance.get_run_record_by_id(context.run.run_id)
     if record is None or record.create_timestamp is None:
         return None
-    return record.create_timestamp.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    created: datetime = record.create_timestamp.astimezone(UTC)
+    return created.replace(tzinfo=None, microsecond=0)
 
 
 def settings_of(spec: RunSpec) -> AttributionSettings:
@@ -165,7 +166,7 @@ def settings_of(spec: RunSpec) -> AttributionSettings:
     )
 
 
-class ExportTarget(dg.ConfigurableResource):
+class ExportTarget(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where the exports go; empty = the run file's, else ATTRIBUTION_EXPORT_DIR, else
     data/exports."""
 
@@ -193,7 +194,7 @@ class AttributionDuckDB(DuckDBResource):
         return self.database or _spec().database
 
     @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:  # type: ignore[override]
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.path()
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with writer_lock(path, self.lock_timeout_seconds):

@@ -1,6 +1,7 @@
 """Ingest group: validated staging tables and the quarantine, from the configured input files."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -143,7 +144,7 @@ _SPECS = [
 
 def _crm_results(
     conn: duckdb.DuckDBPyConnection, source_format: str, results: dict[str, LoadResult]
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """The CRM-derived tables' materializations: the object loads, identity coverage and the
     values no channel rule matched (a contract-format run says it used none)."""
     if source_format == "contract":
@@ -196,11 +197,11 @@ def _crm_results(
 
 @dg.multi_asset(specs=_SPECS, pool=DUCKDB_POOL)
 def ingest_sources(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     source_files: SourceFiles,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """Load every source in full (fx rates first: opportunities convert with them); an input
     or mapping problem fails the step naming the file, not with a traceback."""
     try:

@@ -1,8 +1,7 @@
 """Journeys group: journey windows and the ordered touches inside them."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -47,10 +46,10 @@ _MILESTONES = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_JOURNEYS, _JOURNEY_TOUCHES, _MILESTONES], pool=DUCKDB_POOL)
 def journeys(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """Both tables from one window definition (sql/intermediate/int_journey_windows.sql)."""
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
@@ -141,10 +140,10 @@ _MARKOV_PATHS = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_NULL_PATHS, _EXCLUSIONS, _MARKOV_PATHS], pool=DUCKDB_POOL)
 def null_paths(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """The non-converting paths, how many touches each rule left out of them, and every
     path the fits read."""
     config = settings.to_config(context)

@@ -1,9 +1,8 @@
 """Models group: the Markov chain (its own step), then every model's per-touch credits."""
 
-from __future__ import annotations
-
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -59,10 +58,10 @@ _FRACTIONS = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_TRANSITIONS, _REMOVAL_EFFECTS, _FRACTIONS], pool=DUCKDB_POOL)
 def markov_chain(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """Fit the chain of each journey kind once: transitions, removal effects, fractions."""
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
@@ -133,10 +132,10 @@ _SHAPLEY_CHANNELS = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_SHAPLEY_FRACTIONS, _SHAPLEY_CHANNELS], pool=DUCKDB_POOL)
 def shapley_fit(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """The Shapley model's fractions, from the channel sets of every batch."""
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, settings.to_config(context))
@@ -186,10 +185,10 @@ _CREDITS = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_INT_CREDITS, _CREDITS], pool=DUCKDB_POOL)
 def attribution_credits(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """The selected models of the registry over every converted journey, batch by batch."""
     config = settings.to_config(context)
     try:
@@ -225,10 +224,10 @@ def attribution_credits(
     f"(0: off), interval_level, interval_seed. {GLOSSARY['confidence interval']}",
 )
 def int_attribution_intervals(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[Any]:
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         started = time.perf_counter()
@@ -266,10 +265,10 @@ def int_attribution_intervals(
     "the configured one, which this asset never changes (like ChannelAttribution's choose_order).",
 )
 def markov_order_selection(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[Any]:
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)

@@ -157,6 +157,7 @@ def worlds(draw: st.DrawFn) -> tuple[list[list[str]], list[list[str]]]:
     return touches, opportunities
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(world=worlds())
 def test_any_small_world_is_accounted_conserved_and_reconciled(world):

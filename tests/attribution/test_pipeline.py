@@ -20,7 +20,7 @@ TABLES = (
 )
 
 
-def _snapshot(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+def _snapshot(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     return {t: conn.sql(f"select * from {t} order by all").fetchall() for t in TABLES}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -22,7 +23,9 @@ OPPORTUNITY_HEADER = ["opportunity_id", "account_id", "created_at", "closed_at",
 TOUCH_HEADER = ["touchpoint_id", "occurred_at", "account_id", "channel", "campaign", "touch_type"]
 
 
-def _world(folder: Path, touches: list[list[object]], opportunities: list[list[object]]) -> list[str]:
+def _world(
+    folder: Path, touches: Sequence[Sequence[object]], opportunities: Sequence[Sequence[object]]
+) -> list[str]:
     """CLI arguments of a small user world (no fx, milestones, spend; no intervals)."""
     write_csv(folder / "touches.csv", TOUCH_HEADER, touches)
     write_csv(folder / "opps.csv", OPPORTUNITY_HEADER, opportunities)
@@ -80,6 +83,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralized(tmp_path, capsys
     assert all(not r["touchpoint_id"].startswith(("=", "+", "-", "@")) for r in touch_csv)
 
 
+@pytest.mark.slow
 def test_a_journey_of_200k_touches_reconciles_to_the_cent(tmp_path):
     # 200,000 touches of one account before one won deal of 262,388.40: every touch of the
     # middle gets the same tiny credit, so rounding each touch's amount to micro-units lost

@@ -82,6 +82,7 @@ def reference(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     return checksums(workdir / "exports")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["fx_rates", "touchpoints", "journeys", "models", "marts", "export"])
 def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(sample_dir, tmp_path, reference, kill_at):
     # a previous run with another lookback published different exports
@@ -151,7 +152,7 @@ def test_unreadable_input_is_a_clear_message_not_a_traceback(sample_dir, tmp_pat
     assert "Traceback" not in done.stderr
 
 
-def _tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+def _tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
     return {
         t: conn.sql(
             f"select * exclude (loaded_at) from {t} order by all"

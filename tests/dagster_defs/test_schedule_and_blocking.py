@@ -73,7 +73,7 @@ def test_failing_blocking_check_stops_downstream_assets(tmp_path, monkeypatch):
     from attribution.models import MODELS
     from attribution.models.heuristics import first_touch
 
-    def half_first_touch(inputs, config):  # type: ignore[no-untyped-def]
+    def half_first_touch(inputs, config):
         return first_touch(inputs, config).with_columns(pl.col("credit") * 0.5)
 
     monkeypatch.setitem(MODELS, "first_touch", half_first_touch)

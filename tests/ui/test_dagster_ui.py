@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,7 +103,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _graphql(base_url: str, query: str) -> dict:
+def _graphql(base_url: str, query: str) -> dict[str, Any]:
     request = urllib.request.Request(
         f"{base_url}/graphql",
         data=json.dumps({"query": query}).encode(),

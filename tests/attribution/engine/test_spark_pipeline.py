@@ -26,7 +26,7 @@ class ShuffledSparkEngine(SparkEngine):
     """The Spark engine with every written table shuffled over three partitions: a step
     whose result depends on the rows' order (a list without its order) fails the test."""
 
-    def _store(self, name, frame, *, append):  # type: ignore[no-untyped-def]
+    def _store(self, name, frame, *, append):
         from pyspark.sql import functions as F
 
         super()._store(name, frame.orderBy(F.rand(seed=24)).repartition(3), append=append)

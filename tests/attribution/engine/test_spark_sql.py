@@ -125,7 +125,7 @@ def _comparable(table: pa.Table) -> pl.DataFrame:
         series = frame[name]
         if series.dtype.is_decimal():
             # a sum of integers (DuckDB: hugeint, Spark: decimal(38, 0)) stays an integer
-            series = series.cast(pl.Int64 if series.dtype.scale == 0 else pl.Float64)
+            series = series.cast(pl.Int64 if getattr(series.dtype, "scale", 0) == 0 else pl.Float64)
         elif series.dtype.is_integer():
             series = series.cast(pl.Int64)
         elif series.dtype == pl.Float32:

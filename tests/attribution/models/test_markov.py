@@ -417,7 +417,7 @@ def test_counts_are_the_same_from_strings_enums_and_integer_codes_by_table_or_by
         pl.col("path").list.eval(pl.element().replace_strict({c: i for i, c in enumerate(channels)}))
     )
 
-    def counted(paths: pl.DataFrame) -> tuple:
+    def counted(paths: pl.DataFrame) -> tuple[object, ...]:
         counts = chain.count_transitions(paths, order, collapse, channels=channels)
         return (counts.from_code.tolist(), counts.to_code.tolist(), counts.count.tolist())
 

@@ -23,7 +23,7 @@ def held(kind: str, opportunity: str, **milestones: str) -> pl.DataFrame:
     )
 
 
-def credits_of(model, touches, milestones, config=None) -> list[float]:  # type: ignore[no-untyped-def]
+def credits_of(model, touches, milestones, config=None) -> list[float]:
     result = model(ModelInput(touches, milestone_touches=milestones), config or AttributionConfig())
     assert conservation_errors(result.with_columns(model=pl.lit("m"))).is_empty()
     return result["credit"].to_list()
