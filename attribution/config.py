@@ -18,7 +18,6 @@ __all__ = [
     "ENV_DEFAULTS",
     "JOURNEY_KINDS",
     "JOURNEY_SCOPES",
-    "MERGEABLE_MODELS",
     "SOURCE_FORMATS",
     "AttributionConfig",
     "env_setting",
@@ -52,10 +51,6 @@ def env_setting(variable: str, value: str | None = None) -> str:
 
 
 JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
-# the models that can merge consecutive repeats of one channel before attributing
-# (merge_repeated_channels); Markov has collapse_repeats, Shapley and the milestone models do
-# not depend on repeats (a channel set; the touches holding milestones)
-MERGEABLE_MODELS: tuple[str, ...] = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
 # what the inputs are (source_format): the contract's files, or a folder of CRM object exports
 SOURCE_FORMATS: tuple[str, ...] = ("contract", "salesforce_objects", "hubspot_objects")
 # where the steps after ingest run (engine): DuckDB on this machine, or Apache Spark
@@ -90,6 +85,14 @@ DEFAULT_DEAL_MOTIONS: dict[str, str] = {
 }
 # the encodings DuckDB's CSV reader has without an extension (csv_encoding)
 CSV_ENCODINGS: tuple[str, ...] = ("utf-8", "utf-16", "latin-1")
+
+
+def _mergeable_models() -> tuple[str, ...]:
+    """The models whose spec says they may merge consecutive repeats of one channel first
+    (Markov has collapse_repeats; Shapley and the milestone models do not depend on repeats)."""
+    from attribution.models import MERGEABLE_MODELS  # the registry imports this module
+
+    return MERGEABLE_MODELS
 
 
 def _now_utc() -> datetime:
@@ -288,11 +291,11 @@ class AttributionConfig:
                 f"got {self.company_timezone!r}"
             ) from exc
         merge = tuple(name.strip().lower() for name in self.merge_repeated_channels if name.strip())
-        wrong = [name for name in merge if name not in (*MERGEABLE_MODELS, "all")]
+        wrong = [name for name in merge if name not in (*_mergeable_models(), "all")] if merge else []
         if wrong:
             raise ValueError(
                 f"merge_repeated_channels names {', '.join(wrong)}; use any of "
-                f"{', '.join(MERGEABLE_MODELS)} or all "
+                f"{', '.join(_mergeable_models())} or all "
                 "(Markov merges repeats with collapse_repeats)"
             )
         object.__setattr__(self, "merge_repeated_channels", merge)
@@ -357,7 +360,7 @@ class AttributionConfig:
     def merged_models(self) -> tuple[str, ...]:
         """The models that merge consecutive repeats of one channel (merge_repeated_channels)."""
         if "all" in self.merge_repeated_channels:
-            return MERGEABLE_MODELS
+            return _mergeable_models()
         return self.merge_repeated_channels
 
     @property

@@ -3,7 +3,7 @@ for the tables, the asset descriptions, the report and docs/tables.md."""
 
 from __future__ import annotations
 
-__all__ = ["COLUMN_DESCRIPTIONS", "GLOSSARY", "MODEL_DEFINITIONS", "QUARANTINE_REASONS"]
+__all__ = ["COLUMN_DESCRIPTIONS", "GLOSSARY", "QUARANTINE_REASONS", "glossary_terms"]
 
 GLOSSARY: dict[str, str] = {
     "touchpoint": "One recorded marketing or sales interaction of an account (optionally of a "
@@ -51,26 +51,13 @@ GLOSSARY: dict[str, str] = {
     "zone): an event on 2026-03-15 includes that day's touches.",
 }
 
-# one line per model: the glossary, the asset descriptions and the README say the same
-MODEL_DEFINITIONS: dict[str, str] = {
-    "first_touch": "all credit to the journey's first touch",
-    "last_touch": "all credit to the journey's last touch",
-    "linear": "equal credit to every touch",
-    "time_decay": "weight 2^(-days before the event / half-life), normalized per journey",
-    "position_based": "U-shaped: 40% first, 40% last, 20% shared by the middle touches "
-    "(weights configurable; two touches 50/50, one touch 100%)",
-    "w_shaped": "30% each to the first touch, the lead-creation touch and the "
-    "opportunity-creation touch, 10% shared by the touches between (Marketo Measure's rules)",
-    "full_path": "22.5% each to the first, lead-creation, opportunity-creation and closed-won "
-    "touches, 10% shared by the touches between (pipeline journeys: W-shaped)",
-    "custom": "weights per milestone position (first touch, lead created, mql, ..., "
-    "opportunity created, closed won) and for the touches between, from the settings",
-    "markov": "Markov-chain removal effects over converting and non-converting paths, fitted "
-    "to the canonical conversions per channel; value follows each journey's amount",
-    "shapley": "Shapley values of the channels of each journey's channel set in a game whose "
-    "worth is the conversion rate of each sub-set (converting and non-converting paths)",
-}
-GLOSSARY.update({f"model {name}": text for name, text in MODEL_DEFINITIONS.items()})
+
+def glossary_terms() -> dict[str, str]:
+    """The glossary with one `model <name>` entry per model, from the models' specs."""
+    from attribution.models import MODEL_DEFINITIONS  # the models read the glossary's columns
+
+    return {**GLOSSARY, **{f"model {name}": text for name, text in MODEL_DEFINITIONS.items()}}
+
 
 COLUMN_DESCRIPTIONS: dict[str, str] = {
     "touchpoint_id": "Unique id of the touchpoint (trimmed text).",
@@ -114,8 +101,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "touch_count": "Number of touches in the journey.",
     "position": "1-based position of the touch in its journey, ordered by (occurred_at, touchpoint_id).",
     "days_before_event": "Days from the touch to the conversion event (fractional).",
-    "model": "The attribution model (see the glossary: first_touch, last_touch, linear, "
-    "time_decay, position_based, markov).",
+    "model": "The attribution model: each model's 'model <name>' entry of the glossary says how it "
+    "gives credit.",
     "credit": GLOSSARY["credit"],
     "attributed_amount": "credit x journey_amount, in the reporting currency.",
     "period_month": "First day of the month of the conversion event (company calendar): "

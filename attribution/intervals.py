@@ -37,6 +37,7 @@ import scipy.sparse as sp
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.engine import Engine, as_engine
+from attribution.models import MODEL_SPECS
 from attribution.models.base import WIDE_KEY
 from attribution.models.markov_chain import (
     ChainCounts,
@@ -387,19 +388,21 @@ def _kind_intervals(
         channel_amounts = np.zeros((len(channel_names), replicates))
         np.add.at(channel_amounts, channel_of_key, campaign_amounts)
         refitted = channel_amounts.copy()
-        if model == "markov":
+        spec = MODEL_SPECS.get(model)
+        resampling = spec.resampling if spec is not None else "exact"
+        if resampling == "markov_removal_share":
             if markov_factors is None:
                 markov_factors = _markov_factors(inputs, config, opportunity_index, blocks, seed, kind_index)
             chain_channels, factors = markov_factors
             for i, channel in enumerate(chain_channels):
                 if channel in channel_names:
                     refitted[channel_names.index(channel)] *= factors[i]
-        elif model == "shapley":
+        elif resampling == "shapley_refit":
             exact = _shapley_amounts(inputs, opportunity_index, amounts, blocks, seed, kind_index, replicates)
             for channel, values in (exact or {}).items():
                 if channel in channel_names:
                     refitted[channel_names.index(channel)] = values
-        if model in ("markov", "shapley"):
+        if resampling != "exact":
             # conserve each replicate's value: the touched channels share what (none) leaves
             touched = np.array([c != UNATTRIBUTED_CHANNEL for c in channel_names])
             target = totals - channel_amounts[~touched].sum(axis=0)

@@ -5,12 +5,13 @@ checks and the quarantine reasons, from the texts the UI and the tables carry
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 
 from attribution.contracts import QuarantineReason
-from attribution.glossary import COLUMN_DESCRIPTIONS, GLOSSARY, QUARANTINE_REASONS
+from attribution.glossary import COLUMN_DESCRIPTIONS, QUARANTINE_REASONS, glossary_terms
 from dagster_defs.checks import INVARIANTS
 
 TABLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "tables.md"
@@ -21,7 +22,7 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
     return [*lines, ""]
@@ -43,7 +44,7 @@ def render_tables_doc(defs: dg.Definitions) -> str:
         "",
         "## Glossary",
         "",
-        *_table(("term", "definition"), [(term, text) for term, text in GLOSSARY.items()]),
+        *_table(("term", "definition"), list(glossary_terms().items())),
         "## Tables (assets in DuckDB), by group",
         "",
     ]

@@ -1,27 +1,29 @@
-"""Attribution models: one signature, one registry, one place that adds the `(none)` bucket."""
+"""Attribution models: one signature, one registry of specs, one place that adds the `(none)`
+bucket. A model is a module of this package with a `SPECS` tuple (attribution.models.spec):
+the registry finds it, and every table, chart, check, export and explanation follows."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Mapping
 
 import polars as pl
 
-from attribution.config import MERGEABLE_MODELS, AttributionConfig
+from attribution.config import AttributionConfig
 from attribution.contracts import CREDIT_TOLERANCE, UNATTRIBUTED_CHANNEL
-from attribution.glossary import MODEL_DEFINITIONS
 from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, WIDE_KEY, AttributionModel, ModelInput
-from attribution.models.heuristics import first_touch, last_touch, linear, position_based, time_decay
-from attribution.models.markov import markov
-from attribution.models.milestones import custom, full_path, w_shaped
-from attribution.models.shapley import shapley
+from attribution.models.spec import ModelSpec
 
 __all__ = [
     "CREDIT_COLUMNS",
     "MERGEABLE_MODELS",
     "MODELS",
     "MODEL_DEFINITIONS",
+    "MODEL_SPECS",
     "AttributionModel",
     "ModelInput",
+    "ModelSpec",
     "UnknownModelError",
     "attribute",
     "attribute_wide",
@@ -30,18 +32,23 @@ __all__ = [
     "select_models",
 ]
 
-MODELS: dict[str, AttributionModel] = {
-    "first_touch": first_touch,
-    "last_touch": last_touch,
-    "linear": linear,
-    "time_decay": time_decay,
-    "position_based": position_based,
-    "w_shaped": w_shaped,
-    "full_path": full_path,
-    "custom": custom,
-    "markov": markov,
-    "shapley": shapley,
-}
+
+def _discover() -> dict[str, ModelSpec]:
+    """Every spec of every module of this package, in spec order (a name twice is an error)."""
+    specs: list[ModelSpec] = []
+    for module in sorted(info.name for info in pkgutil.iter_modules(__path__)):
+        specs.extend(getattr(importlib.import_module(f"{__name__}.{module}"), "SPECS", ()))
+    registry = {spec.name: spec for spec in sorted(specs, key=lambda spec: (spec.order, spec.name))}
+    if len(registry) != len(specs):
+        raise ValueError(f"two models share a name: {sorted(spec.name for spec in specs)}")
+    return registry
+
+
+MODEL_SPECS: dict[str, ModelSpec] = _discover()
+MODELS: dict[str, AttributionModel] = {name: spec.function for name, spec in MODEL_SPECS.items()}
+MODEL_DEFINITIONS: dict[str, str] = {name: spec.definition for name, spec in MODEL_SPECS.items()}
+# the models that can merge consecutive repeats of one channel (merge_repeated_channels)
+MERGEABLE_MODELS: tuple[str, ...] = tuple(name for name, spec in MODEL_SPECS.items() if spec.mergeable)
 
 
 def merged_repeats(inputs: ModelInput) -> ModelInput:

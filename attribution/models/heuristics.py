@@ -6,8 +6,9 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+from attribution.models.spec import ModelSpec
 
-__all__ = ["first_touch", "last_touch", "linear", "position_based", "time_decay"]
+__all__ = ["SPECS", "first_touch", "last_touch", "linear", "position_based", "time_decay"]
 
 
 def first_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
@@ -90,3 +91,126 @@ def position_based(inputs: ModelInput, config: AttributionConfig) -> pl.DataFram
             .otherwise(middle / (n - 2))
         )
     )
+
+
+def _percent(weight: float) -> str:
+    return f"{weight * 100:g}%"
+
+
+def _explain_first_touch(config: AttributionConfig) -> pl.Expr:
+    return (
+        pl.when(pl.col("position") == 1)
+        .then(pl.lit("the journey's first touch takes it all"))
+        .otherwise(pl.lit("not the first touch"))
+    )
+
+
+def _explain_last_touch(config: AttributionConfig) -> pl.Expr:
+    return (
+        pl.when(pl.col("position") == pl.col("touch_count"))
+        .then(pl.lit("the journey's last touch takes it all"))
+        .otherwise(pl.lit("not the last touch"))
+    )
+
+
+def _explain_type_weight(config: AttributionConfig, what: str) -> pl.Expr | None:
+    """'touch type X weighs w' when touch_type_weights are set (None without)."""
+    weights = config.touch_type_weight_map()
+    if not weights:
+        return None
+    return pl.format(
+        "{}touch type {} weighs {}",
+        pl.lit(what),
+        pl.col("touch_type").fill_null("(none)"),
+        _type_weight(weights),
+    )
+
+
+def _explain_linear(config: AttributionConfig) -> pl.Expr:
+    typed = _explain_type_weight(config, "")
+    if typed is not None:
+        return pl.format("{} of the journey's {}", typed, _type_weight(config.touch_type_weight_map()).sum())
+    return pl.format("1/{}: an equal share with the journey's other touches", pl.col("touch_count"))
+
+
+def _explain_time_decay(config: AttributionConfig) -> pl.Expr:
+    half_life = config.time_decay_half_life_days
+    days = pl.col("days_before_event")
+    weight = pl.lit(2.0).pow(-(days - days.min()) / half_life)
+    if config.touch_type_weight_map():
+        weight = weight * _type_weight(config.touch_type_weight_map())
+    return pl.format(
+        "{} days before the event, half-life {} days: weight {} of the journey's {} (the nearest touch weighs 1)",
+        days.round(1),
+        pl.lit(half_life),
+        weight.round(4),
+        weight.sum().round(4),
+    )
+
+
+def _explain_position_based(config: AttributionConfig) -> pl.Expr:
+    first, middle, last = config.position_based_weights
+    n, position = pl.col("touch_count"), pl.col("position")
+    return (
+        pl.when(n == 1)
+        .then(pl.lit("the only touch: 100%"))
+        .when(n == 2)
+        .then(
+            pl.lit(
+                f"one of two touches: no middle, so first and last share it {_percent(first)}:{_percent(last)}"
+            )
+        )
+        .when(position == 1)
+        .then(pl.lit(f"first touch: {_percent(first)}"))
+        .when(position == n)
+        .then(pl.lit(f"last touch: {_percent(last)}"))
+        .otherwise(pl.format(f"a middle touch: {_percent(middle)} shared by the {{}} middle touches", n - 2))
+    )
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "first_touch",
+        first_touch,
+        "all credit to the journey's first touch",
+        order=10,
+        mergeable=True,
+        explain=_explain_first_touch,
+    ),
+    ModelSpec(
+        "last_touch",
+        last_touch,
+        "all credit to the journey's last touch",
+        order=20,
+        mergeable=True,
+        explain=_explain_last_touch,
+    ),
+    ModelSpec(
+        "linear",
+        linear,
+        "equal credit to every touch",
+        order=30,
+        parameters=("touch_type_weights",),
+        mergeable=True,
+        explain=_explain_linear,
+    ),
+    ModelSpec(
+        "time_decay",
+        time_decay,
+        "weight 2^(-days before the event / half-life), normalized per journey",
+        order=40,
+        parameters=("time_decay_half_life_days", "touch_type_weights"),
+        mergeable=True,
+        explain=_explain_time_decay,
+    ),
+    ModelSpec(
+        "position_based",
+        position_based,
+        "U-shaped: 40% first, 40% last, 20% shared by the middle touches "
+        "(weights configurable; two touches 50/50, one touch 100%)",
+        order=50,
+        parameters=("position_based_weights",),
+        mergeable=True,
+        explain=_explain_position_based,
+    ),
+)

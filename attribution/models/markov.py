@@ -34,9 +34,11 @@ from attribution.models.markov_chain import (
     markov_attribution,
     solve_chain,
 )
+from attribution.models.spec import ModelSpec
 
 __all__ = [
     "REMOVAL_EFFECTS_SCHEMA",
+    "SPECS",
     "MarkovFit",
     "count_journeys",
     "fit_markov",
@@ -336,3 +338,31 @@ def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     if fractions is None:
         fractions = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions
     return fraction_credits(inputs.journey_touches, fractions)
+
+
+def _explain_markov(config: AttributionConfig) -> pl.Expr:
+    return pl.format(
+        "{}: removal effect {} ({}% of all removal effects); the fitted chain gives the channel {} of "
+        "this journey, split over its {} touch(es)",
+        pl.col("channel"),
+        pl.col("removal_effect").round(4),
+        (pl.col("removal_share") * 100).round(1),
+        pl.col("channel_fraction").round(4),
+        pl.col("channel_touch_count"),
+    )
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "markov",
+        markov,
+        "Markov-chain removal effects over converting and non-converting paths, fitted to the "
+        "canonical conversions per channel; value follows each journey's amount",
+        order=90,
+        parameters=("markov_order", "collapse_repeats", "lookback_days", "markov_max_channels"),
+        needs=("markov_fractions",),
+        fitted=True,
+        resampling="markov_removal_share",
+        explain=_explain_markov,
+    ),
+)

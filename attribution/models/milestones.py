@@ -22,8 +22,9 @@ import polars as pl
 
 from attribution.config import AttributionConfig
 from attribution.models.base import JOURNEY_KEY, ModelInput, credits_frame
+from attribution.models.spec import ModelSpec
 
-__all__ = ["custom", "full_path", "milestone_credits", "w_shaped"]
+__all__ = ["SPECS", "custom", "full_path", "milestone_credits", "w_shaped"]
 
 BETWEEN = "between"
 
@@ -101,3 +102,78 @@ def custom(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     weights = config.custom_weight_map()
     between = weights.pop(BETWEEN, 0.0)
     return milestone_credits(inputs, weights, between)
+
+
+def _explain_milestones(weights: Mapping[str, float], between: float) -> pl.Expr:
+    """'holds first_touch (30%), lead_created (30%)', or the share the touches between take."""
+    held = pl.concat_str(
+        [
+            pl.when(pl.col("milestones").list.contains(name)).then(pl.lit(f"{name} ({weight * 100:g}%)"))
+            for name, weight in weights.items()
+        ],
+        separator=", ",
+        ignore_nulls=True,
+    )
+    return (
+        pl.when(held != "")
+        .then(pl.format("holds {}", held))
+        .otherwise(pl.lit(f"between the milestones: the touches holding none share {between * 100:g}%"))
+    )
+
+
+def _explain_w_shaped(config: AttributionConfig) -> pl.Expr:
+    first, lead, opportunity, between = config.w_shaped_weights
+    return _explain_milestones(
+        {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity}, between
+    )
+
+
+def _explain_full_path(config: AttributionConfig) -> pl.Expr:
+    first, lead, opportunity, won, between = config.full_path_weights
+    weights = {
+        "first_touch": first,
+        "lead_created": lead,
+        "opportunity_created": opportunity,
+        "closed_won": won,
+    }
+    return _explain_milestones(weights, between)
+
+
+def _explain_custom(config: AttributionConfig) -> pl.Expr:
+    weights = config.custom_weight_map()
+    between = weights.pop(BETWEEN, 0.0)
+    return _explain_milestones(weights, between)
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "w_shaped",
+        w_shaped,
+        "30% each to the first touch, the lead-creation touch and the opportunity-creation touch, "
+        "10% shared by the touches between (Marketo Measure's rules)",
+        order=60,
+        parameters=("w_shaped_weights", "lead_touch_types"),
+        needs=("milestone_touches",),
+        explain=_explain_w_shaped,
+    ),
+    ModelSpec(
+        "full_path",
+        full_path,
+        "22.5% each to the first, lead-creation, opportunity-creation and closed-won touches, 10% "
+        "shared by the touches between (pipeline journeys: W-shaped)",
+        order=70,
+        parameters=("full_path_weights", "lead_touch_types"),
+        needs=("milestone_touches",),
+        explain=_explain_full_path,
+    ),
+    ModelSpec(
+        "custom",
+        custom,
+        "weights per milestone position (first touch, lead created, mql, ..., opportunity created, "
+        "closed won) and for the touches between, from the settings",
+        order=80,
+        parameters=("custom_weights", "lead_touch_types"),
+        needs=("milestone_touches",),
+        explain=_explain_custom,
+    ),
+)

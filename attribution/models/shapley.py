@@ -37,9 +37,11 @@ from attribution.models.base import (
     journey_channels,
     touch_fraction_credits,
 )
+from attribution.models.spec import ModelSpec
 
 __all__ = [
     "MAX_EXACT_CHANNELS",
+    "SPECS",
     "ShapleyFit",
     "count_channel_sets",
     "fit_shapley",
@@ -326,3 +328,28 @@ def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     if fractions is None:
         fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions
     return fraction_credits(inputs.journey_touches, fractions)
+
+
+def _explain_shapley(config: AttributionConfig) -> pl.Expr:
+    return pl.format(
+        "{}: Shapley value {} of this journey's channel set (worth: the conversion rate of each "
+        "sub-set), split over its {} touch(es)",
+        pl.col("channel"),
+        pl.col("channel_fraction").round(4),
+        pl.col("channel_touch_count"),
+    )
+
+
+SPECS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        "shapley",
+        shapley,
+        "Shapley values of the channels of each journey's channel set in a game whose worth is the "
+        "conversion rate of each sub-set (converting and non-converting paths)",
+        order=100,
+        needs=("shapley_fractions",),
+        fitted=True,
+        resampling="shapley_refit",
+        explain=_explain_shapley,
+    ),
+)
