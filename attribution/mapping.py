@@ -44,55 +44,30 @@ __all__ = [
 
 STAGES: tuple[str, ...] = ("open", "closed_won", "closed_lost")
 
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+
+
+def _load_presets() -> dict[str, dict[str, Any]]:
+    """Every column preset: a TOML file of attribution/presets/ (its name the file's stem) with
+    `[columns.<source>]` (contract column = the names a CRM's export gives it) and `[stages]`
+    (the CRM's default stage labels); `none` is the contract's own names."""
+    presets: dict[str, dict[str, Any]] = {"none": {"columns": {}, "stages": {}}}
+    for path in sorted(PRESET_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        presets[path.stem] = {
+            "columns": {
+                source: {column: tuple(names) for column, names in columns.items()}
+                for source, columns in data.get("columns", {}).items()
+            },
+            "stages": dict(data.get("stages", {})),
+        }
+    return presets
+
+
+_PRESET_FILES = _load_presets()
 # contract column -> the names a CRM's export gives it, per source
 PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
-    "none": {},
-    # Salesforce Opportunity object (Data Loader / Bulk API / report export)
-    "salesforce": {
-        "opportunities": {
-            "opportunity_id": ("Id", "Opportunity ID", "OpportunityId"),
-            "account_id": ("AccountId", "Account ID"),
-            "created_at": ("CreatedDate", "Created Date"),
-            "closed_at": ("CloseDate", "Close Date"),
-            "stage": ("StageName", "Stage"),
-            "amount": ("Amount",),
-            "currency": ("CurrencyIsoCode", "Opportunity Currency", "Currency"),
-            "is_closed": ("IsClosed", "Closed"),
-            "is_won": ("IsWon", "Won"),
-            "lead_source": ("LeadSource", "Lead Source"),
-            "opportunity_type": ("Type", "Opportunity Type"),
-        },
-        "touchpoints": {
-            "touchpoint_id": ("Id", "CampaignMemberId"),
-            "occurred_at": ("FirstRespondedDate", "CreatedDate"),
-            "account_id": ("AccountId", "Account ID"),
-            "contact_id": ("ContactId", "LeadOrContactId"),
-            "channel": ("Channel__c", "Type", "Campaign Type"),
-            "campaign": ("CampaignId", "Campaign Name"),
-            "touch_type": ("Status", "Member Status"),
-        },
-    },
-    # HubSpot deals: the CRM export's column labels and the API's property names
-    "hubspot": {
-        "opportunities": {
-            "opportunity_id": ("Record ID", "Deal ID", "hs_object_id", "dealId"),
-            "account_id": (
-                "Associated Company IDs",
-                "Associated Company ID",
-                "Company ID",
-                "associatedcompanyid",
-            ),
-            "created_at": ("Create Date", "createdate"),
-            "closed_at": ("Close Date", "closedate"),
-            "stage": ("Deal Stage", "dealstage"),
-            "amount": ("Amount", "amount"),
-            "currency": ("Currency", "Deal currency code", "deal_currency_code"),
-            "is_closed": ("Is Closed", "hs_is_closed"),
-            "is_won": ("Is Closed Won", "hs_is_closed_won"),
-            "opportunity_type": ("Deal Type", "dealtype"),
-        },
-        "touchpoints": {},
-    },
+    name: preset["columns"] for name, preset in _PRESET_FILES.items()
 }
 
 # names every preset accepts (a plain export's `type` column is the opportunity type)
@@ -112,33 +87,15 @@ COMMON_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "spend": {"date": ("spend_date", "day", "month"), "amount": ("spend", "cost")},
 }
 
-# Default stage labels of Salesforce and HubSpot (matched by column_key); any other
-# non-empty label is open.
+# The stage labels every run knows: the contract's own and every preset's CRM defaults (matched
+# by column_key); any other non-empty label is open.
 DEFAULT_STAGE_LABELS: dict[str, str] = {
     "open": "open",
     "closed_won": "closed_won",
     "closed_lost": "closed_lost",
     "won": "closed_won",
     "lost": "closed_lost",
-    # Salesforce
-    "Prospecting": "open",
-    "Qualification": "open",
-    "Needs Analysis": "open",
-    "Value Proposition": "open",
-    "Id. Decision Makers": "open",
-    "Perception Analysis": "open",
-    "Proposal/Price Quote": "open",
-    "Negotiation/Review": "open",
-    "Closed Won": "closed_won",
-    "Closed Lost": "closed_lost",
-    # HubSpot (internal values; the labels normalize to closedwon / closedlost as well)
-    "appointmentscheduled": "open",
-    "qualifiedtobuy": "open",
-    "presentationscheduled": "open",
-    "decisionmakerboughtin": "open",
-    "contractsent": "open",
-    "closedwon": "closed_won",
-    "closedlost": "closed_lost",
+    **{label: stage for preset in _PRESET_FILES.values() for label, stage in preset["stages"].items()},
 }
 
 
