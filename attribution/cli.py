@@ -21,7 +21,7 @@ from attribution.checks import publication_blockers
 from attribution.config import AttributionConfig
 from attribution.engine import EngineUnavailableError, engine_for
 from attribution.export import EXIT_EXPORT_FAILED, ExportError, export_marts
-from attribution.html_report import write_report
+from attribution.html_report import report_available, write_report
 from attribution.ingest import InputFileError
 from attribution.locking import EXIT_BUSY, DatabaseBusyError, writer_lock
 from attribution.models import select_models
@@ -145,8 +145,15 @@ def main(argv: list[str] | None = None) -> None:
                 if not args.no_export:
                     tell("export")
                     export_marts(conn, export_dir, config, input_files(sources), run=spec.describe())
-                    tell("report")
-                    write_report(conn, export_dir)
+                    if report_available():
+                        tell("report")
+                        write_report(conn, export_dir, config)
+                    else:
+                        print(
+                            "attribution-run: no HTML report: it needs the report extra "
+                            "(pip install 'attribution-engine[report]')",
+                            file=sys.stderr,
+                        )
                 publish_snapshot(conn, run_id)
     except EngineUnavailableError as exc:
         print(f"attribution-run: {exc}", file=sys.stderr)

@@ -1,8 +1,6 @@
 """Reporting group: the marts (each a SQL model under sql/marts/), the side-by-side
 comparison with its chart, and the exports."""
 
-from __future__ import annotations
-
 import base64
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -78,10 +76,10 @@ def sql_model_asset(
         description=description,
     )
     def _model(
-        context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+        context: dg.AssetExecutionContext,
         duckdb: DuckDBResource,
         settings: AttributionSettings,
-    ) -> dg.MaterializeResult:
+    ) -> dg.MaterializeResult[Any]:
         with duckdb.get_connection() as conn:
             if build is None:
                 config = settings.to_config(context)
@@ -314,10 +312,10 @@ _COMPARISON_WIDE = dg.AssetSpec(
 
 @dg.multi_asset(specs=[_COMPARISON, _COMPARISON_WIDE], pool=DUCKDB_POOL)
 def channel_comparison(
-    context,  # unannotated: Dagster refuses a string annotation (postponed annotations)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[Any]]:
     """The comparison, long and wide; the long one carries the tables, chart and totals."""
     with duckdb.get_connection() as conn:
         config = settings.to_config(context)
@@ -366,10 +364,10 @@ def channel_comparison(
     "snapshot_retention_days are pruned.",
 )
 def report_snapshot(
-    context,  # unannotated: Dagster refuses a string annotation (this module has postponed ones)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[Any]:
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runs = take_snapshot(conn, context.run.run_id, config)
@@ -417,12 +415,12 @@ mart_restatements = sql_model_asset(
     "time, row counts, config, input file fingerprints and a SHA-256 per file.",
 )
 def exports(
-    context,  # unannotated: Dagster refuses a string annotation (this module has postponed ones)
+    context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     export_target: ExportTarget,
     source_files: SourceFiles,
     settings: AttributionSettings,
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[Any]:
     config = settings.to_config(context)
     run = source_files.spec()  # the inputs, the run file and where each came from
     with duckdb.get_connection() as conn:
@@ -463,12 +461,18 @@ def exports(
     "(attribution_report.html next to the exports, listed in their manifest with its checksum) "
     "that opens offline: headline figures, the model comparison with confidence intervals, where "
     "the models agree and diverge, campaigns, sourced vs influenced vs attributed, the monthly "
-    "trend, segments, spend and return, time to convert, Markov removal effects and order, what "
-    "changed since first reported, data quality, the glossary and the run manifest.",
+    "trend, segments, spend and return, time to convert, Markov removal effects and order, the "
+    "largest deals touch by touch with every model's reason, what changed since first reported, "
+    "data quality, the glossary and the run manifest.",
 )
-def joint_report(duckdb: DuckDBResource, export_target: ExportTarget) -> dg.MaterializeResult:
+def joint_report(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    export_target: ExportTarget,
+    settings: AttributionSettings,
+) -> dg.MaterializeResult[Any]:
     with duckdb.get_connection() as conn:
-        result = write_report(conn, Path(export_target.path()))
+        result = write_report(conn, Path(export_target.path()), settings.to_config(context))
         tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
         preview = base64.b64encode(comparison_chart_png(tables)).decode("ascii")
     return dg.MaterializeResult(

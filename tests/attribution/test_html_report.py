@@ -14,7 +14,7 @@ import pytest
 
 from attribution.config import AttributionConfig
 from attribution.export import export_marts, file_sha256
-from attribution.glossary import GLOSSARY
+from attribution.glossary import glossary_terms
 from attribution.html_report import REPORT_FILE, write_report
 from attribution.models import MODELS
 from attribution.pipeline import SourcePaths, run_pipeline
@@ -120,7 +120,7 @@ def test_the_report_stands_alone_and_is_in_the_manifest(report):
         "manifest",
     ):
         assert section in parsed.ids, section
-    for term in GLOSSARY:
+    for term in glossary_terms():
         assert term in html
 
 
@@ -151,3 +151,50 @@ def test_a_degenerate_world_still_gets_its_report(tmp_path, opportunity_rows):
     html = result.path.read_text(encoding="utf-8")
     assert "No campaign has attributed pipeline." in html
     assert "No spend input was given" in html
+
+
+class _TitledCells(HTMLParser):
+    """The cells of the top-deal tables: table id, data-model, data-value and title."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table: str | None = None
+        self.cells: list[tuple[str, str, float, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "table":
+            self.table = values.get("id")
+        if tag == "td" and self.table and self.table.startswith("table-deal-") and "data-model" in values:
+            self.cells.append(
+                (
+                    self.table,
+                    values["data-model"] or "",
+                    float(values["data-value"] or "nan"),
+                    values.get("title") or "",
+                )
+            )
+
+
+def test_top_deals_show_each_touchs_published_credit_and_reason(report):
+    """Each cell of a top-deal table is that touch's credit in mart_attribution_credits (the
+    credits of a model in one table sum to 1) and carries the model's reason."""
+    export_dir, path = report
+    parser = _TitledCells()
+    parser.feed(path.read_text(encoding="utf-8"))
+    assert parser.cells, "no top-deal table"
+    credits = pl.read_parquet(export_dir / "mart_attribution_credits.parquet")
+    tables = {table for table, *_ in parser.cells}
+    assert len(tables) == 3
+    for table in tables:
+        cells = [c for c in parser.cells if c[0] == table]
+        by_model: dict[str, float] = {}
+        for _, model, value, title in cells:
+            by_model[model] = by_model.get(model, 0.0) + value
+            assert title, f"{table} {model}: no reason"
+        assert set(by_model) == set(credits["model"].unique())
+        assert all(total == pytest.approx(1.0, abs=1e-5) for total in by_model.values()), by_model
+    # the largest won deal's linear credits are 1/n for its n touches
+    first = [c for c in parser.cells if c[0] == "table-deal-1" and c[1] == "linear"]
+    assert all(value == pytest.approx(1 / len(first), abs=1e-6) for _, _, value, _ in first)
+    assert all(title.startswith(f"1/{len(first)}:") for *_, title in first)

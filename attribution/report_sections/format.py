@@ -1,0 +1,76 @@
+"""Formatting shared by the report's sections: queries, money, percents, cells, tables and
+Plotly figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import polars as pl
+
+__all__ = [
+    "NUMBER",
+    "figure_layout",
+    "make_table",
+    "money",
+    "percent",
+    "plot_html",
+    "query_frame",
+    "text_cell",
+]
+
+
+def query_frame(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> pl.DataFrame:
+    frame: pl.DataFrame = conn.sql(sql, params=list(params) if params else None).pl()
+    return frame
+
+
+def money(value: float | None) -> str:
+    """1234567.8 -> '1,234,568' (blank for a missing value)."""
+    return "" if value is None else f"{value:,.0f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """0.1234 -> '12.3%' (blank for a missing value)."""
+    return "" if value is None else f"{value * 100:.{digits}f}%"
+
+
+NUMBER = re.compile(r"^-?[\d.,]+( ?(×|%|pts))?$")
+
+
+def text_cell(text: str, value: float | None = None, **data: str) -> dict[str, Any]:
+    """A table cell: its text, the exact figure behind it (data-value) and data attributes;
+    words align left, numbers right."""
+    return {"text": text, "value": value, "data": data, "is_text": value is None and not NUMBER.match(text)}
+
+
+def make_table(
+    columns: list[str], rows: list[list[dict[str, Any]]], total: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"columns": columns, "rows": rows, "total": total}
+
+
+def plot_html(figure: Any, div_id: str) -> str:
+    html: str = figure.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config={"displaylogo": False, "responsive": True},
+    )
+    return html
+
+
+def figure_layout(figure: Any, title: str, height: int = 420) -> Any:
+    figure.update_layout(
+        title={"text": title, "x": 0.0, "font": {"size": 15}},
+        height=height,
+        margin={"l": 150, "r": 20, "t": 50, "b": 40},
+        template="plotly_white",
+        legend={"font": {"size": 11}},
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+    )
+    return figure
