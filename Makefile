@@ -72,10 +72,15 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "the UI test needs Debian's chromium: sudo apt-get install chromium chromium-driver"; exit 1; fi; }
 
-# every test; a missing Java or chromium fails the tests that need it (make deps installs them)
+# every test: the DuckDB and browser tests on pytest-xdist workers, then the Spark tests in one
+# process (one Spark session); a missing Java or chromium fails the tests that need it (make
+# deps installs them)
 test: install install-spark
-	@$(PY) -m pytest -q; rc=$$?; \
-		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	@$(PY) -m pytest -q -m "not spark"; rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; \
+		$(PY) -m pytest -q -n 0 -m spark; rc2=$$?; \
+		if [ $$rc2 -eq 5 ]; then echo "pytest collected no Spark tests: failing"; exit 1; fi; \
+		exit $$(( rc > rc2 ? rc : rc2 ))
 
 # the DuckDB tests: without the browser (ui), Spark (spark) and large-world (slow) groups
 test-fast: install

@@ -18,6 +18,7 @@ __all__ = [
     "query",
     "read_sql",
     "run_sql",
+    "sql_description",
     "table_exists",
 ]
 
@@ -31,6 +32,24 @@ def _sql_dir() -> Path:
 
 
 SQL_DIR = _sql_dir()
+
+
+def sql_description(relative_path: str) -> str:
+    """The header comment of `sql/<relative_path>` as one paragraph, up to its "Reads ..." or
+    "Parameters ..." line, without the leading "<table>: " ("One row per ...")."""
+    lines = []
+    for line in read_sql(relative_path).splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[2:].strip()
+        if text.startswith(("Reads ", "Parameters", "No parameters")):
+            break
+        lines.append(text)
+    paragraph = " ".join(lines).strip()
+    table = Path(relative_path).stem
+    if paragraph.startswith(f"{table}:"):
+        paragraph = paragraph[len(table) + 1 :].strip()
+    return paragraph[:1].upper() + paragraph[1:]
 
 
 @cache

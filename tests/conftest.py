@@ -22,12 +22,11 @@ DIRTY_DIR = REPO_ROOT / "data" / "dirty"
 AS_OF = datetime(2026, 6, 1)
 
 # the slow groups, marked so a developer can run the fast set (make test-fast); make test and
-# CI run them all. Spark tests share one session and the browser tests one chromium: each
-# group stays on one pytest-xdist worker (--dist loadgroup).
+# CI run them all: the Spark tests in a pytest run of their own, in one process (one Spark
+# session; two at once on two cores only slowed both), the rest on pytest-xdist workers.
 SPARK_MODULES = ("test_spark_cluster.py",)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # the slow tests first, so the workers start them early and finish together
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
@@ -35,10 +34,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = Path(str(item.fspath))
         if "ui" in path.relative_to(REPO_ROOT).parts[:2]:
             item.add_marker(pytest.mark.ui)
-            item.add_marker(pytest.mark.xdist_group("ui"))
         elif "spark" in getattr(item, "fixturenames", ()) or path.name in SPARK_MODULES:
             item.add_marker(pytest.mark.spark)
-            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture

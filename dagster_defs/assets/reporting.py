@@ -24,6 +24,7 @@ from attribution.report import (
     share_intervals,
 )
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
+from attribution.sql import sql_description
 from attribution.sql_graph import sql_reads
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
@@ -487,3 +488,21 @@ def joint_report(
             ),
         }
     )
+
+
+def _declared() -> set[str]:
+    return {
+        key.to_user_string()
+        for value in list(globals().values())
+        if isinstance(value, dg.AssetsDefinition)
+        for key in value.keys
+    }
+
+
+# every other mart of sql/marts/ is an asset as it stands: its SQL file's header is its
+# description, its reads its deps (a new mart is its SQL file and a test)
+SQL_FILE_MARTS: list[dg.AssetsDefinition] = [
+    sql_model_asset(table, sql_description(f"marts/{table}.sql"))
+    for table in MART_TABLES
+    if table not in _declared()
+]

@@ -115,3 +115,16 @@ def test_each_step_reads_what_ingest_or_an_earlier_step_writes_and_its_assets_de
         "int_markov_fractions",
         "int_shapley_fractions",
     }
+
+
+def test_a_mart_file_without_an_asset_declaration_gets_one_from_its_header():
+    """Every mart of MART_TABLES is an asset; one no module declares takes its SQL header as
+    its description (the header's first paragraph, without the table name)."""
+    from attribution.pipeline import MART_TABLES
+    from attribution.sql import sql_description
+
+    graph = defs.resolve_asset_graph()
+    assert set(MART_TABLES) <= {k.to_user_string() for k in graph.get_all_asset_keys()}
+    text = sql_description("marts/mart_time_to_convert.sql")
+    assert text.startswith("One row per (period_month, channel) and per month for '(all channels)'")
+    assert "Reads" not in text and "mart_time_to_convert:" not in text
