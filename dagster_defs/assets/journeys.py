@@ -44,7 +44,27 @@ _MILESTONES = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[_JOURNEYS, _JOURNEY_TOUCHES, _MILESTONES], pool=DUCKDB_POOL)
+_TOUCH_RULES = dg.AssetSpec(
+    "int_touch_rules",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=step_deps("journeys"),
+    description="The touch rules of the run, one row: excluded touch types and channels (what "
+    "int_eligible_touches leaves out of journeys and null paths).",
+)
+_ELIGIBLE_TOUCHES = dg.AssetSpec(
+    "int_eligible_touches",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=step_deps("journeys"),
+    description="A view: the staged touches the touch rules keep, with touch_row (the touch's row "
+    "id in stg_touchpoints: a join key within one statement, never stored).",
+)
+
+
+@dg.multi_asset(
+    specs=[_JOURNEYS, _JOURNEY_TOUCHES, _MILESTONES, _TOUCH_RULES, _ELIGIBLE_TOUCHES], pool=DUCKDB_POOL
+)
 def journeys(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
@@ -101,6 +121,8 @@ def journeys(
                 "journeys_without_lead_creation_touch": dg.MetadataValue.int(missing),
             },
         )
+        for table in ("int_touch_rules", "int_eligible_touches"):
+            yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(conn, table))
 
 
 _NULL_PATHS = dg.AssetSpec(
@@ -138,7 +160,37 @@ _MARKOV_PATHS = dg.AssetSpec(
 )
 
 
-@dg.multi_asset(specs=[_NULL_PATHS, _EXCLUSIONS, _MARKOV_PATHS], pool=DUCKDB_POOL)
+_PIPELINE_NULL_PATHS = dg.AssetSpec(
+    "int_pipeline_null_paths",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=step_deps("null_paths"),
+    description="One row per pipeline non-converting path: account, first and last touch time "
+    "(the chunks the null paths are cut into; their channels are in int_markov_paths).",
+)
+_TOUCH_ROLES = dg.AssetSpec(
+    "int_touch_roles",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=step_deps("null_paths"),
+    description="A view: each eligible touch's role for the pipeline chain (in a pipeline "
+    "journey, in a sales cycle, censored, null path), as of the as-of and lookback of "
+    "int_null_path_settings; reading it all recomputes the roles.",
+)
+_NULL_PATH_SETTINGS = dg.AssetSpec(
+    "int_null_path_settings",
+    group_name=JOURNEYS_GROUP,
+    kinds={"duckdb"},
+    deps=step_deps("null_paths"),
+    description="One row: the as-of and lookback the null paths were built with (what "
+    "int_touch_roles classifies by).",
+)
+
+
+@dg.multi_asset(
+    specs=[_NULL_PATHS, _EXCLUSIONS, _MARKOV_PATHS, _PIPELINE_NULL_PATHS, _TOUCH_ROLES, _NULL_PATH_SETTINGS],
+    pool=DUCKDB_POOL,
+)
 def null_paths(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
@@ -189,3 +241,5 @@ def null_paths(
                 "paths_by_kind": dg.MetadataValue.md(markdown_table(path_counts)),
             },
         )
+        for table in ("int_pipeline_null_paths", "int_touch_roles", "int_null_path_settings"):
+            yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(conn, table))
