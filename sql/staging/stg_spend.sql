@@ -87,7 +87,7 @@ final as (
         amount,
         currency,
         round(amount * spend_rate / reporting_rate, 2) as spend_amount,
-        $reporting_currency,
+        $reporting_currency as reporting_currency,
         cast(date_trunc('month', spend_date) as date) as period_month,
         fiscal_quarter(cast(date_trunc('month', spend_date) as date), $fiscal_year_start_month)
             as fiscal_quarter,

@@ -201,11 +201,12 @@ def test_spend_in_eur_on_a_usd_report(conn, spend_world):
     assert [r for (r,) in reasons] == ["bad_amount", "bad_timestamp", "unknown_currency", "missing_required"]
     assert row_accounting_violations(conn, "spend").is_empty()
     staged = conn.sql(
-        "select spend_date, channel, spend_amount from stg_spend where channel = 'event' order by 1"
+        "select spend_date, channel, spend_amount, reporting_currency from stg_spend "
+        "where channel = 'event' order by 1"
     ).fetchall()
     assert staged == [
-        (datetime(2026, 3, 15).date(), "event", 1100.0),
-        (datetime(2026, 4, 1).date(), "event", 600.0),
+        (datetime(2026, 3, 15).date(), "event", 1100.0, "USD"),
+        (datetime(2026, 4, 1).date(), "event", 600.0, "USD"),
     ]
 
     def row(grain: str, channel: str, period: str | None) -> tuple[float, float, float, float | None]:
