@@ -158,16 +158,18 @@ def main(argv: list[str] | None = None) -> None:
         description="Every touch of one opportunity with its credit under each model and why.",
     )
     parser.add_argument("opportunity_id")
+    parser.add_argument("--run-file", help="default: $ATTRIBUTION_RUN_FILE, else ./attribution.toml")
     parser.add_argument("--database", help="default: the run file's, else $ATTRIBUTION_DUCKDB")
     parser.add_argument("--journey-kind", choices=("pipeline", "revenue"), help="default: both")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     args = parser.parse_args(argv)
     try:
-        config = resolve_run(overrides={"database": args.database}).config()
+        spec = resolve_run(run_file=args.run_file, overrides={"database": args.database})
     except ValueError as exc:
         sys.exit(f"run file: {exc}")
-    with run_database(args.database, args.wait) as (conn, _):
+    config = spec.config()  # the run's settings: the weights and half-life the reasons cite
+    with run_database(spec.database, args.wait) as (conn, _):
         explained = explain_opportunity(conn, args.opportunity_id, config, args.journey_kind)
         currency = _frame(conn, "select any_value(reporting_currency) as c from stg_opportunities", []).item()
     print(format_explanation(explained, args.opportunity_id, currency or ""))

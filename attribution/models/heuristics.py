@@ -143,8 +143,8 @@ def _explain_time_decay(config: AttributionConfig) -> pl.Expr:
         "{} days before the event, half-life {} days: weight {} of the journey's {} (the nearest touch weighs 1)",
         days.round(1),
         pl.lit(half_life),
-        weight.round(4),
-        weight.sum().round(4),
+        weight.round_sig_figs(3),
+        weight.sum().round_sig_figs(4),
     )
 
 

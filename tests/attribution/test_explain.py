@@ -104,7 +104,7 @@ def test_the_rule_based_reasons_are_the_hand_derived_ones(explained_world):
     assert credits("time_decay") == pytest.approx([w / sum(weights) for w in weights])
     assert reasons("time_decay")[3] == (
         f"2.0 days before the event, half-life 7.0 days: weight 1.0 of the journey's "
-        f"{round(sum(weights), 4)} (the nearest touch weighs 1)"
+        f"{float(f'{sum(weights):.4g}')} (the nearest touch weighs 1)"
     )
     # W-shaped without milestones input: first touch and opportunity creation (the last touch
     # at or before creation) hold their milestones, the two between share 10%
@@ -181,3 +181,30 @@ def test_attribution_explain_prints_every_touch_and_writes_csv(explained_world, 
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
     )
     assert missing.returncode == 1 and "no converted journey" in missing.stdout
+
+
+def test_attribution_explain_reads_the_database_of_the_run_file(explained_world, tmp_path):
+    run_file = tmp_path / "attribution.toml"
+    run_file.write_text(
+        f'[inputs]\ntouchpoints = "t.csv"\nopportunities = "o.csv"\n[outputs]\ndatabase = "{explained_world}"\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "attribution.explain",
+            "o1",
+            "--run-file",
+            str(run_file),
+            "--journey-kind",
+            "pipeline",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("pipeline journey of o1: 1,000.00 USD, 4 touch(es)")
