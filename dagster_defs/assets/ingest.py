@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from attribution import describe
 from attribution.checks import contact_role_coverage
 from attribution.engine import as_engine
 from attribution.glossary import GLOSSARY
@@ -20,11 +21,7 @@ from dagster_defs.resources import AttributionSettings, SourceFiles
 
 
 def _load_metadata(conn: duckdb.DuckDBPyConnection, result: LoadResult) -> dict[str, dg.MetadataValue]:
-    by_reason = conn.sql(
-        "select reason, count(*) as row_count, any_value(record) as example from quarantine "
-        "where source = ? group by reason order by reason",
-        params=[result.source],
-    ).pl()
+    by_reason = describe.quarantine_by_reason(conn, result.source)
     return {
         "files": dg.MetadataValue.text("\n".join(result.files) or "(none)"),
         "raw_rows": dg.MetadataValue.int(result.raw_rows),
@@ -39,26 +36,11 @@ def _load_metadata(conn: duckdb.DuckDBPyConnection, result: LoadResult) -> dict[
 def _opportunity_metadata(conn: duckdb.DuckDBPyConnection) -> dict[str, dg.MetadataValue]:
     """Stage labels as the CRM gave them, with counts and the stage each maps to (a typo shows
     up here as an unexpected open stage), and the point-in-time and fx counts."""
-    labels = conn.sql(
-        "select stage_label, stage, count(*) as opportunities from stg_opportunities "
-        "group by all order by opportunities desc, stage_label"
-    ).pl()
-    counts = conn.sql(
-        "select count(*) filter (where is_closed_after_as_of), "
-        "count(*) filter (where expected_close_at is not null), "
-        "count(*) filter (where is_created_date_only or is_closed_date_only), "
-        "count(*) filter (where is_fx_stale) from stg_opportunities"
-    ).fetchall()[0]
-    types = conn.sql(
-        "select coalesce(opportunity_type, '(not set)') as opportunity_type, count(*) as opportunities "
-        "from stg_opportunities group by all order by opportunities desc, opportunity_type"
-    ).pl()
+    labels = describe.stage_labels(conn)
+    types = describe.opportunity_types(conn)
     return {
         "stage_labels": dg.MetadataValue.md(markdown_table(labels) if len(labels) else "none"),
-        "closed_after_as_of_open_at_it": dg.MetadataValue.int(int(counts[0])),
-        "with_expected_close_date": dg.MetadataValue.int(int(counts[1])),
-        "with_date_only_dates": dg.MetadataValue.int(int(counts[2])),
-        "converted_with_stale_fx_rate": dg.MetadataValue.int(int(counts[3])),
+        **{name: dg.MetadataValue.int(count) for name, count in describe.opportunity_counts(conn).items()},
         "opportunity_types_staged": dg.MetadataValue.md(markdown_table(types)),
     }
 
@@ -168,11 +150,8 @@ def _crm_results(
             if "." in name
         ]
     )
-    coverage = conn.sql(
-        "select source_object, coalesce(method, 'unmatched: ' || unmatched_reason) as method, touches, "
-        "round(100 * share_of_touches, 1) as percent from crm_identity_coverage"
-    ).pl()
-    unclassified = conn.sql("select * from crm_unclassified_values limit 20").pl()
+    coverage = describe.identity_coverage(conn)
+    unclassified = describe.unclassified_values(conn)
     yield dg.MaterializeResult(
         asset_key="int_derived_touches",
         metadata={
@@ -242,10 +221,7 @@ def ingest_sources(
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
         yield from _crm_results(conn, config.source_format, results)
-        answers = conn.sql(
-            "select answer_source, channel, count(*) as opportunities from int_self_reported "
-            "group by all order by opportunities desc, channel"
-        ).pl()
+        answers = describe.self_reported_answers(conn)
         yield dg.MaterializeResult(
             asset_key="int_self_reported",
             metadata={
@@ -255,10 +231,7 @@ def ingest_sources(
                 ),
             },
         )
-        by_reason = conn.sql(
-            "select source, reason, count(*) as row_count from quarantine "
-            "group by all order by source, reason"
-        ).pl()
+        by_reason = describe.quarantine_by_source(conn)
         yield dg.MaterializeResult(
             asset_key="quarantine",
             metadata={

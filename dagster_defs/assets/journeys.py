@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from attribution import describe
 from attribution.glossary import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths, touches_left_out
 from attribution.pipeline import STEP_OUTPUTS, mirror
@@ -86,7 +87,7 @@ def journeys(
                     int(excluded["touches_left_out"].sum())
                 ),
                 "touch_rules": dg.MetadataValue.md(
-                    markdown_table(conn.sql("select * from int_touch_rules").pl())
+                    markdown_table(describe.touch_rules(conn))
                     if config.excluded_touch_types or config.excluded_channels or config.touch_type_weights
                     else "none (defaults off)"
                 ),
@@ -98,18 +99,7 @@ def journeys(
         yield dg.MaterializeResult(
             asset_key="int_journey_touches", metadata=table_metadata(conn, "int_journey_touches")
         )
-        lead = conn.sql(
-            """
-            select j.journey_kind, coalesce(m.held_by, '(no lead-creation touch)') as lead_created_by,
-                   count(*) as journeys
-            from int_journeys j
-            left join int_journey_milestones m
-                on m.journey_kind = j.journey_kind and m.opportunity_id = j.opportunity_id
-                and m.milestone = 'lead_created'
-            where j.is_converted and j.touch_count > 0
-            group by all order by all
-            """
-        ).pl()
+        lead = describe.lead_creation_sources(conn)
         missing = int(lead.filter(lead["lead_created_by"] == "(no lead-creation touch)")["journeys"].sum())
         yield dg.MaterializeResult(
             asset_key="int_journey_milestones",
@@ -203,20 +193,15 @@ def null_paths(
         runner = step_on_engine(conn, config)
         null_touches = build_null_paths(runner, config)
         mirror(runner, conn, *STEP_OUTPUTS["null_paths"])
-        paths = conn.sql(
-            "select journey_kind, count(*) from int_markov_paths where not is_converted group by 1"
-        ).fetchall()
-        roles = conn.sql(
-            "select role, touch_count, round(share_of_touches, 4) as share_of_touches "
-            "from int_null_path_exclusions order by role"
-        ).pl()
+        paths = describe.null_paths_by_kind(conn)
+        roles = describe.null_path_roles(conn)
         shares = dict(zip(roles["role"], roles["share_of_touches"], strict=True))
         yield dg.MaterializeResult(
             asset_key="int_null_path_touches",
             metadata={
                 # a view: its touch count is the paths' (int_markov_paths), not a second count
                 **table_metadata(conn, "int_null_path_touches", row_count=null_touches),
-                **{f"{kind}_null_paths": dg.MetadataValue.int(int(n)) for kind, n in paths},
+                **{f"{kind}_null_paths": dg.MetadataValue.int(n) for kind, n in paths.items()},
                 "share_left_out_in_sales_cycle": dg.MetadataValue.float(
                     float(shares.get("in_sales_cycle", 0.0))
                 ),
@@ -230,10 +215,7 @@ def null_paths(
                 "staged_touches_by_role": dg.MetadataValue.md(markdown_table(roles)),
             },
         )
-        path_counts = conn.sql(
-            "select journey_kind, is_converted, count(*) as paths, "
-            "round(avg(touch_count), 2) as mean_touches from int_markov_paths group by all order by all"
-        ).pl()
+        path_counts = describe.markov_path_counts(conn)
         yield dg.MaterializeResult(
             asset_key="int_markov_paths",
             metadata={

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from attribution import describe
 from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.glossary import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
@@ -71,16 +72,8 @@ def markov_chain(
         except ModelLimitError as exc:
             raise dg.Failure(description=f"Markov model: {exc}", allow_retries=False) from exc
         mirror(runner, conn, *STEP_OUTPUTS["markov"])
-        effects = conn.sql(
-            "select journey_kind, channel, removal_effect, share, canonical_conversions, "
-            "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
-            "order by journey_kind, share desc"
-        ).pl()
-        p_conversion = dict(
-            conn.sql(
-                "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1"
-            ).fetchall()
-        )
+        effects = describe.removal_effects(conn)
+        p_conversion = describe.p_conversion_by_kind(conn)
         warnings = markov_warnings(conn)
         yield dg.MaterializeResult(
             asset_key="markov_transitions", metadata=table_metadata(conn, "markov_transitions")
@@ -141,10 +134,7 @@ def shapley_fit(
         runner = step_on_engine(conn, settings.to_config(context))
         run_shapley(runner)
         mirror(runner, conn, *STEP_OUTPUTS["shapley"])
-        values = conn.sql(
-            "select journey_kind, channel, shapley_conversions, share, fitted_value "
-            "from shapley_channel_values order by journey_kind, share desc"
-        ).pl()
+        values = describe.shapley_values(conn)
         yield dg.MaterializeResult(
             asset_key="int_shapley_fractions", metadata=table_metadata(conn, "int_shapley_fractions")
         )
@@ -235,11 +225,7 @@ def int_attribution_intervals(
         run_intervals(runner, config)
         mirror(runner, conn, *STEP_OUTPUTS["intervals"])
         seconds = time.perf_counter() - started
-        widest = conn.sql(
-            "select journey_kind, model, channel, round(share_low, 4) as share_low, "
-            "round(share_high, 4) as share_high, round(share_high - share_low, 4) as width "
-            "from int_attribution_intervals where level = 'channel' order by width desc limit 10"
-        ).pl()
+        widest = describe.widest_intervals(conn)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(conn, "int_attribution_intervals"),
@@ -274,19 +260,13 @@ def markov_order_selection(
         runner = step_on_engine(conn, config)
         run_order_selection(runner, config)
         mirror(runner, conn, *STEP_OUTPUTS["order_selection"])
-        scores = conn.sql(
-            "select journey_kind, markov_order, round(holdout_log_likelihood, 4) as log_likelihood, "
-            "round(holdout_auc, 4) as auc, is_recommended, is_configured from markov_order_selection "
-            "order by journey_kind, markov_order"
-        ).pl()
-        recommended = conn.sql(
-            "select journey_kind, markov_order from markov_order_selection where is_recommended order by 1"
-        ).fetchall()
+        scores = describe.order_scores(conn)
+        recommended = describe.recommended_orders(conn)
         metadata: dict[str, dg.MetadataValue] = {
             **table_metadata(conn, "markov_order_selection"),
             "scores": dg.MetadataValue.md(markdown_table(scores)),
             "configured_order": dg.MetadataValue.int(config.markov_order),
         }
-        for kind, order in recommended:
-            metadata[f"recommended_order_{kind}"] = dg.MetadataValue.int(int(order))
+        for kind, order in recommended.items():
+            metadata[f"recommended_order_{kind}"] = dg.MetadataValue.int(order)
         return dg.MaterializeResult(metadata=metadata)

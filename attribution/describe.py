@@ -1,0 +1,215 @@
+"""What the assets' metadata shows, as plain values: one function per figure or table, read
+from the DuckDB file (the Dagster assets only wrap them as metadata)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+__all__ = [
+    "identity_coverage",
+    "lead_creation_sources",
+    "markov_path_counts",
+    "null_path_roles",
+    "null_paths_by_kind",
+    "opportunity_counts",
+    "opportunity_types",
+    "order_scores",
+    "p_conversion_by_kind",
+    "quarantine_by_reason",
+    "quarantine_by_source",
+    "recommended_orders",
+    "removal_effects",
+    "self_reported_answers",
+    "shapley_values",
+    "stage_labels",
+    "touch_rules",
+    "unclassified_values",
+    "widest_intervals",
+]
+
+
+def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
+    frame: pl.DataFrame = conn.sql(sql, params=params).pl()
+    return frame
+
+
+def quarantine_by_reason(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
+    """(reason, row_count, example) of one source's quarantined rows."""
+    return _frame(
+        conn,
+        "select reason, count(*) as row_count, any_value(record) as example from quarantine "
+        "where source = ? group by reason order by reason",
+        [source],
+    )
+
+
+def quarantine_by_source(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(source, reason, row_count) of every quarantined row."""
+    return _frame(
+        conn,
+        "select source, reason, count(*) as row_count from quarantine group by all order by source, reason",
+    )
+
+
+def stage_labels(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(stage_label, stage, opportunities): the CRM's labels and the stage each maps to."""
+    return _frame(
+        conn,
+        "select stage_label, stage, count(*) as opportunities from stg_opportunities "
+        "group by all order by opportunities desc, stage_label",
+    )
+
+
+def opportunity_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Staged opportunities closed after as-of, with an expected close date, with date-only
+    dates and converted at a stale fx rate."""
+    row = conn.sql(
+        "select count(*) filter (where is_closed_after_as_of), "
+        "count(*) filter (where expected_close_at is not null), "
+        "count(*) filter (where is_created_date_only or is_closed_date_only), "
+        "count(*) filter (where is_fx_stale) from stg_opportunities"
+    ).fetchall()[0]
+    names = (
+        "closed_after_as_of_open_at_it",
+        "with_expected_close_date",
+        "with_date_only_dates",
+        "converted_with_stale_fx_rate",
+    )
+    return {name: int(value) for name, value in zip(names, row, strict=True)}
+
+
+def opportunity_types(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(opportunity_type, opportunities) staged, '(not set)' for none."""
+    return _frame(
+        conn,
+        "select coalesce(opportunity_type, '(not set)') as opportunity_type, count(*) as opportunities "
+        "from stg_opportunities group by all order by opportunities desc, opportunity_type",
+    )
+
+
+def identity_coverage(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(source_object, method, touches, percent): how CRM touch rows found their account."""
+    return _frame(
+        conn,
+        "select source_object, coalesce(method, 'unmatched: ' || unmatched_reason) as method, touches, "
+        "round(100 * share_of_touches, 1) as percent from crm_identity_coverage",
+    )
+
+
+def unclassified_values(conn: duckdb.DuckDBPyConnection, limit: int = 20) -> pl.DataFrame:
+    """The first `limit` combinations of rule fields no channel rule matched."""
+    return _frame(conn, "select * from crm_unclassified_values limit ?", [limit])
+
+
+def self_reported_answers(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(answer_source, channel, opportunities) of the "how did you hear about us" answers."""
+    return _frame(
+        conn,
+        "select answer_source, channel, count(*) as opportunities from int_self_reported "
+        "group by all order by opportunities desc, channel",
+    )
+
+
+def touch_rules(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The run's touch rules (one row)."""
+    return _frame(conn, "select * from int_touch_rules")
+
+
+def lead_creation_sources(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(journey_kind, lead_created_by, journeys): what placed each journey's lead-creation touch."""
+    return _frame(
+        conn,
+        """
+        select j.journey_kind, coalesce(m.held_by, '(no lead-creation touch)') as lead_created_by,
+               count(*) as journeys
+        from int_journeys as j
+        left join int_journey_milestones as m
+            on m.journey_kind = j.journey_kind and m.opportunity_id = j.opportunity_id
+            and m.milestone = 'lead_created'
+        where j.is_converted and j.touch_count > 0
+        group by all order by all
+        """,
+    )
+
+
+def null_paths_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Non-converting paths per journey kind."""
+    rows = conn.sql(
+        "select journey_kind, count(*) from int_markov_paths where not is_converted group by 1 order by 1"
+    ).fetchall()
+    return {str(kind): int(count) for kind, count in rows}
+
+
+def null_path_roles(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(role, touch_count, share_of_touches) of the staged touches for the pipeline chain."""
+    return _frame(
+        conn,
+        "select role, touch_count, round(share_of_touches, 4) as share_of_touches "
+        "from int_null_path_exclusions order by role",
+    )
+
+
+def markov_path_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(journey_kind, is_converted, paths, mean_touches) of the paths the fits read."""
+    return _frame(
+        conn,
+        "select journey_kind, is_converted, count(*) as paths, "
+        "round(avg(touch_count), 2) as mean_touches from int_markov_paths group by all order by all",
+    )
+
+
+def removal_effects(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The Markov removal effects with canonical and fitted conversions and value."""
+    return _frame(
+        conn,
+        "select journey_kind, channel, removal_effect, share, canonical_conversions, "
+        "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
+        "order by journey_kind, share desc",
+    )
+
+
+def p_conversion_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """The chain's P(conversion) per journey kind."""
+    rows = conn.sql(
+        "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1 order by 1"
+    ).fetchall()
+    return {str(kind): float(p) for kind, p in rows}
+
+
+def shapley_values(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(journey_kind, channel, shapley_conversions, share, fitted_value) by share."""
+    return _frame(
+        conn,
+        "select journey_kind, channel, shapley_conversions, share, fitted_value "
+        "from shapley_channel_values order by journey_kind, share desc",
+    )
+
+
+def widest_intervals(conn: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
+    """The `limit` channel share intervals widest from low to high."""
+    return _frame(
+        conn,
+        "select journey_kind, model, channel, round(share_low, 4) as share_low, "
+        "round(share_high, 4) as share_high, round(share_high - share_low, 4) as width "
+        "from int_attribution_intervals where level = 'channel' order by width desc limit ?",
+        [limit],
+    )
+
+
+def order_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Held-out log-likelihood and AUC per journey kind and Markov order."""
+    return _frame(
+        conn,
+        "select journey_kind, markov_order, round(holdout_log_likelihood, 4) as log_likelihood, "
+        "round(holdout_auc, 4) as auc, is_recommended, is_configured from markov_order_selection "
+        "order by journey_kind, markov_order",
+    )
+
+
+def recommended_orders(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The Markov order the held-out paths recommend, per journey kind."""
+    rows = conn.sql(
+        "select journey_kind, markov_order from markov_order_selection where is_recommended order by 1"
+    ).fetchall()
+    return {str(kind): int(order) for kind, order in rows}
