@@ -213,3 +213,91 @@ def recommended_orders(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "select journey_kind, markov_order from markov_order_selection where is_recommended order by 1"
     ).fetchall()
     return {str(kind): int(order) for kind, order in rows}
+
+
+def unreconciled_rows(conn: duckdb.DuckDBPyConnection, table: str = "mart_reconciliation") -> int:
+    """Rows of a reconciliation table (mart_reconciliation or mart_reconciliation_cuts) that do
+    not reconcile."""
+    if table not in ("mart_reconciliation", "mart_reconciliation_cuts"):
+        raise ValueError(f"not a reconciliation table: {table!r}")
+    return int(
+        conn.sql(f"select count(*) from {table} where not coalesce(is_reconciled, false)").fetchall()[0][0]
+    )
+
+
+def reconciled_cells(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(table_name, cells, reconciled) of mart_reconciliation_cuts."""
+    return _frame(
+        conn,
+        "select table_name, count(*) as cells, count(*) filter (where is_reconciled) "
+        "as reconciled from mart_reconciliation_cuts group by all order by all",
+    )
+
+
+def segment_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(dimension, segment_value, opportunities)."""
+    return _frame(
+        conn,
+        "select dimension, segment_value, count(*) as opportunities "
+        "from int_opportunity_segments group by all order by all",
+    )
+
+
+def top_campaigns(conn: duckdb.DuckDBPyConnection, model: str = "linear", limit: int = 10) -> pl.DataFrame:
+    """The `limit` campaigns with the most attributed pipeline under `model`."""
+    return _frame(
+        conn,
+        "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
+        "where journey_kind = 'pipeline' and model = ? order by attributed_amount desc limit ?",
+        [model, limit],
+    )
+
+
+def spend_return(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> pl.DataFrame:
+    """Spend, attributed pipeline and return per dollar by channel over all periods."""
+    return _frame(
+        conn,
+        "select channel, round(spend_amount, 2) as spend, round(attributed_pipeline, 2) "
+        "as pipeline, round(pipeline_per_spend_dollar, 2) as pipeline_per_dollar, "
+        "round(revenue_per_spend_dollar, 2) as revenue_per_dollar from mart_spend_return "
+        "where period_grain = 'all' and model = ? order by spend desc, channel",
+        [model],
+    )
+
+
+def self_reported_agreement(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(model, answered, agreement_percent); empty when nobody answered."""
+    return _frame(
+        conn,
+        "select model, any_value(answered_opportunities) as answered, "
+        "round(100 * any_value(agreement_rate), 1) as agreement_percent "
+        "from mart_self_reported_comparison group by model order by agreement_percent desc, model",
+    )
+
+
+def attributed_totals(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], float]:
+    """(journey_kind, model) -> attributed total of mart_channel_comparison."""
+    rows = conn.sql(
+        "select journey_kind, model, sum(attributed_amount) from mart_channel_comparison group by all order by all"
+    ).fetchall()
+    return {(str(kind), str(model)): float(amount) for kind, model, amount in rows}
+
+
+def latest_runs(conn: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
+    """(run_id, as_of, taken_at) of the latest snapshots."""
+    return _frame(
+        conn, "select run_id, as_of, taken_at from snapshot_runs order by taken_at desc limit ?", [limit]
+    )
+
+
+def restated_periods(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> pl.DataFrame:
+    """Per (journey_kind, month) that moved since first reported under `model`: how much, why."""
+    return _frame(
+        conn,
+        "select journey_kind, period_month, round(sum(abs(difference)), 2) as moved, "
+        "max(new_opportunities) as new, max(removed_opportunities) as removed, "
+        "max(stage_changes) as stages, max(amount_changes) as amounts, max(fx_changes) as fx, "
+        "max(journey_changes) as journeys from mart_restatements where model = ? "
+        "group by all having sum(abs(difference)) >= 0.005 order by journey_kind, period_month",
+        [model],
+    )

@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from attribution import describe
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
@@ -96,17 +97,11 @@ def sql_model_asset(
 
 
 def _unreconciled(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    count = conn.sql(
-        "select count(*) from mart_reconciliation where not coalesce(is_reconciled, false)"
-    ).fetchall()[0][0]
-    return {"unreconciled_rows": dg.MetadataValue.int(int(count))}
+    return {"unreconciled_rows": dg.MetadataValue.int(describe.unreconciled_rows(conn))}
 
 
 def _segment_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    counts = conn.sql(
-        "select dimension, segment_value, count(*) as opportunities "
-        "from int_opportunity_segments group by all order by all"
-    ).pl()
+    counts = describe.segment_counts(conn)
     text = (
         markdown_table(counts)
         if len(counts)
@@ -151,14 +146,7 @@ mart_campaign_comparison = sql_model_asset(
     "model's total, opportunities credited; a touch without a campaign counts under "
     "'(no campaign)'. Per model the rows sum to the total pipeline / won revenue.",
     extra_metadata=lambda conn: {
-        "top_campaigns_pipeline": dg.MetadataValue.md(
-            markdown_table(
-                conn.sql(
-                    "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
-                    "where journey_kind = 'pipeline' and model = 'linear' order by attributed_amount desc limit 10"
-                ).pl()
-            )
-        )
+        "top_campaigns_pipeline": dg.MetadataValue.md(markdown_table(describe.top_campaigns(conn)))
     },
 )
 mart_campaign_comparison_wide = sql_model_asset(
@@ -218,16 +206,7 @@ mart_spend_return = sql_model_asset(
     "mart_spend_return",
     f"One row per (period_grain, period, model, channel): spend, attributed pipeline and revenue, {_RETURN_TEXT}",
     extra_metadata=lambda conn: {
-        "return_all_periods_linear": dg.MetadataValue.md(
-            markdown_table(
-                conn.sql(
-                    "select channel, round(spend_amount, 2) as spend, round(attributed_pipeline, 2) "
-                    "as pipeline, round(pipeline_per_spend_dollar, 2) as pipeline_per_dollar, "
-                    "round(revenue_per_spend_dollar, 2) as revenue_per_dollar from mart_spend_return "
-                    "where period_grain = 'all' and model = 'linear' order by spend desc, channel"
-                ).pl()
-            )
-        )
+        "return_all_periods_linear": dg.MetadataValue.md(markdown_table(describe.spend_return(conn)))
     },
 )
 mart_campaign_spend_return = sql_model_asset(
@@ -241,6 +220,13 @@ mart_time_to_convert = sql_model_asset(
     "the channel's first journey touch to opportunity creation and to the won close, and "
     "touches per journey (median, p90, mean).",
 )
+
+
+def _agreement(conn: duckdb.DuckDBPyConnection) -> str:
+    agreement = describe.self_reported_agreement(conn)
+    return markdown_table(agreement) if len(agreement) else 'nobody answered "how did you hear about us"'
+
+
 mart_self_reported_comparison = sql_model_asset(
     "mart_self_reported_comparison",
     "What buyers say next to what the models say: one row per (model, channel) over the pipeline "
@@ -249,17 +235,7 @@ mart_self_reported_comparison = sql_model_asset(
     "channel rules): the self-reported share, the model's share, the gap, and per model the "
     "agreement rate (answers naming a channel the model credits most). Empty when nobody answered.",
     extra_metadata=lambda conn: {
-        "agreement_by_model": dg.MetadataValue.md(
-            markdown_table(
-                conn.sql(
-                    "select model, any_value(answered_opportunities) as answered, "
-                    "round(100 * any_value(agreement_rate), 1) as agreement_percent "
-                    "from mart_self_reported_comparison group by model order by agreement_percent desc, model"
-                ).pl()
-            )
-            if conn.sql("select count(*) from mart_self_reported_comparison").fetchall()[0][0]
-            else 'nobody answered "how did you hear about us"'
-        )
+        "agreement_by_model": dg.MetadataValue.md(_agreement(conn)),
     },
 )
 mart_reconciliation = sql_model_asset(
@@ -277,20 +253,9 @@ mart_reconciliation_cuts = sql_model_asset(
     "there; is_reconciled to the cent. A blocking check on it guards the exports.",
     extra_metadata=lambda conn: {
         "unreconciled_rows": dg.MetadataValue.int(
-            int(
-                conn.sql("select count(*) from mart_reconciliation_cuts where not is_reconciled").fetchall()[
-                    0
-                ][0]
-            )
+            describe.unreconciled_rows(conn, "mart_reconciliation_cuts")
         ),
-        "cells_by_table": dg.MetadataValue.md(
-            markdown_table(
-                conn.sql(
-                    "select table_name, count(*) as cells, count(*) filter (where is_reconciled) "
-                    "as reconciled from mart_reconciliation_cuts group by all order by all"
-                ).pl()
-            )
-        ),
+        "cells_by_table": dg.MetadataValue.md(markdown_table(describe.reconciled_cells(conn))),
     },
 )
 
@@ -340,12 +305,8 @@ def channel_comparison(
             )
         for key, value in headline_totals(conn).items():
             metadata[key] = dg.MetadataValue.float(round(value, 2))
-        attributed = conn.sql(
-            "select journey_kind, model, sum(attributed_amount) from mart_channel_comparison "
-            "group by all order by all"
-        ).fetchall()
-        for kind, model, amount in attributed:
-            metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(round(float(amount), 2))
+        for (kind, model), amount in describe.attributed_totals(conn).items():
+            metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(round(amount, 2))
         yield dg.MaterializeResult(asset_key="mart_channel_comparison", metadata=metadata)
         yield dg.MaterializeResult(
             asset_key="mart_channel_comparison_wide",
@@ -372,9 +333,7 @@ def report_snapshot(
     config = settings.to_config(context)
     with duckdb.get_connection() as conn:
         runs = take_snapshot(conn, context.run.run_id, config)
-        history = conn.sql(
-            "select run_id, as_of, taken_at from snapshot_runs order by taken_at desc limit 10"
-        ).pl()
+        history = describe.latest_runs(conn)
     return dg.MaterializeResult(
         metadata={
             "run_id": dg.MetadataValue.text(context.run.run_id),
@@ -385,13 +344,7 @@ def report_snapshot(
 
 
 def _restated_periods(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    restated = conn.sql(
-        "select journey_kind, period_month, round(sum(abs(difference)), 2) as moved, "
-        "max(new_opportunities) as new, max(removed_opportunities) as removed, "
-        "max(stage_changes) as stages, max(amount_changes) as amounts, max(fx_changes) as fx, "
-        "max(journey_changes) as journeys from mart_restatements where model = 'linear' "
-        "group by all having sum(abs(difference)) >= 0.005 order by journey_kind, period_month"
-    ).pl()
+    restated = describe.restated_periods(conn)
     text = markdown_table(restated) if len(restated) else "no period restated since it was first reported"
     return {"restated_periods_linear": dg.MetadataValue.md(text)}
 

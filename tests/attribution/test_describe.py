@@ -43,3 +43,29 @@ def test_describe_figures_add_up_to_their_tables(published_sample):
         assert set(describe.recommended_orders(conn).values()) <= {1, 2, 3, 4}
         widest = describe.widest_intervals(conn, limit=3)
         assert widest.height == 3 and widest["width"].is_sorted(descending=True)
+
+
+def test_describe_reporting_figures(published_sample):
+    with duckdb.connect(str(published_sample.parent / "run.duckdb"), read_only=True) as conn:
+        assert describe.unreconciled_rows(conn) == 0
+        assert describe.unreconciled_rows(conn, "mart_reconciliation_cuts") == 0
+        with pytest.raises(ValueError, match="not a reconciliation table"):
+            describe.unreconciled_rows(conn, "stg_touchpoints")
+        cells = describe.reconciled_cells(conn)
+        assert (cells["cells"] == cells["reconciled"]).all()
+        # the comparison's totals are the reconciliation's attributed totals, model by model
+        expected = {
+            (kind, model): amount
+            for kind, model, amount in conn.sql(
+                "select journey_kind, model, attributed_amount from mart_reconciliation"
+            ).fetchall()
+        }
+        totals = describe.attributed_totals(conn)
+        assert set(totals) == set(expected)
+        assert all(abs(totals[key] - expected[key]) < 0.01 for key in expected)
+        top = describe.top_campaigns(conn, limit=5)
+        assert top.height == 5 and top["attributed_amount"].is_sorted(descending=True)
+        assert describe.latest_runs(conn)["run_id"].to_list() == ["run-1"]
+        assert describe.segment_counts(conn)["opportunities"].sum() == int(
+            conn.sql("select count(*) from int_opportunity_segments").fetchall()[0][0]
+        )
