@@ -175,6 +175,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "all credit to the journey's first touch",
         order=10,
         mergeable=True,
+        contrast=True,
         explain=_explain_first_touch,
     ),
     ModelSpec(
@@ -183,6 +184,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "all credit to the journey's last touch",
         order=20,
         mergeable=True,
+        contrast=True,
         explain=_explain_last_touch,
     ),
     ModelSpec(

@@ -362,6 +362,7 @@ SPECS: tuple[ModelSpec, ...] = (
         parameters=("markov_order", "collapse_repeats", "lookback_days", "markov_max_channels"),
         needs=("markov_fractions",),
         fitted=True,
+        contrast=True,
         resampling="markov_removal_share",
         explain=_explain_markov,
     ),

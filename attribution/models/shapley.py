@@ -349,6 +349,7 @@ SPECS: tuple[ModelSpec, ...] = (
         order=100,
         needs=("shapley_fractions",),
         fitted=True,
+        contrast=True,
         resampling="shapley_refit",
         explain=_explain_shapley,
     ),

@@ -50,6 +50,9 @@ class ModelSpec:
     mergeable: bool = False
     # the reason of a touch's credit, as a polars expression over the explanation's columns
     explain: Explanation | None = None
+    # shown beside the lead model where a table has room for a few (the report's campaigns and
+    # top deals): the extremes and the fitted models
+    contrast: bool = False
 
     def defaults(self) -> dict[str, object]:
         """The default of each parameter, from AttributionConfig."""

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from attribution.contracts import UNATTRIBUTED_CHANNEL
+from attribution.models import MODEL_SPECS
 from attribution.report import model_order
 from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
 from attribution.report_sections.format import (
@@ -22,7 +23,8 @@ __all__ = ["SECTION"]
 def _campaigns(conn: duckdb.DuckDBPyConnection, currency: str, limit: int = 20) -> dict[str, Any]:
     models = model_order(conn)
     lead = TREND_MODEL if TREND_MODEL in models else (models[0] if models else TREND_MODEL)
-    shown = [m for m in (lead, "markov", "shapley", "first_touch", "last_touch") if m in models]
+    contrasts = [name for name, spec in MODEL_SPECS.items() if spec.contrast and name != lead]
+    shown = [m for m in (lead, *contrasts) if m in models]
     shown = list(dict.fromkeys(shown))
     wide = query_frame(
         conn,

@@ -112,7 +112,7 @@ def top_deals(
     described = [
         f"{model} gives most to {frame['channel'][0]} ({frame['credit'][0] * 100:.0f}%)"
         for model, frame in leader.items()
-        if model in ("first_touch", "last_touch", "markov", "shapley")
+        if MODEL_SPECS[model].contrast
     ]
     reading = (
         f"The largest deal, {deals[0]['title']}: "
