@@ -78,7 +78,7 @@ def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """What is degenerate about the fitted chains, in words (empty when nothing is)."""
     warnings = []
     fitted = conn.sql(
-        "select journey_kind, any_value(p_conversion), count(*) from markov_removal_effects "
+        "select journey_kind, any_value(p_conversion), count(*) from mart_markov_removal_effects "
         "group by 1 order by 1"
     ).fetchall()
     for kind, p_conversion, channels in fitted:

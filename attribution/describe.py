@@ -164,7 +164,7 @@ def removal_effects(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(
         conn,
         "select journey_kind, channel, removal_effect, share, canonical_conversions, "
-        "fitted_conversions, canonical_value, fitted_value from markov_removal_effects "
+        "fitted_conversions, canonical_value, fitted_value from mart_markov_removal_effects "
         "order by journey_kind, share desc",
     )
 
@@ -172,7 +172,7 @@ def removal_effects(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def p_conversion_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
     """The chain's P(conversion) per journey kind."""
     rows = conn.sql(
-        "select journey_kind, any_value(p_conversion) from markov_removal_effects group by 1 order by 1"
+        "select journey_kind, any_value(p_conversion) from mart_markov_removal_effects group by 1 order by 1"
     ).fetchall()
     return {str(kind): float(p) for kind, p in rows}
 
@@ -182,7 +182,7 @@ def shapley_values(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(
         conn,
         "select journey_kind, channel, shapley_conversions, share, fitted_value "
-        "from shapley_channel_values order by journey_kind, share desc",
+        "from mart_shapley_channel_values order by journey_kind, share desc",
     )
 
 
@@ -202,7 +202,7 @@ def order_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(
         conn,
         "select journey_kind, markov_order, round(holdout_log_likelihood, 4) as log_likelihood, "
-        "round(holdout_auc, 4) as auc, is_recommended, is_configured from markov_order_selection "
+        "round(holdout_auc, 4) as auc, is_recommended, is_configured from mart_markov_order_selection "
         "order by journey_kind, markov_order",
     )
 
@@ -210,7 +210,7 @@ def order_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def recommended_orders(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The Markov order the held-out paths recommend, per journey kind."""
     rows = conn.sql(
-        "select journey_kind, markov_order from markov_order_selection where is_recommended order by 1"
+        "select journey_kind, markov_order from mart_markov_order_selection where is_recommended order by 1"
     ).fetchall()
     return {str(kind): int(order) for kind, order in rows}
 

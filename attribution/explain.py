@@ -52,7 +52,7 @@ def _fitted(conn: duckdb.DuckDBPyConnection, opportunity_id: str) -> pl.DataFram
         select f.journey_kind, 'markov' as model, f.channel, f.fraction as channel_fraction,
             f.channel_touch_count, e.removal_effect, e.share as removal_share
         from int_markov_fractions as f
-        left join markov_removal_effects as e using (journey_kind, channel)
+        left join mart_markov_removal_effects as e using (journey_kind, channel)
         where f.opportunity_id = ?
         union all by name
         select journey_kind, 'shapley' as model, channel, fraction as channel_fraction,

@@ -41,9 +41,9 @@ __all__ = [
 EXPORT_TABLES: tuple[str, ...] = (
     *(t for t in MART_TABLES if not t.startswith("int_")),
     "mart_attribution_credits",
-    "markov_removal_effects",
-    "shapley_channel_values",
-    "markov_order_selection",
+    "mart_markov_removal_effects",
+    "mart_shapley_channel_values",
+    "mart_markov_order_selection",
     "mart_restatements",
 )
 MANIFEST = "manifest.json"

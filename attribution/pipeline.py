@@ -126,7 +126,7 @@ def run_markov(
     conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig, rows_per_batch: int = FIT_BATCH_ROWS
 ) -> int:
     """Fit the Markov chain of each journey kind: write `markov_transitions`,
-    `markov_removal_effects` and `int_markov_fractions` (one row per journey kind,
+    `mart_markov_removal_effects` and `int_markov_fractions` (one row per journey kind,
     opportunity and channel); return the fractions' row count.
 
     Transitions are counted batch by batch of accounts (bounded memory; counts add up
@@ -162,7 +162,7 @@ def run_markov(
             engine.frame(read_sql("models/batch_journey_channels.sql"), {"batch": b, "batches": batches})
         )
     fit = fit_markov(counts, pl.concat(per_channel), config)
-    engine.write("markov_removal_effects", fit.removal_effects)
+    engine.write("mart_markov_removal_effects", fit.removal_effects)
     engine.write("markov_transitions", fit.transitions)
     return engine.write("int_markov_fractions", fit.fractions)
 
@@ -170,7 +170,7 @@ def run_markov(
 def run_shapley(conn: duckdb.DuckDBPyConnection | Engine, rows_per_batch: int = FIT_BATCH_ROWS) -> int:
     """Fit the Shapley model of each journey kind: channel-set counts (sql/models/
     shapley_set_counts.sql), then one fraction per set; write `int_shapley_fractions` (one
-    row per journey kind, opportunity and channel) and `shapley_channel_values`; return the
+    row per journey kind, opportunity and channel) and `mart_shapley_channel_values`; return the
     fractions' row count."""
     engine = as_engine(conn)
     engine.define_macros()  # the batch SQL files select accounts with in_batch
@@ -181,7 +181,7 @@ def run_shapley(conn: duckdb.DuckDBPyConnection | Engine, rows_per_batch: int = 
     ]
     set_counts = engine.frame(read_sql("models/shapley_set_counts.sql")).cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
     fit = fit_shapley(set_counts, pl.concat(per_channel))
-    engine.write("shapley_channel_values", fit.channels)
+    engine.write("mart_shapley_channel_values", fit.channels)
     return engine.write("int_shapley_fractions", fit.fractions)
 
 
@@ -216,7 +216,7 @@ def run_models(
 
 def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> int:
     """Score Markov orders 1-4 on held-out accounts per journey kind (models.markov_order);
-    write `markov_order_selection`; return its row count. Recommends, never changes, the
+    write `mart_markov_order_selection`; return its row count. Recommends, never changes, the
     configured order."""
     engine = as_engine(conn)
     engine.define_macros()  # the held-out accounts are chosen with md5_bucket
@@ -234,7 +234,7 @@ def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: Attrib
         )
         for kind in JOURNEY_KINDS
     ]
-    return engine.write("markov_order_selection", pl.concat(frames))
+    return engine.write("mart_markov_order_selection", pl.concat(frames))
 
 
 def run_intervals(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> int:
@@ -417,9 +417,9 @@ STEP_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("int_null_path_settings", "int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"),
         ("int_touch_roles", "int_null_path_touches"),
     ),
-    "markov": (("markov_removal_effects", "markov_transitions", "int_markov_fractions"), ()),
-    "shapley": (("shapley_channel_values", "int_shapley_fractions"), ()),
-    "order_selection": (("markov_order_selection",), ()),
+    "markov": (("mart_markov_removal_effects", "markov_transitions", "int_markov_fractions"), ()),
+    "shapley": (("mart_shapley_channel_values", "int_shapley_fractions"), ()),
+    "order_selection": (("mart_markov_order_selection",), ()),
     "credits": (("int_attribution_credits",), ("mart_attribution_credits",)),
     "intervals": (("int_attribution_intervals",), ()),
 }
@@ -547,7 +547,7 @@ def run_pipeline(
     done("markov")
     results["int_shapley_fractions"] = run_shapley(runner)
     done("shapley")
-    results["markov_order_selection"] = run_order_selection(runner, config)
+    results["mart_markov_order_selection"] = run_order_selection(runner, config)
     done("order_selection")
     tell("models")
     results["mart_attribution_credits"] = run_models(runner, config)

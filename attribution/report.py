@@ -296,10 +296,10 @@ def trust_lines(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """The Markov order recommended next to the configured one, and what moved since each
     month was first reported (when those tables exist)."""
     lines = []
-    if table_exists(conn, "markov_order_selection"):
+    if table_exists(conn, "mart_markov_order_selection"):
         rows = conn.sql(
             "select journey_kind, max(markov_order) filter (where is_recommended), "
-            "max(markov_order) filter (where is_configured) from markov_order_selection group by 1 order by 1"
+            "max(markov_order) filter (where is_configured) from mart_markov_order_selection group by 1 order by 1"
         ).fetchall()
         if rows:
             lines.append(

@@ -84,7 +84,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         total_reconciliation_violations,
     ),
     Invariant(
-        "markov_removal_effects",
+        "mart_markov_removal_effects",
         "markov_sanity",
         "Markov sanity per journey kind: 0 < P(conversion) <= 1 and the channel shares sum to 1. "
         "P = 1 (no non-converting path, e.g. no lost deal) passes with a warning.",
@@ -92,7 +92,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         warnings=markov_warnings,
     ),
     Invariant(
-        "markov_removal_effects",
+        "mart_markov_removal_effects",
         "markov_reconciliation_gap",
         "Per-journey Markov credits reach the canonical channel conversions within 1% of the "
         "converting journeys (a larger gap means some channel's canonical total is unreachable: "

@@ -49,7 +49,7 @@ __all__ = [
 SINKHORN_TOLERANCE = 1e-10
 SINKHORN_MAX_ITERATIONS = 10_000
 
-# markov_removal_effects: one row per (journey_kind, channel)
+# mart_markov_removal_effects: one row per (journey_kind, channel)
 REMOVAL_EFFECTS_SCHEMA = {
     "journey_kind": pl.String,
     "channel": pl.String,

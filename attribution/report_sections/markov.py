@@ -21,7 +21,7 @@ __all__ = ["SECTION"]
 def _markov(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     effects = query_frame(
         conn,
-        "select channel, removal_effect, share, p_conversion from markov_removal_effects "
+        "select channel, removal_effect, share, p_conversion from mart_markov_removal_effects "
         "where journey_kind = 'pipeline' order by removal_effect desc, channel",
     )
     rows = [
@@ -30,9 +30,10 @@ def _markov(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ]
     order_rows: list[list[dict[str, Any]]] = []
     recommended = "not computed"
-    if table_exists(conn, "markov_order_selection"):
+    if table_exists(conn, "mart_markov_order_selection"):
         orders = query_frame(
-            conn, "select * from markov_order_selection where journey_kind = 'pipeline' order by markov_order"
+            conn,
+            "select * from mart_markov_order_selection where journey_kind = 'pipeline' order by markov_order",
         )
         order_rows = [
             [

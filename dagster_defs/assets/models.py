@@ -36,7 +36,7 @@ _TRANSITIONS = dg.AssetSpec(
     "order k: the last k channels joined by ' > '), (conversion), (null).",
 )
 _REMOVAL_EFFECTS = dg.AssetSpec(
-    "markov_removal_effects",
+    "mart_markov_removal_effects",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "networkx"},
     deps=step_deps("markov"),
@@ -79,9 +79,9 @@ def markov_chain(
             asset_key="markov_transitions", metadata=table_metadata(conn, "markov_transitions")
         )
         yield dg.MaterializeResult(
-            asset_key="markov_removal_effects",
+            asset_key="mart_markov_removal_effects",
             metadata={
-                **table_metadata(conn, "markov_removal_effects"),
+                **table_metadata(conn, "mart_markov_removal_effects"),
                 "removal_effects": dg.MetadataValue.md(
                     markdown_table(effects) if len(effects) else "no Markov chain fitted"
                 ),
@@ -114,7 +114,7 @@ _SHAPLEY_FRACTIONS = dg.AssetSpec(
     "journey's channel set; negative values count as 0) and its touch count.",
 )
 _SHAPLEY_CHANNELS = dg.AssetSpec(
-    "shapley_channel_values",
+    "mart_shapley_channel_values",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
     deps=step_deps("shapley"),
@@ -139,9 +139,9 @@ def shapley_fit(
             asset_key="int_shapley_fractions", metadata=table_metadata(conn, "int_shapley_fractions")
         )
         yield dg.MaterializeResult(
-            asset_key="shapley_channel_values",
+            asset_key="mart_shapley_channel_values",
             metadata={
-                **table_metadata(conn, "shapley_channel_values"),
+                **table_metadata(conn, "mart_shapley_channel_values"),
                 "values": dg.MetadataValue.md(
                     markdown_table(values) if len(values) else "no converting journey"
                 ),
@@ -153,9 +153,9 @@ _INT_CREDITS = dg.AssetSpec(
     "int_attribution_credits",
     group_name=MODELS_GROUP,
     kinds={"duckdb", "polars"},
-    # markov_removal_effects: its blocking sanity check stops the credits (and every mart after
+    # mart_markov_removal_effects: its blocking sanity check stops the credits (and every mart after
     # them) when the Markov fit is unsound, not only the exports
-    deps=step_deps("credits", "markov_removal_effects"),
+    deps=step_deps("credits", "mart_markov_removal_effects"),
     description="One row per (journey_kind, opportunity, touch), wide: channel and one credit "
     "column per model run, named by the model (a `(none)` row with credit 1 for an empty "
     "journey); N models' credits in one row per touch.",
@@ -206,7 +206,7 @@ def attribution_credits(
     pool=DUCKDB_POOL,
     kinds={"duckdb", "numpy"},
     # guards: the credits' and the Markov fit's blocking checks pass first
-    deps=step_deps("intervals", "mart_attribution_credits", "markov_removal_effects"),
+    deps=step_deps("intervals", "mart_attribution_credits", "mart_markov_removal_effects"),
     description="One row per (journey_kind, model, channel) and per (journey_kind, model, "
     "channel, campaign): the confidence interval of the attributed amount and share, from a "
     "seeded Poisson bootstrap over opportunities with their journeys (Markov and Shapley "
@@ -250,7 +250,7 @@ def int_attribution_intervals(
     "recommended order (best held-out likelihood, the lowest within 0.1%) is flagged next to "
     "the configured one, which this asset never changes (like ChannelAttribution's choose_order).",
 )
-def markov_order_selection(
+def mart_markov_order_selection(
     context: dg.AssetExecutionContext,
     duckdb: DuckDBResource,
     settings: AttributionSettings,
@@ -263,7 +263,7 @@ def markov_order_selection(
         scores = describe.order_scores(conn)
         recommended = describe.recommended_orders(conn)
         metadata: dict[str, dg.MetadataValue] = {
-            **table_metadata(conn, "markov_order_selection"),
+            **table_metadata(conn, "mart_markov_order_selection"),
             "scores": dg.MetadataValue.md(markdown_table(scores)),
             "configured_order": dg.MetadataValue.int(config.markov_order),
         }

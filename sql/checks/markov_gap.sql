@@ -6,7 +6,7 @@ with gaps as (
            canonical_value, fitted_value,
            conversion_gap / nullif(sum(canonical_conversions) over (partition by journey_kind), 0)
                as gap_share
-    from markov_removal_effects
+    from mart_markov_removal_effects
 )
 
 select * from gaps

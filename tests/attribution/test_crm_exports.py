@@ -250,7 +250,7 @@ def test_as_of_the_end_of_last_quarter_reproduces_that_quarters_view(tmp_path):
             "mart_channel_comparison",
             "mart_period_totals",
             "mart_reconciliation",
-            "markov_removal_effects",
+            "mart_markov_removal_effects",
         ):
             assert (
                 full.sql(f"select * from {table} order by all").fetchall()

@@ -112,7 +112,7 @@ def test_a_degenerate_world_completes_and_says_what_was_degenerate(
         "mart_channel_comparison",
         "mart_channel_comparison_wide",
         "mart_period_totals",
-        "markov_removal_effects",
+        "mart_markov_removal_effects",
     ):
         conn.sql(f"select * from {table}").fetchall()  # exists, even when empty
 

@@ -118,7 +118,7 @@ def test_the_fitted_models_cite_their_fitted_figures(explained_world):
     with duckdb.connect(str(explained_world), read_only=True) as conn:
         effects = dict(
             conn.sql(
-                "select channel, removal_effect from markov_removal_effects where journey_kind = 'pipeline'"
+                "select channel, removal_effect from mart_markov_removal_effects where journey_kind = 'pipeline'"
             ).fetchall()
         )
     markov = pipeline.filter(pl.col("model") == "markov")

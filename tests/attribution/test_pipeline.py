@@ -15,7 +15,7 @@ TABLES = (
     "int_markov_paths",
     "int_markov_fractions",
     "mart_attribution_credits",
-    "markov_removal_effects",
+    "mart_markov_removal_effects",
     "markov_transitions",
 )
 

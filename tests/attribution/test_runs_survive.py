@@ -28,7 +28,7 @@ MART_TABLES = (
     "int_journeys",
     "int_journey_touches",
     "mart_attribution_credits",
-    "markov_removal_effects",
+    "mart_markov_removal_effects",
     "mart_channel_comparison",
     "mart_influenced_pipeline",
     "mart_influenced_revenue",

@@ -62,7 +62,7 @@ def test_every_asset_materialized(materialized):
         "mart_influenced_revenue",
         "int_null_path_touches",
         "int_markov_paths",
-        "markov_removal_effects",
+        "mart_markov_removal_effects",
         "markov_transitions",
     } <= tables
 
@@ -153,7 +153,7 @@ def test_markov_tables_are_consistent(materialized):
     with duckdb.connect(str(materialized), read_only=True) as conn:
         shares = conn.sql(
             "select journey_kind, sum(share), min(p_conversion), max(p_conversion) "
-            "from markov_removal_effects group by 1 order by 1"
+            "from mart_markov_removal_effects group by 1 order by 1"
         ).fetchall()
         # outgoing probabilities of every transient state sum to 1
         out_sums = conn.sql(
@@ -165,7 +165,7 @@ def test_markov_tables_are_consistent(materialized):
             """
             select max(abs(c.attributed_amount - m.fitted_value))
             from mart_channel_comparison c
-            join markov_removal_effects m using (journey_kind, channel)
+            join mart_markov_removal_effects m using (journey_kind, channel)
             where c.model = 'markov'
             """
         ).fetchall()[0][0]

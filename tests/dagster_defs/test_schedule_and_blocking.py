@@ -117,5 +117,5 @@ def test_a_world_where_every_row_is_quarantined_completes_and_warns(tmp_path):
     }
     assert "no touchpoints row staged (1 quarantined" in metadata["stg_touchpoints"]["warning"].value
     assert "no opportunities row staged" in metadata["stg_opportunities"]["warning"].value
-    assert "no converting journey" in metadata["markov_removal_effects"]["warnings"].value
+    assert "no converting journey" in metadata["mart_markov_removal_effects"]["warnings"].value
     assert (tmp_path / "exports" / "manifest.json").exists()
