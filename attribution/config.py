@@ -221,43 +221,42 @@ class AttributionConfig:
     run_started_at: datetime = field(default_factory=_now_utc)
 
     def __post_init__(self) -> None:
+        self._check_ranges()
+        self._normalize_names()
+        self._check_weights()
+        self._check_choices()
+        self._normalize_moments()
+
+    def _check_ranges(self) -> None:
+        """Every bounded number within its bounds."""
         if self.lookback_days < 0:
             raise ValueError(f"lookback_days must be >= 0, got {self.lookback_days}")
         if not self.time_decay_half_life_days > 0:
             raise ValueError(f"time_decay_half_life_days must be > 0, got {self.time_decay_half_life_days}")
         if not 1 <= self.markov_order <= 4:
             raise ValueError(f"markov_order must be in 1..4, got {self.markov_order}")
+        if not 1 <= self.fiscal_year_start_month <= 12:
+            raise ValueError(f"fiscal_year_start_month must be 1..12, got {self.fiscal_year_start_month}")
+        if self.markov_max_channels < 1:
+            raise ValueError(f"markov_max_channels must be >= 1, got {self.markov_max_channels}")
+        if self.interval_replicates < 0:
+            raise ValueError(f"interval_replicates must be >= 0, got {self.interval_replicates}")
+        if not 0 < self.interval_level < 1:
+            raise ValueError(f"interval_level must be between 0 and 1, got {self.interval_level}")
+        if self.snapshot_retention_days < 0:
+            raise ValueError(f"snapshot_retention_days must be >= 0, got {self.snapshot_retention_days}")
+        if self.fx_max_age_days < 0:
+            raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
+
+    def _normalize_names(self) -> None:
+        """Currency codes upper case, lists as tuples, type and channel names keyed."""
         for name in ("reporting_currency", "fx_base_currency"):
             code = getattr(self, name)
             if len(code) != 3 or not code.isalpha():
                 raise ValueError(f"{name} must be an ISO 4217 code, got {code!r}")
             object.__setattr__(self, name, code.upper())
-        weights = tuple(float(w) for w in self.position_based_weights)
-        if (
-            len(weights) != 3
-            or min(weights) < 0
-            or abs(sum(weights) - 1) > 1e-9
-            or weights[0] + weights[2] <= 0
-        ):
-            raise ValueError(
-                "position_based_weights must be three non-negative weights (first, middle, last) "
-                f"summing to 1 with first + last > 0, got {self.position_based_weights!r}"
-            )
-        object.__setattr__(self, "position_based_weights", weights)
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "lead_touch_types", tuple(t.strip().lower() for t in self.lead_touch_types))
-        for name, size in (("w_shaped_weights", 4), ("full_path_weights", 5)):
-            values = tuple(float(w) for w in getattr(self, name))
-            if len(values) != size or min(values) < 0 or abs(sum(values) - 1) > 1e-9:
-                raise ValueError(
-                    f"{name} must be {size} non-negative weights summing to 1, got {getattr(self, name)!r}"
-                )
-            object.__setattr__(self, name, values)
-        object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
-        if not 1 <= self.fiscal_year_start_month <= 12:
-            raise ValueError(f"fiscal_year_start_month must be 1..12, got {self.fiscal_year_start_month}")
-        if self.sourced_by not in ("first_touch", "lead_source"):
-            raise ValueError(f"sourced_by must be first_touch or lead_source, got {self.sourced_by!r}")
         object.__setattr__(
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
         )
@@ -271,18 +270,36 @@ class AttributionConfig:
         object.__setattr__(self, "segment_columns", segments)
         for name in ("included_opportunity_types", "excluded_opportunity_types"):
             object.__setattr__(self, name, tuple(snake_key(t) for t in getattr(self, name) if snake_key(t)))
+
+    def _check_weights(self) -> None:
+        """The models' weights: non-negative, summing to 1, each position once."""
+        weights = tuple(float(w) for w in self.position_based_weights)
+        if (
+            len(weights) != 3
+            or min(weights) < 0
+            or abs(sum(weights) - 1) > 1e-9
+            or weights[0] + weights[2] <= 0
+        ):
+            raise ValueError(
+                "position_based_weights must be three non-negative weights (first, middle, last) "
+                f"summing to 1 with first + last > 0, got {self.position_based_weights!r}"
+            )
+        object.__setattr__(self, "position_based_weights", weights)
+        for name, size in (("w_shaped_weights", 4), ("full_path_weights", 5)):
+            values = tuple(float(w) for w in getattr(self, name))
+            if len(values) != size or min(values) < 0 or abs(sum(values) - 1) > 1e-9:
+                raise ValueError(
+                    f"{name} must be {size} non-negative weights summing to 1, got {getattr(self, name)!r}"
+                )
+            object.__setattr__(self, name, values)
+        object.__setattr__(self, "custom_weights", tuple(self.custom_weights))
         self.touch_type_weight_map()  # validates
         self.custom_weight_map()  # validates
-        if self.markov_max_channels < 1:
-            raise ValueError(f"markov_max_channels must be >= 1, got {self.markov_max_channels}")
-        if self.interval_replicates < 0:
-            raise ValueError(f"interval_replicates must be >= 0, got {self.interval_replicates}")
-        if not 0 < self.interval_level < 1:
-            raise ValueError(f"interval_level must be between 0 and 1, got {self.interval_level}")
-        if self.snapshot_retention_days < 0:
-            raise ValueError(f"snapshot_retention_days must be >= 0, got {self.snapshot_retention_days}")
-        if self.fx_max_age_days < 0:
-            raise ValueError(f"fx_max_age_days must be >= 0, got {self.fx_max_age_days}")
+
+    def _check_choices(self) -> None:
+        """Every setting that names one of a fixed set of values names one of it."""
+        if self.sourced_by not in ("first_touch", "lead_source"):
+            raise ValueError(f"sourced_by must be first_touch or lead_source, got {self.sourced_by!r}")
         try:
             ZoneInfo(self.company_timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -316,6 +333,9 @@ class AttributionConfig:
             )
         object.__setattr__(self, "deal_motion_labels", tuple(self.deal_motion_labels))
         self.deal_motion_map()  # validates
+
+    def _normalize_moments(self) -> None:
+        """As-of and the run's start as naive UTC."""
         for name in ("as_of", "run_started_at"):
             moment = getattr(self, name)
             if moment.tzinfo is not None:

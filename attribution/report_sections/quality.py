@@ -18,11 +18,8 @@ from attribution.sql import table_exists
 __all__ = ["SECTION"]
 
 
-def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    from attribution.checks import contact_role_coverage, markov_warnings
-
-    audit = query_frame(conn, "select * from load_audit order by source")
-    audit_rows = [
+def _audit_rows(audit: pl.DataFrame) -> list[list[dict[str, Any]]]:
+    return [
         [
             text_cell(r["source"]),
             text_cell(f"{r['raw_rows']:,}"),
@@ -34,12 +31,15 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ]
         for r in audit.iter_rows(named=True)
     ]
+
+
+def _reason_rows(conn: duckdb.DuckDBPyConnection) -> list[list[dict[str, Any]]]:
     reasons = query_frame(
         conn,
         "select source, reason, count(*) as row_count, any_value(record) as example from quarantine "
         "group by all order by source, reason",
     )
-    reason_rows = [
+    return [
         [
             text_cell(r["source"]),
             text_cell(r["reason"]),
@@ -48,77 +48,90 @@ def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ]
         for r in reasons.iter_rows(named=True)
     ]
-    stale = int(conn.sql("select count(*) from stg_opportunities where is_fx_stale").fetchall()[0][0])
-    warnings = markov_warnings(conn)
-    quarantined = int(audit["quarantined_rows"].sum()) if len(audit) else 0
-    raw = int(audit["raw_rows"].sum()) if len(audit) else 0
-    reading = (
-        f"{raw:,} input rows: every one is staged, quarantined with a reason ({quarantined:,}), after as-of "
-        f"or excluded by type; {stale:,} opportunities converted with a stale fx rate."
-    )
-    if (
+
+
+def _contact_roles_sentence(conn: duckdb.DuckDBPyConnection) -> str:
+    """How many opportunities have no contact role (empty without a contact roles input)."""
+    from attribution.checks import contact_role_coverage
+
+    if not (
         table_exists(conn, "stg_contact_roles")
         and conn.sql("select count(*) from stg_contact_roles").fetchall()[0][0]
     ):
-        with_roles, total = contact_role_coverage(conn)
-        reading += (
-            f" {total - with_roles:,} of {total:,} opportunities ({100 * (total - with_roles) / max(total, 1):.1f}%) "
-            "have no contact role."
-        )
-    identity_rows: list[list[dict[str, Any]]] = []
-    if table_exists(conn, "crm_identity_coverage"):
-        identity = query_frame(conn, "select * from crm_identity_coverage")
-        identity_rows = [
-            [
-                text_cell(r["source_object"]),
-                text_cell(r["method"] or f"unmatched: {r['unmatched_reason']}"),
-                text_cell(f"{r['touches']:,}"),
-                text_cell(f"{100 * r['share_of_touches']:.1f}%", r["share_of_touches"]),
-            ]
-            for r in identity.iter_rows(named=True)
+        return ""
+    with_roles, total = contact_role_coverage(conn)
+    return (
+        f" {total - with_roles:,} of {total:,} opportunities ({100 * (total - with_roles) / max(total, 1):.1f}%) "
+        "have no contact role."
+    )
+
+
+def _identity(conn: duckdb.DuckDBPyConnection) -> tuple[list[list[dict[str, Any]]], str]:
+    """The CRM identity coverage rows and their sentence (none for contract-format runs)."""
+    if not table_exists(conn, "crm_identity_coverage"):
+        return [], ""
+    identity = query_frame(conn, "select * from crm_identity_coverage")
+    rows = [
+        [
+            text_cell(r["source_object"]),
+            text_cell(r["method"] or f"unmatched: {r['unmatched_reason']}"),
+            text_cell(f"{r['touches']:,}"),
+            text_cell(f"{100 * r['share_of_touches']:.1f}%", r["share_of_touches"]),
         ]
-        matched = int(identity.filter(pl.col("method").is_not_null())["touches"].sum())
-        total = int(identity["touches"].sum())
-        reading += (
-            f" CRM objects: {matched:,} of {total:,} touch rows ({100 * matched / max(total, 1):.1f}%) found "
-            "their account; the rest are in unmatched_touches with a reason."
-        )
-    unclassified_rows: list[list[dict[str, Any]]] = []
-    if table_exists(conn, "crm_unclassified_values"):
-        unclassified = query_frame(conn, "select * from crm_unclassified_values limit 15")
-        unclassified_rows = [
-            [
-                text_cell(r["source_object"]),
-                text_cell(
-                    ", ".join(
-                        f"{k}={r[k]}"
-                        for k in (
-                            "campaign_type",
-                            "utm_source",
-                            "utm_medium",
-                            "referrer_domain",
-                            "crm_source",
-                        )
-                        if r[k]
-                    )
-                    or "(no field set)"
-                ),
-                text_cell(f"{r['touches']:,}"),
-            ]
-            for r in unclassified.iter_rows(named=True)
+        for r in identity.iter_rows(named=True)
+    ]
+    matched = int(identity.filter(pl.col("method").is_not_null())["touches"].sum())
+    total = int(identity["touches"].sum())
+    sentence = (
+        f" CRM objects: {matched:,} of {total:,} touch rows ({100 * matched / max(total, 1):.1f}%) found "
+        "their account; the rest are in unmatched_touches with a reason."
+    )
+    return rows, sentence
+
+
+_RULE_FIELDS = ("campaign_type", "utm_source", "utm_medium", "referrer_domain", "crm_source")
+
+
+def _unclassified_rows(conn: duckdb.DuckDBPyConnection) -> list[list[dict[str, Any]]]:
+    if not table_exists(conn, "crm_unclassified_values"):
+        return []
+    unclassified = query_frame(conn, "select * from crm_unclassified_values limit 15")
+    return [
+        [
+            text_cell(r["source_object"]),
+            text_cell(", ".join(f"{k}={r[k]}" for k in _RULE_FIELDS if r[k]) or "(no field set)"),
+            text_cell(f"{r['touches']:,}"),
         ]
+        for r in unclassified.iter_rows(named=True)
+    ]
+
+
+def _quality(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    from attribution.checks import markov_warnings
+
+    audit = query_frame(conn, "select * from load_audit order by source")
+    stale = int(conn.sql("select count(*) from stg_opportunities where is_fx_stale").fetchall()[0][0])
+    quarantined = int(audit["quarantined_rows"].sum()) if len(audit) else 0
+    raw = int(audit["raw_rows"].sum()) if len(audit) else 0
+    identity_rows, identity_sentence = _identity(conn)
+    reading = (
+        f"{raw:,} input rows: every one is staged, quarantined with a reason ({quarantined:,}), after as-of "
+        f"or excluded by type; {stale:,} opportunities converted with a stale fx rate."
+        + _contact_roles_sentence(conn)
+        + identity_sentence
+    )
     return {
         "audit": make_table(
             ["source", "rows read", "staged", "quarantined", "after as-of", "excluded", "unmatched"],
-            audit_rows,
+            _audit_rows(audit),
         ),
         "identity": make_table(["object", "identity method", "touch rows", "share"], identity_rows),
         "unclassified": make_table(
-            ["object", "values no channel rule matched", "touch rows"], unclassified_rows
+            ["object", "values no channel rule matched", "touch rows"], _unclassified_rows(conn)
         ),
         "self_reported": _self_reported(conn),
-        "reasons": make_table(["source", "reason", "rows", "example row"], reason_rows),
-        "warnings": warnings,
+        "reasons": make_table(["source", "reason", "rows", "example row"], _reason_rows(conn)),
+        "warnings": markov_warnings(conn),
         "reading": reading,
     }
 
