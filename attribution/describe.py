@@ -6,6 +6,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from attribution.sql import query_frame
+
 __all__ = [
     "identity_coverage",
     "lead_creation_sources",
@@ -29,14 +31,9 @@ __all__ = [
 ]
 
 
-def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
-    frame: pl.DataFrame = conn.sql(sql, params=params).pl()
-    return frame
-
-
 def quarantine_by_reason(conn: duckdb.DuckDBPyConnection, source: str) -> pl.DataFrame:
     """(reason, row_count, example) of one source's quarantined rows."""
-    return _frame(
+    return query_frame(
         conn,
         "select reason, count(*) as row_count, any_value(record) as example from quarantine "
         "where source = ? group by reason order by reason",
@@ -46,7 +43,7 @@ def quarantine_by_reason(conn: duckdb.DuckDBPyConnection, source: str) -> pl.Dat
 
 def quarantine_by_source(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(source, reason, row_count) of every quarantined row."""
-    return _frame(
+    return query_frame(
         conn,
         "select source, reason, count(*) as row_count from quarantine group by all order by source, reason",
     )
@@ -54,7 +51,7 @@ def quarantine_by_source(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def stage_labels(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(stage_label, stage, opportunities): the CRM's labels and the stage each maps to."""
-    return _frame(
+    return query_frame(
         conn,
         "select stage_label, stage, count(*) as opportunities from stg_opportunities "
         "group by all order by opportunities desc, stage_label",
@@ -81,7 +78,7 @@ def opportunity_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def opportunity_types(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(opportunity_type, opportunities) staged, '(not set)' for none."""
-    return _frame(
+    return query_frame(
         conn,
         "select coalesce(opportunity_type, '(not set)') as opportunity_type, count(*) as opportunities "
         "from stg_opportunities group by all order by opportunities desc, opportunity_type",
@@ -90,7 +87,7 @@ def opportunity_types(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def identity_coverage(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(source_object, method, touches, percent): how CRM touch rows found their account."""
-    return _frame(
+    return query_frame(
         conn,
         "select source_object, coalesce(method, 'unmatched: ' || unmatched_reason) as method, touches, "
         "round(100 * share_of_touches, 1) as percent from crm_identity_coverage",
@@ -99,12 +96,12 @@ def identity_coverage(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def unclassified_values(conn: duckdb.DuckDBPyConnection, limit: int = 20) -> pl.DataFrame:
     """The first `limit` combinations of rule fields no channel rule matched."""
-    return _frame(conn, "select * from crm_unclassified_values limit ?", [limit])
+    return query_frame(conn, "select * from crm_unclassified_values limit ?", [limit])
 
 
 def self_reported_answers(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(answer_source, channel, opportunities) of the "how did you hear about us" answers."""
-    return _frame(
+    return query_frame(
         conn,
         "select answer_source, channel, count(*) as opportunities from int_self_reported "
         "group by all order by opportunities desc, channel",
@@ -113,12 +110,12 @@ def self_reported_answers(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def touch_rules(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The run's touch rules (one row)."""
-    return _frame(conn, "select * from int_touch_rules")
+    return query_frame(conn, "select * from int_touch_rules")
 
 
 def lead_creation_sources(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(journey_kind, lead_created_by, journeys): what placed each journey's lead-creation touch."""
-    return _frame(
+    return query_frame(
         conn,
         """
         select j.journey_kind, coalesce(m.held_by, '(no lead-creation touch)') as lead_created_by,
@@ -143,7 +140,7 @@ def null_paths_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def null_path_roles(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(role, touch_count, share_of_touches) of the staged touches for the pipeline chain."""
-    return _frame(
+    return query_frame(
         conn,
         "select role, touch_count, round(share_of_touches, 4) as share_of_touches "
         "from int_null_path_exclusions order by role",
@@ -152,7 +149,7 @@ def null_path_roles(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def markov_path_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(journey_kind, is_converted, paths, mean_touches) of the paths the fits read."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, is_converted, count(*) as paths, "
         "round(avg(touch_count), 2) as mean_touches from int_markov_paths group by all order by all",
@@ -161,7 +158,7 @@ def markov_path_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def removal_effects(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The Markov removal effects with canonical and fitted conversions and value."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, channel, removal_effect, share, canonical_conversions, "
         "fitted_conversions, canonical_value, fitted_value from mart_markov_removal_effects "
@@ -179,7 +176,7 @@ def p_conversion_by_kind(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
 
 def shapley_values(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(journey_kind, channel, shapley_conversions, share, fitted_value) by share."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, channel, shapley_conversions, share, fitted_value "
         "from mart_shapley_channel_values order by journey_kind, share desc",
@@ -188,7 +185,7 @@ def shapley_values(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def widest_intervals(conn: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
     """The `limit` channel share intervals widest from low to high."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, model, channel, round(share_low, 4) as share_low, "
         "round(share_high, 4) as share_high, round(share_high - share_low, 4) as width "
@@ -199,7 +196,7 @@ def widest_intervals(conn: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.Dat
 
 def order_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Held-out log-likelihood and AUC per journey kind and Markov order."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, markov_order, round(holdout_log_likelihood, 4) as log_likelihood, "
         "round(holdout_auc, 4) as auc, is_recommended, is_configured from mart_markov_order_selection "
@@ -227,7 +224,7 @@ def unreconciled_rows(conn: duckdb.DuckDBPyConnection, table: str = "mart_reconc
 
 def reconciled_cells(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(table_name, cells, reconciled) of mart_reconciliation_cuts."""
-    return _frame(
+    return query_frame(
         conn,
         "select table_name, count(*) as cells, count(*) filter (where is_reconciled) "
         "as reconciled from mart_reconciliation_cuts group by all order by all",
@@ -236,7 +233,7 @@ def reconciled_cells(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def segment_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(dimension, segment_value, opportunities)."""
-    return _frame(
+    return query_frame(
         conn,
         "select dimension, segment_value, count(*) as opportunities "
         "from int_opportunity_segments group by all order by all",
@@ -245,7 +242,7 @@ def segment_counts(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def top_campaigns(conn: duckdb.DuckDBPyConnection, model: str = "linear", limit: int = 10) -> pl.DataFrame:
     """The `limit` campaigns with the most attributed pipeline under `model`."""
-    return _frame(
+    return query_frame(
         conn,
         "select channel, campaign, model, attributed_amount from mart_campaign_comparison "
         "where journey_kind = 'pipeline' and model = ? order by attributed_amount desc limit ?",
@@ -255,7 +252,7 @@ def top_campaigns(conn: duckdb.DuckDBPyConnection, model: str = "linear", limit:
 
 def spend_return(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> pl.DataFrame:
     """Spend, attributed pipeline and return per dollar by channel over all periods."""
-    return _frame(
+    return query_frame(
         conn,
         "select channel, round(spend_amount, 2) as spend, round(attributed_pipeline, 2) "
         "as pipeline, round(pipeline_per_spend_dollar, 2) as pipeline_per_dollar, "
@@ -267,7 +264,7 @@ def spend_return(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> pl.D
 
 def self_reported_agreement(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """(model, answered, agreement_percent); empty when nobody answered."""
-    return _frame(
+    return query_frame(
         conn,
         "select model, any_value(answered_opportunities) as answered, "
         "round(100 * any_value(agreement_rate), 1) as agreement_percent "
@@ -285,14 +282,14 @@ def attributed_totals(conn: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], 
 
 def latest_runs(conn: duckdb.DuckDBPyConnection, limit: int = 10) -> pl.DataFrame:
     """(run_id, as_of, taken_at) of the latest snapshots."""
-    return _frame(
+    return query_frame(
         conn, "select run_id, as_of, taken_at from snapshot_runs order by taken_at desc limit ?", [limit]
     )
 
 
 def restated_periods(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> pl.DataFrame:
     """Per (journey_kind, month) that moved since first reported under `model`: how much, why."""
-    return _frame(
+    return query_frame(
         conn,
         "select journey_kind, period_month, round(sum(abs(difference)), 2) as moved, "
         "max(new_opportunities) as new, max(removed_opportunities) as removed, "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 import duckdb
 import polars as pl
@@ -14,20 +13,19 @@ import polars as pl
 from attribution.config import AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models import MODEL_SPECS
+from attribution.sql import query_frame
 
 __all__ = ["explain_opportunity", "format_explanation", "main"]
 
 EMPTY_JOURNEY = "no touch in the journey window: the unattributed (none) takes the whole amount"
 
 
-def _frame(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> pl.DataFrame:
-    frame: pl.DataFrame = conn.sql(sql, params=list(params)).pl()
-    return frame
-
-
-def _journey_touches(conn: duckdb.DuckDBPyConnection, opportunity_id: str) -> pl.DataFrame:
-    """The opportunity's converted journeys' touches, each with the milestones it holds."""
-    return _frame(
+def _journey_touches(
+    conn: duckdb.DuckDBPyConnection, opportunity_id: str, journey_kind: str | None
+) -> pl.DataFrame:
+    """The opportunity's converted journeys' touches (of `journey_kind` when given), each with
+    the milestones it holds."""
+    return query_frame(
         conn,
         """
         select t.journey_kind, t.touchpoint_id, t.position, t.touch_count, t.occurred_at,
@@ -37,16 +35,16 @@ def _journey_touches(conn: duckdb.DuckDBPyConnection, opportunity_id: str) -> pl
         from int_journey_touches as t
         inner join int_journeys as j using (journey_kind, opportunity_id)
         left join int_journey_milestones as m using (journey_kind, opportunity_id, touchpoint_id)
-        where t.opportunity_id = ? and j.is_converted
+        where t.opportunity_id = ? and j.is_converted and (?::varchar is null or t.journey_kind = ?)
         group by all
         """,
-        [opportunity_id],
+        [opportunity_id, journey_kind, journey_kind],
     )
 
 
 def _fitted(conn: duckdb.DuckDBPyConnection, opportunity_id: str) -> pl.DataFrame:
     """Per (journey_kind, model, channel): what the fitted models' reasons cite."""
-    return _frame(
+    return query_frame(
         conn,
         """
         select f.journey_kind, 'markov' as model, f.channel, f.fraction as channel_fraction,
@@ -74,7 +72,7 @@ def explain_opportunity(
     `journey_kind` only, when given): the published credit and attributed amount, the touch,
     and the model's reason. Empty when the opportunity has no converted journey (unknown, or a
     revenue journey of an unwon deal)."""
-    credits = _frame(
+    credits = query_frame(
         conn,
         """
         select journey_kind, model, touchpoint_id, channel, credit, attributed_amount
@@ -83,9 +81,7 @@ def explain_opportunity(
         """,
         [opportunity_id, journey_kind, journey_kind],
     )
-    touches = _journey_touches(conn, opportunity_id)
-    if journey_kind is not None:
-        touches = touches.filter(pl.col("journey_kind") == journey_kind)
+    touches = _journey_touches(conn, opportunity_id, journey_kind)
     rows = credits.join(touches, on=["journey_kind", "touchpoint_id", "channel"], how="left")
     rows = rows.join(_fitted(conn, opportunity_id), on=["journey_kind", "model", "channel"], how="left")
     order = {name: spec.order for name, spec in MODEL_SPECS.items()}
@@ -171,7 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     config = spec.config()  # the run's settings: the weights and half-life the reasons cite
     with run_database(spec.database, args.wait) as (conn, _):
         explained = explain_opportunity(conn, args.opportunity_id, config, args.journey_kind)
-        currency = _frame(conn, "select any_value(reporting_currency) as c from stg_opportunities", []).item()
+        currency = query_frame(
+            conn, "select any_value(reporting_currency) as c from stg_opportunities", []
+        ).item()
     print(format_explanation(explained, args.opportunity_id, currency or ""))
     if args.csv:
         explained.with_columns(pl.col("milestones").list.join(";")).write_csv(args.csv)

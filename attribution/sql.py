@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ __all__ = [
     "define_macros",
     "drop_relation",
     "query",
+    "query_frame",
     "read_sql",
     "run_sql",
     "sql_description",
@@ -102,6 +104,14 @@ def query(
 ) -> pl.DataFrame:
     """Run one SQL file (as `run_sql`) and return its rows as a polars frame."""
     frame: pl.DataFrame = run_sql(conn, relative_path, params).pl()
+    return frame
+
+
+def query_frame(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
+) -> pl.DataFrame:
+    """Run one statement of our own text with bind parameters; its rows as a polars frame."""
+    frame: pl.DataFrame = conn.sql(sql, params=list(params) if params else None).pl()
     return frame
 
 

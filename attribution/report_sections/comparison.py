@@ -16,9 +16,9 @@ from attribution.report_sections.format import (
     money,
     percent,
     plot_html,
-    query_frame,
     text_cell,
 )
+from attribution.sql import query_frame
 
 __all__ = ["SECTION"]
 

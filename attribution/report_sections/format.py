@@ -1,14 +1,10 @@
-"""Formatting shared by the report's sections: queries, money, percents, cells, tables and
+"""Formatting shared by the report's sections: money, percents, cells, tables and
 Plotly figures."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
-
-import duckdb
-import polars as pl
 
 __all__ = [
     "NUMBER",
@@ -17,16 +13,8 @@ __all__ = [
     "money",
     "percent",
     "plot_html",
-    "query_frame",
     "text_cell",
 ]
-
-
-def query_frame(
-    conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None
-) -> pl.DataFrame:
-    frame: pl.DataFrame = conn.sql(sql, params=list(params) if params else None).pl()
-    return frame
 
 
 def money(value: float | None) -> str:

@@ -10,10 +10,9 @@ import polars as pl
 from attribution.report_sections.base import ReportInputs, Section
 from attribution.report_sections.format import (
     make_table,
-    query_frame,
     text_cell,
 )
-from attribution.sql import table_exists
+from attribution.sql import query_frame, table_exists
 
 __all__ = ["SECTION"]
 

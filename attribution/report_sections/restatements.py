@@ -10,10 +10,9 @@ from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
 from attribution.report_sections.format import (
     make_table,
     money,
-    query_frame,
     text_cell,
 )
-from attribution.sql import table_exists
+from attribution.sql import query_frame, table_exists
 
 __all__ = ["SECTION"]
 

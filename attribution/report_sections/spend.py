@@ -12,9 +12,9 @@ from attribution.report_sections.format import (
     make_table,
     money,
     plot_html,
-    query_frame,
     text_cell,
 )
+from attribution.sql import query_frame
 
 __all__ = ["SECTION"]
 

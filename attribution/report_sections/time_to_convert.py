@@ -9,9 +9,9 @@ import duckdb
 from attribution.report_sections.base import ReportInputs, Section
 from attribution.report_sections.format import (
     make_table,
-    query_frame,
     text_cell,
 )
+from attribution.sql import query_frame
 
 __all__ = ["SECTION"]
 

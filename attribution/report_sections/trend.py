@@ -12,8 +12,8 @@ from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
 from attribution.report_sections.format import (
     figure_layout,
     plot_html,
-    query_frame,
 )
+from attribution.sql import query_frame
 
 __all__ = ["SECTION"]
 
