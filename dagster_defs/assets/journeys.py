@@ -14,51 +14,51 @@ from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_deps, step_on_
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings
 
-_JOURNEYS = dg.AssetSpec(
+
+def _step_spec(
+    name: str, step: str, description: str, kinds: frozenset[str] = frozenset({"duckdb"})
+) -> dg.AssetSpec:
+    """A table of the journeys group that `step` writes (its deps: what the step's SQL reads)."""
+    return dg.AssetSpec(
+        name, group_name=JOURNEYS_GROUP, kinds=set(kinds), deps=step_deps(step), description=description
+    )
+
+
+_JOURNEYS = _step_spec(
     "int_journeys",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("journeys"),
-    description="One row per (journey_kind, opportunity): window, conversion event, value, "
+    "journeys",
+    "One row per (journey_kind, opportunity): window, conversion event, value, "
     f"company-calendar month, touch count. {GLOSSARY['pipeline journey']} "
     f"{GLOSSARY['revenue journey']}",
 )
-_JOURNEY_TOUCHES = dg.AssetSpec(
+_JOURNEY_TOUCHES = _step_spec(
     "int_journey_touches",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("journeys"),
-    description="One row per (journey_kind, opportunity, touch) inside the journey window, with "
+    "journeys",
+    "One row per (journey_kind, opportunity, touch) inside the journey window, with "
     "position (ordered by occurred_at, touchpoint_id), touch count and days before the event.",
 )
 
 
-_MILESTONES = dg.AssetSpec(
+_MILESTONES = _step_spec(
     "int_journey_milestones",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("journeys"),
-    description="One row per (journey_kind, opportunity, milestone) a touch holds: first_touch, "
+    "journeys",
+    "One row per (journey_kind, opportunity, milestone) a touch holds: first_touch, "
     "lead_created (the last touch at or before the account's first lead_created milestone in "
     "the window; else the first touch of a lead touch type), other milestones of the custom "
     "model, opportunity_created, closed_won. For the w_shaped, full_path and custom models.",
 )
 
 
-_TOUCH_RULES = dg.AssetSpec(
+_TOUCH_RULES = _step_spec(
     "int_touch_rules",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("journeys"),
-    description="The touch rules of the run, one row: excluded touch types and channels (what "
+    "journeys",
+    "The touch rules of the run, one row: excluded touch types and channels (what "
     "int_eligible_touches leaves out of journeys and null paths).",
 )
-_ELIGIBLE_TOUCHES = dg.AssetSpec(
+_ELIGIBLE_TOUCHES = _step_spec(
     "int_eligible_touches",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("journeys"),
-    description="A view: the staged touches the touch rules keep, with touch_row (the touch's row "
+    "journeys",
+    "A view: the staged touches the touch rules keep, with touch_row (the touch's row "
     "id in stg_touchpoints: a join key within one statement, never stored).",
 )
 
@@ -115,65 +115,53 @@ def journeys(
             yield dg.MaterializeResult(asset_key=table, metadata=table_metadata(conn, table))
 
 
-_NULL_PATHS = dg.AssetSpec(
+_NULL_PATHS = _step_spec(
     "int_null_path_touches",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb", "polars"},
-    deps=step_deps("null_paths"),
-    description="The Markov chain's non-converting paths, one row per touch. pipeline: per "
+    "null_paths",
+    "The Markov chain's non-converting paths, one row per touch. pipeline: per "
     "account, touches in no pipeline journey, outside every opportunity's sales cycle (created "
     "to closed, or to as-of while open) and before the last lookback before as-of (those "
     "accounts may still convert), cut into chunks no longer than the lookback (each chunk "
     "starts at its first touch); revenue: revenue journeys of closed_lost opportunities (open "
     "ones are left out). A view over the stored paths (int_pipeline_null_paths: account, first "
     "and last touch) and the touch roles (int_touch_roles).",
+    kinds=frozenset({"duckdb", "polars"}),
 )
-_EXCLUSIONS = dg.AssetSpec(
+_EXCLUSIONS = _step_spec(
     "int_null_path_exclusions",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("null_paths"),
-    description="One row per role a staged touch plays for the pipeline Markov chain "
+    "null_paths",
+    "One row per role a staged touch plays for the pipeline Markov chain "
     "(in_pipeline_journey, in_sales_cycle, censored, null_path): touch_count and share.",
 )
 
 
-_MARKOV_PATHS = dg.AssetSpec(
+_MARKOV_PATHS = _step_spec(
     "int_markov_paths",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("null_paths"),
-    description="One row per path the Markov chain and the Shapley model are fitted on: each "
+    "null_paths",
+    "One row per path the Markov chain and the Shapley model are fitted on: each "
     "converting journey with touches (path_id = opportunity_id, conversion_value = its amount) "
     "and each non-converting path, with its account, touch count and channels in order. The "
     "fits, the order selection and the confidence intervals read paths from here.",
 )
 
 
-_PIPELINE_NULL_PATHS = dg.AssetSpec(
+_PIPELINE_NULL_PATHS = _step_spec(
     "int_pipeline_null_paths",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("null_paths"),
-    description="One row per pipeline non-converting path: account, first and last touch time "
+    "null_paths",
+    "One row per pipeline non-converting path: account, first and last touch time "
     "(the chunks the null paths are cut into; their channels are in int_markov_paths).",
 )
-_TOUCH_ROLES = dg.AssetSpec(
+_TOUCH_ROLES = _step_spec(
     "int_touch_roles",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("null_paths"),
-    description="A view: each eligible touch's role for the pipeline chain (in a pipeline "
+    "null_paths",
+    "A view: each eligible touch's role for the pipeline chain (in a pipeline "
     "journey, in a sales cycle, censored, null path), as of the as-of and lookback of "
     "int_null_path_settings; reading it all recomputes the roles.",
 )
-_NULL_PATH_SETTINGS = dg.AssetSpec(
+_NULL_PATH_SETTINGS = _step_spec(
     "int_null_path_settings",
-    group_name=JOURNEYS_GROUP,
-    kinds={"duckdb"},
-    deps=step_deps("null_paths"),
-    description="One row: the as-of and lookback the null paths were built with (what "
-    "int_touch_roles classifies by).",
+    "null_paths",
+    "One row: the as-of and lookback the null paths were built with (what int_touch_roles classifies by).",
 )
 
 

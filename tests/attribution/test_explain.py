@@ -146,40 +146,29 @@ def test_an_empty_journey_and_an_unknown_opportunity(explained_world):
     assert "no converted journey" in format_explanation(unknown, "nope")
 
 
-def test_attribution_explain_prints_every_touch_and_writes_csv(explained_world, tmp_path):
-    out = tmp_path / "o1.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "attribution.explain",
-            "o1",
-            "--database",
-            str(explained_world),
-            "--journey-kind",
-            "revenue",
-            "--csv",
-            str(out),
-        ],
-        cwd=tmp_path,
+def _explain_cli(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`attribution-explain ARGUMENTS` as a user runs it, from `cwd` with a bare environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "attribution.explain", *arguments],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
+    )
+
+
+def test_attribution_explain_prints_every_touch_and_writes_csv(explained_world, tmp_path):
+    out = tmp_path / "o1.csv"
+    done = _explain_cli(
+        tmp_path, "o1", "--database", str(explained_world), "--journey-kind", "revenue", "--csv", str(out)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("revenue journey of o1: 1,000.00 USD, 4 touch(es)")
     assert done.stdout.count("\n  #") == 4 and "t3" in done.stdout
     written = pl.read_csv(out)
     assert written.height == 4 * len(MODEL_SPECS) and set(written["journey_kind"]) == {"revenue"}
-    missing = subprocess.run(
-        [sys.executable, "-m", "attribution.explain", "nope", "--database", str(explained_world)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
-    )
+    missing = _explain_cli(tmp_path, "nope", "--database", str(explained_world))
     assert missing.returncode == 1 and "no converted journey" in missing.stdout
 
 
@@ -189,22 +178,6 @@ def test_attribution_explain_reads_the_database_of_the_run_file(explained_world,
         f'[inputs]\ntouchpoints = "t.csv"\nopportunities = "o.csv"\n[outputs]\ndatabase = "{explained_world}"\n',
         encoding="utf-8",
     )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "attribution.explain",
-            "o1",
-            "--run-file",
-            str(run_file),
-            "--journey-kind",
-            "pipeline",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)},
-    )
+    done = _explain_cli(tmp_path, "o1", "--run-file", str(run_file), "--journey-kind", "pipeline")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("pipeline journey of o1: 1,000.00 USD, 4 touch(es)")
