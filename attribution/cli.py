@@ -10,15 +10,15 @@ import argparse
 import sys
 import time
 import uuid
-from dataclasses import fields
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin
 
 import duckdb
 
 from attribution.checks import publication_blockers
-from attribution.config import AttributionConfig
+from attribution.config import AttributionConfig, setting_types
 from attribution.engine import EngineUnavailableError, engine_for
 from attribution.export import EXIT_EXPORT_FAILED, ExportError, export_marts
 from attribution.html_report import report_available, write_report
@@ -38,14 +38,12 @@ EXIT_UNRECONCILED = 70  # the numbers do not reconcile: nothing published
 
 
 def _plain_fields() -> dict[str, Any]:
-    """AttributionConfig's fields of a plain type (int, float, str, bool, or a tuple of
-    them given comma-separated): one option each."""
-    hints = get_type_hints(AttributionConfig)
+    """The settings of a plain type (int, float, str, bool, a tuple of them given
+    comma-separated, or a map given as 'name=value' entries): one option each."""
     plain: dict[str, Any] = {}
-    for f in fields(AttributionConfig):
-        kind = hints[f.name]
-        if kind in (int, float, str, bool) or get_origin(kind) is tuple:
-            plain[f.name] = kind
+    for name, kind in setting_types().items():
+        if kind in (int, float, str, bool) or get_origin(kind) in (tuple, Mapping):
+            plain[name] = kind
     return plain
 
 
@@ -66,9 +64,14 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
     aliases = {"time_decay_half_life_days": ["--half-life-days"]}
     for name, kind in _plain_fields().items():
         flags = [f"--{name.replace('_', '-')}", *aliases.get(name, [])]
-        default = getattr(defaults, name)
+        default = defaults.setting(name)
         if kind is bool:
             parser.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction, default=None)
+        elif get_origin(kind) is Mapping:
+            shown = ",".join(f"{key}={value}" for key, value in default.items()) or "none"
+            parser.add_argument(
+                *flags, dest=name, default=None, help=f"name=value,...; default: the run file's, else {shown}"
+            )
         elif get_origin(kind) is tuple:
             shown = ",".join(str(v) for v in default) or "all"
             parser.add_argument(

@@ -255,7 +255,7 @@ def _markov_factors(
         ]
     )
     channels = tuple(sorted(set(paths["path"].explode().drop_nulls().to_list())))
-    replicates = config.interval_replicates
+    replicates = config.intervals.replicates
     if not channels:
         return [], np.ones((0, replicates))
     n_converting = len(unique_converting)
@@ -355,7 +355,7 @@ def _percentiles(values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarr
 def _kind_intervals(
     inputs: IntervalInputs, config: AttributionConfig, kind_index: int
 ) -> list[dict[str, object]]:
-    replicates, seed = config.interval_replicates, config.interval_seed
+    replicates, seed = config.intervals.replicates, config.intervals.seed
     opportunities = inputs.opportunities.sort("opportunity_id")
     if opportunities.is_empty() or (inputs.credits is not None and inputs.credits.is_empty()):
         return []
@@ -417,8 +417,8 @@ def _kind_intervals(
             ("campaign", list(keys.select("channel", "campaign").iter_rows()), campaign_amounts),
         ):
             shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
-            low, high = _percentiles(values, config.interval_level)
-            share_low, share_high = _percentiles(shares, config.interval_level)
+            low, high = _percentiles(values, config.intervals.level)
+            share_low, share_high = _percentiles(shares, config.intervals.level)
             for i, (channel, campaign) in enumerate(names):
                 rows.append(
                     {
@@ -432,19 +432,19 @@ def _kind_intervals(
                         "share_low": float(share_low[i]),
                         "share_high": float(share_high[i]),
                         "replicates": replicates,
-                        "confidence_level": config.interval_level,
+                        "confidence_level": config.intervals.level,
                     }
                 )
     return rows
 
 
 def bootstrap_intervals(inputs: list[IntervalInputs], config: AttributionConfig) -> pl.DataFrame:
-    """Percentile intervals (level config.interval_level, config.interval_replicates Poisson
-    replicates, seed config.interval_seed) of every (journey kind, model, channel) and
+    """Percentile intervals (level config.intervals.level, config.intervals.replicates Poisson
+    replicates, seed config.intervals.seed) of every (journey kind, model, channel) and
     (journey kind, model, channel, campaign) attributed amount and share; empty when the
     replicates setting is 0."""
     rows: list[dict[str, object]] = []
-    if config.interval_replicates > 0:
+    if config.intervals.replicates > 0:
         for item in inputs:
             rows.extend(_kind_intervals(item, config, JOURNEY_KINDS.index(item.journey_kind)))
     return pl.DataFrame(rows, schema=INTERVAL_SCHEMA).sort(

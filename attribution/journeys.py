@@ -27,7 +27,7 @@ def write_touch_rules(conn: duckdb.DuckDBPyConnection | Engine, config: Attribut
     rules = (
         [("excluded_touch_type", t, None) for t in config.excluded_touch_types]
         + [("excluded_channel", c, None) for c in config.excluded_channels]
-        + [("touch_type_weight", t, w) for t, w in config.touch_type_weight_map().items()]
+        + [("touch_type_weight", t, w) for t, w in config.touch_type_weights.items()]
     )
     frame = pl.DataFrame(
         rules, schema={"rule": pl.String, "value": pl.String, "weight": pl.Float64}, orient="row"

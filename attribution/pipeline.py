@@ -359,7 +359,7 @@ def load_inputs(
     tell = progress or (lambda _step: None)
     tell("fx_rates")
     results: dict[str, LoadResult] = {"fx_rates": load_fx_rates(conn, sources.fx_rates, config)}
-    if config.source_format == "contract":
+    if config.source.format == "contract":
         if not sources.touchpoints or not sources.opportunities:
             raise InputFileError(
                 "source_format contract needs a touchpoints and an opportunities input; for a folder "
@@ -376,12 +376,12 @@ def load_inputs(
     else:
         if not sources.objects:
             raise InputFileError(
-                f"source_format {config.source_format} reads a folder of object exports: name it as "
+                f"source_format {config.source.format} reads a folder of object exports: name it as "
                 "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
             )
         tell("crm_objects")
         derived = derive_inputs(
-            conn, crm_of(config.source_format), sources.objects, config, sources.web_events
+            conn, crm_of(config.source.format), sources.objects, config, sources.web_events
         )
         results.update({result.source: result for result in derived.objects})
         preset = (

@@ -39,12 +39,12 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, get_args, get_origin
 
-from attribution.config import AttributionConfig, parse_as_of, split_names
+from attribution.config import AttributionConfig, parse_as_of, setting_types, split_names
 from attribution.contracts import SourcePaths
 from attribution.mapping import MappingError, SourceMapping, load_mapping, mapping_entries
 
@@ -95,7 +95,6 @@ SETTING_VARIABLES: dict[str, str] = {
     "segment_columns": "ATTRIBUTION_SEGMENT_COLUMNS",
     "engine": "ATTRIBUTION_ENGINE",
 }
-_DERIVED = ("mapping", "run_started_at")
 
 
 class RunFileError(ValueError):
@@ -103,9 +102,9 @@ class RunFileError(ValueError):
 
 
 def setting_fields() -> dict[str, Any]:
-    """The AttributionConfig fields a run file's [settings] may set -> their types."""
-    hints = get_type_hints(AttributionConfig)
-    return {f.name: hints[f.name] for f in fields(AttributionConfig) if f.name not in _DERIVED}
+    """The settings a run file's [settings] may set -> their types (flat names: a group's
+    members too, e.g. interval_replicates for the config's intervals.replicates)."""
+    return setting_types()
 
 
 def find_run_file(
@@ -141,7 +140,7 @@ class RunSpec:
 
     def config(self, **overrides: Any) -> AttributionConfig:
         """The library's frozen config of this run (`overrides` win, e.g. run_started_at)."""
-        return AttributionConfig(**{**self.settings, **overrides}, mapping=self.mapping)
+        return AttributionConfig.from_settings({**self.settings, **overrides}, mapping=self.mapping)
 
     def describe(self) -> dict[str, Any]:
         """The run's inputs, outputs, run file and origins as JSON-ready values (the manifest
@@ -195,6 +194,10 @@ def _setting(name: str, kind: Any, value: Any, where: str) -> Any:
             except ValueError as exc:
                 raise RunFileError(f"{where}: {exc}") from exc
         raise RunFileError(f"{where} must be a date or an ISO timestamp")
+    if get_origin(kind) is Mapping:  # a table; 'name=value' entries (a list or one text) too
+        if not isinstance(value, Mapping | list | tuple | str):
+            raise RunFileError(f"{where} must be a table of name = value")
+        return value  # the config checks the names and values
     if get_origin(kind) is tuple:
         element = get_args(kind)[0]
         items = split_names(value) if isinstance(value, str) else value

@@ -115,13 +115,21 @@ def query_frame(
     return frame
 
 
-def bind_config(sql: str, config: object, constants: dict[str, Any] | None = None) -> dict[str, Any]:
+def _config_value(config: Any, name: str) -> Any:
+    try:
+        return config.setting(name)
+    except KeyError:
+        return getattr(config, name)
+
+
+def bind_config(sql: str, config: Any, constants: dict[str, Any] | None = None) -> dict[str, Any]:
     """The values a SQL model names as $parameters (DuckDB refuses unused ones): from
-    `constants` first, else the config's attribute of that name (comments are skipped)."""
+    `constants` first, else the config's setting of that name (AttributionConfig.setting: the
+    flat names, $fx_max_age_days for fx.max_age_days), else its attribute (comments skipped)."""
     code = re.sub(r"--[^\n]*", "", sql)
     constants = constants or {}
     values = {
-        name: constants[name] if name in constants else getattr(config, name)
+        name: constants[name] if name in constants else _config_value(config, name)
         for name in sorted(set(re.findall(r"\$(\w+)", code)))
     }
     # a tuple setting binds as a list (DuckDB reads a Python tuple as a struct)

@@ -274,7 +274,7 @@ def run_tier(
     )
     print(f"  journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
     print(
-        f"  confidence intervals ({config.interval_replicates} replicates): "
+        f"  confidence intervals ({config.intervals.replicates} replicates): "
         f"{seconds['confidence intervals']:.2f} s = "
         f"{seconds['confidence intervals'] / model_seconds:.2f} x the models ({model_seconds:.2f} s)"
     )

@@ -231,7 +231,7 @@ def attributed_shares(world: World, seed: int, workdir: Path) -> dict[str, dict[
     folder.mkdir(parents=True, exist_ok=True)
     touches.write_csv(folder / "touchpoints.csv")
     opportunities.write_csv(folder / "opportunities.csv")
-    config = AttributionConfig(as_of=END, run_started_at=END, interval_replicates=0)
+    config = AttributionConfig.from_settings(as_of=END, run_started_at=END, interval_replicates=0)
     with duckdb.connect() as conn:
         run_pipeline(conn, SourcePaths(folder / "touchpoints.csv", folder / "opportunities.csv"), config)
         rows = conn.sql(

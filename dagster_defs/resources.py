@@ -68,7 +68,8 @@ class SourceFiles(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 
 class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
-    """Every AttributionConfig parameter, editable in the launchpad. Unset (null) = the run
+    """Every setting (AttributionConfig's flat names: interval_replicates for its
+    intervals.replicates), editable in the launchpad; weights are maps of name to weight. Unset (null) = the run
     file's value, else the environment's, else AttributionConfig's default (DESIGN §1); the
     definitions fill them with the resolved values so the launchpad shows what a run uses.
     models: the models to run (empty = all). as_of: empty = the run's start (one as-of for
@@ -87,16 +88,16 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     fx_max_age_days: int | None = None
     company_timezone: str | None = None
     models: list[str] | None = None
-    position_based_weights: list[float] | None = None
+    position_based_weights: dict[str, float] | None = None
     lead_touch_types: list[str] | None = None
-    w_shaped_weights: list[float] | None = None
-    full_path_weights: list[float] | None = None
-    custom_weights: list[str] | None = None
+    w_shaped_weights: dict[str, float] | None = None
+    full_path_weights: dict[str, float] | None = None
+    custom_weights: dict[str, float] | None = None
     sourced_by: str | None = None
     fiscal_year_start_month: int | None = None
     excluded_touch_types: list[str] | None = None
     excluded_channels: list[str] | None = None
-    touch_type_weights: list[str] | None = None
+    touch_type_weights: dict[str, float] | None = None
     segment_columns: list[str] | None = None
     interval_replicates: int | None = None
     interval_level: float | None = None
@@ -110,7 +111,7 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     channel_rules: str | None = None
     include_sales_activities: bool | None = None
     journey_scope: str | None = None
-    deal_motion_labels: list[str] | None = None
+    deal_motion_labels: dict[str, str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None
 
@@ -157,8 +158,10 @@ def settings_of(spec: RunSpec) -> AttributionSettings:
             value = spec.settings.get("as_of")
             values[name] = value.isoformat() if isinstance(value, datetime) else value
             continue
-        value = getattr(config, name)
-        values[name] = list(value) if isinstance(value, tuple) else value
+        value = config.setting(name)
+        values[name] = (
+            list(value) if isinstance(value, tuple) else dict(value) if isinstance(value, dict) else value
+        )
     return AttributionSettings(
         **values,
         column_preset=spec.mapping.preset,

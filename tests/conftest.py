@@ -86,7 +86,7 @@ def published_sample(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         sample_dir / "milestones.csv",
         sample_dir / "spend.csv",
     )
-    config = AttributionConfig(
+    config = AttributionConfig.from_settings(
         as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
     )
     with duckdb.connect(str(workdir / "run.duckdb")) as conn:

@@ -96,7 +96,7 @@ def _free_mail_domains(conn: duckdb.DuckDBPyConnection) -> None:
 def _classify(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """`int_derived_touches`: every touch row with its channel and the rule that gave it (the
     rules run once per distinct combination of the fields they read)."""
-    rules = load_checked_rules(conn, config.channel_rules or None)
+    rules = load_checked_rules(conn, config.source.channel_rules or None)
     fields = ", ".join(RULE_FIELDS)
     conn.sql(
         "create or replace temp table _rule_inputs as "
@@ -238,7 +238,7 @@ def derive_inputs(
     for name, derived_objects in touch_objects.items():
         spec = object_of[name]
         where = "source_object in (" + ", ".join(f"'{o}'" for o in derived_objects) + ")"
-        if name in ("Task", "Event") and not config.include_sales_activities:
+        if name in ("Task", "Event") and not config.source.include_sales_activities:
             conn.sql("delete from quarantine where source = ?", params=[spec.source])
             result = _reference_result(conn, spec, files.get(name, []), excluded=True)
         else:
@@ -361,7 +361,7 @@ def build_self_reported(conn: duckdb.DuckDBPyConnection, config: AttributionConf
     prepare_connection(conn)
     if not table_exists(conn, "crm_self_reported_answers"):
         _answers_table(conn, from_people=False)
-    rules = load_checked_rules(conn, config.channel_rules or None)
+    rules = load_checked_rules(conn, config.source.channel_rules or None)
     conn.sql(f"create or replace temp table _answers as\n{read_sql('crm/int_self_reported_answers.sql')}")
     fields = normalized_fields_sql(("self_reported", "crm_source"))
     conn.sql(

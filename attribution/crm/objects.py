@@ -417,7 +417,7 @@ def stage_objects(
         if spec.kind == "opportunities":
             continue
         source = spec.source_spec()
-        stage_raw(conn, source, files.get(spec.name, []), spec.mapping(), encoding=config.csv_encoding)
+        stage_raw(conn, source, files.get(spec.name, []), spec.mapping(), encoding=config.source.csv_encoding)
         normalized = ", ".join(
             f"sfdc_id({c}) as {c}" if c in spec.record_ids else c for c in (c for c, _ in spec.columns)
         )

@@ -105,7 +105,7 @@ def _apply_channel_rules(conn: duckdb.DuckDBPyConnection, config: AttributionCon
     rules file (the label is the rules' channel_label; a label no rule matches is kept)."""
     from attribution.crm.channel_rules import load_checked_rules, normalized_fields_sql
 
-    rules = load_checked_rules(conn, config.channel_rules)
+    rules = load_checked_rules(conn, config.source.channel_rules)
     conn.sql(
         "create or replace temp table _channel_labels as "
         f"select label, {rules.channel_sql()} as ruled from (select label, "
@@ -140,7 +140,7 @@ def load_source(
     for needed in spec.needs:
         ensure_loaded(conn, needed, config)
     files = resolve_paths(paths) if paths and derived is None else []
-    absent = {column: str(getattr(config, field)) for column, field in spec.absent_from_config}
+    absent = {column: str(config.setting(name)) for column, name in spec.absent_from_config}
     segments: dict[str, str] = {}
     layout_spec = spec
     if source == "opportunities":
@@ -155,8 +155,10 @@ def load_source(
         files = _stage_derived(conn, spec, derived)
         raw_rows = int(conn.sql(f"select count(*) from raw_{source}").fetchall()[0][0])
     else:
-        raw_rows = stage_raw(conn, layout_spec, files, config.mapping, absent, segments, config.csv_encoding)
-        if source == "touchpoints" and config.channel_rules and config.source_format == "contract":
+        raw_rows = stage_raw(
+            conn, layout_spec, files, config.mapping, absent, segments, config.source.csv_encoding
+        )
+        if source == "touchpoints" and config.source.channel_rules and config.source.format == "contract":
             _apply_channel_rules(conn, config)
     if source in _SOURCE_SETUP:
         _SOURCE_SETUP[source](conn, config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from attribution.config import AttributionConfig
@@ -28,16 +30,20 @@ def last_touch(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
 def linear(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Credit 1/n to each of the n touches of a journey."""
     touches = inputs.journey_touches
-    weights = config.touch_type_weight_map()
+    weights = config.touch_type_weights
     if weights:  # per-touch-type weights: credit proportional to the touch's weight
         weighted = touches.with_columns(weight=_type_weight(weights))
         return credits_frame(weighted.with_columns(credit=_normalized(pl.col("weight"))))
     return credits_frame(touches.with_columns(credit=1.0 / pl.col("touch_count")))
 
 
-def _type_weight(weights: dict[str, float]) -> pl.Expr:
+def _type_weight(weights: Mapping[str, float]) -> pl.Expr:
     """The touch's touch_type weight (unlisted and unknown types weigh 1)."""
-    return pl.col("touch_type").replace_strict(weights, default=1.0, return_dtype=pl.Float64).fill_null(1.0)
+    return (
+        pl.col("touch_type")
+        .replace_strict(dict(weights), default=1.0, return_dtype=pl.Float64)
+        .fill_null(1.0)
+    )
 
 
 def _normalized(weight: pl.Expr) -> pl.Expr:
@@ -59,7 +65,7 @@ def time_decay(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     half_life = config.time_decay_half_life_days
     gap = pl.col("days_before_event") - pl.col("days_before_event").min().over(JOURNEY_KEY)
     weighted = touches.with_columns(weight=pl.lit(2.0).pow(-gap / half_life))
-    weights = config.touch_type_weight_map()
+    weights = config.touch_type_weights
     if weights:
         weighted = weighted.with_columns(weight=pl.col("weight") * _type_weight(weights))
         return credits_frame(weighted.with_columns(credit=_normalized(pl.col("weight"))))
@@ -76,7 +82,8 @@ def position_based(inputs: ModelInput, config: AttributionConfig) -> pl.DataFram
     touches there is no middle, and its share goes to first and last in proportion to their
     weights (50/50 by default). Ties in time are ordered by touchpoint_id, as everywhere.
     """
-    first, middle, last = config.position_based_weights
+    weights = config.weights.position_based
+    first, middle, last = weights["first"], weights["middle"], weights["last"]
     n, position = pl.col("touch_count"), pl.col("position")
     return credits_frame(
         inputs.journey_touches.with_columns(
@@ -115,7 +122,7 @@ def _explain_last_touch(config: AttributionConfig) -> pl.Expr:
 
 def _explain_type_weight(config: AttributionConfig, what: str) -> pl.Expr | None:
     """'touch type X weighs w' when touch_type_weights are set (None without)."""
-    weights = config.touch_type_weight_map()
+    weights = config.touch_type_weights
     if not weights:
         return None
     return pl.format(
@@ -129,7 +136,7 @@ def _explain_type_weight(config: AttributionConfig, what: str) -> pl.Expr | None
 def _explain_linear(config: AttributionConfig) -> pl.Expr:
     typed = _explain_type_weight(config, "")
     if typed is not None:
-        return pl.format("{} of the journey's {}", typed, _type_weight(config.touch_type_weight_map()).sum())
+        return pl.format("{} of the journey's {}", typed, _type_weight(config.touch_type_weights).sum())
     return pl.format("1/{}: an equal share with the journey's other touches", pl.col("touch_count"))
 
 
@@ -137,8 +144,8 @@ def _explain_time_decay(config: AttributionConfig) -> pl.Expr:
     half_life = config.time_decay_half_life_days
     days = pl.col("days_before_event")
     weight = pl.lit(2.0).pow(-(days - days.min()) / half_life)
-    if config.touch_type_weight_map():
-        weight = weight * _type_weight(config.touch_type_weight_map())
+    if config.touch_type_weights:
+        weight = weight * _type_weight(config.touch_type_weights)
     return pl.format(
         "{} days before the event, half-life {} days: weight {} of the journey's {} (the nearest touch weighs 1)",
         days.round(1),
@@ -149,7 +156,8 @@ def _explain_time_decay(config: AttributionConfig) -> pl.Expr:
 
 
 def _explain_position_based(config: AttributionConfig) -> pl.Expr:
-    first, middle, last = config.position_based_weights
+    weights = config.weights.position_based
+    first, middle, last = weights["first"], weights["middle"], weights["last"]
     n, position = pl.col("touch_count"), pl.col("position")
     return (
         pl.when(n == 1)

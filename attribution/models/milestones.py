@@ -74,34 +74,28 @@ def milestone_credits(inputs: ModelInput, weights: Mapping[str, float], between:
     return credits_frame(frame.with_columns(credit=credit))
 
 
+def _held_and_between(weights: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """A model's weights as (milestone -> weight, the share of the touches holding none)."""
+    return {name: w for name, w in weights.items() if name != BETWEEN}, weights.get(BETWEEN, 0.0)
+
+
 def w_shaped(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """W-shaped: first touch, lead-creation touch and opportunity-creation touch 30% each, the
     touches between share 10% (weights configurable)."""
-    first, lead, opportunity, between = config.w_shaped_weights
-    weights = {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity}
-    return milestone_credits(inputs, weights, between)
+    return milestone_credits(inputs, *_held_and_between(config.weights.w_shaped))
 
 
 def full_path(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Full path: first touch, lead creation, opportunity creation and closed won 22.5% each,
     the touches between share 10% (a pipeline journey has no closed-won touch: its weight
     goes to the other milestones, which makes it W-shaped)."""
-    first, lead, opportunity, won, between = config.full_path_weights
-    weights = {
-        "first_touch": first,
-        "lead_created": lead,
-        "opportunity_created": opportunity,
-        "closed_won": won,
-    }
-    return milestone_credits(inputs, weights, between)
+    return milestone_credits(inputs, *_held_and_between(config.weights.full_path))
 
 
 def custom(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
-    """Custom stage weights from the settings (`custom_weights`: position=weight, with
+    """Custom stage weights from the settings (`custom_weights`: {position: weight}, with
     `between` for the touches holding no milestone)."""
-    weights = config.custom_weight_map()
-    between = weights.pop(BETWEEN, 0.0)
-    return milestone_credits(inputs, weights, between)
+    return milestone_credits(inputs, *_held_and_between(config.weights.custom))
 
 
 def _explain_milestones(weights: Mapping[str, float], between: float) -> pl.Expr:
@@ -122,27 +116,15 @@ def _explain_milestones(weights: Mapping[str, float], between: float) -> pl.Expr
 
 
 def _explain_w_shaped(config: AttributionConfig) -> pl.Expr:
-    first, lead, opportunity, between = config.w_shaped_weights
-    return _explain_milestones(
-        {"first_touch": first, "lead_created": lead, "opportunity_created": opportunity}, between
-    )
+    return _explain_milestones(*_held_and_between(config.weights.w_shaped))
 
 
 def _explain_full_path(config: AttributionConfig) -> pl.Expr:
-    first, lead, opportunity, won, between = config.full_path_weights
-    weights = {
-        "first_touch": first,
-        "lead_created": lead,
-        "opportunity_created": opportunity,
-        "closed_won": won,
-    }
-    return _explain_milestones(weights, between)
+    return _explain_milestones(*_held_and_between(config.weights.full_path))
 
 
 def _explain_custom(config: AttributionConfig) -> pl.Expr:
-    weights = config.custom_weight_map()
-    between = weights.pop(BETWEEN, 0.0)
-    return _explain_milestones(weights, between)
+    return _explain_milestones(*_held_and_between(config.weights.custom))
 
 
 SPECS: tuple[ModelSpec, ...] = (

@@ -57,4 +57,4 @@ class ModelSpec:
     def defaults(self) -> dict[str, object]:
         """The default of each parameter, from AttributionConfig."""
         default = AttributionConfig()
-        return {name: getattr(default, name) for name in self.parameters}
+        return {name: default.setting(name) for name in self.parameters}

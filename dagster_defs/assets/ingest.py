@@ -220,7 +220,7 @@ def ingest_sources(
                     "the run goes on with an empty table"
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
-        yield from _crm_results(conn, config.source_format, results)
+        yield from _crm_results(conn, config.source.format, results)
         answers = describe.self_reported_answers(conn)
         yield dg.MaterializeResult(
             asset_key="int_self_reported",

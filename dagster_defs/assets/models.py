@@ -229,8 +229,8 @@ def int_attribution_intervals(
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(conn, "int_attribution_intervals"),
-                "replicates": dg.MetadataValue.int(config.interval_replicates),
-                "confidence_level": dg.MetadataValue.float(config.interval_level),
+                "replicates": dg.MetadataValue.int(config.intervals.replicates),
+                "confidence_level": dg.MetadataValue.float(config.intervals.level),
                 "seconds": dg.MetadataValue.float(round(seconds, 2)),
                 "widest_share_intervals": dg.MetadataValue.md(
                     markdown_table(widest) if len(widest) else "intervals are off (interval_replicates = 0)"

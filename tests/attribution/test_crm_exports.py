@@ -82,8 +82,8 @@ def _salesforce_truth(as_of: datetime, reporting: str = "USD") -> dict[str, floa
 
 def _run(tmp_path: Path, opportunities: Path, preset: str, **settings: object) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(str(tmp_path / "crm.duckdb"))
-    config = AttributionConfig(
-        as_of=settings.pop("as_of", AS_OF),  # type: ignore[arg-type]
+    config = AttributionConfig.from_settings(
+        as_of=settings.pop("as_of", AS_OF),
         run_started_at=CLOCK,
         mapping=SourceMapping(preset=preset),
         **settings,  # type: ignore[arg-type]

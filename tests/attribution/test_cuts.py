@@ -19,7 +19,7 @@ AS_OF = datetime(2026, 6, 1)
 
 
 def _config(**settings: object) -> AttributionConfig:
-    return AttributionConfig(as_of=AS_OF, run_started_at=AS_OF, **settings)  # type: ignore[arg-type]
+    return AttributionConfig.from_settings(settings, as_of=AS_OF, run_started_at=AS_OF)
 
 
 @pytest.fixture

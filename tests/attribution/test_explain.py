@@ -57,7 +57,7 @@ def explained_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run_pipeline(
             conn,
             SourcePaths(folder / "touchpoints.csv", folder / "opportunities.csv"),
-            AttributionConfig(as_of=AS_OF, interval_replicates=0),
+            AttributionConfig.from_settings(as_of=AS_OF, interval_replicates=0),
         )
     return database
 

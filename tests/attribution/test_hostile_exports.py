@@ -84,7 +84,9 @@ def test_a_cp1252_export_names_the_reason_the_line_and_what_to_do(tmp_path):
     assert "re-export it as UTF-8" in message and "csv_encoding" in message
     # the setting reads it
     _, result = _load(
-        tmp_path, text, config=AttributionConfig(as_of=datetime(2026, 6, 1), csv_encoding="latin-1")
+        tmp_path,
+        text,
+        config=AttributionConfig.from_settings(as_of=datetime(2026, 6, 1), csv_encoding="latin-1"),
     )
     assert result.staged_rows == 6
 

@@ -201,7 +201,7 @@ def test_parquet_files_read_in_place_keep_every_row_accounted(conn, tmp_path):
 
     folder = tmp_path / "it's a ?folder"
     folder.mkdir()
-    config = AttributionConfig(
+    config = AttributionConfig.from_settings(
         as_of=datetime(2026, 6, 1), run_started_at=datetime(2026, 6, 1), fx_base_currency="USD"
     )
     first = {

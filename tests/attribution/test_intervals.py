@@ -53,7 +53,7 @@ def test_ninety_percent_intervals_cover_the_true_share_about_ninety_percent_of_t
     # 200 independent worlds of 400 deals; a's true share is 0.3 in each. A correct 90%
     # interval holds it in ~180 of 200 (binomial sd sqrt(200 x 0.9 x 0.1) = 4.2): accept
     # 167..193 (+-3 sd). Replicates 400 keep the percentile noise small.
-    config = AttributionConfig(interval_replicates=400, interval_seed=11)
+    config = AttributionConfig.from_settings(interval_replicates=400, interval_seed=11)
     covered = 0
     for seed in range(200):
         intervals = bootstrap_intervals([_single_touch_world(seed, 400, 0.3)], config)
@@ -64,22 +64,22 @@ def test_ninety_percent_intervals_cover_the_true_share_about_ninety_percent_of_t
 
 def test_intervals_are_reproducible_and_follow_the_seed():
     world = _single_touch_world(3, 300, 0.4)
-    first = bootstrap_intervals([world], AttributionConfig(interval_seed=5))
-    again = bootstrap_intervals([world], AttributionConfig(interval_seed=5))
-    other = bootstrap_intervals([world], AttributionConfig(interval_seed=6))
+    first = bootstrap_intervals([world], AttributionConfig.from_settings(interval_seed=5))
+    again = bootstrap_intervals([world], AttributionConfig.from_settings(interval_seed=5))
+    other = bootstrap_intervals([world], AttributionConfig.from_settings(interval_seed=6))
     assert first.equals(again)
     assert not first.equals(other)
     # a wider level gives a wider interval around the same replicates
-    wide = bootstrap_intervals([world], AttributionConfig(interval_seed=5, interval_level=0.99))
+    wide = bootstrap_intervals([world], AttributionConfig.from_settings(interval_seed=5, interval_level=0.99))
     width = (pl.col("share_high") - pl.col("share_low")).alias("width")
     assert (wide.select(width)["width"] > first.select(width)["width"]).all()
-    assert bootstrap_intervals([world], AttributionConfig(interval_replicates=0)).is_empty()
+    assert bootstrap_intervals([world], AttributionConfig.from_settings(interval_replicates=0)).is_empty()
 
 
 def test_the_order_of_the_input_rows_does_not_move_the_intervals(sample_run):
     from attribution.intervals import read_interval_inputs
 
-    config = AttributionConfig(interval_replicates=50)
+    config = AttributionConfig.from_settings(interval_replicates=50)
     inputs = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
 
     def shuffled_credits(item: IntervalInputs) -> Callable[[str], pl.DataFrame]:
@@ -114,7 +114,7 @@ def test_credits_read_model_by_model_give_the_intervals_of_one_frame(sample_run)
     # touch's amount in pico-units (as the marts), so the frame gets them rounded alike
     from attribution.intervals import read_interval_inputs
 
-    config = AttributionConfig(interval_replicates=40)
+    config = AttributionConfig.from_settings(interval_replicates=40)
     by_model = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
     one_frame = [
         IntervalInputs(
@@ -150,7 +150,7 @@ def test_markov_transitions_counted_a_few_paths_at_a_time_give_the_same_interval
     from attribution import intervals
     from attribution.intervals import read_interval_inputs
 
-    config = AttributionConfig(interval_replicates=30, models=("markov",))
+    config = AttributionConfig.from_settings(interval_replicates=30, models=("markov",))
     inputs = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
     whole = bootstrap_intervals(inputs, config)
     monkeypatch.setattr(intervals, "PATH_BLOCK", 7)
@@ -244,7 +244,7 @@ def test_every_model_and_channel_has_an_interval_around_its_figure(sample_run):
 def test_intervals_off_leave_the_columns_null(sample_run):
     from attribution.pipeline import build_mart, run_intervals
 
-    config = AttributionConfig(as_of=datetime(2026, 11, 1), interval_replicates=0)
+    config = AttributionConfig.from_settings(as_of=datetime(2026, 11, 1), interval_replicates=0)
     assert run_intervals(sample_run, config) == 0
     build_mart(sample_run, "mart_channel_comparison", config)
     assert sample_run.sql("select count(share_low) from mart_channel_comparison").fetchall() == [(0,)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from dagster_defs import defs
@@ -88,27 +90,33 @@ def test_settings_are_typed_config_with_design_defaults():
 
 def test_settings_and_cli_cover_every_config_field_with_its_defaults(tmp_path):
     # defaults live in AttributionConfig only: the launchpad settings of a run without a run
-    # file (what build_defs shows) and the CLI take theirs
-    import dataclasses
+    # file (what build_defs shows) and the CLI take theirs; the launchpad's field of a setting
+    # has the setting's type (a list for a tuple, a dict for a map), so none is mirrored by hand
+    from typing import get_args, get_origin
 
     from attribution.cli import _plain_fields
-    from attribution.config import AttributionConfig
+    from attribution.config import AttributionConfig, setting_types
     from attribution.runfile import resolve_run
-    from dagster_defs.resources import settings_of
+    from dagster_defs.resources import AttributionSettings, settings_of
 
     defaults = AttributionConfig()
     settings = settings_of(resolve_run(environ={}, cwd=tmp_path))
+    launchpad = AttributionSettings.model_fields
     # as_of text, column_preset/mapping_file, wall clock; segment_columns: unset = the environment
-    derived = {"as_of", "mapping", "run_started_at", "segment_columns"}
+    derived = {"as_of", "segment_columns"}
     assert "segment_columns" in _plain_fields()
-    for field in dataclasses.fields(AttributionConfig):
-        if field.name in derived:
+    assert set(launchpad) == {*setting_types(), "column_preset", "mapping_file"}
+    for name, kind in setting_types().items():
+        shown = next(a for a in get_args(launchpad[name].annotation) if a is not type(None))
+        origin = get_origin(kind)
+        expected = {tuple: list, Mapping: dict}.get(origin, kind) if origin else kind
+        expected = str if name == "as_of" else expected  # a text: a date or a timestamp
+        assert (get_origin(shown) or shown) is expected, name
+        if name in derived:
             continue
-        value = getattr(settings, field.name)
-        assert (tuple(value) if isinstance(value, list) else value) == getattr(defaults, field.name), (
-            field.name
-        )
-        assert field.name in _plain_fields(), field.name
+        value = getattr(settings, name)
+        assert (tuple(value) if isinstance(value, list) else value) == defaults.setting(name), name
+        assert name in _plain_fields(), name
 
 
 def test_segment_columns_come_from_the_settings_else_the_environment(monkeypatch):

@@ -111,7 +111,7 @@ def test_rules_re_map_the_channels_of_a_contract_format_file(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text('[[rule]]\nchannel = "paid_search"\nchannel_label_regex = "(google ads|adwords)"\n')
     conn = duckdb.connect()
-    config = AttributionConfig(as_of=datetime(2026, 6, 1), channel_rules=str(rules))
+    config = AttributionConfig.from_settings(as_of=datetime(2026, 6, 1), channel_rules=str(rules))
     load_touchpoints(conn, touches, config)
     channels = dict(conn.sql("select touchpoint_id, channel from stg_touchpoints").fetchall())
     # a label no rule matches keeps its label (keyed as always)
@@ -154,7 +154,7 @@ def test_web_events_become_touches_by_utm_referrer_and_identity(tmp_path):
         ],
     )
     conn = duckdb.connect()
-    config = AttributionConfig(
+    config = AttributionConfig.from_settings(
         as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects"
     )
     run_pipeline(conn, SourcePaths(None, None, objects=str(folder)), config)

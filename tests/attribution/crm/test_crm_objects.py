@@ -28,7 +28,7 @@ def _config(**settings: object) -> AttributionConfig:
         "source_format": "salesforce_objects",
     }
     values.update(settings)
-    return AttributionConfig(**values)  # type: ignore[arg-type]
+    return AttributionConfig.from_settings(values)
 
 
 def _run(folder: Path, **settings: object) -> duckdb.DuckDBPyConnection:

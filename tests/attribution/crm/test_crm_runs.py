@@ -124,11 +124,11 @@ def test_a_contract_run_after_an_objects_run_holds_nothing_of_it(tmp_path, sampl
 
     folder = world.write_salesforce(tmp_path / "sf")
     conn = duckdb.connect(str(tmp_path / "a.duckdb"))
-    objects = AttributionConfig(
+    objects = AttributionConfig.from_settings(
         as_of=datetime(2026, 6, 1), interval_replicates=0, source_format="salesforce_objects"
     )
     run_pipeline(conn, SourcePaths(None, None, objects=str(folder)), objects)
-    contract = AttributionConfig(as_of=datetime(2026, 6, 1), interval_replicates=0)
+    contract = AttributionConfig.from_settings(as_of=datetime(2026, 6, 1), interval_replicates=0)
     run_pipeline(
         conn,
         SourcePaths(str(sample_dir / "touchpoints" / "*.csv"), str(sample_dir / "opportunities" / "*.csv")),

@@ -33,7 +33,7 @@ def contract_run(sample_dir: Path) -> duckdb.DuckDBPyConnection:
         fx_rates=str(sample_dir / "fx_rates.csv"),
         milestones=str(sample_dir / "milestones.csv"),
     )
-    run_pipeline(conn, sources, AttributionConfig(as_of=AS_OF, interval_replicates=0))
+    run_pipeline(conn, sources, AttributionConfig.from_settings(as_of=AS_OF, interval_replicates=0))
     return conn
 
 
@@ -49,7 +49,9 @@ def test_the_sample_as_objects_gives_the_contract_journeys(sample_dir, tmp_path,
         milestones=str(sample_dir / "milestones.csv"),
         objects=str(folder),
     )
-    config = AttributionConfig(as_of=AS_OF, interval_replicates=0, source_format=f"{crm}_objects")
+    config = AttributionConfig.from_settings(
+        as_of=AS_OF, interval_replicates=0, source_format=f"{crm}_objects"
+    )
     run_pipeline(conn, sources, config)
     if crm == "salesforce":
         assert _journeys(conn) == _journeys(contract_run)

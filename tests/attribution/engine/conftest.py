@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 
 import duckdb
 import pytest
@@ -62,7 +61,7 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Capture
         sample / "milestones.csv",
         sample / "spend.csv",
     )
-    config = AttributionConfig(
+    config = AttributionConfig.from_settings(
         as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=20
     )
     found: dict[str, list[Capture]] = {}
@@ -85,7 +84,9 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Capture
         crm_sources = SourcePaths(
             None, None, sample / "fx_rates.csv", None, sample / "spend.csv", objects=objects
         )
-        crm_config = replace(config, source_format=f"{crm}_objects", segment_columns=("segment", "region"))
+        crm_config = config.with_settings(
+            source_format=f"{crm}_objects", segment_columns=("segment", "region")
+        )
         with CapturingConnection(duckdb.connect(str(root / f"{crm}.duckdb"))) as conn:
             load_inputs(conn, crm_sources, crm_config)  # type: ignore[arg-type]
             for path, runs in conn.captures.items():

@@ -49,7 +49,9 @@ def both_runs(spark, tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, duckd
         sample / "milestones.csv",
         sample / "spend.csv",
     )
-    config = AttributionConfig(as_of=AS_OF, segment_columns=("segment", "region"), interval_replicates=10)
+    config = AttributionConfig.from_settings(
+        as_of=AS_OF, segment_columns=("segment", "region"), interval_replicates=10
+    )
     on_duckdb = duckdb.connect(str(root / "duckdb.duckdb"))
     run_pipeline(on_duckdb, sources, config)
     on_spark = duckdb.connect(str(root / "spark.duckdb"))

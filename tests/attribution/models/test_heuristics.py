@@ -7,7 +7,7 @@ import math
 import polars as pl
 import pytest
 
-from attribution.config import AttributionConfig
+from attribution.config import AttributionConfig, ModelWeights
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models import MODELS, ModelInput, attribute, conservation_errors
 from attribution.models.heuristics import first_touch, last_touch, linear, time_decay
@@ -169,16 +169,22 @@ def test_position_based_by_hand(n, weights, expected):
     from attribution.models.heuristics import position_based
 
     touches = journey("o", [(f"t{i}", "email", float(n - i)) for i in range(n)])
-    credits = position_based(ModelInput(touches), AttributionConfig(position_based_weights=weights))
+    first, middle, last = weights
+    config = AttributionConfig(
+        weights=ModelWeights(position_based={"first": first, "middle": middle, "last": last})
+    )
+    credits = position_based(ModelInput(touches), config)
     assert credits["credit"].to_list() == pytest.approx(expected)
     assert conservation_errors(credits.with_columns(model=pl.lit("position_based"))).is_empty()
 
 
 def test_position_based_weights_are_validated():
     with pytest.raises(ValueError, match="position_based_weights"):
-        AttributionConfig(position_based_weights=(0.5, 0.5, 0.5))
+        ModelWeights(position_based={"first": 0.5, "middle": 0.5, "last": 0.5})
     with pytest.raises(ValueError, match="position_based_weights"):
-        AttributionConfig(position_based_weights=(0.0, 1.0, 0.0))
+        ModelWeights(position_based={"first": 0.0, "middle": 1.0, "last": 0.0})
+    with pytest.raises(ValueError, match="position_based_weights must weigh exactly first, middle, last"):
+        ModelWeights(position_based={"first": 0.5, "last": 0.5})
 
 
 def test_the_models_setting_selects_and_orders_the_registry():
@@ -193,7 +199,7 @@ def test_the_models_setting_selects_and_orders_the_registry():
 def test_touch_type_weights_in_linear_and_time_decay():
     # o1 touches: t1 'form_fill' weight 3, t2 'email_click' weight 1 (unlisted), t3 no type (1).
     touches = O1.with_columns(touch_type=pl.Series(["form_fill", "email_click", None]))
-    config = AttributionConfig(touch_type_weights=("form_fill=3",))
+    config = AttributionConfig(touch_type_weights={"form_fill": 3})
     # linear: 3 : 1 : 1 -> 0.6, 0.2, 0.2
     assert linear(ModelInput(touches), config)["credit"].to_list() == pytest.approx([0.6, 0.2, 0.2])
     # time decay (half-life 7): raw weights 2^(-10/7), 2^(-3/7), 1 -> times 3, 1, 1, normalized
@@ -202,7 +208,7 @@ def test_touch_type_weights_in_linear_and_time_decay():
         [w / sum(raw) for w in raw]
     )
     with pytest.raises(ValueError, match="touch_type_weights"):
-        AttributionConfig(touch_type_weights=("form_fill=-1",))
+        AttributionConfig(touch_type_weights={"form_fill": -1})
 
 
 def test_fraction_models_read_fractions_carried_by_the_touches_as_from_their_frames():

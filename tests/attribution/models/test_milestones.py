@@ -9,7 +9,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from attribution.config import AttributionConfig
+from attribution.config import AttributionConfig, ModelWeights
 from attribution.models import ModelInput, attribute, conservation_errors
 from attribution.models.milestones import custom, full_path, w_shaped
 from tests.attribution.models.test_heuristics import journey
@@ -94,15 +94,14 @@ def test_full_path_on_a_pipeline_journey_is_w_shaped():
 
 
 def test_custom_weights_with_a_further_milestone():
-    config = AttributionConfig(
-        custom_weights=(
-            "first_touch=0.2",
-            "lead_created=0.2",
-            "mql=0.2",
-            "opportunity_created=0.3",
-            "between=0.1",
-        )
-    )
+    weights = {
+        "first_touch": 0.2,
+        "lead_created": 0.2,
+        "mql": 0.2,
+        "opportunity_created": 0.3,
+        "between": 0.1,
+    }
+    config = AttributionConfig(weights=ModelWeights(custom=weights))
     # t1 first (20), t2 lead (20), t3 mql (20), t5 opportunity (30); t4 alone between: 10%
     milestones = held(
         "pipeline", "o", first_touch="t1", lead_created="t2", mql="t3", opportunity_created="t5"
@@ -113,15 +112,15 @@ def test_custom_weights_with_a_further_milestone():
 @pytest.mark.parametrize(
     "weights",
     [
-        ("first_touch=0.5", "between=0.6"),
-        ("first_touch=-0.1", "between=1.1"),
-        ("first_touch", "between=1"),
-        ("a=0.5", "a=0.5"),
+        {"first_touch": 0.5, "between": 0.6},  # sums to 1.1
+        {"first_touch": -0.1, "between": 1.1},  # a negative weight
+        ("first_touch", "between=1"),  # an entry of earlier versions without its weight
+        ("a=0.5", "a=0.5"),  # a position twice
     ],
 )
 def test_custom_weights_are_validated(weights):
     with pytest.raises(ValueError, match="custom_weights"):
-        AttributionConfig(custom_weights=weights)
+        ModelWeights(custom=weights)
 
 
 def test_an_empty_journey_goes_to_none_in_every_milestone_model():
