@@ -113,10 +113,10 @@ def read_interval_inputs(conn: duckdb.DuckDBPyConnection | Engine, journey_kind:
     )
     return IntervalInputs(
         journey_kind,
-        engine.frame(read_sql("models/interval_opportunities.sql"), params),
+        engine.frame(read_sql("reads/interval_opportunities.sql"), params),
         None,
-        engine.frame(read_sql("models/interval_journey_paths.sql"), params),
-        engine.frame(read_sql("models/interval_null_paths.sql"), params),
+        engine.frame(read_sql("reads/interval_journey_paths.sql"), params),
+        engine.frame(read_sql("reads/interval_null_paths.sql"), params),
         credits_of=_credits_reader(engine, journey_kind, models),
         models=models,
     )
@@ -126,13 +126,13 @@ def _credits_reader(
     engine: Engine, journey_kind: str, models: tuple[str, ...]
 ) -> Callable[[str], pl.DataFrame]:
     """A model's credits of one journey kind (opportunity, key, channel, campaign,
-    attributed_amount), from one read of every model's (sql/models/interval_credits.sql, on
+    attributed_amount), from one read of every model's (sql/reads/interval_credits.sql, on
     the first call)."""
 
     @functools.cache
     def every_model() -> pl.DataFrame:
         return engine.frame(
-            read_sql("models/interval_credits.sql"), {"journey_kind": journey_kind, "models": list(models)}
+            read_sql("reads/interval_credits.sql"), {"journey_kind": journey_kind, "models": list(models)}
         )
 
     def credits_of(model: str) -> pl.DataFrame:

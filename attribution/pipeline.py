@@ -50,9 +50,10 @@ from attribution.sql import (
     read_sql,
     table_exists,
 )
-from attribution.sql_graph import build_order, sql_reads
+from attribution.sql_graph import build_order, sql_files, sql_reads
 
 __all__ = [
+    "MART_FILES",
     "MART_TABLES",
     "ModelLimitError",
     "SourcePaths",
@@ -69,11 +70,13 @@ __all__ = [
     "write_frame",
 ]
 
-# the reporting marts in build order, parsed from what each sql/marts/ file reads (the credits
-# view and the restatements are built by their own steps: run_models, build_restatements)
-MART_TABLES: tuple[str, ...] = build_order(
-    "marts", frozenset({"mart_attribution_credits", "mart_restatements"})
-)
+# what the marts step builds: the intermediate tables of reporting, then the marts, in build
+# order parsed from what each file reads (the credits view and the restatements are built by
+# their own steps: run_models, build_restatements)
+MART_FOLDERS: tuple[str, ...] = ("intermediate/reporting", "marts")
+_OWN_STEPS = frozenset({"mart_attribution_credits", "mart_restatements"})
+MART_FILES: dict[str, str] = sql_files(MART_FOLDERS)  # every file, the two own steps too
+MART_TABLES: tuple[str, ...] = build_order(MART_FOLDERS, _OWN_STEPS)
 
 
 class ModelLimitError(ValueError):
@@ -100,7 +103,7 @@ FIT_BATCH_ROWS = 40_000_000
 def batch_count(
     conn: duckdb.DuckDBPyConnection | Engine,
     rows_per_batch: int = BATCH_ROWS,
-    counted: str = "models/batch_rows.sql",
+    counted: str = "reads/batch_rows.sql",
 ) -> int:
     """How many account batches keep each batch under `rows_per_batch` touch rows, the rows
     `counted` by that SQL file (by default every touch the fits read: journeys and null paths)."""
@@ -108,14 +111,14 @@ def batch_count(
     return max(1, -(-int(rows) // rows_per_batch))
 
 
-# what the credit pass reads: sql/models/batch_<name>.sql fills ModelInput.<name>
+# what the credit pass reads: sql/reads/batch_<name>.sql fills ModelInput.<name>
 MODEL_INPUTS: tuple[str, ...] = ("journey_touches", "journey_values", "milestone_touches")
 
 
 def _markov_channels(engine: Engine) -> dict[str, tuple[str, ...]]:
     """Per journey kind, the sorted channels of its converting journeys and null paths: the
     one channel list every batch counts its Markov transitions with."""
-    rows = engine.frame(read_sql("models/markov_channels.sql")).rows()
+    rows = engine.frame(read_sql("reads/markov_channels.sql")).rows()
     return {
         kind: tuple(sorted(channel for k, channel in rows if k == kind))
         for kind in sorted({k for k, _ in rows})
@@ -130,7 +133,7 @@ def run_markov(
     opportunity and channel); return the fractions' row count.
 
     Transitions are counted batch by batch of accounts (bounded memory; counts add up
-    exactly) over paths DuckDB aggregates as integer channel codes (sql/models/
+    exactly) over paths DuckDB aggregates as integer channel codes (sql/reads/
     batch_markov_paths.sql), then one solve per kind and one fit over every journey's channels.
     """
     engine = as_engine(conn)
@@ -151,7 +154,7 @@ def run_markov(
     for b in range(batches):
         for kind, kind_channels in channels.items():
             paths = engine.frame(
-                read_sql("models/batch_markov_paths.sql"),
+                read_sql("reads/batch_markov_paths.sql"),
                 {"journey_kind": kind, "channels": list(kind_channels), "batch": b, "batches": batches},
             )
             kind_counts = count_transitions(
@@ -159,7 +162,7 @@ def run_markov(
             )
             counts[kind] = counts[kind] + kind_counts if kind in counts else kind_counts
         per_channel.append(
-            engine.frame(read_sql("models/batch_journey_channels.sql"), {"batch": b, "batches": batches})
+            engine.frame(read_sql("reads/batch_journey_channels.sql"), {"batch": b, "batches": batches})
         )
     fit = fit_markov(counts, pl.concat(per_channel), config)
     engine.write("mart_markov_removal_effects", fit.removal_effects)
@@ -168,7 +171,7 @@ def run_markov(
 
 
 def run_shapley(conn: duckdb.DuckDBPyConnection | Engine, rows_per_batch: int = FIT_BATCH_ROWS) -> int:
-    """Fit the Shapley model of each journey kind: channel-set counts (sql/models/
+    """Fit the Shapley model of each journey kind: channel-set counts (sql/reads/
     shapley_set_counts.sql), then one fraction per set; write `int_shapley_fractions` (one
     row per journey kind, opportunity and channel) and `mart_shapley_channel_values`; return the
     fractions' row count."""
@@ -176,10 +179,10 @@ def run_shapley(conn: duckdb.DuckDBPyConnection | Engine, rows_per_batch: int = 
     engine.define_macros()  # the batch SQL files select accounts with in_batch
     batches = batch_count(engine, rows_per_batch)
     per_channel = [
-        engine.frame(read_sql("models/batch_journey_channels.sql"), {"batch": b, "batches": batches})
+        engine.frame(read_sql("reads/batch_journey_channels.sql"), {"batch": b, "batches": batches})
         for b in range(batches)
     ]
-    set_counts = engine.frame(read_sql("models/shapley_set_counts.sql")).cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
+    set_counts = engine.frame(read_sql("reads/shapley_set_counts.sql")).cast(SET_COUNT_SCHEMA)  # type: ignore[arg-type]
     fit = fit_shapley(set_counts, pl.concat(per_channel))
     engine.write("mart_shapley_channel_values", fit.channels)
     return engine.write("int_shapley_fractions", fit.fractions)
@@ -199,10 +202,10 @@ def run_models(
     registry = select_models(config) if models is None else models
     engine = as_engine(conn)
     engine.define_macros()  # the batch SQL files select accounts with in_batch
-    batches = batch_count(engine, rows_per_batch, "models/credit_batch_rows.sql")
+    batches = batch_count(engine, rows_per_batch, "reads/credit_batch_rows.sql")
     engine.drop("mart_attribution_credits")  # a table before the credits were wide
     engine.drop("int_attribution_credits")
-    queries = {name: read_sql(f"models/batch_{name}.sql") for name in MODEL_INPUTS}
+    queries = {name: read_sql(f"reads/batch_{name}.sql") for name in MODEL_INPUTS}
 
     def credits_of(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         return attribute_wide(ModelInput(**frames), config, registry)
@@ -224,7 +227,7 @@ def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: Attrib
     frames = [
         select_order(
             engine.frame(
-                read_sql("models/order_selection_paths.sql"),
+                read_sql("reads/order_selection_paths.sql"),
                 {"journey_kind": kind, "channels": list(channels.get(kind, ()))},
             ),
             kind,
@@ -262,7 +265,7 @@ def build_mart(
 
 def _build_mart(engine: Engine, table: str, config: AttributionConfig) -> int:
     """`build_mart` once the macros are defined."""
-    sql = read_sql(f"marts/{table}.sql")
+    sql = read_sql(MART_FILES[table])
     if isinstance(engine, DuckDBEngine):  # elsewhere the hand-over wrote every input
         conn = engine.conn
         for source in SOURCES:
@@ -423,7 +426,7 @@ STEP_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "credits": (("int_attribution_credits",), ("mart_attribution_credits",)),
     "intervals": (("int_attribution_intervals",), ()),
 }
-# the SQL files each step runs (every file of sql/intermediate/ and sql/models/ is one step's):
+# the SQL files each step runs (every file of sql/intermediate/ and sql/reads/ is one step's):
 # a step's reads, parsed from them, are its inputs (step_reads), the asset graph's deps
 STEP_FILES: dict[str, tuple[str, ...]] = {
     "journeys": (
@@ -442,29 +445,29 @@ STEP_FILES: dict[str, tuple[str, ...]] = {
         "intermediate/batch_null_path_candidates.sql",
     ),
     "markov": (
-        "models/batch_rows.sql",
-        "models/markov_channels.sql",
-        "models/batch_markov_paths.sql",
-        "models/batch_journey_channels.sql",
+        "reads/batch_rows.sql",
+        "reads/markov_channels.sql",
+        "reads/batch_markov_paths.sql",
+        "reads/batch_journey_channels.sql",
     ),
     "shapley": (
-        "models/batch_rows.sql",
-        "models/batch_journey_channels.sql",
-        "models/shapley_set_counts.sql",
+        "reads/batch_rows.sql",
+        "reads/batch_journey_channels.sql",
+        "reads/shapley_set_counts.sql",
     ),
-    "order_selection": ("models/markov_channels.sql", "models/order_selection_paths.sql"),
+    "order_selection": ("reads/markov_channels.sql", "reads/order_selection_paths.sql"),
     "credits": (
-        "models/credit_batch_rows.sql",
-        "models/batch_journey_touches.sql",
-        "models/batch_journey_values.sql",
-        "models/batch_milestone_touches.sql",
+        "reads/credit_batch_rows.sql",
+        "reads/batch_journey_touches.sql",
+        "reads/batch_journey_values.sql",
+        "reads/batch_milestone_touches.sql",
         "marts/mart_attribution_credits.sql",
     ),
     "intervals": (
-        "models/interval_opportunities.sql",
-        "models/interval_journey_paths.sql",
-        "models/interval_null_paths.sql",
-        "models/interval_credits.sql",
+        "reads/interval_opportunities.sql",
+        "reads/interval_journey_paths.sql",
+        "reads/interval_null_paths.sql",
+        "reads/interval_credits.sql",
     ),
 }
 # a step's scratch tables (written and dropped by the step itself)

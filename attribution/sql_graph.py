@@ -12,7 +12,7 @@ from sqlglot.errors import ParseError
 
 from attribution.sql import SQL_DIR, read_sql
 
-__all__ = ["build_order", "sql_reads"]
+__all__ = ["build_order", "sql_files", "sql_reads"]
 
 # a relation named after FROM / JOIN (the fallback for the few statements sqlglot cannot parse:
 # DuckDB's PIVOT statement)
@@ -41,17 +41,32 @@ def sql_reads(relative_path: str) -> frozenset[str]:
     return frozenset(names - ctes - _NOT_TABLES)
 
 
-def build_order(folder: str, leave_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """The tables of `sql/<folder>/*.sql` (one table per file, named by its file) in an order
-    where each comes after every table of the folder it reads (ties by name); `leave_out`:
-    files another step builds. A cycle is an error that names its tables."""
-    tables = sorted(p.stem for p in (SQL_DIR / folder).glob("*.sql") if p.stem not in leave_out)
-    waiting = {t: set(sql_reads(f"{folder}/{t}.sql")) & set(tables) - {t} for t in tables}
+def sql_files(folders: str | tuple[str, ...], leave_out: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Table -> its file under sql/ (`<folder>/<table>.sql`, one table per file) of `folders`,
+    by table name; `leave_out`: files another step builds. A table in two folders is an error."""
+    files: dict[str, str] = {}
+    for folder in (folders,) if isinstance(folders, str) else folders:
+        for path in sorted((SQL_DIR / folder).glob("*.sql")):
+            if path.stem in files:
+                raise ValueError(
+                    f"{path.stem} has two SQL files: {files[path.stem]} and {folder}/{path.name}"
+                )
+            if path.stem not in leave_out:
+                files[path.stem] = f"{folder}/{path.name}"
+    return dict(sorted(files.items()))
+
+
+def build_order(folders: str | tuple[str, ...], leave_out: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The tables of `sql/<folder>/*.sql` for each of `folders` (one table per file, named by its
+    file) in an order where each comes after every table of these folders it reads (ties by
+    name); `leave_out`: files another step builds. A cycle is an error that names its tables."""
+    files = sql_files(folders, leave_out)
+    waiting = {t: set(sql_reads(path)) & set(files) - {t} for t, path in files.items()}
     order: list[str] = []
     while waiting:
         ready = sorted(t for t, reads in waiting.items() if not reads)
         if not ready:
-            raise ValueError(f"the SQL files of {folder}/ read each other in a cycle: {sorted(waiting)}")
+            raise ValueError(f"the SQL files of {folders} read each other in a cycle: {sorted(waiting)}")
         for table in ready:
             order.append(table)
             del waiting[table]

@@ -16,7 +16,7 @@ from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
-from attribution.pipeline import MART_TABLES, build_mart, input_files, mirror
+from attribution.pipeline import MART_FILES, MART_TABLES, build_mart, input_files, mirror
 from attribution.report import (
     comparison_chart_png,
     comparison_table,
@@ -53,7 +53,7 @@ UNGUARDED: tuple[str, ...] = ("int_credits_by_channel",)
 def sql_deps(table: str, *extra: str) -> list[str]:
     """The assets `sql/marts/<table>.sql` reads, parsed from the file (attribution.sql_graph),
     plus `extra` (what an asset's metadata reads beyond its SQL) and the GUARDS."""
-    reads = {WRITTEN_BY.get(name, name) for name in sql_reads(f"marts/{table}.sql")}
+    reads = {WRITTEN_BY.get(name, name) for name in sql_reads(MART_FILES[table])}
     guards = set() if table in UNGUARDED else set(GUARDS)
     return sorted((reads | set(extra) | guards) - {table})
 
@@ -455,7 +455,7 @@ def _declared() -> set[str]:
 # every other mart of sql/marts/ is an asset as it stands: its SQL file's header is its
 # description, its reads its deps (a new mart is its SQL file and a test)
 SQL_FILE_MARTS: list[dg.AssetsDefinition] = [
-    sql_model_asset(table, sql_description(f"marts/{table}.sql"))
+    sql_model_asset(table, sql_description(MART_FILES[table]))
     for table in MART_TABLES
     if table not in _declared()
 ]

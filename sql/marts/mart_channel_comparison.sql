@@ -3,43 +3,22 @@
 -- how many opportunities gave the channel a non-zero credit, and the confidence interval of
 -- the amount and the share (int_attribution_intervals: a Poisson bootstrap over
 -- opportunities, level in confidence_level; null when intervals are off).
--- Reads int_credits_by_channel, int_attribution_intervals. No parameters. Money summed
--- exactly (macros.sql).
-with -- the models as columns, summed at this grain
-wide as (
-    select
-        journey_kind, channel,
-        sum(columns('^picos_(.*)$')) as "picos_\1",
-        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
-    from int_credits_by_channel
-    group by journey_kind, channel
-),
-
--- then one row per model: its amount and the opportunities that gave a non-zero credit
-amounts as (
-    select journey_kind, channel, substr(model, 7) as model, attributed_picos
-    from wide
-    unpivot (attributed_picos for model in (columns('^picos_')))
-),
-
-credited as (
-    select journey_kind, channel, substr(model, 10) as model, opportunities_credited
-    from wide
-    unpivot (opportunities_credited for model in (columns('^credited_')))
-),
-
-credits as (
-    select *
-    from amounts
-    inner join credited using (journey_kind, channel, model)
-),
-
-intervals as (
+-- Reads int_attributed_by_segment (its '(all)' rows), int_attribution_intervals. No
+-- parameters. Money summed exactly (macros.sql).
+with intervals as (
     select * from int_attribution_intervals where level = 'channel'
 ),
 
 by_channel as (
-    select journey_kind, model, channel, attributed_picos, opportunities_credited from credits
+    select
+        journey_kind,
+        model,
+        channel,
+        sum(attributed_picos) as attributed_picos,
+        sum(opportunities_credited) as opportunities_credited
+    from int_attributed_by_segment
+    where dimension = '(all)'
+    group by journey_kind, model, channel
 ),
 
 final as (

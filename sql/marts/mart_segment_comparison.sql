@@ -3,49 +3,20 @@
 -- its share of the segment's total, and how many of the segment's opportunities gave the
 -- channel a non-zero credit. Per (journey_kind, model, dimension, segment_value) the rows sum
 -- to the segment's pipeline / won revenue; per (journey_kind, model, dimension) to the total.
--- Reads int_credits_by_channel, int_opportunity_segments. No parameters. Money summed
+-- Reads int_attributed_by_segment (its segment rows). No parameters. Money summed
 -- exactly (macros.sql).
-with segment_credits as (
+with by_segment as (
     select
-        segments.dimension,
-        segments.segment_value,
-        credits.*
-    from int_credits_by_channel as credits
-    inner join int_opportunity_segments as segments using (opportunity_id)
-),
-
--- the models as columns, summed at this grain
-wide as (
-    select
-        journey_kind, dimension, segment_value, channel,
-        sum(columns('^picos_(.*)$')) as "picos_\1",
-        count_if(columns('^credit_(.*)$') > 0) as "credited_\1"
-    from segment_credits
-    group by journey_kind, dimension, segment_value, channel
-),
-
--- then one row per model: its amount and the opportunities that gave a non-zero credit
-amounts as (
-    select journey_kind, dimension, segment_value, channel, substr(model, 7) as model, attributed_picos
-    from wide
-    unpivot (attributed_picos for model in (columns('^picos_')))
-),
-
-credited as (
-    select journey_kind, dimension, segment_value, channel, substr(model, 10) as model, opportunities_credited
-    from wide
-    unpivot (opportunities_credited for model in (columns('^credited_')))
-),
-
-credits as (
-    select *
-    from amounts
-    inner join credited using (journey_kind, dimension, segment_value, channel, model)
-),
-
-by_segment as (
-    select journey_kind, model, dimension, segment_value, channel, attributed_picos, opportunities_credited
-    from credits
+        journey_kind,
+        model,
+        dimension,
+        segment_value,
+        channel,
+        sum(attributed_picos) as attributed_picos,
+        sum(opportunities_credited) as opportunities_credited
+    from int_attributed_by_segment
+    where dimension <> '(all)'
+    group by journey_kind, model, dimension, segment_value, channel
 ),
 
 final as (

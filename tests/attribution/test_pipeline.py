@@ -36,7 +36,7 @@ def test_many_small_batches_equal_one_batch(sample_dir):
         whole = _snapshot(conn)
         assert batch_count(conn) == 1
         assert batch_count(conn, rows_per_batch=1_000) > 5
-        assert batch_count(conn, 300, "models/credit_batch_rows.sql") > 5  # the credit pass too
+        assert batch_count(conn, 300, "reads/credit_batch_rows.sql") > 5  # the credit pass too
         build_null_paths(conn, config, rows_per_batch=1_500)
         run_markov(conn, config, rows_per_batch=1_000)
         run_models(conn, config, rows_per_batch=300)

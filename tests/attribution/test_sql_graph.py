@@ -9,12 +9,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from attribution.pipeline import MART_FILES
 from attribution.sql import SQL_DIR
-from attribution.sql_graph import sql_reads
+from attribution.sql_graph import sql_files, sql_reads
 from dagster_defs import defs
 from dagster_defs.assets.reporting import WRITTEN_BY
 
-MARTS = sorted(p.stem for p in (SQL_DIR / "marts").glob("*.sql"))
+# the tables of the marts step: the intermediate tables of reporting and the marts
+FILES = sql_files(("intermediate/reporting", "marts"))
+MARTS = sorted(FILES)
 
 
 def test_reads_are_parsed_from_the_sql_not_its_comments():
@@ -22,7 +25,7 @@ def test_reads_are_parsed_from_the_sql_not_its_comments():
     # (sqlglot cannot parse it) falls back to its FROM / JOIN names
     assert sql_reads("marts/mart_spend_return.sql") == {"int_spend_return_by_period"}
     assert sql_reads("marts/mart_channel_comparison_wide.sql") == {"mart_channel_comparison"}
-    assert sql_reads("marts/int_spend_return_by_period.sql") == {
+    assert sql_reads("intermediate/reporting/int_spend_return_by_period.sql") == {
         "int_attribution_credits",
         "int_journeys",
         "stg_spend",
@@ -34,7 +37,7 @@ def test_reads_are_parsed_from_the_sql_not_its_comments():
 def test_each_marts_deps_are_what_its_sql_reads(mart):
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string() for k in graph.get(dg.AssetKey(mart)).parent_keys}
-    reads = {WRITTEN_BY.get(t, t) for t in sql_reads(f"marts/{mart}.sql")}
+    reads = {WRITTEN_BY.get(t, t) for t in sql_reads(FILES[mart])}
     assert reads <= parents, f"{mart} reads {sorted(reads - parents)} but does not depend on it"
     assert reads, f"{mart} reads nothing"
 
@@ -44,8 +47,8 @@ def test_every_table_read_is_an_asset_and_the_graph_has_no_cycle():
     assets = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for path in sorted(Path(SQL_DIR).rglob("*.sql")):
         relative = str(path.relative_to(SQL_DIR))
-        if not relative.startswith(("marts/", "checks/")):
-            continue  # staging, crm, models and intermediate read temp tables of their Python step
+        if not relative.startswith(("marts/", "checks/", "intermediate/reporting/")):
+            continue  # staging, crm, reads and the steps' intermediate read temp tables of their Python step
         reads = sql_reads(relative)
         if relative == "checks/totals_reconcile.sql":  # Python puts the mart before it as a CTE
             reads = (reads - {"reconciliation"}) | sql_reads("marts/mart_reconciliation.sql")
@@ -59,16 +62,26 @@ def test_the_marts_build_in_an_order_derived_from_their_reads():
     from attribution.pipeline import MART_TABLES
     from attribution.sql_graph import build_order
 
-    assert build_order("marts", frozenset({"mart_attribution_credits", "mart_restatements"})) == MART_TABLES
+    assert (
+        build_order(
+            ("intermediate/reporting", "marts"), frozenset({"mart_attribution_credits", "mart_restatements"})
+        )
+        == MART_TABLES
+    )
     built = set(MART_TABLES)
     assert built == set(MARTS) - {"mart_attribution_credits", "mart_restatements"}
     for i, mart in enumerate(MART_TABLES):
         before = set(MART_TABLES[:i])
-        reads = sql_reads(f"marts/{mart}.sql") & built
+        reads = sql_reads(MART_FILES[mart]) & built
         assert reads <= before, f"{mart} is built before {sorted(reads - before)}, which it reads"
     # by hand from the files: the wide comparison pivots the long one, the cuts check every mart
     assert MART_TABLES.index("mart_channel_comparison") < MART_TABLES.index("mart_channel_comparison_wide")
     assert MART_TABLES[-1] == "mart_reconciliation_cuts"
+    # the layers by folder: no int_ file among the marts, no mart among the intermediate files
+    assert all(
+        path.startswith("marts/mart_") or path.startswith("intermediate/reporting/int_")
+        for path in MART_FILES.values()
+    )
 
 
 # the order run_pipeline runs the steps after ingest in
@@ -81,7 +94,7 @@ def test_every_intermediate_and_model_file_is_one_steps():
     listed = {path for paths in STEP_FILES.values() for path in paths}
     on_disk = {
         str(p.relative_to(SQL_DIR))
-        for folder in ("intermediate", "models")
+        for folder in ("intermediate", "reads")
         for p in (SQL_DIR / folder).glob("*.sql")
     }
     assert on_disk <= listed, f"no step runs {sorted(on_disk - listed)}"

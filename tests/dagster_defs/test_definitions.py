@@ -31,6 +31,7 @@ EXPECTED_GROUPS = {
     "mart_shapley_channel_values": "models",
     "int_null_path_exclusions": "journeys",
     "int_attributed_by_month": "reporting",
+    "int_attributed_by_segment": "reporting",
     "load_audit": "ingest",
     "int_attribution_credits": "models",
     "mart_channel_comparison": "reporting",

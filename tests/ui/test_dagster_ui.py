@@ -62,6 +62,7 @@ EXPECTED_ASSETS = {
     "int_touch_roles",
     "int_null_path_settings",
     "int_attributed_by_month",
+    "int_attributed_by_segment",
     "int_credits_by_channel",
     "load_audit",
     "mart_channel_comparison",

@@ -2,7 +2,7 @@
 -- account batch (in_batch: hash(account_id) % $batches = $batch), from int_markov_paths: one row per
 -- converting journey (conversions 1, value = the journey amount) or non-converting path
 -- (nulls 1), its channels in journey order as 0-based codes: the rank of the channel in
--- $channels (the kind's sorted channel list, models/markov_channels.sql), so integers cross
+-- $channels (the kind's sorted channel list, reads/markov_channels.sql), so integers cross
 -- to polars, not strings. Counts are sums of whole numbers: row order does not matter.
 -- Parameters: $journey_kind, $channels (list of text), $batch, $batches. DuckDB-only:
 -- hash() (macros.sql in_batch), list_transform, list_position.
