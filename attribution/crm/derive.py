@@ -11,8 +11,9 @@ from pathlib import Path
 import duckdb
 
 from attribution.config import AttributionConfig
+from attribution.crm.accounting import mark_object_rows, object_result, quarantine_object, reference_result
 from attribution.crm.channel_rules import RULE_FIELDS, UNCLASSIFIED, load_checked_rules, normalized_fields_sql
-from attribution.crm.objects import CRM_OBJECTS, ObjectSpec, discover_objects, stage_objects
+from attribution.crm.objects import CRM_OBJECTS, discover_objects, stage_objects
 from attribution.ingest import InputFileError, LoadResult, prepare_connection, resolve_paths, write_audit
 from attribution.sql import bind_config, read_sql, table_exists
 
@@ -64,23 +65,6 @@ def _crm_sql(crm: str, name: str) -> str:
     return read_sql(f"crm/{crm}/{name}.sql")
 
 
-def _mark_object_rows(conn: duckdb.DuckDBPyConnection, spec: ObjectSpec) -> None:
-    """Give each row of an object table its own reason: missing_required (a required column
-    blank), then duplicate_id (an earlier valid row by file and row has its id)."""
-    required = " or ".join(f"nullif(trim({c}), '') is null" for c in spec.required) or "false"
-    duplicate = "null"
-    if spec.id_column:
-        duplicate = (
-            "case when row_number() over (partition by "
-            f"{spec.id_column}, ({required}) order by file_index, source_row) > 1 then 'duplicate_id' end"
-        )
-    conn.sql(
-        f"create or replace table {spec.table} as select *, "
-        f"case when {required} then 'missing_required' else {duplicate} end as reason "
-        f"from {spec.table} order by file_index, source_row"
-    )
-
-
 def _free_mail_domains(conn: duckdb.DuckDBPyConnection) -> None:
     domains = [
         line.strip().lower()
@@ -118,60 +102,24 @@ def _classify(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> Non
     conn.sql("drop table _rule_outputs")
 
 
-def _quarantine_object(
-    conn: duckdb.DuckDBPyConnection, source: str, relation: str, where: str, config: AttributionConfig
-) -> None:
-    conn.sql("delete from quarantine where source = ?", params=[source])
-    conn.sql(
-        f"insert into quarantine select ?, source_file, source_row, coalesce(record, to_json(r)::varchar), "
-        f"reason, ? from {relation} as r where reason is not null and {where} order by source_file, source_row",
-        params=[source, config.as_of],
-    )
+# the objects each CRM's touch rows come from: object -> its source_object values
+_TOUCH_OBJECTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "salesforce": {"CampaignMember": ("campaign_member",), "Task": ("task",), "Event": ("event",)},
+    "hubspot": {
+        "form_submissions": ("form_submission",),
+        "email_events": ("email_event",),
+        "meetings": ("meeting",),
+    },
+}
 
 
-def _object_result(
-    conn: duckdb.DuckDBPyConnection,
-    source: str,
-    files: Sequence[str],
-    relation: str,
-    where: str = "true",
-) -> LoadResult:
-    raw, staged, quarantined, excluded, unmatched = conn.sql(
-        "select count(*), "
-        "count(*) filter (where reason is null and not coalesce(is_excluded, false) "
-        "and unmatched_reason is null), "
-        "count(*) filter (where reason is not null), "
-        "count(*) filter (where reason is null and coalesce(is_excluded, false)), "
-        "count(*) filter (where reason is null and not coalesce(is_excluded, false) "
-        f"and unmatched_reason is not null) from {relation} where {where}"
-    ).fetchall()[0]
-    return LoadResult(
-        source,
-        tuple(files),
-        int(raw),
-        int(staged),
-        int(quarantined),
-        excluded_rows=int(excluded),
-        unmatched_rows=int(unmatched),
-    )
-
-
-def derive_inputs(
-    conn: duckdb.DuckDBPyConnection,
-    crm: str,
-    objects: str | Path | Sequence[str | Path],
-    config: AttributionConfig,
-    web_events: str | Path | Sequence[str | Path] | None = None,
-) -> CrmInputs:
-    """Stage the object exports of `objects` (a folder or glob) and derive from them the
-    temp relations ingest loads: derived_touchpoints, derived_contact_roles (when roles were
-    exported) and derived_milestones; write `int_crm_people`, `int_derived_touches` (every
-    touch row, its identity method and channel rule), `unmatched_touches`, the object rows'
-    quarantine and one load_audit row per object. A clear error when the folder holds no
-    opportunities export or an object file lacks a required column."""
+def _object_files(
+    crm: str, objects: str | Path | Sequence[str | Path], web_events: str | Path | Sequence[str | Path] | None
+) -> tuple[dict[str, list[str]], list[str], str]:
+    """(object -> its files, the files not recognized, the opportunities object's name); a
+    clear error when there is no opportunities export."""
     if crm not in CRM_OBJECTS:
         raise InputFileError(f"unknown CRM {crm!r}; objects of {', '.join(CRM_OBJECTS)} can be read")
-    prepare_connection(conn)
     location = [str(p) for p in ([objects] if isinstance(objects, (str, Path)) else objects)]
     files, unused = discover_objects(location, crm)
     if web_events:
@@ -183,10 +131,11 @@ def derive_inputs(
             f"{opportunity_name}.csv); found {', '.join(sorted(files)) or 'no object export'}"
             + (f"; not recognized: {', '.join(Path(u).name for u in unused)}" if unused else "")
         )
-    stage_objects(conn, crm, files, config)
-    specs = {s.name: s for s in CRM_OBJECTS[crm] if s.kind != "opportunities"}
-    for spec in specs.values():
-        _mark_object_rows(conn, spec)
+    return files, unused, opportunity_name
+
+
+def _build_people(conn: duckdb.DuckDBPyConnection, crm: str) -> None:
+    """Accounts, person candidates and `int_crm_people` (with the email look-up) of the CRM."""
     _free_mail_domains(conn)
     for table in ("int_crm_accounts", "int_crm_person_candidates"):
         conn.sql(f"create or replace temp table {table} as\n{_crm_sql(crm, table)}")
@@ -198,6 +147,9 @@ def derive_inputs(
         f"{read_sql('crm/int_crm_people_by_email.sql')}"
     )
 
+
+def _build_touch_rows(conn: duckdb.DuckDBPyConnection, crm: str, config: AttributionConfig) -> None:
+    """`int_derived_touches`: the CRM's touch rows and the web events, classified."""
     touch_sql = _crm_sql(crm, "int_crm_touch_rows")
     columns = ", ".join(_TOUCH_COLUMNS)
     rule_columns = ", ".join(
@@ -213,45 +165,35 @@ def derive_inputs(
     _classify(conn, config)
     conn.sql("drop table _touch_rows")
 
-    results: list[LoadResult] = []
+
+def _touch_results(
+    conn: duckdb.DuckDBPyConnection, crm: str, files: dict[str, list[str]], config: AttributionConfig
+) -> list[LoadResult]:
+    """The accounting of every touch object (sales activities excluded unless the settings
+    include them) and, for HubSpot, of the contacts' property touches."""
     object_of = {s.name: s for s in CRM_OBJECTS[crm]}
-    touch_objects = {
-        "salesforce": {"CampaignMember": ("campaign_member",), "Task": ("task",), "Event": ("event",)},
-        "hubspot": {
-            "form_submissions": ("form_submission",),
-            "email_events": ("email_event",),
-            "meetings": ("meeting",),
-        },
-    }[crm]
-    touch_objects["web_events"] = ("web_event",)
+    results: list[LoadResult] = []
     if crm == "hubspot":  # the property touches of valid contacts (the rows count as people)
         where = "source_object in ('contact_original_source', 'contact_latest_source')"
-        results.append(
-            _object_result(
-                conn,
-                "hubspot.contact_source_properties",
-                files.get("contacts", []),
-                "int_derived_touches",
-                where,
-            )
-        )
-    for name, derived_objects in touch_objects.items():
+        source = "hubspot.contact_source_properties"
+        results.append(object_result(conn, source, files.get("contacts", []), "int_derived_touches", where))
+    for name, derived_objects in {**_TOUCH_OBJECTS[crm], "web_events": ("web_event",)}.items():
         spec = object_of[name]
         where = "source_object in (" + ", ".join(f"'{o}'" for o in derived_objects) + ")"
         if name in ("Task", "Event") and not config.source.include_sales_activities:
             conn.sql("delete from quarantine where source = ?", params=[spec.source])
-            result = _reference_result(conn, spec, files.get(name, []), excluded=True)
+            results.append(reference_result(conn, spec, files.get(name, []), excluded=True))
         else:
-            _quarantine_object(conn, spec.source, "int_derived_touches", where, config)
-            result = _object_result(conn, spec.source, files.get(name, []), "int_derived_touches", where)
-        results.append(result)
-    # HubSpot contacts are people and the source of two property touches: their rows count as
-    # people (staged or quarantined); their property touches are in int_derived_touches
-    for spec in specs.values():
-        if spec.kind == "reference" or (crm == "hubspot" and spec.name == "contacts"):
-            _quarantine_object(conn, spec.source, spec.table, "true", config)
-            results.append(_reference_result(conn, spec, files.get(spec.name, [])))
+            quarantine_object(conn, spec.source, "int_derived_touches", where, config)
+            results.append(
+                object_result(conn, spec.source, files.get(name, []), "int_derived_touches", where)
+            )
+    return results
 
+
+def _derived_touches(conn: duckdb.DuckDBPyConnection, crm: str, files: dict[str, list[str]]) -> None:
+    """`unmatched_touches`, the answers, the coverage tables and the temp relation of the
+    touches ingest loads, each keyed by (file_index, source_row)."""
     conn.sql(
         "create or replace table unmatched_touches as select source_object, source_file, source_row, "
         "source_id, unmatched_reason, touchpoint_id, occurred_at, contact_id, channel, campaign, "
@@ -261,6 +203,7 @@ def derive_inputs(
     _answers_table(conn, from_people=True)
     for table in ("crm_identity_coverage", "crm_unclassified_values"):
         conn.sql(f"create or replace table {table} as\n{read_sql(f'crm/{table}.sql')}")
+    touch_objects = (*_TOUCH_OBJECTS[crm], "web_events")
     touch_files = sorted(
         {f for name in touch_objects for f in files.get(name, [])} | _property_files(crm, files)
     )
@@ -276,19 +219,17 @@ def derive_inputs(
         params=[touch_files, touch_files],
     )
 
-    role_specs = [s for s in specs.values() if s.kind == "roles"]
-    has_roles = any(files.get(s.name) for s in role_specs)
-    for spec in role_specs:
+
+def _derived_roles(
+    conn: duckdb.DuckDBPyConnection, crm: str, files: dict[str, list[str]], config: AttributionConfig
+) -> list[LoadResult]:
+    """The contact roles' accounting and temp relation (when the CRM has a roles object)."""
+    results: list[LoadResult] = []
+    for spec in (s for s in CRM_OBJECTS[crm] if s.kind == "roles"):
         conn.sql(f"create or replace temp table _roles as\n{_crm_sql(crm, 'int_crm_contact_roles')}")
-        _quarantine_object(conn, spec.source, "_roles", "true", config)
-        results.append(
-            _object_result(
-                conn,
-                spec.source,
-                files.get(spec.name, []),
-                "(select *, null as unmatched_reason, false as is_excluded from _roles)",
-            )
-        )
+        quarantine_object(conn, spec.source, "_roles", "true", config)
+        relation = "(select *, null as unmatched_reason, false as is_excluded from _roles)"
+        results.append(object_result(conn, spec.source, files.get(spec.name, []), relation))
         conn.sql(
             f"create or replace temp table {DERIVED_ROLES} as select list_position(?::varchar[], source_file) - 1 "
             "as file_index, source_file, source_row, opportunity_id, contact_id, role, is_primary, record "
@@ -296,6 +237,39 @@ def derive_inputs(
             params=[files.get(spec.name, [])],
         )
         conn.sql("drop table _roles")
+    return results
+
+
+def derive_inputs(
+    conn: duckdb.DuckDBPyConnection,
+    crm: str,
+    objects: str | Path | Sequence[str | Path],
+    config: AttributionConfig,
+    web_events: str | Path | Sequence[str | Path] | None = None,
+) -> CrmInputs:
+    """Stage the object exports of `objects` (a folder or glob) and derive from them the
+    temp relations ingest loads: derived_touchpoints, derived_contact_roles (when roles were
+    exported) and derived_milestones; write `int_crm_people`, `int_derived_touches` (every
+    touch row, its identity method and channel rule), `unmatched_touches`, the object rows'
+    quarantine and one load_audit row per object. A clear error when the folder holds no
+    opportunities export or an object file lacks a required column."""
+    files, unused, opportunity_name = _object_files(crm, objects, web_events)
+    prepare_connection(conn)
+    stage_objects(conn, crm, files, config)
+    specs = {s.name: s for s in CRM_OBJECTS[crm] if s.kind != "opportunities"}
+    for spec in specs.values():
+        mark_object_rows(conn, spec)
+    _build_people(conn, crm)
+    _build_touch_rows(conn, crm, config)
+    results = _touch_results(conn, crm, files, config)
+    # HubSpot contacts are people and the source of two property touches: their rows count as
+    # people (staged or quarantined); their property touches are in int_derived_touches
+    for spec in specs.values():
+        if spec.kind == "reference" or (crm == "hubspot" and spec.name == "contacts"):
+            quarantine_object(conn, spec.source, spec.table, "true", config)
+            results.append(reference_result(conn, spec, files.get(spec.name, [])))
+    _derived_touches(conn, crm, files)
+    results += _derived_roles(conn, crm, files, config)
     conn.sql(  # one file index per (file, milestone): a contact row gives up to three milestones
         f"create or replace temp table {DERIVED_MILESTONES} as select dense_rank() over (order by source_file, "
         "milestone) - 1 as file_index, source_file, source_row, account_id, milestone, occurred_at, contact_id "
@@ -309,7 +283,7 @@ def derive_inputs(
         crm=crm,
         opportunity_files=tuple(files[opportunity_name]),
         objects=tuple(results),
-        has_contact_roles=has_roles,
+        has_contact_roles=any(files.get(s.name) for s in specs.values() if s.kind == "roles"),
     )
 
 
@@ -377,19 +351,6 @@ def build_self_reported(conn: duckdb.DuckDBPyConnection, config: AttributionConf
 def _property_files(crm: str, files: dict[str, list[str]]) -> set[str]:
     """The files whose rows give property touches (HubSpot contacts)."""
     return set(files.get("contacts", [])) if crm == "hubspot" else set()
-
-
-def _reference_result(
-    conn: duckdb.DuckDBPyConnection, spec: ObjectSpec, files: Sequence[str], excluded: bool = False
-) -> LoadResult:
-    """A reference object's accounting: valid rows staged (in its crm_ table), the others
-    quarantined; `excluded`: an object the settings leave out (sales activities off)."""
-    raw, quarantined = conn.sql(
-        f"select count(*), count(*) filter (where reason is not null) from {spec.table}"
-    ).fetchall()[0]
-    if excluded:
-        return LoadResult(spec.source, tuple(files), int(raw), 0, 0, excluded_rows=int(raw))
-    return LoadResult(spec.source, tuple(files), int(raw), int(raw) - int(quarantined), int(quarantined))
 
 
 __all__ += [
