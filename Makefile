@@ -47,18 +47,18 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home.yaml
 
 # the sample is written only when it is what runs (no run file, no ATTRIBUTION_* inputs)
 sample: install
-	@if $(PY) -m attribution.runfile --is-sample; then \
+	@if $(PY) -m attribution.run_summary --is-sample; then \
 		test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample; fi
 
 # Every input is loaded in full, whatever its dates; one run materializes every asset.
 run: install sample $(DAGSTER_HOME)/dagster.yaml
-	@$(PY) -m attribution.runfile
+	@$(PY) -m attribution.run_summary
 	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
 		|| { grep -m1 -oP '(?<=events\.Failure: ).*' $(DAGSTER_HOME)/last_run.log \
 			|| tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
 	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
 	@$(PY) -m attribution.report
-	@$(PY) -m attribution.runfile --report-path
+	@$(PY) -m attribution.run_summary --report-path
 
 # the terminal comparison and the HTML report (attribution_report.html next to the exports)
 report: install

@@ -1,6 +1,6 @@
 """The run file: one TOML file a user keeps in version control that names a pipeline's inputs,
 column mapping, outputs and settings, read the same way by `make run`, `attribution-run` and
-the Dagster definitions.
+the Dagster definitions (`python -m attribution.run_summary` says what a run reads and writes).
 
 Where it is: the `--run-file` flag, else ``ATTRIBUTION_RUN_FILE``, else ``attribution.toml``
 in the working directory when there is one. Each value is resolved, lowest first, from:
@@ -226,106 +226,113 @@ def _check_keys(table: Mapping[str, Any], allowed: Any, where: str) -> None:
         )
 
 
-def resolve_run(
-    run_file: str | Path | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
-    sample_settings: bool = True,
-    check_inputs: bool = True,
-) -> RunSpec:
-    """Resolve a run: inputs, outputs, mapping and settings from the defaults, the sample (when
-    no input is named), the run file, the environment and `overrides` (input, output and
-    setting names, plus column_preset and mapping_file; None = not given), in that order.
-    `sample_settings=False`: never the sample's settings (a caller that resolves settings
-    apart from the inputs, which alone say whether the sample runs)."""
-    env = os.environ if environ is None else environ
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    path = find_run_file(run_file, env, cwd)
-    data = _read(path) if path else {}
-    base = path.parent if path else Path()
-    where = path or Path("run file")
-    _check_keys(data, ("inputs", "outputs", "mapping", "settings"), str(where))
-    origins: dict[str, str] = {}
-    values: dict[str, Any] = {}
+@dataclass
+class _Resolution:
+    """One value after another, lowest first: the run file's, its environment variable's, an
+    override's; where each came from in `origins`."""
 
-    def take(name: str, file_value: Any, variable: str | None) -> None:
-        if name in given:
-            values[name], origins[name] = given[name], "override"
-        elif variable and variable in env:
-            values[name], origins[name] = env[variable], f"environment {variable}"
+    env: Mapping[str, str]
+    given: Mapping[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+
+    def take(self, name: str, file_value: Any, variable: str | None) -> None:
+        if name in self.given:
+            self.values[name], self.origins[name] = self.given[name], "override"
+        elif variable and variable in self.env:
+            self.values[name], self.origins[name] = self.env[variable], f"environment {variable}"
         elif file_value is not None:
-            values[name], origins[name] = file_value, "run file"
+            self.values[name], self.origins[name] = file_value, "run file"
 
+
+def _resolve_paths(run: _Resolution, data: Mapping[str, Any], base: Path, where: Path) -> bool:
+    """The inputs and outputs (relative paths of the run file from its folder); whether the
+    sample runs (no input named at all: then its inputs, and only then)."""
     inputs = _table(data, "inputs", where)
     _check_keys(inputs, INPUTS, f"{where}: [inputs]")
     for name, variable in INPUTS.items():
         raw = inputs.get(name)
-        take(name, None if raw is None else _relative(raw, base, f"{where}: inputs.{name}"), variable)
-    named = [name for name in INPUTS if values.get(name)]
-    is_sample = not named
+        run.take(name, None if raw is None else _relative(raw, base, f"{where}: inputs.{name}"), variable)
+    is_sample = not any(run.values.get(name) for name in INPUTS)
     for name in INPUTS:
-        if name in values:
-            values[name] = values[name] or None  # given empty: no such input
+        if name in run.values:
+            run.values[name] = run.values[name] or None  # given empty: no such input
         elif is_sample and name in SAMPLE_INPUTS:
-            values[name], origins[name] = SAMPLE_INPUTS[name], "sample"
+            run.values[name], run.origins[name] = SAMPLE_INPUTS[name], "sample"
         else:
-            values[name], origins[name] = None, "not given"
-
+            run.values[name], run.origins[name] = None, "not given"
     outputs = _table(data, "outputs", where)
     _check_keys(outputs, OUTPUTS, f"{where}: [outputs]")
     for name, (variable, default) in OUTPUTS.items():
         raw = outputs.get(name)
-        take(name, None if raw is None else _relative(raw, base, f"{where}: outputs.{name}"), variable)
-        if not values.get(name):
-            values[name], origins[name] = default, "default"
+        run.take(name, None if raw is None else _relative(raw, base, f"{where}: outputs.{name}"), variable)
+        if not run.values.get(name):
+            run.values[name], run.origins[name] = default, "default"
+    return is_sample
 
+
+def _resolve_mapping(
+    run: _Resolution, data: Mapping[str, Any], base: Path, where: Path, path: Path | None
+) -> SourceMapping:
+    """The column mapping: a preset, a mapping file, and the run file's own entries (which win)."""
     mapping_table = _table(data, "mapping", where)
     _check_keys(mapping_table, ("preset", "file", "columns", "stages"), f"{where}: [mapping]")
-    preset = mapping_table.get("preset")
     file_value = mapping_table.get("file")
-    take("column_preset", preset, "ATTRIBUTION_COLUMN_PRESET")
-    take(
+    run.take("column_preset", mapping_table.get("preset"), "ATTRIBUTION_COLUMN_PRESET")
+    run.take(
         "mapping_file",
         None if file_value is None else _relative(file_value, base, f"{where}: mapping.file"),
         "ATTRIBUTION_MAPPING",
     )
     try:
-        mapping = load_mapping(values.get("mapping_file") or None, values.get("column_preset") or None)
+        mapping = load_mapping(
+            run.values.get("mapping_file") or None, run.values.get("column_preset") or None
+        )
         columns, stages = mapping_entries(mapping_table, f"{where}: [mapping]")
-        if columns or stages:  # the run file's own entries win over the mapping file's
-            mapping = SourceMapping(
-                preset=mapping.preset,
-                columns=(*columns, *mapping.columns),
-                stages=(*mapping.stages, *stages),
-                file=mapping.file or str(path),
-            )
     except MappingError as exc:
         raise RunFileError(str(exc)) from exc
+    if columns or stages:  # the run file's own entries win over the mapping file's
+        mapping = SourceMapping(
+            preset=mapping.preset,
+            columns=(*columns, *mapping.columns),
+            stages=(*mapping.stages, *stages),
+            file=mapping.file or str(path),
+        )
+    return mapping
 
+
+def _resolve_settings(
+    run: _Resolution, data: Mapping[str, Any], base: Path, where: Path, sample: bool
+) -> dict[str, Any]:
+    """The settings, each checked against its type; the sample's settings when `sample`."""
     kinds = setting_fields()
     settings_table = _table(data, "settings", where)
     _check_keys(settings_table, kinds, f"{where}: [settings]")
     settings: dict[str, Any] = {}
     for name, kind in kinds.items():
         raw = settings_table.get(name)
-        take(
-            name,
-            None if raw is None else _setting(name, kind, raw, f"{where}: settings.{name}"),
-            SETTING_VARIABLES.get(name),
-        )
-        if name in values:
-            value = values[name]
-            if origins[name] != "run file":  # a flag, launchpad or environment value: checked here
-                value = _setting(name, kind, value, f"{origins[name]} ({name})")
+        file_value = None if raw is None else _setting(name, kind, raw, f"{where}: settings.{name}")
+        run.take(name, file_value, SETTING_VARIABLES.get(name))
+        if name in run.values:
+            value = run.values[name]
+            if run.origins[name] != "run file":  # a flag, launchpad or environment value: checked here
+                value = _setting(name, kind, value, f"{run.origins[name]} ({name})")
             if value is not None:
                 settings[name] = value
-        elif is_sample and sample_settings and name in SAMPLE_SETTINGS:
-            settings[name], origins[name] = SAMPLE_SETTINGS[name], "sample"
-    source_format = settings.get("source_format", "contract")
-    # check_inputs=False: a caller that holds the inputs apart from the settings (the Dagster
-    # resources); the load checks them then (attribution.pipeline.load_inputs)
-    if check_inputs and source_format == "contract":
+        elif sample and name in SAMPLE_SETTINGS:
+            settings[name], run.origins[name] = SAMPLE_SETTINGS[name], "sample"
+    if settings.get("channel_rules") and run.origins.get("channel_rules") == "run file":
+        settings["channel_rules"] = _relative(
+            settings["channel_rules"], base, f"{where}: settings.channel_rules"
+        )
+    return settings
+
+
+def _check_named_inputs(values: Mapping[str, Any], source_format: str) -> None:
+    """A user's run names what its source format reads: touchpoints and opportunities, or a
+    folder of object exports; the sample's files are never mixed into it."""
+    named = [name for name in INPUTS if values.get(name)]
+    if source_format == "contract":
         missing = [name for name in ("touchpoints", "opportunities") if not values.get(name)]
         if missing:
             hint = (
@@ -339,57 +346,48 @@ def resolve_run(
                 f"names both (run file [inputs], or {', '.join(INPUTS[m] for m in missing)}); the "
                 f"sample's files are never mixed into it{hint}"
             )
-    elif check_inputs and source_format != "contract" and not values.get("objects"):
+    elif not values.get("objects"):
         raise RunFileError(
             f"source_format {source_format} reads a folder of object exports: name it as the objects "
             "input (run file [inputs] objects, --objects, ATTRIBUTION_OBJECTS)"
         )
-    if settings.get("channel_rules") and origins.get("channel_rules") == "run file":
-        settings["channel_rules"] = _relative(
-            settings["channel_rules"], base, f"{where}: settings.channel_rules"
-        )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else None
+
+
+def resolve_run(
+    run_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    sample_settings: bool = True,
+    check_inputs: bool = True,
+) -> RunSpec:
+    """Resolve a run: inputs, outputs, mapping and settings from the defaults, the sample (when
+    no input is named), the run file, the environment and `overrides` (input, output and
+    setting names, plus column_preset and mapping_file; None = not given), in that order.
+    `sample_settings=False`: never the sample's settings (a caller that resolves settings
+    apart from the inputs, which alone say whether the sample runs). `check_inputs=False`: a
+    caller that holds the inputs apart from the settings (the Dagster resources); the load
+    checks them then (attribution.pipeline.load_inputs)."""
+    env = os.environ if environ is None else environ
+    run = _Resolution(env, {k: v for k, v in (overrides or {}).items() if v is not None})
+    path = find_run_file(run_file, env, cwd)
+    data = _read(path) if path else {}
+    base = path.parent if path else Path()
+    where = path or Path("run file")
+    _check_keys(data, ("inputs", "outputs", "mapping", "settings"), str(where))
+    is_sample = _resolve_paths(run, data, base, where)
+    mapping = _resolve_mapping(run, data, base, where, path)
+    settings = _resolve_settings(run, data, base, where, is_sample and sample_settings)
+    if check_inputs:
+        _check_named_inputs(run.values, settings.get("source_format", "contract"))
     return RunSpec(
-        sources=SourcePaths(*(values[name] for name in INPUTS)),
-        database=str(values["database"]),
-        export_dir=str(values["export_dir"]),
+        sources=SourcePaths(*(run.values[name] for name in INPUTS)),
+        database=str(run.values["database"]),
+        export_dir=str(run.values["export_dir"]),
         settings=settings,
         mapping=mapping,
         run_file=str(path) if path else None,
-        run_file_sha256=digest,
+        run_file_sha256=hashlib.sha256(path.read_bytes()).hexdigest() if path else None,
         is_sample=is_sample,
-        origins=origins,
+        origins=run.origins,
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`python -m attribution.runfile`: say what a run will read and write (make run prints it);
-    --is-sample: exit 0 when the sample runs, 1 otherwise; --report-path: where the report goes."""
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--run-file")
-    parser.add_argument("--is-sample", action="store_true")
-    parser.add_argument("--report-path", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        spec = resolve_run(args.run_file)
-    except ValueError as exc:
-        print(f"run file: {exc}", file=sys.stderr)
-        sys.exit(65 if not args.is_sample else 2)
-    if args.is_sample:
-        sys.exit(0 if spec.is_sample else 1)
-    if args.report_path:
-        print(f"report: {Path(spec.export_dir) / 'attribution_report.html'} (open it in a browser)")
-        return
-    where = f"run file {spec.run_file}" if spec.run_file else "no run file"
-    print(f"{where}; {'the bundled sample' if spec.is_sample else 'your inputs'}:")
-    print(f"  format        {spec.settings.get('source_format', 'contract')}")
-    for name, paths in spec.describe()["inputs"].items():
-        print(f"  {name:<13} {paths or '(none)'}  [{spec.origins.get(name, 'not given')}]")
-    print(f"  database      {spec.database}\n  exports       {spec.export_dir}")
-
-
-if __name__ == "__main__":
-    main()
