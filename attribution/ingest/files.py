@@ -150,6 +150,26 @@ class FileColumns:
     segments: dict[str, str]
 
 
+def _require_columns(
+    spec: SourceSpec, path: str, mapping: SourceMapping, names: dict[str, str], present: list[str]
+) -> None:
+    """A clear error naming the file, the missing required columns and the names tried."""
+    missing = [c for c in spec.required if c not in names]
+    if not missing:
+        return
+    tried = "; ".join(f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing)
+    advice = (
+        f"(column preset {mapping.preset!r}{', mapping ' + mapping.file if mapping.file else ''}; "
+        f"names tried: {tried}); found {', '.join(present) or 'no columns'}. Set "
+        "ATTRIBUTION_COLUMN_PRESET (salesforce, hubspot) or map the columns in an "
+        "ATTRIBUTION_MAPPING file."
+        if spec.name in SOURCES
+        else f"(names tried: {tried}); found {', '.join(present) or 'no columns'}. Export the "
+        "object with these fields (API names or report labels)."
+    )
+    raise InputFileError(f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} {advice}")
+
+
 def file_columns(
     conn: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
@@ -179,21 +199,7 @@ def file_columns(
             if column_key(alias) in by_key:
                 names[column] = by_key[column_key(alias)]
                 break
-    missing = [c for c in spec.required if c not in names]
-    if missing:
-        tried = "; ".join(f"{c}: {' / '.join(mapping.aliases(spec.name, c))}" for c in missing)
-        advice = (
-            f"(column preset {mapping.preset!r}{', mapping ' + mapping.file if mapping.file else ''}; "
-            f"names tried: {tried}); found {', '.join(present) or 'no columns'}. Set "
-            "ATTRIBUTION_COLUMN_PRESET (salesforce, hubspot) or map the columns in an "
-            "ATTRIBUTION_MAPPING file."
-            if spec.name in SOURCES
-            else f"(names tried: {tried}); found {', '.join(present) or 'no columns'}. Export the "
-            "object with these fields (API names or report labels)."
-        )
-        raise InputFileError(
-            f"{path}: missing required column(s) {', '.join(missing)} for {spec.name} {advice}"
-        )
+    _require_columns(spec, path, mapping, names, present)
     segment_names = {
         dimension: by_key[column_key(name)]
         for dimension, name in (segments or {}).items()

@@ -8,6 +8,7 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.contracts import MAX_AMOUNT, SourceSpec
 from attribution.ingest.files import (
+    FileColumns,
     file_columns,
     is_parquet,
     quote_ident,
@@ -31,6 +32,85 @@ __all__ = [
 
 # the checked relation's bookkeeping columns; every other column is a staged column
 BOOKKEEPING = ("file_index", "source_row", "reason", "is_after_as_of", "is_excluded")
+
+
+def _segment_map(dimensions: list[str], names: dict[str, str], cast: bool, keys: str = "?") -> str:
+    """The SQL of a row's segments map: dimension -> the text of its column (`names`)."""
+    values = [
+        f"cast({quote_ident(names[d])} as varchar)" if cast else quote_ident(names[d]) for d in dimensions
+    ]
+    return f"map({keys}::varchar[], [{', '.join(values)}]::varchar[])"
+
+
+def _parquet_select(
+    spec: SourceSpec,
+    parquet: list[str],
+    layouts: dict[str, FileColumns],
+    absent: dict[str, str],
+    dimensions: list[str],
+) -> str:
+    """One scan of every Parquet file as raw rows (union_by_name: the first file's spelling
+    names a column); every value is a literal (quotes doubled): a view takes no parameters."""
+    spelled: dict[str, str] = {}
+    spelled_segments: dict[str, str] = {}
+    for path in parquet:
+        for column, name in layouts[path].names.items():
+            spelled.setdefault(column, name)
+        for dimension, name in layouts[path].segments.items():
+            spelled_segments.setdefault(dimension, name)
+    selected_columns = []
+    for c in spec.columns:
+        value = f"cast({quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
+        lacking = [p for p in parquet if c not in layouts[p].names]
+        if c in absent and lacking:
+            value = f"case when list_contains({sql_literal(lacking)}, filename) then {sql_literal(absent[c])} else {value} end"
+        selected_columns.append(f"{value} as {quote_ident(c)}")
+    return f"""
+        select list_position({sql_literal(parquet)}, filename) - 1 as file_index,
+               filename as source_file, file_row_number + 1 as source_row,
+               {", ".join(selected_columns)},
+               {_segment_map(dimensions, spelled_segments, True, sql_literal(dimensions))} as segments,
+               null::varchar as record
+        from read_parquet({sql_literal(parquet)}, union_by_name = true, filename = true,
+                          file_row_number = true)
+        """
+
+
+def _insert_csv(
+    conn: duckdb.DuckDBPyConnection,
+    raw: str,
+    spec: SourceSpec,
+    index: int,
+    path: str,
+    layout: FileColumns,
+    absent: dict[str, str],
+    dimensions: list[str],
+    encoding: str,
+) -> None:
+    """Append the rows of one CSV file to `raw` (row order = file order)."""
+    try:
+        conn.sql(
+            f"create or replace temp table _raw_file as select * from {read_csv(encoding)}", params=[path]
+        )
+    except duckdb.Error as exc:
+        raise unreadable(path, "CSV", exc) from exc
+    values: list[object] = [index, path]
+    selected = []
+    for c in spec.columns:
+        if c in layout.names:
+            selected.append(quote_ident(layout.names[c]))
+        elif c in absent:
+            selected.append("?")
+            values.append(absent[c])
+        else:
+            selected.append("null")
+    record = "to_json(_raw_file)" if layout.has_extra else "null"
+    values.append(dimensions)
+    conn.sql(
+        f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, "
+        f"{_segment_map(dimensions, layout.segments, False)}, {record} from _raw_file",
+        params=values,
+    )
 
 
 def stage_raw(
@@ -62,43 +142,9 @@ def stage_raw(
     )
     layouts = {path: file_columns(conn, spec, path, mapping, segments, encoding) for path in files}
     dimensions = list(segments or {})
-
-    def segment_map(names: dict[str, str], cast: bool, keys: str = "?") -> str:
-        values = [
-            f"cast({quote_ident(names[d])} as varchar)" if cast else quote_ident(names[d]) for d in dimensions
-        ]
-        return f"map({keys}::varchar[], [{', '.join(values)}]::varchar[])"
-
     parquet = [p for p in files if is_parquet(p)]
     if parquet:
-        spelled: dict[str, str] = {}  # union_by_name: the first file's spelling names a column
-        for path in parquet:
-            for column, name in layouts[path].names.items():
-                spelled.setdefault(column, name)
-        selected_columns = []
-        for c in spec.columns:
-            value = f"cast({quote_ident(spelled[c])} as varchar)" if c in spelled else "null"
-            lacking = [p for p in parquet if c not in layouts[p].names]
-            if c in absent and lacking:
-                value = (
-                    f"case when list_contains({sql_literal(lacking)}, filename) "
-                    f"then {sql_literal(absent[c])} else {value} end"
-                )
-            selected_columns.append(f"{value} as {quote_ident(c)}")
-        spelled_segments: dict[str, str] = {}
-        for path in parquet:
-            for dimension, name in layouts[path].segments.items():
-                spelled_segments.setdefault(dimension, name)
-        # every value is a literal (quotes doubled): a view takes no parameters
-        select = f"""
-                select list_position({sql_literal(parquet)}, filename) - 1 as file_index,
-                       filename as source_file, file_row_number + 1 as source_row,
-                       {", ".join(selected_columns)},
-                       {segment_map(spelled_segments, True, sql_literal(dimensions))} as segments,
-                       null::varchar as record
-                from read_parquet({sql_literal(parquet)}, union_by_name = true, filename = true,
-                                  file_row_number = true)
-                """
+        select = _parquet_select(spec, parquet, layouts, absent, dimensions)
         try:
             if len(parquet) == len(files):
                 # only Parquet: a view, so the validation reads the files' own (dictionary)
@@ -110,33 +156,8 @@ def stage_raw(
         except duckdb.Error as exc:
             raise unreadable(", ".join(parquet), "Parquet", exc) from exc
     for index, path in enumerate(files):
-        if is_parquet(path):
-            continue
-        layout = layouts[path]
-        try:
-            conn.sql(
-                f"create or replace temp table _raw_file as select * from {read_csv(encoding)}",
-                params=[path],
-            )
-        except duckdb.Error as exc:
-            raise unreadable(path, "CSV", exc) from exc
-        values: list[object] = [index, path]
-        selected = []
-        for c in spec.columns:
-            if c in layout.names:
-                selected.append(quote_ident(layout.names[c]))
-            elif c in absent:
-                selected.append("?")
-                values.append(absent[c])
-            else:
-                selected.append("null")
-        record = "to_json(_raw_file)" if layout.has_extra else "null"
-        values.append(dimensions)
-        conn.sql(
-            f"insert into {raw} select ?, ?, rowid + 1, {', '.join(selected)}, "
-            f"{segment_map(layout.segments, False)}, {record} from _raw_file",
-            params=values,
-        )
+        if not is_parquet(path):
+            _insert_csv(conn, raw, spec, index, path, layouts[path], absent, dimensions, encoding)
     conn.sql("drop table if exists _raw_file")
     return int(conn.sql(f"select count(*) from {raw}").fetchall()[0][0])
 
