@@ -176,13 +176,13 @@ def _sinkhorn(start: np.ndarray, row_weight: np.ndarray, targets: np.ndarray) ->
     return fitted
 
 
-def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per (journey, channel) fraction of the journey and per channel the fitted conversions
-    and value, fitted on the distinct channel sets weighted by their journey counts."""
-    effects = chain.removal_effects
-    channels = effects["channel"].to_list()
-    column = {c: i for i, c in enumerate(channels)}
-    effect = effects["removal_effect"].to_numpy()
+def _journey_sets(
+    per_channel: pl.DataFrame, channels: list[str], effect: np.ndarray
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, tuple[str, ...]]]:
+    """(per_channel with each journey's set id, touch total and whether every channel of it
+    has removal effect 0; the journeys; set id -> its channels): each distinct channel set
+    numbered in sorted (lexicographic) order, in polars (no list of every journey's channels
+    through Python)."""
     per_channel = per_channel.with_columns(
         effect=pl.col("channel").replace_strict(
             dict(zip(channels, effect, strict=True)), default=0.0, return_dtype=pl.Float64
@@ -198,8 +198,6 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         )
         .sort("opportunity_id")
     )
-    # each distinct channel set numbered in sorted (lexicographic) order, in polars: no list of
-    # every journey's channels through Python
     journeys = journeys.with_columns(set_id=(pl.col("channel_set").rank("dense") - 1).cast(pl.Int64))
     members = {
         int(set_id): tuple(channel_set)
@@ -209,18 +207,41 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
     per_channel = per_channel.join(
         journeys.select("opportunity_id", "set_id", "touches_total", "is_all_zero"), on="opportunity_id"
     )
+    return per_channel, journeys, members
 
-    # journeys whose channels all have RE 0 stay linear: they are forced onto those channels
-    linear = per_channel.filter("is_all_zero").with_columns(
-        fraction=pl.col("channel_touch_count") / pl.col("touches_total")
+
+def _forced_totals(linear: pl.DataFrame, column: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel the conversions and value of the journeys kept linear (every channel at
+    removal effect 0), summed in a fixed order."""
+    if not len(linear):
+        return np.zeros(len(column)), np.zeros(len(column))
+    ordered = linear.sort("opportunity_id", "channel")
+    index = ordered["channel"].replace_strict(column, return_dtype=pl.Int64).to_numpy()
+    count = np.bincount(index, weights=ordered["fraction"].to_numpy(), minlength=len(column))
+    value = np.bincount(
+        index, weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(), minlength=len(column)
     )
-    fitted_journeys = journeys.filter(~pl.col("is_all_zero"))
+    return count, value
+
+
+def _fit_set_fractions(
+    fitted_journeys: pl.DataFrame,
+    members: dict[int, tuple[str, ...]],
+    column: dict[str, int],
+    effects: pl.DataFrame,
+) -> tuple[list[tuple[int, str, float]], np.ndarray, np.ndarray]:
+    """(set id, channel, fraction) of every fitted channel set and the fitted conversions and
+    value per channel: the sets' removal effects scaled (Sinkhorn) so the channels' totals
+    meet their removal-effect shares. Sums in numpy over rows in a fixed order: a
+    multi-threaded group-by sum may add in a different order each run, and byte-identical
+    reruns need identical floats."""
+    effect = effects["removal_effect"].to_numpy()
     journey_sets = fitted_journeys["set_id"].to_numpy()
     fit_set_ids = np.unique(journey_sets)
     fit_sets = [int(i) for i in fit_set_ids]
+    if not fit_sets:
+        return [], np.zeros(len(column)), np.zeros(len(column))
     row_of = {set_id: row for row, set_id in enumerate(fit_sets)}
-    # sums in numpy over rows in a fixed order: a multi-threaded group-by sum may add in a
-    # different order each run, and byte-identical reruns need identical floats
     set_of_journey = np.searchsorted(fit_set_ids, journey_sets).astype(np.int64)
     row_count = np.bincount(set_of_journey, minlength=len(fit_sets)).astype(float)
     row_value = np.bincount(
@@ -228,38 +249,46 @@ def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFr
         weights=fitted_journeys["journey_amount"].to_numpy().astype(float),
         minlength=len(fit_sets),
     )
-    start = np.zeros((len(fit_sets), len(channels)))
+    start = np.zeros((len(fit_sets), len(column)))
     for set_id, row in row_of.items():
         for channel in members[set_id]:
             start[row, column[channel]] = effect[column[channel]]
-    forced_count: np.ndarray = np.zeros(len(channels))
-    forced_value: np.ndarray = np.zeros(len(channels))
-    if len(linear):
-        ordered = linear.sort("opportunity_id", "channel")
-        index = ordered["channel"].replace_strict(column, return_dtype=pl.Int64).to_numpy()
-        forced_count = np.bincount(index, weights=ordered["fraction"].to_numpy(), minlength=len(channels))
-        forced_value = np.bincount(
-            index,
-            weights=(ordered["fraction"] * ordered["journey_amount"]).to_numpy(),
-            minlength=len(channels),
-        )
+    total = float(row_count.sum())
+    single = np.zeros(len(column))
+    for set_id, row in row_of.items():
+        if len(members[set_id]) == 1:
+            single[column[members[set_id][0]]] += row_count[row]
+    targets = _reachable_targets(effects["share"].to_numpy() * total, single, total)
+    x = _sinkhorn(start, row_count, targets)
+    rows = [
+        (set_id, channel, float(x[row, column[channel]]))
+        for set_id, row in row_of.items()
+        for channel in members[set_id]
+    ]
+    return rows, row_count @ x, row_value @ x
+
+
+def _fractions(per_channel: pl.DataFrame, chain: MarkovChain) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per (journey, channel) fraction of the journey and per channel the fitted conversions
+    and value, fitted on the distinct channel sets weighted by their journey counts."""
+    effects = chain.removal_effects
+    channels = effects["channel"].to_list()
+    column = {c: i for i, c in enumerate(channels)}
+    per_channel, journeys, members = _journey_sets(
+        per_channel, channels, effects["removal_effect"].to_numpy()
+    )
+    # journeys whose channels all have RE 0 stay linear: they are forced onto those channels
+    linear = per_channel.filter("is_all_zero").with_columns(
+        fraction=pl.col("channel_touch_count") / pl.col("touches_total")
+    )
+    forced_count, forced_value = _forced_totals(linear, column)
+    rows, set_count, set_value = _fit_set_fractions(
+        journeys.filter(~pl.col("is_all_zero")), members, column, effects
+    )
     fitted_count, fitted_value = forced_count.copy(), forced_value.copy()
-    rows: list[tuple[int, str, float]] = []
-    if fit_sets:
-        total = float(row_count.sum())
-        single = np.zeros(len(channels))
-        for set_id, row in row_of.items():
-            if len(members[set_id]) == 1:
-                single[column[members[set_id][0]]] += row_count[row]
-        targets = _reachable_targets(effects["share"].to_numpy() * total, single, total)
-        x = _sinkhorn(start, row_count, targets)
-        fitted_count += row_count @ x
-        fitted_value += row_value @ x
-        rows = [
-            (set_id, channel, float(x[row, column[channel]]))
-            for set_id, row in row_of.items()
-            for channel in members[set_id]
-        ]
+    if rows:
+        fitted_count += set_count
+        fitted_value += set_value
     fitted = pl.DataFrame(
         rows, schema={"set_id": pl.Int64, "channel": pl.String, "fraction": pl.Float64}, orient="row"
     )
