@@ -18,7 +18,7 @@ import math
 import numpy as np
 import polars as pl
 
-from attribution.models.markov_chain import (
+from attribution.models.markov_paths import (
     DENSE_PAIR_LIMIT,
     MAX_ORDER,
     count_transitions,

@@ -370,7 +370,7 @@ def test_pair_keys_are_ordered_like_from_then_to_and_decode_back():
     # Every (from, to) pair an order-3 chain over four channels can count: the steps from
     # start and from each state into each channel's shifted state, into conversion and null.
     # Their keys sort exactly as the (from, to) pairs do, and decode to the same codes.
-    from attribution.models import markov_chain as chain
+    from attribution.models import markov_paths as chain
 
     base, order = 5, 3
     states = [
@@ -399,7 +399,7 @@ def test_counts_are_the_same_from_strings_enums_and_integer_codes_by_table_or_by
     # integer codes, by the dense pair table and by the sorted route the table falls back to
     # for large state spaces: every count identical, and equal to the bootstrap's uncounted
     # rows summed by hand (an independent route through TransitionRows).
-    from attribution.models import markov_chain as chain
+    from attribution.models import markov_paths as chain
 
     rng = np.random.default_rng(5)
     channels = ("a", "b", "c", "d")
