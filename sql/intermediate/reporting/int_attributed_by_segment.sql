@@ -13,7 +13,8 @@ with cuts as (
     union all  -- the same columns in the same order
     select segments.dimension, segments.segment_value, credits.*
     from int_credits_by_channel as credits
-    inner join int_opportunity_segments as segments using (opportunity_id)
+    -- on, not using: Spark puts a using key first in credits.*, and the union is positional
+    inner join int_opportunity_segments as segments on credits.opportunity_id = segments.opportunity_id
 ),
 
 -- the models as columns, summed at this grain
