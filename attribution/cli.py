@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, NoReturn, get_args, get_origin
 
 import duckdb
 
@@ -27,7 +27,7 @@ from attribution.locking import EXIT_BUSY, DatabaseBusyError, writer_lock
 from attribution.models import select_models
 from attribution.pipeline import ModelLimitError, input_files, run_pipeline
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
-from attribution.runfile import DEFAULT_RUN_FILE, INPUTS, OUTPUTS, RUN_FILE_VARIABLE, resolve_run
+from attribution.runfile import DEFAULT_RUN_FILE, INPUTS, OUTPUTS, RUN_FILE_VARIABLE, RunSpec, resolve_run
 
 __all__ = ["main"]
 
@@ -87,8 +87,9 @@ def _config_options(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse arguments (unset ones from the run file, then the ATTRIBUTION_* environment) and run."""
+def _parser() -> argparse.ArgumentParser:
+    """The options: the run file, each input and output, the mapping, as-of, every plain
+    setting, and how to run (wait, no export, quiet)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--run-file",
@@ -110,17 +111,55 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait", type=float, default=600.0, help="seconds to wait for another run")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no per-step progress lines")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"attribution-run: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def _publish(
+    conn: duckdb.DuckDBPyConnection, spec: RunSpec, config: AttributionConfig, export: bool, tell: Any
+) -> None:
+    """Check, snapshot, export and report one run's tables; nothing is published when they do
+    not reconcile (exit 70)."""
+    tell("checks")
+    blockers = publication_blockers(conn)
+    if blockers:
+        for line in blockers:
+            print(f"attribution-run: not reconciled: {line}", file=sys.stderr)
+        _fail("nothing was published (no snapshot, no export)", EXIT_UNRECONCILED)
+    tell("snapshot")
+    run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    take_snapshot(conn, run_id, config)
+    build_restatements(conn)
+    if export:
+        export_dir = Path(spec.export_dir)
+        tell("export")
+        export_marts(conn, export_dir, config, input_files(spec.sources), run=spec.describe())
+        if report_available():
+            tell("report")
+            write_report(conn, export_dir, config)
+        else:
+            print(
+                "attribution-run: no HTML report: it needs the report extra "
+                "(pip install 'attribution-engine[report]')",
+                file=sys.stderr,
+            )
+    publish_snapshot(conn, run_id)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse arguments (unset ones from the run file, then the ATTRIBUTION_* environment) and run."""
+    args = _parser().parse_args(argv)
     try:
         named = (*INPUTS, *OUTPUTS, "column_preset", "mapping_file", "as_of", *_plain_fields())
         spec = resolve_run(args.run_file, {name: getattr(args, name, None) for name in named})
         config = spec.config()
         select_models(config)  # an unknown model name fails here, before any work
     except ValueError as exc:  # RunFileError and MappingError are ValueErrors too
-        print(f"attribution-run: bad setting: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    sources, database, export_dir = spec.sources, spec.database, Path(spec.export_dir)
+        _fail(f"bad setting: {exc}", EXIT_BAD_INPUT)
     if spec.run_file and not args.quiet:
         print(f"attribution-run: run file {spec.run_file}", flush=True)
     started = time.perf_counter()
@@ -130,49 +169,21 @@ def main(argv: list[str] | None = None) -> None:
             print(f"attribution-run: step {step} ({time.perf_counter() - started:.1f} s)", flush=True)
 
     try:
-        with writer_lock(database, args.wait):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            with duckdb.connect(database) as conn:
-                results = run_pipeline(conn, sources, config, progress=tell, engine=engine_for(config.engine))
-                tell("checks")
-                blockers = publication_blockers(conn)
-                if blockers:
-                    for line in blockers:
-                        print(f"attribution-run: not reconciled: {line}", file=sys.stderr)
-                    print("attribution-run: nothing was published (no snapshot, no export)", file=sys.stderr)
-                    sys.exit(EXIT_UNRECONCILED)
-                tell("snapshot")
-                run_id = f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-                take_snapshot(conn, run_id, config)
-                build_restatements(conn)
-                if not args.no_export:
-                    tell("export")
-                    export_marts(conn, export_dir, config, input_files(sources), run=spec.describe())
-                    if report_available():
-                        tell("report")
-                        write_report(conn, export_dir, config)
-                    else:
-                        print(
-                            "attribution-run: no HTML report: it needs the report extra "
-                            "(pip install 'attribution-engine[report]')",
-                            file=sys.stderr,
-                        )
-                publish_snapshot(conn, run_id)
-    except EngineUnavailableError as exc:
-        print(f"attribution-run: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        with writer_lock(spec.database, args.wait):
+            Path(spec.database).parent.mkdir(parents=True, exist_ok=True)
+            with duckdb.connect(spec.database) as conn:
+                results = run_pipeline(
+                    conn, spec.sources, config, progress=tell, engine=engine_for(config.engine)
+                )
+                _publish(conn, spec, config, not args.no_export, tell)
+    except (EngineUnavailableError, ModelLimitError) as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
     except DatabaseBusyError as exc:
-        print(f"attribution-run: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BUSY)
+        _fail(str(exc), EXIT_BUSY)
     except InputFileError as exc:
-        print(f"attribution-run: input file problem: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    except ModelLimitError as exc:
-        print(f"attribution-run: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        _fail(f"input file problem: {exc}", EXIT_BAD_INPUT)
     except ExportError as exc:
-        print(f"attribution-run: export failed: {exc}", file=sys.stderr)
-        sys.exit(EXIT_EXPORT_FAILED)
+        _fail(f"export failed: {exc}", EXIT_EXPORT_FAILED)
     summary = ", ".join(
         f"{name}={value if isinstance(value, int) else value.staged_rows}" for name, value in results.items()
     )

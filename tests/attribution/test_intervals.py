@@ -147,15 +147,15 @@ def test_markov_transitions_counted_a_few_paths_at_a_time_give_the_same_interval
     # memory at scale); blocks of 7 paths (hundreds of blocks, converting and null paths
     # split across block edges) give every interval to the last bit. The weights of the
     # opportunities are kept as one-byte integers: the same draws as float64.
-    from attribution import intervals
+    from attribution import intervals_replicates
     from attribution.intervals import read_interval_inputs
 
     config = AttributionConfig.from_settings(interval_replicates=30, models=("markov",))
     inputs = [read_interval_inputs(sample_run, kind) for kind in ("pipeline", "revenue")]
     whole = bootstrap_intervals(inputs, config)
-    monkeypatch.setattr(intervals, "PATH_BLOCK", 7)
+    monkeypatch.setattr(intervals_replicates, "PATH_BLOCK", 7)
     assert bootstrap_intervals(inputs, config).equals(whole)
-    blocks = intervals._poisson_blocks(3, 0, 120_000, 5)
+    blocks = intervals_replicates.poisson_blocks(3, 0, 120_000, 5)
     assert [b[1].dtype for b in blocks] == [np.uint8, np.uint8, np.uint8]
     assert [start for start, _ in blocks] == [0, 50_000, 100_000]
     drawn = np.random.default_rng([3, 0, 1]).poisson(1.0, size=(50_000, 5))
