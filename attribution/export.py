@@ -155,23 +155,12 @@ def write_atomically(path: Path, text: str) -> None:
         raise ExportError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
 
 
-def export_marts(
-    conn: duckdb.DuckDBPyConnection,
-    export_dir: Path,
-    config: AttributionConfig,
-    input_files: Sequence[str] = (),
-    tables: Sequence[str] = EXPORT_TABLES,
-    run: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Write each table as `<table>.parquet` and `<table>.csv` under `export_dir` (rows in a
-    stable order, so the same tables give byte-identical files) and return the manifest
-    (with `run`: the run file and where each input and setting came from).
-    A table longer than a spreadsheet holds (CSV_MAX_ROWS) is written as Parquet only: the
-    manifest says so under `csv_skipped`. CSV text cells that would run as a spreadsheet
-    formula get a leading single quote; Parquet keeps the exact text. An export folder that
-    cannot be written raises ExportError (nothing of the previous set is touched)."""
-    _prepare_folder(export_dir)
-    remove_stale_temporaries(export_dir)
+def _stage_files(
+    conn: duckdb.DuckDBPyConnection, export_dir: Path, tables: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Write every table's files as temporaries, then rename them into place: (the manifest's
+    entries, the tables written as Parquet only). A failure removes the
+    temporaries and raises ExportError; the previous set is untouched until the renames."""
     staged: list[tuple[Path, Path]] = []
     entries: dict[str, dict[str, Any]] = {}
     skipped: dict[str, str] = {}
@@ -205,6 +194,27 @@ def export_marts(
             os.replace(temporary, final)
     except OSError as exc:
         raise ExportError(f"{export_dir}: renaming the exports into place failed ({exc})") from exc
+    return entries, skipped
+
+
+def export_marts(
+    conn: duckdb.DuckDBPyConnection,
+    export_dir: Path,
+    config: AttributionConfig,
+    input_files: Sequence[str] = (),
+    tables: Sequence[str] = EXPORT_TABLES,
+    run: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write each table as `<table>.parquet` and `<table>.csv` under `export_dir` (rows in a
+    stable order, so the same tables give byte-identical files) and return the manifest
+    (with `run`: the run file and where each input and setting came from).
+    A table longer than a spreadsheet holds (CSV_MAX_ROWS) is written as Parquet only: the
+    manifest says so under `csv_skipped`. CSV text cells that would run as a spreadsheet
+    formula get a leading single quote; Parquet keeps the exact text. An export folder that
+    cannot be written raises ExportError (nothing of the previous set is touched)."""
+    _prepare_folder(export_dir)
+    remove_stale_temporaries(export_dir)
+    entries, skipped = _stage_files(conn, export_dir, tables)
     config_used = json.loads(
         json.dumps(asdict(config), default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
     )

@@ -207,6 +207,28 @@ def _null_paths_by_loop(ordered: pl.DataFrame, lookback_days: int) -> pl.DataFra
     )
 
 
+def _append_null_paths(engine: Engine, config: AttributionConfig, batch: int) -> None:
+    """Cut one account batch's null_path touches into pipeline null paths and append them to
+    int_markov_paths and int_pipeline_null_paths."""
+    outside = engine.frame(read_sql("reads/batch_null_path_candidates.sql"), {"batch": batch})
+    paths = pipeline_null_path_rows(outside, config.lookback_days)
+    markov_paths = paths.select(
+        pl.lit("pipeline").alias("journey_kind"),
+        "path_id",
+        "account_id",
+        pl.lit(False).alias("is_converted"),
+        pl.lit(0.0).alias("conversion_value"),
+        "touch_count",
+        "path",
+    )
+    engine.write("int_markov_paths", markov_paths, append=True)
+    engine.write(
+        "int_pipeline_null_paths",
+        paths.select("path_id", "account_id", "first_touch_at", "last_touch_at"),
+        append=True,
+    )
+
+
 def build_null_paths(
     conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig, rows_per_batch: int = 4_000_000
 ) -> int:
@@ -251,23 +273,7 @@ def build_null_paths(
     engine.drop("int_pipeline_null_path_touches")  # the stored touches of earlier versions
     engine.create("int_null_path_touches", read_sql("intermediate/int_null_path_touches.sql"), kind="view")
     for batch in range(batches):
-        outside = engine.frame(read_sql("intermediate/batch_null_path_candidates.sql"), {"batch": batch})
-        paths = pipeline_null_path_rows(outside, config.lookback_days)
-        markov_paths = paths.select(
-            pl.lit("pipeline").alias("journey_kind"),
-            "path_id",
-            "account_id",
-            pl.lit(False).alias("is_converted"),
-            pl.lit(0.0).alias("conversion_value"),
-            "touch_count",
-            "path",
-        )
-        engine.write("int_markov_paths", markov_paths, append=True)
-        engine.write(
-            "int_pipeline_null_paths",
-            paths.select("path_id", "account_id", "first_touch_at", "last_touch_at"),
-            append=True,
-        )
+        _append_null_paths(engine, config, batch)
     engine.drop("_touch_roles")
     null_touches = engine.frame(
         "select coalesce(sum(touch_count), 0) as touches from int_markov_paths where not is_converted"

@@ -442,7 +442,7 @@ STEP_FILES: dict[str, tuple[str, ...]] = {
         "intermediate/int_pipeline_null_paths.sql",
         "intermediate/int_markov_paths.sql",
         "intermediate/int_null_path_touches.sql",
-        "intermediate/batch_null_path_candidates.sql",
+        "reads/batch_null_path_candidates.sql",
     ),
     "markov": (
         "reads/batch_rows.sql",

@@ -204,9 +204,9 @@ def _set_fractions(rates: Mapping[frozenset[str], float], channel_set: tuple[str
     return {c: v / total for c, v in positive.items()}
 
 
-def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyFit:
-    """Shapley fractions of every converting journey (`per_channel`: one row per journey and
-    channel with channel_touch_count and journey_amount) from the summed set counts."""
+def _set_fraction_frame(set_counts: pl.DataFrame) -> pl.DataFrame:
+    """(journey_kind, channel_set, channel, fraction): the Shapley fractions of every
+    converting channel set of each journey kind, from the summed set counts."""
     totals = set_counts.group_by("journey_kind", "channel_set").agg(
         pl.col("conversions").sum(), pl.col("nulls").sum()
     )
@@ -223,7 +223,7 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
         ):
             for channel, fraction in _set_fractions(rates, channel_set).items():
                 fraction_rows.append((kind, channel_set, channel, fraction))
-    set_fraction = pl.DataFrame(
+    return pl.DataFrame(
         {
             "journey_kind": [k for k, _, _, _ in fraction_rows],
             "channel_set": pl.Series([list(s) for _, s, _, _ in fraction_rows], dtype=pl.List(pl.String)),
@@ -237,6 +237,39 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
             "fraction": pl.Float64,
         },
     )
+
+
+def _channel_totals(set_fraction: pl.DataFrame, journeys: pl.DataFrame, n_sets: int) -> pl.DataFrame:
+    """Per (journey_kind, channel): each set's fraction times its journeys (their count, their
+    summed amount), summed in numpy over rows in a fixed order (identical floats on every
+    rerun), and the channel's share of its kind."""
+    set_of_journey = journeys["set_id"].to_numpy().astype(np.int64)
+    journeys_in_set = np.bincount(set_of_journey, minlength=n_sets).astype(float)
+    amount_in_set = np.bincount(
+        set_of_journey, weights=journeys["journey_amount"].to_numpy().astype(float), minlength=n_sets
+    )
+    weighted = set_fraction.sort("journey_kind", "channel", "set_id")
+    set_index = weighted["set_id"].to_numpy().astype(np.int64)
+    set_fractions = weighted["fraction"].to_numpy()
+    kinds, names = weighted["journey_kind"], weighted["channel"]
+    group = np.cumsum(((kinds != kinds.shift(1)) | (names != names.shift(1))).fill_null(True).to_numpy()) - 1
+    firsts = weighted.select("journey_kind", "channel").unique(maintain_order=True)
+    return firsts.with_columns(
+        shapley_conversions=pl.Series(
+            np.bincount(group, weights=set_fractions * journeys_in_set[set_index], minlength=firsts.height)
+        ),
+        fitted_value=pl.Series(
+            np.bincount(group, weights=set_fractions * amount_in_set[set_index], minlength=firsts.height)
+        ),
+    ).with_columns(
+        share=pl.col("shapley_conversions") / pl.col("shapley_conversions").sum().over("journey_kind")
+    )
+
+
+def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyFit:
+    """Shapley fractions of every converting journey (`per_channel`: one row per journey and
+    channel with channel_touch_count and journey_amount) from the summed set counts."""
+    set_fraction = _set_fraction_frame(set_counts)
     # the journeys in a fixed order (the sums below), each with its channel set; the distinct
     # (kind, set) numbered, so the 1M (journey, channel) rows join the set fractions on an
     # integer, not on a list column
@@ -256,29 +289,7 @@ def fit_shapley(set_counts: pl.DataFrame, per_channel: pl.DataFrame) -> ShapleyF
     fractions = per_channel.join(journeys.select(*JOURNEY_KEY, "set_id"), on=list(JOURNEY_KEY)).join(
         set_fraction.select("set_id", "channel", "fraction"), on=["set_id", "channel"], how="left"
     )
-    # per channel: each set's fraction times its journeys (their count, their summed amount),
-    # summed in numpy over rows in a fixed order: identical floats on every rerun
-    set_of_journey = journeys["set_id"].to_numpy().astype(np.int64)
-    journeys_in_set = np.bincount(set_of_journey, minlength=sets.height).astype(float)
-    amount_in_set = np.bincount(
-        set_of_journey, weights=journeys["journey_amount"].to_numpy().astype(float), minlength=sets.height
-    )
-    weighted = set_fraction.sort("journey_kind", "channel", "set_id")
-    set_index = weighted["set_id"].to_numpy().astype(np.int64)
-    set_fractions = weighted["fraction"].to_numpy()
-    kinds, names = weighted["journey_kind"], weighted["channel"]
-    group = np.cumsum(((kinds != kinds.shift(1)) | (names != names.shift(1))).fill_null(True).to_numpy()) - 1
-    firsts = weighted.select("journey_kind", "channel").unique(maintain_order=True)
-    channels = firsts.with_columns(
-        shapley_conversions=pl.Series(
-            np.bincount(group, weights=set_fractions * journeys_in_set[set_index], minlength=firsts.height)
-        ),
-        fitted_value=pl.Series(
-            np.bincount(group, weights=set_fractions * amount_in_set[set_index], minlength=firsts.height)
-        ),
-    ).with_columns(
-        share=pl.col("shapley_conversions") / pl.col("shapley_conversions").sum().over("journey_kind")
-    )
+    channels = _channel_totals(set_fraction, journeys, sets.height)
     return ShapleyFit(
         fractions.select([pl.col(c).cast(t) for c, t in FRACTION_SCHEMA.items()]),
         channels.select([pl.col(c).cast(t) for c, t in CHANNEL_SCHEMA.items()]),

@@ -19,6 +19,23 @@ from attribution.sql import query_frame
 __all__ = ["SECTION"]
 
 
+def _ratio(value: float | None, text: str) -> str:
+    return "" if value is None else text.format(value)
+
+
+def _row(r: dict[str, Any]) -> list[Any]:
+    """One channel's cells: spend, pipeline, won revenue and the three ratios."""
+    return [
+        text_cell(r["channel"]),
+        text_cell(money(r["spend_amount"]), r["spend_amount"]),
+        text_cell(money(r["attributed_pipeline"]), r["attributed_pipeline"]),
+        text_cell(money(r["attributed_revenue"]), r["attributed_revenue"]),
+        text_cell(_ratio(r["cost_per_pipeline_dollar"], "{:.3f}")),
+        text_cell(_ratio(r["pipeline_per_spend_dollar"], "{:.1f}×")),
+        text_cell(_ratio(r["revenue_per_spend_dollar"], "{:.1f}×")),
+    ]
+
+
 def _spend(conn: duckdb.DuckDBPyConnection, currency: str) -> dict[str, Any]:
     frame = query_frame(
         conn,
@@ -29,24 +46,7 @@ def _spend(conn: duckdb.DuckDBPyConnection, currency: str) -> dict[str, Any]:
     )
     if frame.is_empty():
         return {"empty": True, "reading": "No spend input was given (ATTRIBUTION_SPEND).", "chart": ""}
-    rows = [
-        [
-            text_cell(r["channel"]),
-            text_cell(money(r["spend_amount"]), r["spend_amount"]),
-            text_cell(money(r["attributed_pipeline"]), r["attributed_pipeline"]),
-            text_cell(money(r["attributed_revenue"]), r["attributed_revenue"]),
-            text_cell(
-                "" if r["cost_per_pipeline_dollar"] is None else f"{r['cost_per_pipeline_dollar']:.3f}"
-            ),
-            text_cell(
-                "" if r["pipeline_per_spend_dollar"] is None else f"{r['pipeline_per_spend_dollar']:.1f}×"
-            ),
-            text_cell(
-                "" if r["revenue_per_spend_dollar"] is None else f"{r['revenue_per_spend_dollar']:.1f}×"
-            ),
-        ]
-        for r in frame.iter_rows(named=True)
-    ]
+    rows = [_row(r) for r in frame.iter_rows(named=True)]
     import plotly.graph_objects as go
 
     figure = go.Figure(
