@@ -5,10 +5,7 @@ Dagster assets call these one by one; `run_pipeline` calls them all (tests, benc
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -16,25 +13,14 @@ import polars as pl
 from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import SOURCES, SourcePaths
 from attribution.crm.derive import (
-    DERIVED_MILESTONES,
-    DERIVED_ROLES,
-    DERIVED_TOUCHES,
     build_self_reported,
-    clear_crm_outputs,
-    crm_of,
-    derive_inputs,
 )
 from attribution.engine import DuckDBEngine, Engine, as_engine
 from attribution.ingest import (
-    InputFileError,
     LoadResult,
     ensure_loaded,
-    load_fx_rates,
-    load_opportunities,
-    load_source,
-    load_touchpoints,
-    resolve_paths,
 )
+from attribution.inputs import input_files, load_inputs
 from attribution.intervals import INTERVAL_SCHEMA, bootstrap_intervals, read_interval_inputs
 from attribution.journeys import (
     build_journeys,
@@ -50,7 +36,12 @@ from attribution.sql import (
     read_sql,
     table_exists,
 )
-from attribution.sql_graph import build_order, sql_files, sql_reads
+from attribution.steps import (
+    MART_FILES,
+    MART_TABLES,
+    STEP_OUTPUTS,
+    VIEW_FILES,
+)
 
 __all__ = [
     "MART_FILES",
@@ -69,14 +60,6 @@ __all__ = [
     "run_shapley",
     "write_frame",
 ]
-
-# what the marts step builds: the intermediate tables of reporting, then the marts, in build
-# order parsed from what each file reads (the credits view and the restatements are built by
-# their own steps: run_models, build_restatements)
-MART_FOLDERS: tuple[str, ...] = ("intermediate/reporting", "marts")
-_OWN_STEPS = frozenset({"mart_attribution_credits", "mart_restatements"})
-MART_FILES: dict[str, str] = sql_files(MART_FOLDERS)  # every file, the two own steps too
-MART_TABLES: tuple[str, ...] = build_order(MART_FOLDERS, _OWN_STEPS)
 
 
 class ModelLimitError(ValueError):
@@ -279,30 +262,6 @@ def _build_mart(engine: Engine, table: str, config: AttributionConfig) -> int:
     return engine.count(table)
 
 
-def input_files(sources: SourcePaths) -> list[str]:
-    """Every input file the sources resolve to (for fingerprints in the export manifest)."""
-    files: list[str] = []
-    for paths in (
-        sources.touchpoints,
-        sources.opportunities,
-        sources.fx_rates,
-        sources.milestones,
-        sources.spend,
-        sources.web_events,
-        sources.contact_roles,
-    ):
-        if paths:
-            files.extend(resolve_paths(paths))
-    if sources.objects:
-        items = [sources.objects] if isinstance(sources.objects, (str, Path)) else list(sources.objects)
-        for item in map(str, items):
-            if os.path.isdir(item):
-                files.extend(sorted(str(p) for p in Path(item).rglob("*") if p.is_file()))
-            else:
-                files.extend(resolve_paths(item))
-    return files
-
-
 def build_marts(
     conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig | None = None
 ) -> dict[str, int]:
@@ -346,153 +305,6 @@ def collect(engine: Engine, conn: duckdb.DuckDBPyConnection, tables: Sequence[st
         )
         counts[table] = write_frame(conn, table, rows)
     return counts
-
-
-def load_inputs(
-    conn: duckdb.DuckDBPyConnection,
-    sources: SourcePaths,
-    config: AttributionConfig,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, LoadResult]:
-    """Load every input of the run's source format into the staging tables, in order (fx
-    rates first: opportunities convert with them); with a CRM objects folder, first derive
-    touches, contact roles and milestones from its objects (attribution.crm), whose loads
-    are in the result too (salesforce.CampaignMember, ...). A named contact_roles or
-    milestones file wins over the derived ones."""
-    tell = progress or (lambda _step: None)
-    tell("fx_rates")
-    results: dict[str, LoadResult] = {"fx_rates": load_fx_rates(conn, sources.fx_rates, config)}
-    if config.source.format == "contract":
-        if not sources.touchpoints or not sources.opportunities:
-            raise InputFileError(
-                "source_format contract needs a touchpoints and an opportunities input; for a folder "
-                "of CRM object exports set source_format salesforce_objects or hubspot_objects and "
-                "the objects input"
-            )
-        clear_crm_outputs(conn)
-        tell("opportunities")
-        results["opportunities"] = load_opportunities(conn, sources.opportunities, config)
-        tell("touchpoints")
-        results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
-        results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)
-        results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
-    else:
-        if not sources.objects:
-            raise InputFileError(
-                f"source_format {config.source.format} reads a folder of object exports: name it as "
-                "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
-            )
-        tell("crm_objects")
-        derived = derive_inputs(
-            conn, crm_of(config.source.format), sources.objects, config, sources.web_events
-        )
-        results.update({result.source: result for result in derived.objects})
-        preset = (
-            config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
-        )
-        tell("opportunities")
-        results["opportunities"] = load_opportunities(
-            conn, list(derived.opportunity_files), replace(config, mapping=preset)
-        )
-        tell("touchpoints")
-        results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
-        roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
-        results["contact_roles"] = load_source(
-            conn, "contact_roles", sources.contact_roles, config, derived=roles
-        )
-        milestones = None if sources.milestones else DERIVED_MILESTONES
-        results["milestones"] = load_source(
-            conn, "milestones", sources.milestones, config, derived=milestones
-        )
-    results["spend"] = load_source(conn, "spend", sources.spend, config)
-    build_self_reported(conn, config)
-    return results
-
-
-# what each step after ingest writes (tables, views): a step that ran on another engine is
-# mirrored into the DuckDB file (the checks, exports, snapshots, report and UI read it there)
-STEP_OUTPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "journeys": (
-        ("int_touch_rules", "int_journeys", "int_journey_touches", "int_journey_milestones"),
-        ("int_eligible_touches",),
-    ),
-    "null_paths": (
-        ("int_null_path_settings", "int_null_path_exclusions", "int_pipeline_null_paths", "int_markov_paths"),
-        ("int_touch_roles", "int_null_path_touches"),
-    ),
-    "markov": (("mart_markov_removal_effects", "markov_transitions", "int_markov_fractions"), ()),
-    "shapley": (("mart_shapley_channel_values", "int_shapley_fractions"), ()),
-    "order_selection": (("mart_markov_order_selection",), ()),
-    "credits": (("int_attribution_credits",), ("mart_attribution_credits",)),
-    "intervals": (("int_attribution_intervals",), ()),
-}
-# the SQL files each step runs (every file of sql/intermediate/ and sql/reads/ is one step's):
-# a step's reads, parsed from them, are its inputs (step_reads), the asset graph's deps
-STEP_FILES: dict[str, tuple[str, ...]] = {
-    "journeys": (
-        "intermediate/int_eligible_touches.sql",
-        "intermediate/int_journey_windows.sql",
-        "intermediate/int_journey_touches.sql",
-        "intermediate/int_journeys.sql",
-        "intermediate/int_journey_milestones.sql",
-    ),
-    "null_paths": (
-        "intermediate/int_touch_roles.sql",
-        "intermediate/int_null_path_exclusions.sql",
-        "intermediate/int_pipeline_null_paths.sql",
-        "intermediate/int_markov_paths.sql",
-        "intermediate/int_null_path_touches.sql",
-        "reads/batch_null_path_candidates.sql",
-    ),
-    "markov": (
-        "reads/batch_rows.sql",
-        "reads/markov_channels.sql",
-        "reads/batch_markov_paths.sql",
-        "reads/batch_journey_channels.sql",
-    ),
-    "shapley": (
-        "reads/batch_rows.sql",
-        "reads/batch_journey_channels.sql",
-        "reads/shapley_set_counts.sql",
-    ),
-    "order_selection": ("reads/markov_channels.sql", "reads/order_selection_paths.sql"),
-    "credits": (
-        "reads/credit_batch_rows.sql",
-        "reads/batch_journey_touches.sql",
-        "reads/batch_journey_values.sql",
-        "reads/batch_milestone_touches.sql",
-        "marts/mart_attribution_credits.sql",
-    ),
-    "intervals": (
-        "reads/interval_opportunities.sql",
-        "reads/interval_journey_paths.sql",
-        "reads/interval_null_paths.sql",
-        "reads/interval_credits.sql",
-    ),
-}
-# a step's scratch tables (written and dropped by the step itself)
-STEP_SCRATCH: dict[str, tuple[str, ...]] = {
-    "journeys": ("int_journey_windows",),
-    "null_paths": ("_touch_roles",),
-}
-
-
-def step_reads(step: str) -> tuple[str, ...]:
-    """The tables a step reads that another step (or ingest) writes: what its SQL files read,
-    parsed (sql_graph.sql_reads), less its own outputs and scratch tables."""
-    tables, views = STEP_OUTPUTS[step]
-    reads = set().union(*(sql_reads(path) for path in STEP_FILES[step]))
-    return tuple(sorted(reads - set(tables) - set(views) - set(STEP_SCRATCH.get(step, ()))))
-
-
-VIEW_FILES: dict[str, str] = {
-    "int_eligible_touches": "intermediate/int_eligible_touches.sql",
-    "int_touch_roles": "intermediate/int_touch_roles.sql",
-    "int_null_path_touches": "intermediate/int_null_path_touches.sql",
-    "mart_attribution_credits": "marts/mart_attribution_credits.sql",
-}
-# every table a run on another engine copies into the DuckDB file
-COLLECTED: tuple[str, ...] = (*(t for tables, _ in STEP_OUTPUTS.values() for t in tables), *MART_TABLES)
 
 
 def step_runner(conn: duckdb.DuckDBPyConnection, engine: Engine | None) -> duckdb.DuckDBPyConnection | Engine:

@@ -13,7 +13,8 @@ import duckdb
 from attribution.config import AttributionConfig
 from attribution.crm.accounting import mark_object_rows, object_result, quarantine_object, reference_result
 from attribution.crm.channel_rules import RULE_FIELDS, UNCLASSIFIED, load_checked_rules, normalized_fields_sql
-from attribution.crm.objects import CRM_OBJECTS, discover_objects, stage_objects
+from attribution.crm.files import discover_objects, stage_objects
+from attribution.crm.objects import CRM_OBJECTS
 from attribution.ingest import InputFileError, LoadResult, prepare_connection, resolve_paths, write_audit
 from attribution.sql import bind_config, read_sql, table_exists
 

@@ -12,7 +12,7 @@ import pytest
 
 from attribution.checks import publication_blockers
 from attribution.config import AttributionConfig
-from attribution.crm.objects import discover_objects
+from attribution.crm.files import discover_objects
 from attribution.ingest import InputFileError
 from attribution.pipeline import SourcePaths, run_pipeline
 from tests.conftest import write_csv
