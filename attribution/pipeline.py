@@ -191,7 +191,12 @@ def run_models(
     queries = {name: read_sql(f"reads/batch_{name}.sql") for name in MODEL_INPUTS}
 
     def credits_of(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-        return attribute_wide(ModelInput(**frames), config, registry)
+        inputs = ModelInput(
+            frames["journey_touches"],
+            journey_values=frames["journey_values"],
+            milestone_touches=frames["milestone_touches"],
+        )
+        return attribute_wide(inputs, config, registry)
 
     # the models see journeys whole: any grouping by opportunity gives the same credits
     engine.apply_by_group("int_attribution_credits", queries, credits_of, batches, "opportunity_id")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import polars as pl
@@ -50,18 +51,17 @@ class ModelInput:
 
     `journey_touches`: converted journeys, one row per touch (journey_kind, opportunity_id,
     touchpoint_id, channel, position, touch_count, days_before_event; campaign optional, carried
-    to the wide credits), in any row order. Optionally the fitted fractions of the touch's
-    channel in its journey, `markov_fraction` and `shapley_fraction` with
-    `channel_touch_count` (the pipeline joins them in DuckDB): the Markov and Shapley models
-    then read them instead of joining `markov_fractions` / `shapley_fractions`.
+    to the wide credits), in any row order. Optionally a fitted model's fraction of the
+    touch's channel in its journey, `<model>_fraction` (markov_fraction, shapley_fraction)
+    with `channel_touch_count` (the pipeline joins them in DuckDB): a fitted model then reads
+    it instead of joining its `fitted_fractions`.
     `journey_values`: one row per converted journey (journey_kind, opportunity_id,
     journey_amount); empty journeys included.
     `null_path_touches`: non-converting paths for the Markov chain, one row per touch
     (journey_kind, path_id, position, channel); heuristic models ignore it.
-    `markov_fractions`: the fitted chain's per (journey_kind, opportunity_id, channel)
-    `touches` and `fraction` (the pipeline fits the chain once over every batch); without
-    it the Markov model fits the chain on these inputs. `shapley_fractions`: the same for the
-    Shapley model. `milestone_touches`: per (journey_kind, opportunity_id, milestone) the
+    `fitted_fractions`: fitted model -> its per (journey_kind, opportunity_id, channel)
+    `channel_touch_count` and `fraction` (the pipeline fits once over every batch); without
+    its entry a fitted model fits on these inputs. `milestone_touches`: per (journey_kind, opportunity_id, milestone) the
     touchpoint_id holding it (first_touch, lead_created, opportunity_created, closed_won,
     other milestones); the milestone models need it.
     """
@@ -69,8 +69,7 @@ class ModelInput:
     journey_touches: pl.DataFrame
     journey_values: pl.DataFrame | None = None
     null_path_touches: pl.DataFrame | None = None
-    markov_fractions: pl.DataFrame | None = None
-    shapley_fractions: pl.DataFrame | None = None
+    fitted_fractions: Mapping[str, pl.DataFrame] = field(default_factory=dict)
     milestone_touches: pl.DataFrame | None = None
 
     @functools.cached_property
@@ -130,6 +129,17 @@ def fraction_credits(journey_touches: pl.DataFrame, fractions: pl.DataFrame) -> 
         how="left",
     )
     return touch_fraction_credits(joined, "fraction")
+
+
+def fitted_credits(inputs: ModelInput, model: str, fit: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+    """A fitted model's credits per touch: its channel's fraction of the journey split equally
+    among the channel's touches, from the touches' `<model>_fraction` column, else the
+    model's `fitted_fractions`, else `fit()` on these inputs."""
+    column = f"{model}_fraction"
+    if column in inputs.journey_touches.columns:
+        return touch_fraction_credits(inputs.journey_touches, column)
+    fractions = inputs.fitted_fractions.get(model)
+    return fraction_credits(inputs.journey_touches, fit() if fractions is None else fractions)
 
 
 def touch_fraction_credits(journey_touches: pl.DataFrame, column: str) -> pl.DataFrame:

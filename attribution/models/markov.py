@@ -22,10 +22,9 @@ from attribution.config import AttributionConfig
 from attribution.models.base import (
     FRACTION_SCHEMA,
     ModelInput,
-    fraction_credits,
+    fitted_credits,
     journey_channels,
     journey_values,
-    touch_fraction_credits,
 )
 from attribution.models.markov_chain import (
     ChainCounts,
@@ -359,14 +358,12 @@ def fit_markov(
 
 def markov(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Markov credits per touch: its channel's fraction of the journey, split equally among
-    the channel's touches. Uses `inputs.markov_fractions` (the pipeline's fitted chain) when
-    given (or the touches' `markov_fraction` column), else fits the chain on these inputs."""
-    if "markov_fraction" in inputs.journey_touches.columns:
-        return touch_fraction_credits(inputs.journey_touches, "markov_fraction")
-    fractions = inputs.markov_fractions
-    if fractions is None:
-        fractions = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions
-    return fraction_credits(inputs.journey_touches, fractions)
+    the channel's touches (the pipeline's fitted chain, else the chain fitted on these inputs)."""
+    return fitted_credits(
+        inputs,
+        "markov",
+        lambda: fit_markov(count_journeys(inputs, config), journey_channels(inputs), config).fractions,
+    )
 
 
 def _explain_markov(config: AttributionConfig) -> pl.Expr:
@@ -389,7 +386,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "canonical conversions per channel; value follows each journey's amount",
         order=90,
         parameters=("markov_order", "collapse_repeats", "lookback_days", "markov_max_channels"),
-        needs=("markov_fractions",),
+        needs=("fitted_fractions",),
         fitted=True,
         contrast=True,
         resampling="markov_removal_share",

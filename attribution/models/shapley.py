@@ -33,9 +33,8 @@ from attribution.models.base import (
     FRACTION_SCHEMA,
     JOURNEY_KEY,
     ModelInput,
-    fraction_credits,
+    fitted_credits,
     journey_channels,
-    touch_fraction_credits,
 )
 from attribution.models.spec import ModelSpec
 
@@ -330,15 +329,11 @@ def shapley_attribution(paths: pl.DataFrame, clip_negative: bool = True) -> pl.D
 
 def shapley(inputs: ModelInput, config: AttributionConfig) -> pl.DataFrame:
     """Shapley credits per touch: its channel's fraction of the journey (Shapley values on
-    conversion rates), split equally among the channel's touches. Uses
-    `inputs.shapley_fractions` when given (or the touches' `shapley_fraction` column), else
-    fits on these inputs."""
-    if "shapley_fraction" in inputs.journey_touches.columns:
-        return touch_fraction_credits(inputs.journey_touches, "shapley_fraction")
-    fractions = inputs.shapley_fractions
-    if fractions is None:
-        fractions = fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions
-    return fraction_credits(inputs.journey_touches, fractions)
+    conversion rates), split equally among the channel's touches (the pipeline's fit, else
+    one on these inputs)."""
+    return fitted_credits(
+        inputs, "shapley", lambda: fit_shapley(count_channel_sets(inputs), journey_channels(inputs)).fractions
+    )
 
 
 def _explain_shapley(config: AttributionConfig) -> pl.Expr:
@@ -358,7 +353,7 @@ SPECS: tuple[ModelSpec, ...] = (
         "Shapley values of the channels of each journey's channel set in a game whose worth is the "
         "conversion rate of each sub-set (converting and non-converting paths)",
         order=100,
-        needs=("shapley_fractions",),
+        needs=("fitted_fractions",),
         fitted=True,
         contrast=True,
         resampling="shapley_refit",

@@ -41,7 +41,7 @@ class ModelSpec:
     # the AttributionConfig fields it reads (their defaults are the config's)
     parameters: tuple[str, ...] = ()
     # ModelInput fields it needs beyond journey_touches: milestone_touches (the milestone
-    # models), markov_fractions / shapley_fractions (fitted once by the pipeline's fit steps)
+    # models), fitted_fractions (fitted once by the pipeline's fit steps)
     needs: tuple[str, ...] = ()
     # fitted across journeys (a journey's credits depend on the other journeys and paths)
     fitted: bool = False

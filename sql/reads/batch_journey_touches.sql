@@ -5,6 +5,8 @@
 -- int_shapley_fractions; null where a fit has none) and how many touches that channel has
 -- there: joined here, in parallel, they cost 0.3 s at 100k opportunities where the two polars
 -- joins of the Markov and Shapley models cost 0.8-1.4 s.
+-- Each fitted model (ModelSpec.fitted) has its fraction here as `<model>_fraction`, from the
+-- `int_<model>_fractions` its fit step writes (a test checks every fitted spec has both).
 -- Parameters: $batch, $batches. DuckDB-only: hash() (macros.sql in_batch).
 with touches as (
     select journey_kind, opportunity_id, touchpoint_id, channel, campaign, touch_type, position,

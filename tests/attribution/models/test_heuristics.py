@@ -242,7 +242,7 @@ def test_fraction_models_read_fractions_carried_by_the_touches_as_from_their_fra
         how="left",
     ).join(fractions["shapley"].select(*key, shapley_fraction="fraction"), on=key, how="left")
     from_frames = ModelInput(
-        touches, markov_fractions=fractions["markov"], shapley_fractions=fractions["shapley"]
+        touches, fitted_fractions={"markov": fractions["markov"], "shapley": fractions["shapley"]}
     )
     for model in (markov, shapley):
         expected = model(from_frames, CONFIG).sort("opportunity_id", "touchpoint_id")

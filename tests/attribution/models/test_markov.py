@@ -20,7 +20,7 @@ from attribution.models.markov_chain import fit_chain as build_chain
 def markov_fit(inputs: ModelInput, config: AttributionConfig) -> SimpleNamespace:
     """The journey route as the pipeline runs it: count, fit, then the model's credits."""
     fit = fit_markov(count_journeys(inputs, config), journey_channels(inputs), config)
-    credits = markov(replace(inputs, markov_fractions=fit.fractions), config)
+    credits = markov(replace(inputs, fitted_fractions={"markov": fit.fractions}), config)
     return SimpleNamespace(credits=credits, removal_effects=fit.removal_effects)
 
 
