@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from attribution.config import AttributionConfig
-from attribution.pipeline import MART_TABLES
+from attribution.steps import MART_TABLES
 
 __all__ = [
     "CSV_MAX_ROWS",

@@ -32,8 +32,6 @@ from attribution.export import EXPORT_TABLES, export_marts
 from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
 from attribution.journeys import build_journeys, build_null_paths
 from attribution.pipeline import (
-    MART_TABLES,
-    STEP_OUTPUTS,
     build_marts,
     hand_over,
     mirror,
@@ -45,6 +43,7 @@ from attribution.pipeline import (
     step_runner,
 )
 from attribution.sample_data import SampleSpec, write_sample
+from attribution.steps import MART_TABLES, STEP_OUTPUTS
 
 OUT = Path(__file__).resolve().parent / "out"
 PAGE = os.sysconf("SC_PAGE_SIZE")

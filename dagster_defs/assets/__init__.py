@@ -7,7 +7,8 @@ import duckdb
 
 from attribution.config import AttributionConfig
 from attribution.engine import Engine, EngineUnavailableError, engine_for
-from attribution.pipeline import step_reads, step_runner
+from attribution.pipeline import step_runner
+from attribution.steps import step_reads
 
 INGEST_GROUP = "ingest"
 JOURNEYS_GROUP = "journeys"

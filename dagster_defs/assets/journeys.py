@@ -9,7 +9,8 @@ from dagster_duckdb import DuckDBResource
 from attribution import describe
 from attribution.glossary import GLOSSARY
 from attribution.journeys import build_journeys, build_null_paths, touches_left_out
-from attribution.pipeline import STEP_OUTPUTS, mirror
+from attribution.pipeline import mirror
+from attribution.steps import STEP_OUTPUTS
 from dagster_defs.assets import DUCKDB_POOL, JOURNEYS_GROUP, step_deps, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings

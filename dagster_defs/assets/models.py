@@ -12,7 +12,6 @@ from attribution.checks import markov_gap_violations, markov_warnings
 from attribution.glossary import GLOSSARY
 from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_models
 from attribution.pipeline import (
-    STEP_OUTPUTS,
     ModelLimitError,
     mirror,
     run_intervals,
@@ -22,6 +21,7 @@ from attribution.pipeline import (
     run_shapley,
 )
 from attribution.sql_graph import sql_reads
+from attribution.steps import STEP_OUTPUTS
 from dagster_defs.assets import DUCKDB_POOL, MODELS_GROUP, step_deps, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings

@@ -16,7 +16,7 @@ from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
-from attribution.pipeline import MART_FILES, MART_TABLES, build_mart, input_files, mirror
+from attribution.pipeline import build_mart, input_files, mirror
 from attribution.report import (
     comparison_chart_png,
     comparison_table,
@@ -27,6 +27,7 @@ from attribution.report import (
 from attribution.restatements import build_restatements, publish_snapshot, take_snapshot
 from attribution.sql import sql_description
 from attribution.sql_graph import sql_reads
+from attribution.steps import MART_FILES, MART_TABLES
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from attribution.pipeline import MART_FILES
 from attribution.sql import SQL_DIR
 from attribution.sql_graph import sql_files, sql_reads
+from attribution.steps import MART_FILES
 from dagster_defs import defs
 from dagster_defs.assets.reporting import WRITTEN_BY
 
@@ -59,8 +59,8 @@ def test_every_table_read_is_an_asset_and_the_graph_has_no_cycle():
 
 
 def test_the_marts_build_in_an_order_derived_from_their_reads():
-    from attribution.pipeline import MART_TABLES
     from attribution.sql_graph import build_order
+    from attribution.steps import MART_TABLES
 
     assert (
         build_order(
@@ -89,7 +89,7 @@ STEP_ORDER = ("journeys", "null_paths", "markov", "shapley", "order_selection", 
 
 
 def test_every_intermediate_and_model_file_is_one_steps():
-    from attribution.pipeline import STEP_FILES
+    from attribution.steps import STEP_FILES
 
     listed = {path for paths in STEP_FILES.values() for path in paths}
     on_disk = {
@@ -104,7 +104,7 @@ def test_every_intermediate_and_model_file_is_one_steps():
 
 def test_each_step_reads_what_ingest_or_an_earlier_step_writes_and_its_assets_depend_on_it():
     from attribution.contracts import SOURCES
-    from attribution.pipeline import STEP_OUTPUTS, step_reads
+    from attribution.steps import STEP_OUTPUTS, step_reads
     from dagster_defs.assets import TABLE_ASSETS
 
     written = {f"stg_{source}" for source in SOURCES}
@@ -133,8 +133,8 @@ def test_each_step_reads_what_ingest_or_an_earlier_step_writes_and_its_assets_de
 def test_a_mart_file_without_an_asset_declaration_gets_one_from_its_header():
     """Every mart of MART_TABLES is an asset; one no module declares takes its SQL header as
     its description (the header's first paragraph, without the table name)."""
-    from attribution.pipeline import MART_TABLES
     from attribution.sql import sql_description
+    from attribution.steps import MART_TABLES
 
     graph = defs.resolve_asset_graph()
     assert set(MART_TABLES) <= {k.to_user_string() for k in graph.get_all_asset_keys()}

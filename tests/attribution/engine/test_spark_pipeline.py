@@ -15,9 +15,10 @@ from polars.testing import assert_frame_equal
 
 from attribution.config import AttributionConfig
 from attribution.engine.spark import SparkEngine
-from attribution.pipeline import COLLECTED, MART_TABLES, SourcePaths, run_pipeline
+from attribution.pipeline import SourcePaths, run_pipeline
 from attribution.report import comparison_table, headline_totals
 from attribution.sample_data import SampleSpec, write_sample
+from attribution.steps import COLLECTED, MART_TABLES
 from tests.attribution.engine.test_spark_sql import _comparable
 from tests.conftest import AS_OF
 
