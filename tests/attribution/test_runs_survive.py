@@ -82,16 +82,27 @@ def reference(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     return checksums(workdir / "exports")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("kill_at", ["fx_rates", "touchpoints", "journeys", "models", "marts", "export"])
-def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(sample_dir, tmp_path, reference, kill_at):
-    # a previous run with another lookback published different exports
+@pytest.fixture(scope="module")
+def previous_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where a run with another lookback published different exports (each kill
+    test starts from a copy of it: the same file and exports, one run fewer per test)."""
+    workdir = tmp_path_factory.mktemp("previous")
     subprocess.run(
-        run_command(sample_dir, tmp_path, "--lookback-days", "60"),
+        run_command(sample_dir, workdir, "--lookback-days", "60"),
         check=True,
         capture_output=True,
         timeout=300,
     )
+    return workdir
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kill_at", ["fx_rates", "touchpoints", "journeys", "models", "marts", "export"])
+def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(
+    sample_dir, tmp_path, reference, previous_run, kill_at
+):
+    # a previous run with another lookback published different exports
+    shutil.copytree(previous_run, tmp_path, dirs_exist_ok=True)
     previous = checksums(tmp_path / "exports")
     assert previous != reference
     process = subprocess.Popen(run_command(sample_dir, tmp_path), stdout=subprocess.PIPE, text=True)
