@@ -41,6 +41,10 @@ class QuarantineReason(StrEnum):
     DUPLICATE_ID = "duplicate_id"
     UNKNOWN_CURRENCY = "unknown_currency"
     WRONG_BASE_CURRENCY = "wrong_base_currency"
+    # opportunity history rows (sql/staging/stg_opportunity_history.sql)
+    UNKNOWN_OPPORTUNITY = "unknown_opportunity"
+    CHANGED_BEFORE_CREATED = "changed_before_created"
+    UNKNOWN_STAGE = "unknown_stage"
 
 
 AFTER_AS_OF = "after_as_of"  # the counted, not quarantined, category of rows later than as-of
@@ -116,6 +120,15 @@ SOURCES: dict[str, SourceSpec] = {
         optional=("role", "is_primary"),
         staging_sql="staging/stg_contact_roles.sql",
     ),
+    # optional: one row per change of a deal (Salesforce OpportunityHistory, HubSpot's deal
+    # stage history): when it entered which stage with which amount, for the stage funnel
+    "opportunity_history": SourceSpec(
+        name="opportunity_history",
+        required=("opportunity_id", "changed_at", "stage"),
+        optional=("amount", "close_date", "probability", "forecast_category", "currency"),
+        staging_sql="staging/stg_opportunity_history.sql",
+        needs=("opportunities",),
+    ),
     # optional: marketing spend by day (or month) and channel, optionally campaign, for the
     # cost and return marts
     "spend": SourceSpec(
@@ -148,3 +161,5 @@ class SourcePaths:
     web_events: PathLike | None = None
     # opportunity contact roles of contract-format inputs (journey_scope contact_roles, hybrid)
     contact_roles: PathLike | None = None
+    # every change of a deal: stage entered, amount (the stage funnel)
+    opportunity_history: PathLike | None = None

@@ -31,6 +31,11 @@ GLOSSARY: dict[str, str] = {
     "expected_close_at, never validated as a close.",
     "spend": "What marketing paid for a channel (and campaign) in a period, in the reporting "
     "currency at the fx rate of the spend date; a month given as YYYY-MM is its first day.",
+    "opportunity history": "One row per change of a deal (Salesforce OpportunityHistory, "
+    "HubSpot's deal stage history): when it entered which stage, with which amount.",
+    "funnel stage": "A stage of the CRM's sequence (setting stage_order, else the column preset's "
+    "default: Salesforce Prospecting ... Negotiation/Review, Closed Won); closed lost ends a "
+    "deal without being a step.",
     "sourced": "An opportunity is sourced by one channel: its pipeline journey's first-touch "
     "channel, or the CRM's lead_source (setting sourced_by). Additive: sourced amounts sum to "
     "the total.",
@@ -231,4 +236,9 @@ QUARANTINE_REASONS: dict[str, str] = {
     "duplicate_id": "A repeated id; the first valid occurrence is kept.",
     "unknown_currency": "No fx rate on or before the event's date for the currency.",
     "wrong_base_currency": "An fx row whose to_currency is not the fx base currency.",
+    "unknown_opportunity": "A history row of an opportunity no staged opportunity has (absent "
+    "from the opportunities export, or quarantined itself).",
+    "changed_before_created": "A history row more than a minute before its opportunity's creation.",
+    "unknown_stage": "A history row's stage label is neither in the funnel's stages (setting "
+    "stage_order, else the CRM's default sequence) nor in the stage map: add it to one of them.",
 }

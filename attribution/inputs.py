@@ -46,6 +46,7 @@ def input_files(sources: SourcePaths) -> list[str]:
         sources.spend,
         sources.web_events,
         sources.contact_roles,
+        sources.opportunity_history,
     ):
         if paths:
             files.extend(resolve_paths(paths))
@@ -115,6 +116,10 @@ def load_inputs(
         results["milestones"] = load_source(
             conn, "milestones", sources.milestones, config, derived=milestones
         )
+    tell("opportunity_history")
+    results["opportunity_history"] = load_source(
+        conn, "opportunity_history", sources.opportunity_history, config
+    )
     results["spend"] = load_source(conn, "spend", sources.spend, config)
     build_self_reported(conn, config)
     return results

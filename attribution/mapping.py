@@ -35,9 +35,11 @@ __all__ = [
     "DEFAULT_STAGE_LABELS",
     "PRESETS",
     "STAGES",
+    "STAGE_ORDERS",
     "MappingError",
     "SourceMapping",
     "column_key",
+    "default_stage_order",
     "load_mapping",
     "mapping_entries",
 ]
@@ -69,6 +71,23 @@ _PRESET_FILES = _load_presets()
 PRESETS: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {
     name: preset["columns"] for name, preset in _PRESET_FILES.items()
 }
+
+# each CRM's default stage sequence: its preset's open stage labels in file order, then closed
+# won (closed lost ends a deal without being a step of the funnel)
+STAGE_ORDERS: dict[str, tuple[str, ...]] = {
+    name: tuple(label for label, stage in preset["stages"].items() if stage != "closed_lost")
+    for name, preset in _PRESET_FILES.items()
+    if preset["stages"]
+}
+# the sequence of a run without a column preset (Salesforce's, the most common)
+DEFAULT_STAGE_ORDER_PRESET = "salesforce"
+
+
+def default_stage_order(preset: str) -> tuple[str, ...]:
+    """The funnel's stage labels in order for a column preset: its CRM's sequence, else
+    Salesforce's."""
+    return STAGE_ORDERS.get(preset) or STAGE_ORDERS[DEFAULT_STAGE_ORDER_PRESET]
+
 
 # names every preset accepts (a plain export's `type` column is the opportunity type)
 COMMON_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {

@@ -75,6 +75,7 @@ INPUTS: dict[str, str] = {
     "objects": "ATTRIBUTION_OBJECTS",
     "web_events": "ATTRIBUTION_WEB_EVENTS",
     "contact_roles": "ATTRIBUTION_CONTACT_ROLES",
+    "opportunity_history": "ATTRIBUTION_OPPORTUNITY_HISTORY",
 }
 # output -> (its environment variable, default)
 OUTPUTS: dict[str, tuple[str, str]] = {
@@ -88,6 +89,7 @@ SAMPLE_INPUTS: dict[str, str] = {
     "fx_rates": "data/sample/fx_rates.csv",
     "milestones": "data/sample/milestones.csv",
     "spend": "data/sample/spend.csv",
+    "opportunity_history": "data/sample/opportunity_history.csv",
 }
 SAMPLE_SETTINGS: dict[str, Any] = {"segment_columns": ("segment", "region", "type")}
 # settings with an environment variable of their own (comma-separated lists)

@@ -52,7 +52,14 @@ INVARIANTS: tuple[Invariant, ...] = (
             "excluded, and the tables hold those rows.",
             partial(row_accounting_violations, source=source),
         )
-        for source in ("touchpoints", "opportunities", "fx_rates", "milestones", "spend")
+        for source in (
+            "touchpoints",
+            "opportunities",
+            "fx_rates",
+            "milestones",
+            "spend",
+            "opportunity_history",
+        )
     ),
     *(
         Invariant(

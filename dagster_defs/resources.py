@@ -57,6 +57,8 @@ class SourceFiles(dg.ConfigurableResource):  # type: ignore[type-arg]
     objects: str | None = None
     web_events: str | None = None
     contact_roles: str | None = None
+    # every change of a deal (Salesforce OpportunityHistory): the stage funnel
+    opportunity_history: str | None = None
 
     def spec(self) -> RunSpec:
         """The run these inputs belong to (inputs set here win; which inputs the source format
@@ -111,6 +113,7 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     channel_rules: str | None = None
     include_sales_activities: bool | None = None
     journey_scope: str | None = None
+    stage_order: list[str] | None = None
     deal_motion_labels: dict[str, str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None

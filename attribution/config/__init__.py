@@ -36,7 +36,7 @@ from attribution.config.groups import (
     label_map,
     weight_map,
 )
-from attribution.mapping import SourceMapping
+from attribution.mapping import SourceMapping, column_key, default_stage_order
 
 __all__ = [
     "CSV_ENCODINGS",
@@ -136,6 +136,9 @@ class AttributionConfig:
     # touches of contacts with a role on the opportunity), primary_contact_role, or hybrid
     # (contact roles where the opportunity has any, else the account)
     journey_scope: str = "account"
+    # the funnel's stages in order (CRM stage labels; empty: the column preset's CRM sequence,
+    # else Salesforce's): a deal reached a stage when it entered it or any later one
+    stage_order: tuple[str, ...] = ()
     # {type label: motion} (motion: new_business, expansion, renewal) over the CRM defaults
     # of opportunity types (attribution.config.choices.DEFAULT_DEAL_MOTIONS)
     deal_motion_labels: Mapping[str, str] = field(default_factory=dict)
@@ -206,6 +209,10 @@ class AttributionConfig:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {code!r}")
         object.__setattr__(self, "reporting_currency", code.upper())
         object.__setattr__(self, "models", tuple(self.models))
+        order = tuple(label.strip() for label in self.stage_order if label.strip())
+        if len({column_key(label) for label in order}) != len(order):
+            raise ValueError(f"stage_order names a stage twice: {self.stage_order!r}")
+        object.__setattr__(self, "stage_order", order)
         object.__setattr__(self, "lead_touch_types", tuple(t.strip().lower() for t in self.lead_touch_types))
         object.__setattr__(
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
@@ -284,6 +291,12 @@ class AttributionConfig:
         positions = {"first_touch", "opportunity_created", "closed_won", "between", "lead_created"}
         extra = [name for name in self.weights.custom if name not in positions]
         return ("lead_created", *extra)
+
+    @property
+    def funnel_stages(self) -> tuple[str, ...]:
+        """The funnel's stage labels in order: stage_order, else the column preset's CRM
+        sequence (attribution.mapping.default_stage_order)."""
+        return self.stage_order or default_stage_order(self.mapping.preset)
 
     @property
     def merged_models(self) -> tuple[str, ...]:

@@ -69,7 +69,22 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
     )
 
 
-_SOURCE_SETUP = {"opportunities": _prepare_opportunities}
+def _prepare_history(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """The stage map and `int_funnel_stages` (the funnel's stages in order: position, key,
+    label and what the stage means) the opportunity history model and the funnel join."""
+    _prepare_opportunities(conn, config)
+    labels = list(config.funnel_stages)
+    conn.sql(
+        "create or replace table int_funnel_stages as "
+        "select position as stage_position, stage_key(label) as stage_key, label as stage_label, "
+        "coalesce(stage_map.stage, 'open') as stage_outcome "
+        "from (select unnest(?::varchar[]) as label, generate_subscripts(?::varchar[], 1) as position) "
+        "left join stage_map on stage_map.stage_key = stage_key(label) order by position",
+        params=[labels, labels],
+    )
+
+
+_SOURCE_SETUP = {"opportunities": _prepare_opportunities, "opportunity_history": _prepare_history}
 
 
 def ensure_loaded(conn: duckdb.DuckDBPyConnection, source: str, config: AttributionConfig) -> None:

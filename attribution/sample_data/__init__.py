@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from attribution.sample_data.deals import generate_chunks
-from attribution.sample_data.extras import fx_rates, milestones, spend, touch_counts
+from attribution.sample_data.extras import fx_rates, milestones, opportunity_history, spend, touch_counts
 from attribution.sample_data.world import CHANNELS, TOUCH_TYPES, SampleSpec
 
 __all__ = ["CHANNELS", "TOUCH_TYPES", "SampleSpec", "generate_chunks", "main", "write_sample"]
@@ -29,10 +29,11 @@ def _write(frame: pl.DataFrame, path: Path, file_format: str) -> int:
 
 
 def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> dict[str, int]:
-    """Write touchpoints/, opportunities/ part files, fx_rates, milestones and spend under
-    out_dir; return row counts."""
+    """Write touchpoints/, opportunities/ part files, fx_rates, milestones, spend and the
+    opportunity history under out_dir; return row counts."""
     counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0, "milestones": 0, "spend": 0}
     milestone_frames = []
+    history_frames = []
     touch_months = []
     for sub in ("touchpoints", "opportunities"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -42,10 +43,14 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
         for name, frame in (("touchpoints", touches), ("opportunities", opps)):
             counts[name] += _write(frame, out_dir / name / f"part-{i:05d}", file_format)
         milestone_frames.append(milestones(touches, spec, i))
+        history_frames.append(opportunity_history(opps, spec, i))
         touch_months.append(touch_counts(touches))
     counts["fx_rates"] = _write(fx_rates(spec), out_dir / "fx_rates", file_format)
     counts["milestones"] = _write(pl.concat(milestone_frames), out_dir / "milestones", file_format)
     counts["spend"] = _write(spend(pl.concat(touch_months)), out_dir / "spend", file_format)
+    counts["opportunity_history"] = _write(
+        pl.concat(history_frames), out_dir / "opportunity_history", file_format
+    )
     return counts
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
 
 from attribution.sample_data.world import CURRENCIES, SPEND, SampleSpec, iso
 
-__all__ = ["fx_rates", "milestones", "spend", "touch_counts"]
+__all__ = ["fx_rates", "milestones", "opportunity_history", "spend", "touch_counts"]
 
 
 def fx_rates(spec: SampleSpec) -> pl.DataFrame:
@@ -91,3 +91,110 @@ def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.
     return pl.concat([lead_rows, mql_rows]).select(
         "account_id", "contact_id", "milestone", occurred_at=iso(pl.col("at"))
     )
+
+
+# Salesforce's default open stages in order, their probability and forecast category; a deal
+# starts at the first and moves forward one stage, or two (a skip), at a time
+_SF_STAGES: tuple[tuple[str, int, str], ...] = (
+    ("Prospecting", 10, "Pipeline"),
+    ("Qualification", 10, "Pipeline"),
+    ("Needs Analysis", 20, "Pipeline"),
+    ("Value Proposition", 50, "Pipeline"),
+    ("Id. Decision Makers", 60, "Pipeline"),
+    ("Perception Analysis", 70, "Best Case"),
+    ("Proposal/Price Quote", 75, "Best Case"),
+    ("Negotiation/Review", 90, "Commit"),
+)
+
+
+def _stage_path(rng: np.random.Generator, outcome: str) -> list[int]:
+    """The open stages (0-based) a deal enters in order: forward one or two at a time, now and
+    then back one (a regression); a won deal gets to Proposal at least, a lost or open one
+    stops anywhere."""
+    last = len(_SF_STAGES) - 1
+    target = int(rng.integers(5, last + 1)) if outcome == "closed_won" else int(rng.integers(0, last + 1))
+    path, position, regressed = [0], 0, False
+    while position < target:
+        position = min(target, position + (2 if rng.random() < 0.25 else 1))
+        path.append(position)
+        if not regressed and position > 1 and rng.random() < 0.08:
+            regressed = True
+            path.append(position - 1)
+            position -= 1
+    return path
+
+
+def opportunity_history(opps: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.DataFrame:
+    """Every change of each deal, as Salesforce's OpportunityHistory tells it (contract column
+    names, Salesforce's stage labels): stages entered in order from Prospecting at creation,
+    some skipped, some regressions, closed won / lost at the close; a third of the deals change
+    amount once along the way (the last row has the deal's amount). Its own random stream: the
+    rest of the world does not move."""
+    rng = np.random.default_rng([spec.seed, 888_888, chunk_index])
+    rows: list[tuple[str, str, str, float, str, int, str, str]] = []
+    horizon = spec.end.replace(tzinfo=None)
+    for deal in opps.iter_rows(named=True):
+        created = datetime.strptime(deal["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+        closing = deal["closed_at"]
+        closed = datetime.strptime(closing, "%Y-%m-%dT%H:%M:%SZ") if len(closing) > 10 else None
+        close_date = closing[:10]
+        end = closed if closed is not None else min(horizon, datetime.strptime(close_date, "%Y-%m-%d"))
+        path = _stage_path(rng, deal["stage"])
+        steps = len(path) + (1 if closed is not None else 0)
+        span = max((end - created).total_seconds(), 60.0 * steps)
+        moments = sorted(rng.uniform(0, 1, size=steps - 1) * span * 0.95) if steps > 1 else []
+        times = [created] + [created + timedelta(seconds=float(m) + 60) for m in moments]
+        amount = float(deal["amount"])
+        changes = rng.random() < 1 / 3
+        early = round(amount * float(rng.uniform(0.6, 1.2)), 2)
+        switch = int(rng.integers(1, len(path) + 1))
+        for i, position in enumerate(path):
+            label, probability, forecast = _SF_STAGES[position]
+            value = early if changes and i < switch else amount
+            rows.append(
+                (
+                    deal["opportunity_id"],
+                    _stamp(times[i]),
+                    label,
+                    value,
+                    close_date,
+                    probability,
+                    forecast,
+                    deal["currency"],
+                )
+            )
+        if closed is not None:
+            won = deal["stage"] == "closed_won"
+            label, probability, forecast = (
+                ("Closed Won", 100, "Closed") if won else ("Closed Lost", 0, "Omitted")
+            )
+            rows.append(
+                (
+                    deal["opportunity_id"],
+                    _stamp(closed),
+                    label,
+                    amount,
+                    close_date,
+                    probability,
+                    forecast,
+                    deal["currency"],
+                )
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "opportunity_id": pl.String,
+            "changed_at": pl.String,
+            "stage": pl.String,
+            "amount": pl.Float64,
+            "close_date": pl.String,
+            "probability": pl.Int64,
+            "forecast_category": pl.String,
+            "currency": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -77,6 +77,13 @@ _STAGED = {
         "journey_scope contact_roles / primary_contact_role / hybrid keeps only these contacts' "
         "touches in the opportunity's journeys.",
     ),
+    "stg_opportunity_history": (
+        "opportunity_history",
+        "Opportunity history: one row per valid change of a staged opportunity up to as-of "
+        "(Salesforce OpportunityHistory, HubSpot's deal stage history): when it entered which "
+        "stage, its funnel position, the amount; optional (ATTRIBUTION_OPPORTUNITY_HISTORY), "
+        f"for the stage funnel. {GLOSSARY['opportunity history']} {GLOSSARY['funnel stage']}",
+    ),
     "stg_touchpoints": (
         "touchpoints",
         "Touchpoints: one row per valid touch of the whole export, whatever its date, UTC "
@@ -102,6 +109,9 @@ _SPECS = [
             "no_email_or_company, anonymous, unknown_contact, unknown_email): never dropped silently.",
             "crm_identity_coverage": "Per source object: the share of its touch rows matched per "
             "identity method, and unmatched per reason.",
+            "int_funnel_stages": "The funnel's stages in order: position, stage key and label, what "
+            "the stage means (open, closed_won); the setting stage_order, else the column preset's CRM "
+            "sequence (Salesforce's without a preset).",
             "int_self_reported": 'One row per opportunity with a "how did you hear about us" '
             "answer (its own field, its contact roles' or its account's people): the answer, where it "
             "came from and its channel by the channel rules.",
@@ -221,6 +231,9 @@ def ingest_sources(
                 )
             yield dg.MaterializeResult(asset_key=table, metadata=metadata)
         yield from _crm_results(conn, config.source.format, results)
+        yield dg.MaterializeResult(
+            asset_key="int_funnel_stages", metadata=table_metadata(conn, "int_funnel_stages")
+        )
         answers = describe.self_reported_answers(conn)
         yield dg.MaterializeResult(
             asset_key="int_self_reported",

@@ -13,6 +13,7 @@ from attribution.ingest import (
     InputFileError,
     load_fx_rates,
     load_opportunities,
+    load_source,
     load_touchpoints,
     resolve_paths,
 )
@@ -24,6 +25,7 @@ def _load_dirty(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> N
     load_fx_rates(conn, DIRTY_DIR / "fx_rates.csv", config)
     load_opportunities(conn, DIRTY_DIR / "opportunities.csv", config)
     load_touchpoints(conn, DIRTY_DIR / "touchpoints.csv", config)
+    load_source(conn, "opportunity_history", DIRTY_DIR / "opportunity_history.csv", config)
 
 
 def _quarantined(conn: duckdb.DuckDBPyConnection, source: str) -> dict[int, str]:
@@ -105,7 +107,7 @@ def test_dirty_sample_covers_every_reason_code(conn, config):
     assert expected <= seen
 
 
-@pytest.mark.parametrize("source", ["touchpoints", "opportunities", "fx_rates"])
+@pytest.mark.parametrize("source", ["touchpoints", "opportunities", "fx_rates", "opportunity_history"])
 def test_row_accounting_on_the_dirty_sample(conn, config, source):
     _load_dirty(conn, config)
     raw_lines = (DIRTY_DIR / f"{source}.csv").read_text().strip().count("\n")  # minus the header
@@ -119,6 +121,17 @@ def test_row_accounting_on_the_dirty_sample(conn, config, source):
     ).fetchall()[0]
     assert staged + quarantined == raw_lines
     assert audit == (raw_lines, staged, quarantined)
+
+
+def test_dirty_history_rows_get_their_reasons(conn, config):
+    # by hand from data/dirty/opportunity_history.csv (o1 created 2026-01-20, o2 2026-01-21)
+    _load_dirty(conn, config)
+    assert _quarantined(conn, "opportunity_history") == {
+        3: "unknown_opportunity",
+        4: "changed_before_created",
+        5: "unknown_stage",
+        6: "bad_amount",
+    }
 
 
 def test_quarantine_keeps_the_row_as_json(conn, config):

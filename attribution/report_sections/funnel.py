@@ -1,0 +1,115 @@
+"""The report's "How deals move" section (id `funnel`): the stage funnel of every deal, and by
+sourced channel how many reached the second stage and were won."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from attribution.report_sections.base import ReportInputs, Section
+from attribution.report_sections.format import make_table, text_cell
+from attribution.sql import query_frame
+
+__all__ = ["SECTION"]
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def _days(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+def _reading(stages: pl.DataFrame) -> str:
+    """One sentence: how many deals, how far they got, where most stop, how long a win takes."""
+    created = int(stages["cohort_opportunities"][0])
+    won = stages.row(stages.height - 1, named=True)
+    steps = stages.filter(pl.col("next_step_conversion").is_not_null())
+    text = (
+        f"Of {created:,} deals created, {_percent(won['cumulative_conversion'])} reached {won['stage_label']}"
+    )
+    if steps.height:
+        drop = steps.sort("next_step_conversion").row(0, named=True)
+        before = stages.filter(pl.col("stage_position") < drop["stage_position"])["stage_label"][-1]
+        text += (
+            f"; the fewest move on from {before} to {drop['stage_label']} "
+            f"({_percent(drop['next_step_conversion'])})"
+        )
+    if won["median_days_to_enter"] is not None:
+        text += f"; a won deal took a median of {_days(won['median_days_to_enter'])} days from creation"
+    return text + "."
+
+
+def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    stages = query_frame(
+        conn,
+        "select stage_position, stage_label, cohort_opportunities, reached_opportunities, "
+        "cumulative_conversion, next_step_conversion, median_days_to_enter, p90_days_to_enter, "
+        "median_days_in_stage from mart_stage_funnel where cohort_month is null "
+        "and sourced_channel = '(all channels)' order by stage_position",
+    )
+    if stages.is_empty() or int(stages["cohort_opportunities"][0]) == 0:
+        return {"empty": True, "reading": "No opportunity was created by as-of."}
+    rows = [
+        [
+            text_cell(r["stage_label"]),
+            text_cell(f"{r['reached_opportunities']:,}", r["reached_opportunities"]),
+            text_cell(_percent(r["cumulative_conversion"]), r["cumulative_conversion"]),
+            text_cell(_percent(r["next_step_conversion"])),
+            text_cell(_days(r["median_days_to_enter"])),
+            text_cell(_days(r["p90_days_to_enter"])),
+            text_cell(_days(r["median_days_in_stage"])),
+        ]
+        for r in stages.iter_rows(named=True)
+    ]
+    second, last = int(stages["stage_position"][min(1, stages.height - 1)]), int(stages["stage_position"][-1])
+    channels = query_frame(
+        conn,
+        "select sourced_channel, max(cohort_opportunities) as deals, "
+        "max(cumulative_conversion) filter (where stage_position = ?) as reached_second, "
+        "max(cumulative_conversion) filter (where stage_position = ?) as won "
+        "from mart_stage_funnel where cohort_month is null and sourced_channel <> '(all channels)' "
+        "group by sourced_channel order by deals desc, sourced_channel",
+        [second, last],
+    )
+    channel_rows = [
+        [
+            text_cell(r["sourced_channel"]),
+            text_cell(f"{r['deals']:,}", r["deals"]),
+            text_cell(_percent(r["reached_second"]), r["reached_second"]),
+            text_cell(_percent(r["won"]), r["won"]),
+        ]
+        for r in channels.iter_rows(named=True)
+    ]
+    labels = stages["stage_label"].to_list()
+    return {
+        "empty": False,
+        "reading": _reading(stages),
+        "table": make_table(
+            [
+                "stage",
+                "reached",
+                "of created",
+                "from the stage before",
+                "median days in",
+                "p90 days in",
+                "median days spent",
+            ],
+            rows,
+        ),
+        "channels": make_table(
+            ["sourced by", "deals", f"reached {labels[min(1, len(labels) - 1)]}", f"reached {labels[-1]}"],
+            channel_rows,
+        ),
+    }
+
+
+def build(inputs: ReportInputs) -> dict[str, Any]:
+    """The section's context: what its template reads as `data`."""
+    return _funnel(inputs.conn)
+
+
+SECTION = Section("funnel", "How deals move", build)

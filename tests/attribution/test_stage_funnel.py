@@ -1,0 +1,225 @@
+"""The opportunity history input and the stage funnel built from it (issue 26, first part).
+
+A dozen deals, all created on 2026-03-01 (one cohort), funnel stages Discovery (1),
+Qualified (2), Proposal (3), Closed Won (4) by the setting stage_order; every figure below is
+counted by hand from the rows written here (the comments say which deals).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from attribution.checks import row_accounting_violations
+from attribution.config import AttributionConfig
+from attribution.pipeline import SourcePaths, run_pipeline
+from tests.conftest import write_csv
+
+AS_OF = datetime(2026, 6, 1)
+CONFIG = AttributionConfig.from_settings(
+    as_of=AS_OF,
+    run_started_at=datetime(2026, 7, 1),  # the run's clock: as-of is a month back
+    interval_replicates=0,
+    stage_order=("Discovery", "Qualified", "Proposal", "Closed Won"),
+)
+CREATED = "2026-03-01T00:00:00Z"
+# (deal, sourced channel: its account's only touch, stage, closed_at)
+DEALS = [
+    ("d1", "email", "Closed Won", "2026-03-20T00:00:00Z"),
+    ("d2", "email", "Closed Lost", "2026-03-15T00:00:00Z"),
+    ("d3", "email", "Qualified", "2026-07-01"),
+    ("d4", "email", "Closed Won", "2026-03-25T00:00:00Z"),
+    ("d5", "email", "Qualified", "2026-07-01"),
+    ("d6", "email", "Discovery", "2026-07-01"),
+    ("d7", "ads", "Closed Won", "2026-03-04T00:00:00Z"),
+    ("d8", "ads", "Discovery", "2026-07-01"),
+    ("d9", "ads", "Qualified", "2026-07-01"),
+    ("d10", "ads", "Closed Won", "2026-03-30T00:00:00Z"),
+    ("d11", "ads", "Closed Lost", "2026-03-05T00:00:00Z"),
+    ("d12", None, "Qualified", "2026-07-01"),
+]
+HISTORY = [
+    # d1: every stage in order
+    ("d1", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d1", "2026-03-05T00:00:00Z", "Qualified", "100"),
+    ("d1", "2026-03-10T00:00:00Z", "Proposal", "100"),
+    ("d1", "2026-03-20T00:00:00Z", "Closed Won", "100"),
+    # d2: skips Qualified, then lost
+    ("d2", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d2", "2026-03-06T00:00:00Z", "Proposal", "100"),
+    ("d2", "2026-03-15T00:00:00Z", "Closed Lost", "100"),
+    # d3: qualified, back to Discovery (a regression), qualified again
+    ("d3", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d3", "2026-03-03T00:00:00Z", "Qualified", "100"),
+    ("d3", "2026-03-04T00:00:00Z", "Discovery", "100"),
+    ("d3", "2026-03-08T00:00:00Z", "Qualified", "100"),
+    # d4: lost, reopened, won
+    ("d4", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d4", "2026-03-09T00:00:00Z", "Closed Lost", "100"),
+    ("d4", "2026-03-12T00:00:00Z", "Qualified", "100"),
+    ("d4", "2026-03-25T00:00:00Z", "Closed Won", "100"),
+    # d5: the amount changes after qualification (same stage: no new stay)
+    ("d5", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d5", "2026-03-04T00:00:00Z", "Qualified", "100"),
+    ("d5", "2026-03-06T00:00:00Z", "Qualified", "150"),
+    # d6 and d10: no history (d6 open, d10 won: created and closed stand in)
+    ("d7", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d7", "2026-03-02T00:00:00Z", "Qualified", "100"),
+    ("d7", "2026-03-03T00:00:00Z", "Proposal", "100"),
+    ("d7", "2026-03-04T00:00:00Z", "Closed Won", "100"),
+    # d8: qualified only after as-of (counted, not staged): still in Discovery at as-of
+    ("d8", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d8", "2026-06-15T00:00:00Z", "Qualified", "100"),
+    ("d9", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d9", "2026-03-11T00:00:00Z", "Qualified", "100"),
+    ("d11", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d11", "2026-03-05T00:00:00Z", "Closed Lost", "100"),
+    ("d12", "2026-03-01T00:00:00Z", "Discovery", "100"),
+    ("d12", "2026-03-02T00:00:00Z", "Qualified", "100"),
+]
+# the rows that contradict the deals or are unreadable, with the reason each gets
+BAD_HISTORY = [
+    (("d99", "2026-03-02T00:00:00Z", "Discovery", "100"), "unknown_opportunity"),
+    (("d1", "2026-02-20T00:00:00Z", "Discovery", "100"), "changed_before_created"),
+    (("d8", "2026-03-03T00:00:00Z", "Negotiation", "100"), "unknown_stage"),
+    (("d9", "yesterday", "Discovery", "100"), "bad_timestamp"),
+    (("d7", "2026-03-01T12:00:00Z", "Discovery", "-5"), "bad_amount"),
+    (("d3", "2026-03-02T00:00:00Z", "", "100"), "missing_required"),
+    (("d7", "2026-03-01T00:00:00Z", "Discovery", "100"), "duplicate_id"),
+]
+
+
+def _world(folder: Path) -> SourcePaths:
+    accounts = {deal: f"acc-{deal}" for deal, *_ in DEALS}
+    write_csv(
+        folder / "touchpoints.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [
+            (f"t-{deal}", "2026-02-25T00:00:00Z", accounts[deal], channel)
+            for deal, channel, *_ in DEALS
+            if channel
+        ],
+    )
+    write_csv(
+        folder / "opportunities.csv",
+        ["opportunity_id", "account_id", "created_at", "closed_at", "stage", "amount"],
+        [(deal, accounts[deal], CREATED, closed, stage, 100) for deal, _, stage, closed in DEALS],
+    )
+    write_csv(
+        folder / "history.csv",
+        ["opportunity_id", "changed_at", "stage", "amount"],
+        [*HISTORY, *(row for row, _ in BAD_HISTORY)],
+    )
+    return SourcePaths(
+        folder / "touchpoints.csv", folder / "opportunities.csv", opportunity_history=folder / "history.csv"
+    )
+
+
+@pytest.fixture(scope="module")
+def funnel_run(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect()
+    run_pipeline(conn, _world(tmp_path_factory.mktemp("funnel")), CONFIG)
+    return conn
+
+
+def test_history_rows_are_staged_quarantined_with_a_reason_or_counted(funnel_run):
+    audit = funnel_run.sql(
+        "select raw_rows, staged_rows, quarantined_rows, after_as_of_rows from load_audit "
+        "where source = 'opportunity_history'"
+    ).fetchall()
+    # 31 good rows (one of them, d8's qualification, after as-of) and 7 bad ones
+    assert audit == [(len(HISTORY) + len(BAD_HISTORY), len(HISTORY) - 1, len(BAD_HISTORY), 1)]
+    reasons = funnel_run.sql(
+        "select reason, count(*) from quarantine where source = 'opportunity_history' group by 1"
+    ).fetchall()
+    assert dict(reasons) == {reason: 1 for _, reason in BAD_HISTORY}
+    assert row_accounting_violations(funnel_run, "opportunity_history").is_empty()
+
+
+def _funnel(conn: duckdb.DuckDBPyConnection, channel: str) -> list[tuple[object, ...]]:
+    return conn.sql(
+        "select stage_label, cohort_opportunities, reached_opportunities, "
+        "round(cumulative_conversion, 6), round(next_step_conversion, 6) from mart_stage_funnel "
+        "where cohort_month is null and sourced_channel = ? order by stage_position",
+        params=[channel],
+    ).fetchall()
+
+
+def test_the_funnel_by_hand(funnel_run):
+    # the furthest stage each deal entered by as-of: d1 4, d2 3 (skipped 2), d3 2 (a
+    # regression does not undo a reach), d4 4 (reopened after a loss), d5 2, d6 1 (no history:
+    # its creation), d7 4, d8 1 (qualified after as-of), d9 2, d10 4 (no history, won: its
+    # close), d11 1, d12 2. Reached = entered the stage or a later one.
+    assert _funnel(funnel_run, "(all channels)") == [
+        ("Discovery", 12, 12, 1.0, None),
+        ("Qualified", 12, 9, round(9 / 12, 6), round(9 / 12, 6)),
+        ("Proposal", 12, 5, round(5 / 12, 6), round(5 / 9, 6)),
+        ("Closed Won", 12, 4, round(4 / 12, 6), round(4 / 5, 6)),
+    ]
+    # by sourced channel (each account's one touch): email d1-d6 reach 4 3 2 4 2 1, ads d7-d11
+    # 4 1 2 4 1, d12 has no touch: (none)
+    assert [row[2] for row in _funnel(funnel_run, "email")] == [6, 5, 3, 2]
+    assert [row[2] for row in _funnel(funnel_run, "ads")] == [5, 3, 2, 2]
+    assert [row[2] for row in _funnel(funnel_run, "(none)")] == [1, 1, 0, 0]
+    month = funnel_run.sql(
+        "select count(*) from mart_stage_funnel where cohort_month = date '2026-03-01' "
+        "and sourced_channel = '(all channels)' and reached_opportunities = "
+        "(select reached_opportunities from mart_stage_funnel m where m.cohort_month is null "
+        "and m.sourced_channel = '(all channels)' and m.stage_position = mart_stage_funnel.stage_position)"
+    ).fetchall()
+    assert month == [(4,)]  # one cohort: its month's rows are the all-months rows
+
+
+def test_time_to_enter_and_time_in_stage_by_hand(funnel_run):
+    days = dict(
+        funnel_run.sql(
+            "select stage_label, [median_days_to_enter, median_days_in_stage] from mart_stage_funnel "
+            "where cohort_month is null and sourced_channel = '(all channels)'"
+        ).fetchall()
+    )
+    # days from creation to first entering Qualified: d1 4, d3 2, d4 11, d5 3, d7 1, d9 10,
+    # d12 1 -> median 3 (d2 skipped it; d10's fallback has no Qualified entry)
+    assert days["Qualified"][0] == pytest.approx(3.0)
+    # days in Discovery over ended stays: d1 4, d2 5, d3 2 + 4, d4 8 (until its loss), d5 3,
+    # d7 1, d9 10, d11 4, d12 1 -> median 4 (d8 is still there; d6, d10 have no history)
+    assert days["Discovery"][1] == pytest.approx(4.0)
+    # nobody leaves Closed Won
+    assert days["Closed Won"][1] is None
+
+
+def test_deals_without_history_fall_back_to_created_and_closed(funnel_run):
+    rows = funnel_run.sql(
+        "select opportunity_id, stage_label from int_stage_entries where not is_from_history order by all"
+    ).fetchall()
+    assert rows == [("d10", "Closed Won"), ("d10", "Discovery"), ("d6", "Discovery")]
+
+
+def test_without_a_history_input_every_deal_falls_back(tmp_path):
+    sources = _world(tmp_path)
+    conn = duckdb.connect()
+    run_pipeline(conn, SourcePaths(sources.touchpoints, sources.opportunities), CONFIG)
+    # each deal entered Discovery at creation; the four won ones (d1, d4, d7, d10) Closed Won
+    assert [row[2] for row in _funnel(conn, "(all channels)")] == [12, 4, 4, 4]
+    assert conn.sql("select count(*) from int_stage_entries where is_from_history").fetchall() == [(0,)]
+
+
+def test_the_report_reads_the_funnel_in_one_sentence(funnel_run, tmp_path):
+    from attribution.export import export_marts
+    from attribution.html_report import write_report
+    from attribution.restatements import build_restatements, take_snapshot
+
+    take_snapshot(funnel_run, "run-1", CONFIG)  # the report shows the run history and manifest
+    build_restatements(funnel_run)
+    export_marts(funnel_run, tmp_path, CONFIG)
+    html = write_report(funnel_run, tmp_path, CONFIG).path.read_text(encoding="utf-8")
+    assert (tmp_path / "mart_stage_funnel.csv").exists()
+    # 4 of 12 won (33%); next-step conversions 9/12, 5/9, 4/5: the fewest (56%) move on from
+    # Qualified to Proposal; days to Closed Won: d7 3, d1 19, d4 24, d10 29 -> median 21.5
+    assert (
+        "Of 12 deals created, 33% reached Closed Won; the fewest move on from Qualified to Proposal "
+        "(56%); a won deal took a median of 22 days from creation." in html
+    )
+    assert 'href="#funnel"' in html and "table-funnel-channels" in html
