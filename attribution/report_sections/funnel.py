@@ -8,8 +8,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from attribution.report_sections.base import ReportInputs, Section
-from attribution.report_sections.format import make_table, text_cell
+from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
+from attribution.report_sections.format import make_table, money, text_cell
 from attribution.sql import query_frame
 
 __all__ = ["SECTION"]
@@ -85,6 +85,24 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         for r in channels.iter_rows(named=True)
     ]
     labels = stages["stage_label"].to_list()
+    velocity = query_frame(
+        conn,
+        "select channel, deals, win_rate, average_deal_size, sales_cycle_days, pipeline_velocity_per_day "
+        "from mart_channel_velocity where credited_by = ? order by channel = '(all channels)' desc, "
+        "pipeline_velocity_per_day desc nulls last, channel",
+        [TREND_MODEL],
+    )
+    velocity_rows = [
+        [
+            text_cell(r["channel"]),
+            text_cell(f"{r['deals']:,.1f}", r["deals"]),
+            text_cell(_percent(r["win_rate"]), r["win_rate"]),
+            text_cell(money(r["average_deal_size"]), r["average_deal_size"]),
+            text_cell(_days(r["sales_cycle_days"]), r["sales_cycle_days"]),
+            text_cell(money(r["pipeline_velocity_per_day"]), r["pipeline_velocity_per_day"]),
+        ]
+        for r in velocity.iter_rows(named=True)
+    ]
     return {
         "empty": False,
         "reading": _reading(stages),
@@ -99,6 +117,11 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 "median days spent",
             ],
             rows,
+        ),
+        "velocity_model": TREND_MODEL,
+        "velocity": make_table(
+            ["channel", "deals", "win rate", "average won deal", "sales cycle (days)", "velocity per day"],
+            velocity_rows,
         ),
         "channels": make_table(
             ["sourced by", "deals", f"reached {labels[min(1, len(labels) - 1)]}", f"reached {labels[-1]}"],

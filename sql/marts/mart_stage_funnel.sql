@@ -53,8 +53,8 @@ timing as (
         cohorts.cohort_month,
         cohorts.sourced_channel,
         entries.stage_position,
-        median(date_diff('second', cohorts.created_at, entries.first_entered_at) / 86400.0) as median_days_to_enter,
-        quantile_cont(date_diff('second', cohorts.created_at, entries.first_entered_at) / 86400.0, 0.9)
+        median(epoch(entries.first_entered_at - cohorts.created_at) / 86400.0) as median_days_to_enter,
+        quantile_cont(epoch(entries.first_entered_at - cohorts.created_at) / 86400.0, 0.9)
             as p90_days_to_enter,
         median(entries.days_in_stage) as median_days_in_stage
     from cohorts

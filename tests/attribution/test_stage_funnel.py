@@ -26,7 +26,7 @@ CONFIG = AttributionConfig.from_settings(
     stage_order=("Discovery", "Qualified", "Proposal", "Closed Won"),
 )
 CREATED = "2026-03-01T00:00:00Z"
-# (deal, sourced channel: its account's only touch, stage, closed_at)
+# (deal, sourced channel: its account's first touch, stage, closed_at); d1 also has an ads touch
 DEALS = [
     ("d1", "email", "Closed Won", "2026-03-20T00:00:00Z"),
     ("d2", "email", "Closed Lost", "2026-03-15T00:00:00Z"),
@@ -98,9 +98,13 @@ def _world(folder: Path) -> SourcePaths:
         folder / "touchpoints.csv",
         ["touchpoint_id", "occurred_at", "account_id", "channel"],
         [
-            (f"t-{deal}", "2026-02-25T00:00:00Z", accounts[deal], channel)
-            for deal, channel, *_ in DEALS
-            if channel
+            *(
+                (f"t-{deal}", "2026-02-25T00:00:00Z", accounts[deal], channel)
+                for deal, channel, *_ in DEALS
+                if channel
+            ),
+            # d1's account also clicked an ad after its email: first touch email, last touch ads
+            ("t-d1-ads", "2026-02-27T00:00:00Z", accounts["d1"], "ads"),
         ],
     )
     write_csv(
@@ -222,4 +226,67 @@ def test_the_report_reads_the_funnel_in_one_sentence(funnel_run, tmp_path):
         "Of 12 deals created, 33% reached Closed Won; the fewest move on from Qualified to Proposal "
         "(56%); a won deal took a median of 22 days from creation." in html
     )
-    assert 'href="#funnel"' in html and "table-funnel-channels" in html
+    assert 'href="#funnel"' in html and "table-funnel-channels" in html and "table-velocity" in html
+
+
+def _by_model(conn: duckdb.DuckDBPyConnection, credited_by: str, channel: str) -> list[tuple[object, ...]]:
+    return conn.sql(
+        "select stage_label, round(deals, 6), round(reached_deals, 6) from mart_stage_funnel_by_model "
+        "where credited_by = ? and channel = ? order by stage_position",
+        params=[credited_by, channel],
+    ).fetchall()
+
+
+def test_the_funnel_under_two_models_by_hand(funnel_run):
+    # every account has one touch but d1's (email, then ads): linear gives d1 half to each,
+    # last_touch all of d1 to ads. ads deals: d7 (reached 4), d8 (1), d9 (2), d10 (4), d11 (1)
+    assert _by_model(funnel_run, "linear", "ads") == [
+        ("Discovery", 5.5, 5.5),
+        ("Qualified", 5.5, 3.5),  # d7, d9, d10 and half of d1
+        ("Proposal", 5.5, 2.5),  # d7, d10, half of d1
+        ("Closed Won", 5.5, 2.5),
+    ]
+    assert _by_model(funnel_run, "last_touch", "ads") == [
+        ("Discovery", 6.0, 6.0),
+        ("Qualified", 6.0, 4.0),
+        ("Proposal", 6.0, 3.0),
+        ("Closed Won", 6.0, 3.0),
+    ]
+    # email without d1 under last touch: d2 (3), d3 (2), d4 (4), d5 (2), d6 (1)
+    assert _by_model(funnel_run, "last_touch", "email")[3] == ("Closed Won", 5.0, 1.0)
+    # sourced: d1 is email's (its first touch), as under first_touch
+    assert _by_model(funnel_run, "sourced", "email") == _by_model(funnel_run, "first_touch", "email")
+    # per model the channels' reached worth sums to the deals that reached the stage
+    totals = funnel_run.sql(
+        "select credited_by, stage_position, round(sum(reached_deals), 6) from mart_stage_funnel_by_model "
+        "group by all"
+    ).fetchall()
+    reached = dict(
+        funnel_run.sql(
+            "select stage_position, reached_opportunities from mart_stage_funnel "
+            "where cohort_month is null and sourced_channel = '(all channels)'"
+        ).fetchall()
+    )
+    assert all(total == reached[position] for _, position, total in totals)
+
+
+def test_win_rate_deal_size_cycle_and_velocity_by_hand(funnel_run):
+    rows = funnel_run.sql(
+        "select deals, won_deals, closed_deals, win_rate, average_deal_size, sales_cycle_days, "
+        "pipeline_velocity_per_day from mart_channel_velocity where credited_by = 'linear' and channel = 'ads'"
+    ).fetchall()
+    # linear, ads: deals d7-d11 and half of d1 = 5.5; won d7, d10 and half of d1 = 2.5; closed
+    # also d11 (lost) = 3.5; every deal is worth 100; cycles of the won: d7 3 days, d10 29,
+    # d1 19 (half) -> (3 + 29 + 9.5) / 2.5 = 16.6 days
+    deals, won, closed, win_rate, size, cycle, velocity = rows[0]
+    assert (deals, won, closed) == pytest.approx((5.5, 2.5, 3.5))
+    assert win_rate == pytest.approx(2.5 / 3.5)
+    assert size == pytest.approx(100.0)
+    assert cycle == pytest.approx(16.6)
+    assert velocity == pytest.approx(5.5 * (2.5 / 3.5) * 100.0 / 16.6)
+    # every credited_by weighs all twelve deals once
+    sums = funnel_run.sql(
+        "select credited_by, round(sum(deals), 9) from mart_channel_velocity where channel <> '(all channels)' "
+        "group by 1"
+    ).fetchall()
+    assert {total for _, total in sums} == {12.0}

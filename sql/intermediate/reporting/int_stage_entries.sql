@@ -37,7 +37,7 @@ from_history as (
         opportunity_id,
         stage_position,
         min(entered_at) as first_entered_at,
-        sum(date_diff('second', entered_at, left_at)) filter (where left_at is not null) / 86400.0
+        sum(epoch(left_at - entered_at)) filter (where left_at is not null) / 86400.0
             as days_in_stage,
         true as is_from_history
     from stays
