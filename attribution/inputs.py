@@ -60,6 +60,41 @@ def input_files(sources: SourcePaths) -> list[str]:
     return files
 
 
+def _load_crm_objects(
+    conn: duckdb.DuckDBPyConnection,
+    sources: SourcePaths,
+    config: AttributionConfig,
+    tell: Callable[[str], None],
+) -> dict[str, LoadResult]:
+    """Derive touches, contact roles and milestones from a folder of CRM object exports and
+    load them with the opportunities (a named contact_roles or milestones file wins)."""
+    results: dict[str, LoadResult] = {}
+    if not sources.objects:
+        raise InputFileError(
+            f"source_format {config.source.format} reads a folder of object exports: name it as "
+            "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
+        )
+    tell("crm_objects")
+    derived = derive_inputs(conn, crm_of(config.source.format), sources.objects, config, sources.web_events)
+    results.update({result.source: result for result in derived.objects})
+    preset = (
+        config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
+    )
+    tell("opportunities")
+    results["opportunities"] = load_opportunities(
+        conn, list(derived.opportunity_files), replace(config, mapping=preset)
+    )
+    tell("touchpoints")
+    results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
+    roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
+    results["contact_roles"] = load_source(
+        conn, "contact_roles", sources.contact_roles, config, derived=roles
+    )
+    milestones = None if sources.milestones else DERIVED_MILESTONES
+    results["milestones"] = load_source(conn, "milestones", sources.milestones, config, derived=milestones)
+    return results
+
+
 def load_inputs(
     conn: duckdb.DuckDBPyConnection,
     sources: SourcePaths,
@@ -89,33 +124,7 @@ def load_inputs(
         results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)
         results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
     else:
-        if not sources.objects:
-            raise InputFileError(
-                f"source_format {config.source.format} reads a folder of object exports: name it as "
-                "the objects input (--objects, [inputs] objects, ATTRIBUTION_OBJECTS)"
-            )
-        tell("crm_objects")
-        derived = derive_inputs(
-            conn, crm_of(config.source.format), sources.objects, config, sources.web_events
-        )
-        results.update({result.source: result for result in derived.objects})
-        preset = (
-            config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
-        )
-        tell("opportunities")
-        results["opportunities"] = load_opportunities(
-            conn, list(derived.opportunity_files), replace(config, mapping=preset)
-        )
-        tell("touchpoints")
-        results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
-        roles = None if sources.contact_roles or not derived.has_contact_roles else DERIVED_ROLES
-        results["contact_roles"] = load_source(
-            conn, "contact_roles", sources.contact_roles, config, derived=roles
-        )
-        milestones = None if sources.milestones else DERIVED_MILESTONES
-        results["milestones"] = load_source(
-            conn, "milestones", sources.milestones, config, derived=milestones
-        )
+        results.update(_load_crm_objects(conn, sources, config, tell))
     tell("opportunity_history")
     results["opportunity_history"] = load_source(
         conn, "opportunity_history", sources.opportunity_history, config

@@ -43,16 +43,7 @@ def _reading(stages: pl.DataFrame) -> str:
     return text + "."
 
 
-def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    stages = query_frame(
-        conn,
-        "select stage_position, stage_label, cohort_opportunities, reached_opportunities, "
-        "cumulative_conversion, next_step_conversion, median_days_to_enter, p90_days_to_enter, "
-        "median_days_in_stage from mart_stage_funnel where cohort_month is null "
-        "and sourced_channel = '(all channels)' order by stage_position",
-    )
-    if stages.is_empty() or int(stages["cohort_opportunities"][0]) == 0:
-        return {"empty": True, "reading": "No opportunity was created by as-of."}
+def _stage_table(stages: pl.DataFrame) -> Any:
     rows = [
         [
             text_cell(r["stage_label"]),
@@ -65,7 +56,13 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ]
         for r in stages.iter_rows(named=True)
     ]
-    second, last = int(stages["stage_position"][min(1, stages.height - 1)]), int(stages["stage_position"][-1])
+    columns = ["stage", "reached", "of created", "from the stage before", "median days in", "p90 days in"]
+    return make_table([*columns, "median days spent"], rows)
+
+
+def _channel_table(conn: duckdb.DuckDBPyConnection, stages: pl.DataFrame) -> Any:
+    """By sourced channel: deals, the share that reached the second stage and the last."""
+    second = min(1, stages.height - 1)
     channels = query_frame(
         conn,
         "select sourced_channel, max(cohort_opportunities) as deals, "
@@ -73,9 +70,9 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "max(cumulative_conversion) filter (where stage_position = ?) as won "
         "from mart_stage_funnel where cohort_month is null and sourced_channel <> '(all channels)' "
         "group by sourced_channel order by deals desc, sourced_channel",
-        [second, last],
+        [int(stages["stage_position"][second]), int(stages["stage_position"][-1])],
     )
-    channel_rows = [
+    rows = [
         [
             text_cell(r["sourced_channel"]),
             text_cell(f"{r['deals']:,}", r["deals"]),
@@ -85,6 +82,11 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         for r in channels.iter_rows(named=True)
     ]
     labels = stages["stage_label"].to_list()
+    return make_table(["sourced by", "deals", f"reached {labels[second]}", f"reached {labels[-1]}"], rows)
+
+
+def _velocity_table(conn: duckdb.DuckDBPyConnection) -> Any:
+    """Win rate, deal size, cycle and velocity by channel under the report's lead model."""
     velocity = query_frame(
         conn,
         "select channel, deals, win_rate, average_deal_size, sales_cycle_days, pipeline_velocity_per_day "
@@ -92,7 +94,7 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "pipeline_velocity_per_day desc nulls last, channel",
         [TREND_MODEL],
     )
-    velocity_rows = [
+    rows = [
         [
             text_cell(r["channel"]),
             text_cell(f"{r['deals']:,.1f}", r["deals"]),
@@ -103,30 +105,27 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         ]
         for r in velocity.iter_rows(named=True)
     ]
+    columns = ["channel", "deals", "win rate", "average won deal", "sales cycle (days)", "velocity per day"]
+    return make_table(columns, rows)
+
+
+def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    stages = query_frame(
+        conn,
+        "select stage_position, stage_label, cohort_opportunities, reached_opportunities, "
+        "cumulative_conversion, next_step_conversion, median_days_to_enter, p90_days_to_enter, "
+        "median_days_in_stage from mart_stage_funnel where cohort_month is null "
+        "and sourced_channel = '(all channels)' order by stage_position",
+    )
+    if stages.is_empty() or int(stages["cohort_opportunities"][0]) == 0:
+        return {"empty": True, "reading": "No opportunity was created by as-of."}
     return {
         "empty": False,
         "reading": _reading(stages),
-        "table": make_table(
-            [
-                "stage",
-                "reached",
-                "of created",
-                "from the stage before",
-                "median days in",
-                "p90 days in",
-                "median days spent",
-            ],
-            rows,
-        ),
+        "table": _stage_table(stages),
+        "channels": _channel_table(conn, stages),
         "velocity_model": TREND_MODEL,
-        "velocity": make_table(
-            ["channel", "deals", "win rate", "average won deal", "sales cycle (days)", "velocity per day"],
-            velocity_rows,
-        ),
-        "channels": make_table(
-            ["sourced by", "deals", f"reached {labels[min(1, len(labels) - 1)]}", f"reached {labels[-1]}"],
-            channel_rows,
-        ),
+        "velocity": _velocity_table(conn),
     }
 
 

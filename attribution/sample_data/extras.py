@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -132,54 +133,8 @@ def opportunity_history(opps: pl.DataFrame, spec: SampleSpec, chunk_index: int) 
     rest of the world does not move."""
     rng = np.random.default_rng([spec.seed, 888_888, chunk_index])
     rows: list[tuple[str, str, str, float, str, int, str, str]] = []
-    horizon = spec.end.replace(tzinfo=None)
     for deal in opps.iter_rows(named=True):
-        created = datetime.strptime(deal["created_at"], "%Y-%m-%dT%H:%M:%SZ")
-        closing = deal["closed_at"]
-        closed = datetime.strptime(closing, "%Y-%m-%dT%H:%M:%SZ") if len(closing) > 10 else None
-        close_date = closing[:10]
-        end = closed if closed is not None else min(horizon, datetime.strptime(close_date, "%Y-%m-%d"))
-        path = _stage_path(rng, deal["stage"])
-        steps = len(path) + (1 if closed is not None else 0)
-        span = max((end - created).total_seconds(), 60.0 * steps)
-        moments = sorted(rng.uniform(0, 1, size=steps - 1) * span * 0.95) if steps > 1 else []
-        times = [created] + [created + timedelta(seconds=float(m) + 60) for m in moments]
-        amount = float(deal["amount"])
-        changes = rng.random() < 1 / 3
-        early = round(amount * float(rng.uniform(0.6, 1.2)), 2)
-        switch = int(rng.integers(1, len(path) + 1))
-        for i, position in enumerate(path):
-            label, probability, forecast = _SF_STAGES[position]
-            value = early if changes and i < switch else amount
-            rows.append(
-                (
-                    deal["opportunity_id"],
-                    _stamp(times[i]),
-                    label,
-                    value,
-                    close_date,
-                    probability,
-                    forecast,
-                    deal["currency"],
-                )
-            )
-        if closed is not None:
-            won = deal["stage"] == "closed_won"
-            label, probability, forecast = (
-                ("Closed Won", 100, "Closed") if won else ("Closed Lost", 0, "Omitted")
-            )
-            rows.append(
-                (
-                    deal["opportunity_id"],
-                    _stamp(closed),
-                    label,
-                    amount,
-                    close_date,
-                    probability,
-                    forecast,
-                    deal["currency"],
-                )
-            )
+        rows.extend(_deal_history(rng, deal, spec.end))
     return pl.DataFrame(
         rows,
         schema={
@@ -194,6 +149,38 @@ def opportunity_history(opps: pl.DataFrame, spec: SampleSpec, chunk_index: int) 
         },
         orient="row",
     )
+
+
+def _deal_history(
+    rng: np.random.Generator, deal: dict[str, Any], horizon: datetime
+) -> list[tuple[str, str, str, float, str, int, str, str]]:
+    """One deal's history rows: its open stages at times spread from its creation to its
+    close (or the world's end), then its close; the amount of the first rows may differ."""
+    created = datetime.strptime(deal["created_at"], "%Y-%m-%dT%H:%M:%SZ")
+    closing = deal["closed_at"]
+    closed = datetime.strptime(closing, "%Y-%m-%dT%H:%M:%SZ") if len(closing) > 10 else None
+    close_date = closing[:10]
+    end = closed if closed is not None else min(horizon, datetime.strptime(close_date, "%Y-%m-%d"))
+    path = _stage_path(rng, deal["stage"])
+    steps = len(path) + (1 if closed is not None else 0)
+    span = max((end - created).total_seconds(), 60.0 * steps)
+    moments = sorted(rng.uniform(0, 1, size=steps - 1) * span * 0.95) if steps > 1 else []
+    times = [created] + [created + timedelta(seconds=float(m) + 60) for m in moments]
+    amount = float(deal["amount"])
+    changes = rng.random() < 1 / 3
+    early = round(amount * float(rng.uniform(0.6, 1.2)), 2)
+    switch = int(rng.integers(1, len(path) + 1))
+    key, currency = deal["opportunity_id"], deal["currency"]
+    rows = []
+    for i, position in enumerate(path):
+        label, probability, forecast = _SF_STAGES[position]
+        value = early if changes and i < switch else amount
+        rows.append((key, _stamp(times[i]), label, value, close_date, probability, forecast, currency))
+    if closed is not None:
+        won = deal["stage"] == "closed_won"
+        label, probability, forecast = ("Closed Won", 100, "Closed") if won else ("Closed Lost", 0, "Omitted")
+        rows.append((key, _stamp(closed), label, amount, close_date, probability, forecast, currency))
+    return rows
 
 
 def _stamp(moment: datetime) -> str:
