@@ -2,7 +2,8 @@
 -- `credit_<model>` (the credit of the channel's touches in that journey, summed) and
 -- `picos_<model>` (the amount it attributes to them, in exact pico-units: the sum of each
 -- touch's to_picos(credit x journey amount), so every mart built on it adds up to the same
--- pico-unit as the touch-level credits), with the journey's company-calendar month and
+-- pico-unit as the touch-level credits), `units_<model>` (the credit in exact pico-units:
+-- reruns give the same shares to the bit), with the journey's company-calendar month and
 -- fiscal quarter. Empty journeys: channel `(none)`.
 -- The shared grain of the channel-level marts (by month, quarter, channel, segment and the
 -- reconciliation): they sum the model columns at their own grain, where an opportunity is one
@@ -45,7 +46,12 @@ final as (
         sum(to_picos(
             columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount))
             * journey_amount
-        )) as "picos_\0"
+        )) as "picos_\0",
+        -- the credit again in exact pico-units (an integer sum: the same in any order, where
+        -- the float sum above may differ in its last bit between runs): the deal shares
+        sum(to_picos(
+            columns(* exclude (journey_kind, opportunity_id, channel, period_month, fiscal_quarter, journey_amount))
+        )) as "units_\0"
     from touch_credits
     group by journey_kind, opportunity_id, channel, period_month, fiscal_quarter
 )

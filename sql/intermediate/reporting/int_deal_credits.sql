@@ -1,18 +1,21 @@
 -- int_deal_credits: one row per (opportunity, channel, credited_by) of the pipeline journeys:
 -- the share of the deal the channel holds: under each model its credit (the channel's
 -- touches' credits summed), and under 'sourced' 1 for the channel that sourced it
--- (int_opportunity_sources); with the deal's outcome at as-of (open, closed_won,
+-- (int_opportunity_sources; the credit from its exact pico-units, so reruns agree to the
+-- bit); with the deal's outcome at as-of (open, closed_won,
 -- closed_lost), its pipeline amount, the days from creation to its close (closed deals) and
 -- the furthest funnel stage it reached (int_stage_entries). Per deal and credited_by the
 -- shares sum to 1: the velocity and funnel-by-model marts weigh deals with them.
 -- Reads int_credits_by_channel, int_opportunity_sources, int_stage_entries,
 -- stg_opportunities. No parameters.
-with model_shares as (
-    select opportunity_id, channel, substr(model, 8) as credited_by, credit as share
-    from (
-        select * exclude (journey_kind) from int_credits_by_channel where journey_kind = 'pipeline'
-    ) as pipeline_credits
-    unpivot (credit for model in (columns('^credit_')))
+with pipeline_units as (
+    select * from int_credits_by_channel where journey_kind = 'pipeline'
+),
+
+model_shares as (
+    select opportunity_id, channel, substr(model, 7) as credited_by, from_picos(units) as share
+    from pipeline_units
+    unpivot (units for model in (columns('^units_')))
 ),
 
 sourced_shares as (
