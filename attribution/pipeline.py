@@ -281,6 +281,7 @@ def build_marts(
 HANDED_OVER: tuple[str, ...] = (
     *(f"stg_{source}" for source in SOURCES),
     "int_self_reported",
+    "int_funnel_stages",  # the funnel's stages, written at ingest from the settings
 )
 
 
