@@ -95,6 +95,24 @@ def _load_crm_objects(
     return results
 
 
+def _restage_opportunities(
+    conn: duckdb.DuckDBPyConnection,
+    sources: SourcePaths,
+    config: AttributionConfig,
+    results: dict[str, LoadResult],
+) -> LoadResult:
+    """Stage the opportunities again, now with the history: each deal's stage and amount at
+    as-of (sql/staging/stg_opportunities.sql, opportunity_at_as_of) from the same files."""
+    files = list(results["opportunities"].files)
+    if config.source.format != "contract" and config.mapping.preset == "none":
+        config = replace(config, mapping=replace(config.mapping, preset=crm_of(config.source.format)))
+    conn.execute("set variable attribution_restage_with_history = true")
+    try:
+        return load_opportunities(conn, files, config)
+    finally:
+        conn.execute("reset variable attribution_restage_with_history")
+
+
 def load_inputs(
     conn: duckdb.DuckDBPyConnection,
     sources: SourcePaths,
@@ -129,6 +147,8 @@ def load_inputs(
     results["opportunity_history"] = load_source(
         conn, "opportunity_history", sources.opportunity_history, config
     )
+    if results["opportunity_history"].staged_rows:  # the deals as they stood at as-of
+        results["opportunities"] = _restage_opportunities(conn, sources, config, results)
     results["spend"] = load_source(conn, "spend", sources.spend, config)
     build_self_reported(conn, config)
     return results

@@ -61,6 +61,26 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
         "generate_subscripts(?::varchar[], 1) as i) order by stage_key(label), i desc",
         params=[list(labels), list(labels.values()), list(labels)],
     )
+    # each deal's latest staged change (all up to as-of): its stage and last given amount at
+    # as-of, which the opportunities model takes over the export's; empty unless this run's
+    # history was just staged (attribution.inputs sets the variable to stage them again)
+    use_history = conn.execute("select getvariable('attribution_restage_with_history')").fetchall() == [
+        (True,)
+    ]
+    history = (
+        "stg_opportunity_history" if use_history and columns_of(conn, "stg_opportunity_history") else None
+    )
+    conn.sql(
+        "create or replace temp table opportunity_at_as_of as "
+        + (
+            "select opportunity_id, arg_max(stage_outcome, [epoch_us(changed_at), stage_position]) as stage_outcome, "
+            "max(changed_at) as changed_at, arg_max(amount, changed_at) filter (where amount is not null) as amount "
+            f"from {history} group by opportunity_id"
+            if history
+            else "select null::varchar as opportunity_id, null::varchar as stage_outcome, "
+            "null::timestamp as changed_at, null::double as amount where false"
+        )
+    )
     motions = config.deal_motion_map()
     conn.sql(
         "create or replace temp table deal_motion_map as "

@@ -68,10 +68,36 @@ parsed as (
     from raw
 ),
 
+-- with an opportunity history, each deal's amount and stage as they stood at as-of (its latest
+-- staged change: opportunity_at_as_of, empty without history); a close the history holds but
+-- the export dates after as-of (or not at all) is the history's moment
+history_values as (
+    select
+        parsed.* replace (
+            coalesce(history.amount, parsed.amount) as amount,
+            case
+                when history.stage_outcome in ('closed_won', 'closed_lost')
+                    and (parsed.closed_at is null or parsed.closed_at > $as_of)
+                    then history.changed_at
+                else parsed.closed_at
+            end as closed_at,
+            case
+                when history.stage_outcome in ('closed_won', 'closed_lost')
+                    and (parsed.closed_at is null or parsed.closed_at > $as_of)
+                    then false
+                else parsed.is_closed_date_only
+            end as is_closed_date_only
+        ),
+        history.stage_outcome as history_stage
+    from parsed
+    left join opportunity_at_as_of as history using (opportunity_id)
+),
+
 staged as (
     select
-        parsed.*,
+        history_values.*,
         case
+            when history_stage is not null then history_stage
             when is_closed_flag = false then 'open'
             when is_closed_flag or is_won_flag then
                 case
@@ -92,8 +118,8 @@ staged as (
             else cast(created_at as date) end as created_on,
         case when is_closed_date_only then try_cast(closed_at_text as date)
             else cast(closed_at as date) end as closed_on
-    from parsed
-    left join stage_map on stage_map.stage_key = stage_key(parsed.stage_label)
+    from history_values
+    left join stage_map on stage_map.stage_key = stage_key(history_values.stage_label)
 ),
 
 converted as (

@@ -110,7 +110,11 @@ def _world(folder: Path) -> SourcePaths:
     write_csv(
         folder / "opportunities.csv",
         ["opportunity_id", "account_id", "created_at", "closed_at", "stage", "amount"],
-        [(deal, accounts[deal], CREATED, closed, stage, 100) for deal, _, stage, closed in DEALS],
+        # every deal is worth 100 but d5, whose amount went to 150 on 2026-03-06 (its history)
+        [
+            (deal, accounts[deal], CREATED, closed, stage, 150 if deal == "d5" else 100)
+            for deal, _, stage, closed in DEALS
+        ],
     )
     write_csv(
         folder / "history.csv",
@@ -290,3 +294,40 @@ def test_win_rate_deal_size_cycle_and_velocity_by_hand(funnel_run):
         "group by 1"
     ).fetchall()
     assert {total for _, total in sums} == {12.0}
+
+
+def test_a_past_as_of_takes_each_deal_as_it_stood_then(tmp_path):
+    # a hand-made snapshot of 2026-03-10 noon from the history above: d4 had been lost on
+    # 03-09 (won only on 03-25), d7 won on 03-04, d11 lost on 03-05; the rest open (d2 lost
+    # only on 03-15, d10, without history, closed after the day); d5 worth 150 since 03-06
+    sources = _world(tmp_path)
+    conn = duckdb.connect()
+    run_pipeline(conn, sources, CONFIG.with_settings(as_of=datetime(2026, 3, 10, 12)))
+    stages = dict(conn.sql("select opportunity_id, stage from stg_opportunities").fetchall())
+    closed = {deal: stage for deal, stage in stages.items() if stage != "open"}
+    assert closed == {"d4": "closed_lost", "d7": "closed_won", "d11": "closed_lost"}
+    assert len(stages) == 12
+    when = dict(
+        conn.sql("select opportunity_id, closed_at from stg_opportunities where stage <> 'open'").fetchall()
+    )
+    assert when["d4"] == datetime(2026, 3, 9)  # the history's loss, not the export's later win
+    amounts = dict(conn.sql("select opportunity_id, pipeline_amount from stg_opportunities").fetchall())
+    assert amounts["d5"] == 150
+    # on 03-05 d5 was still worth 100: its change came later
+    earlier = duckdb.connect()
+    run_pipeline(earlier, sources, CONFIG.with_settings(as_of=datetime(2026, 3, 5, 12)))
+    assert earlier.sql(
+        "select pipeline_amount from stg_opportunities where opportunity_id = 'd5'"
+    ).fetchall() == [(100,)]
+    # today (as-of 06-01) the export and the history agree: d4 won, d5 at 150
+    today = duckdb.connect()
+    run_pipeline(today, sources, CONFIG)
+    rows = dict(
+        today.sql(
+            "select opportunity_id, stage from stg_opportunities where opportunity_id in ('d4', 'd5')"
+        ).fetchall()
+    )
+    assert rows == {"d4": "closed_won", "d5": "open"}
+    # the revenue of the snapshot is the one deal won by then
+    won = conn.sql("select sum(revenue_amount) from stg_opportunities where stage = 'closed_won'").fetchall()
+    assert won == [(100,)]
