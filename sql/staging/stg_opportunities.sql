@@ -73,21 +73,20 @@ parsed as (
 -- the export dates after as-of (or not at all) is the history's moment
 history_values as (
     select
-        parsed.* replace (
-            coalesce(history.amount, parsed.amount) as amount,
-            case
-                when history.stage_outcome in ('closed_won', 'closed_lost')
-                    and (parsed.closed_at is null or parsed.closed_at > $as_of)
-                    then history.changed_at
-                else parsed.closed_at
-            end as closed_at,
-            case
-                when history.stage_outcome in ('closed_won', 'closed_lost')
-                    and (parsed.closed_at is null or parsed.closed_at > $as_of)
-                    then false
-                else parsed.is_closed_date_only
-            end as is_closed_date_only
-        ),
+        parsed.* exclude (amount, closed_at, is_closed_date_only),
+        coalesce(history.amount, parsed.amount) as amount,
+        case
+            when history.stage_outcome in ('closed_won', 'closed_lost')
+                and (parsed.closed_at is null or parsed.closed_at > $as_of)
+                then history.changed_at
+            else parsed.closed_at
+        end as closed_at,
+        case
+            when history.stage_outcome in ('closed_won', 'closed_lost')
+                and (parsed.closed_at is null or parsed.closed_at > $as_of)
+                then false
+            else parsed.is_closed_date_only
+        end as is_closed_date_only,
         history.stage_outcome as history_stage
     from parsed
     left join opportunity_at_as_of as history using (opportunity_id)
