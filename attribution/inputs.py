@@ -77,12 +77,9 @@ def _load_crm_objects(
     tell("crm_objects")
     derived = derive_inputs(conn, crm_of(config.source.format), sources.objects, config, sources.web_events)
     results.update({result.source: result for result in derived.objects})
-    preset = (
-        config.mapping if config.mapping.preset != "none" else replace(config.mapping, preset=derived.crm)
-    )
     tell("opportunities")
     results["opportunities"] = load_opportunities(
-        conn, list(derived.opportunity_files), replace(config, mapping=preset)
+        conn, list(derived.opportunity_files), _opportunity_config(config)
     )
     tell("touchpoints")
     results["touchpoints"] = load_source(conn, "touchpoints", None, config, derived=DERIVED_TOUCHES)
@@ -95,20 +92,23 @@ def _load_crm_objects(
     return results
 
 
+def _opportunity_config(config: AttributionConfig) -> AttributionConfig:
+    """The config the opportunities are staged with: a CRM objects folder without a column
+    preset reads its opportunities with that CRM's preset."""
+    if config.source.format == "contract" or config.mapping.preset != "none":
+        return config
+    return replace(config, mapping=replace(config.mapping, preset=crm_of(config.source.format)))
+
+
 def _restage_opportunities(
-    conn: duckdb.DuckDBPyConnection,
-    sources: SourcePaths,
-    config: AttributionConfig,
-    results: dict[str, LoadResult],
+    conn: duckdb.DuckDBPyConnection, config: AttributionConfig, staged: LoadResult
 ) -> LoadResult:
-    """Stage the opportunities again, now with the history: each deal's stage and amount at
-    as-of (sql/staging/stg_opportunities.sql, opportunity_at_as_of) from the same files."""
-    files = list(results["opportunities"].files)
-    if config.source.format != "contract" and config.mapping.preset == "none":
-        config = replace(config, mapping=replace(config.mapping, preset=crm_of(config.source.format)))
+    """Stage the opportunities again from the files they were staged from, now with the
+    history: each deal's stage and amount at as-of (sql/staging/stg_opportunities.sql,
+    opportunity_at_as_of)."""
     conn.execute("set variable attribution_restage_with_history = true")
     try:
-        return load_opportunities(conn, files, config)
+        return load_opportunities(conn, list(staged.files), _opportunity_config(config))
     finally:
         conn.execute("reset variable attribution_restage_with_history")
 
@@ -148,7 +148,7 @@ def load_inputs(
         conn, "opportunity_history", sources.opportunity_history, config
     )
     if results["opportunity_history"].staged_rows:  # the deals as they stood at as-of
-        results["opportunities"] = _restage_opportunities(conn, sources, config, results)
+        results["opportunities"] = _restage_opportunities(conn, config, results["opportunities"])
     results["spend"] = load_source(conn, "spend", sources.spend, config)
     build_self_reported(conn, config)
     return results

@@ -50,9 +50,8 @@ def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
     create_ingest_tables(conn)
 
 
-def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
-    """The stage map the opportunities model joins: normalized label -> stage (the user's
-    labels win over the defaults)."""
+def _create_stage_map(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """The stage map: normalized label -> stage (the user's labels win over the defaults)."""
     labels = config.mapping.stage_labels()
     conn.sql(
         "create or replace temp table stage_map as "
@@ -61,6 +60,12 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
         "generate_subscripts(?::varchar[], 1) as i) order by stage_key(label), i desc",
         params=[list(labels), list(labels.values()), list(labels)],
     )
+
+
+def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
+    """What the opportunities model joins: the stage map, each deal at as-of from this run's
+    history, the deal motions of opportunity types."""
+    _create_stage_map(conn, config)
     # each deal's latest staged change (all up to as-of): its stage and last given amount at
     # as-of, which the opportunities model takes over the export's; empty unless this run's
     # history was just staged (attribution.inputs sets the variable to stage them again)
@@ -92,7 +97,7 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
 def _prepare_history(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """The stage map and `int_funnel_stages` (the funnel's stages in order: position, key,
     label and what the stage means) the opportunity history model and the funnel join."""
-    _prepare_opportunities(conn, config)
+    _create_stage_map(conn, config)
     labels = list(config.funnel_stages)
     conn.sql(
         "create or replace table int_funnel_stages as "
