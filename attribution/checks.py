@@ -83,14 +83,19 @@ def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
     ).fetchall()
     for kind, p_conversion, channels in fitted:
         if p_conversion >= CERTAIN:
-            what = "lost deal" if kind == "revenue" else "touch outside journeys and sales cycles"
+            what = {
+                "revenue": "lost deal",
+                "qualified": "deal lost without qualifying",
+            }.get(kind, "touch outside journeys and sales cycles")
             warnings.append(
                 f"{kind}: P(conversion) = 1: no non-converting path (no {what}); removal "
                 "effects only measure which channels the converting paths need"
             )
         if channels == 1:
             warnings.append(f"{kind}: one channel only: Markov gives it the whole value")
-    for kind in ("pipeline", "revenue"):
+    # the qualified kind where it has journeys (without a stage history it has none)
+    built = {row[0] for row in conn.execute("select distinct journey_kind from int_journeys").fetchall()}
+    for kind in ("pipeline", "revenue", *(("qualified",) if "qualified" in built else ())):
         if kind not in {row[0] for row in fitted}:
             warnings.append(
                 f"{kind}: no converting journey with a touch: no Markov chain (every converted "

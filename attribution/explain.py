@@ -10,7 +10,7 @@ import sys
 import duckdb
 import polars as pl
 
-from attribution.config import AttributionConfig
+from attribution.config import JOURNEY_KINDS, AttributionConfig
 from attribution.contracts import UNATTRIBUTED_CHANNEL
 from attribution.models import MODEL_SPECS
 from attribution.sql import query_frame
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("opportunity_id")
     parser.add_argument("--run-file", help="default: $ATTRIBUTION_RUN_FILE, else ./attribution.toml")
     parser.add_argument("--database", help="default: the run file's, else $ATTRIBUTION_DUCKDB")
-    parser.add_argument("--journey-kind", choices=("pipeline", "revenue"), help="default: both")
+    parser.add_argument("--journey-kind", choices=JOURNEY_KINDS, help="default: every kind")
     parser.add_argument("--csv", help="also write the rows to this CSV file")
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     args = parser.parse_args(argv)

@@ -36,6 +36,14 @@ GLOSSARY: dict[str, str] = {
     "funnel stage": "A stage of the CRM's sequence (setting stage_order, else the column preset's "
     "default: Salesforce Prospecting ... Negotiation/Review, Closed Won); closed lost ends a "
     "deal without being a step.",
+    "qualified pipeline": "The pipeline of the opportunities qualified by as-of: a deal is "
+    "qualified when its stage history shows it entered the qualification stage (setting "
+    "qualified_stage, else the CRM's: Salesforce Needs Analysis, HubSpot qualifiedtobuy) or any "
+    "later one, closed won included; without a history row, a won deal counts as qualified at "
+    "its close. No history input: no qualified pipeline.",
+    "qualified journey": "For a qualified opportunity, the touches of its account in "
+    "[created_at - lookback, qualified_at]; a deal lost without qualifying is a Markov null path "
+    "up to its close.",
     "sourced": "An opportunity is sourced by one channel: its pipeline journey's first-touch "
     "channel, or the CRM's lead_source (setting sourced_by). Additive: sourced amounts sum to "
     "the total.",
@@ -97,12 +105,19 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "revenue_amount": "Amount in the reporting currency at the fx rate of closed_at's date "
     "(closed opportunities only).",
     "reporting_currency": "The currency every reported amount is expressed in.",
-    "journey_kind": "pipeline (touches up to created_at) or revenue (touches up to closed_at).",
-    "event_at": "The conversion event of the journey: created_at (pipeline) or closed_at (revenue).",
+    "journey_kind": "pipeline (touches up to created_at), revenue (touches up to closed_at) or "
+    "qualified (touches up to qualified_at).",
+    "event_at": "The conversion event of the journey: created_at (pipeline), closed_at (revenue) "
+    "or qualified_at (qualified; closed_at for a deal lost without qualifying).",
     "window_start_at": "Start of the journey window: created_at - lookback.",
-    "journey_amount": "The value the journey distributes: pipeline_amount or revenue_amount.",
+    "journey_amount": "The value the journey distributes: pipeline_amount (pipeline, qualified) "
+    "or revenue_amount.",
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
-    "journey; won revenue journeys). Only converted journeys get credits.",
+    "journey; won revenue journeys; qualified journeys of qualified deals). Only converted "
+    "journeys get credits.",
+    "qualified_at": "When the deal first entered the qualification stage or a later one by "
+    "as-of (its stage history; a won deal without history rows: its close); null when not "
+    "qualified.",
     "touch_count": "Number of touches in the journey.",
     "position": "1-based position of the touch in its journey, ordered by (occurred_at, touchpoint_id).",
     "days_before_event": "Days from the touch to the conversion event (fractional).",

@@ -39,6 +39,7 @@ __all__ = [
     "MappingError",
     "SourceMapping",
     "column_key",
+    "default_qualified_stage",
     "default_stage_order",
     "load_mapping",
     "mapping_entries",
@@ -52,8 +53,8 @@ PRESET_DIR = Path(__file__).resolve().parent / "presets"
 def _load_presets() -> dict[str, dict[str, Any]]:
     """Every column preset: a TOML file of attribution/presets/ (its name the file's stem) with
     `[columns.<source>]` (contract column = the names a CRM's export gives it) and `[stages]`
-    (the CRM's default stage labels); `none` is the contract's own names."""
-    presets: dict[str, dict[str, Any]] = {"none": {"columns": {}, "stages": {}}}
+    (the CRM's default stage labels) and `qualified_stage`; `none` is the contract's own names."""
+    presets: dict[str, dict[str, Any]] = {"none": {"columns": {}, "stages": {}, "qualified_stage": ""}}
     for path in sorted(PRESET_DIR.glob("*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         presets[path.stem] = {
@@ -62,6 +63,7 @@ def _load_presets() -> dict[str, dict[str, Any]]:
                 for source, columns in data.get("columns", {}).items()
             },
             "stages": dict(data.get("stages", {})),
+            "qualified_stage": data.get("qualified_stage", ""),
         }
     return presets
 
@@ -87,6 +89,17 @@ def default_stage_order(preset: str) -> tuple[str, ...]:
     """The funnel's stage labels in order for a column preset: its CRM's sequence, else
     Salesforce's."""
     return STAGE_ORDERS.get(preset) or STAGE_ORDERS[DEFAULT_STAGE_ORDER_PRESET]
+
+
+def default_qualified_stage(preset: str, funnel: tuple[str, ...]) -> str:
+    """The stage that qualifies a deal when the setting qualified_stage is empty: the column
+    preset's (else Salesforce's) when `funnel` holds it, else the funnel's second stage (the
+    first after the one deals are created in)."""
+    for name in (preset, DEFAULT_STAGE_ORDER_PRESET):
+        label = _PRESET_FILES.get(name, {}).get("qualified_stage", "")
+        if label and column_key(label) in {column_key(stage) for stage in funnel}:
+            return next(stage for stage in funnel if column_key(stage) == column_key(label))
+    return funnel[1] if len(funnel) > 1 else funnel[0]
 
 
 # names every preset accepts (a plain export's `type` column is the opportunity type)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 import duckdb
 import polars as pl
 
-from attribution.config import JOURNEY_KINDS, AttributionConfig
+from attribution.config import AttributionConfig
 from attribution.contracts import SOURCES, SourcePaths
 from attribution.crm.derive import (
     build_self_reported,
@@ -223,7 +223,7 @@ def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: Attrib
             config.collapse_repeats,
             channels.get(kind, ()),
         )
-        for kind in JOURNEY_KINDS
+        for kind in config.journey_kinds
     ]
     return engine.write("mart_markov_order_selection", pl.concat(frames))
 
@@ -235,7 +235,7 @@ def run_intervals(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionC
     # one journey kind at a time: its inputs are read, bootstrapped and released
     engine = as_engine(conn)
     intervals = pl.concat(
-        [bootstrap_intervals([read_interval_inputs(engine, kind)], config) for kind in JOURNEY_KINDS]
+        [bootstrap_intervals([read_interval_inputs(engine, kind)], config) for kind in config.journey_kinds]
     )
     return engine.write("int_attribution_intervals", intervals)
 

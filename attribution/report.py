@@ -61,8 +61,8 @@ def comparison_table(conn: duckdb.DuckDBPyConnection, journey_kind: str) -> pl.D
 
 
 def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
-    """Total and influenced pipeline and won revenue (reporting currency) and opportunity
-    counts, from `mart_period_totals`."""
+    """Total and influenced pipeline, qualified pipeline and won revenue (reporting currency)
+    and opportunity counts, from `mart_period_totals` (qualified: 0 without the kind)."""
     row = conn.sql(
         """
         select
@@ -71,7 +71,10 @@ def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
             coalesce(sum(total_amount) filter (where journey_kind = 'revenue'), 0),
             coalesce(sum(influenced_amount) filter (where journey_kind = 'revenue'), 0),
             coalesce(sum(opportunities) filter (where journey_kind = 'pipeline'), 0),
-            coalesce(sum(opportunities) filter (where journey_kind = 'revenue'), 0)
+            coalesce(sum(opportunities) filter (where journey_kind = 'revenue'), 0),
+            coalesce(sum(total_amount) filter (where journey_kind = 'qualified'), 0),
+            coalesce(sum(influenced_amount) filter (where journey_kind = 'qualified'), 0),
+            coalesce(sum(opportunities) filter (where journey_kind = 'qualified'), 0)
         from mart_period_totals
         """
     ).fetchall()[0]
@@ -82,6 +85,9 @@ def headline_totals(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
         "influenced_revenue",
         "opportunities",
         "won_opportunities",
+        "qualified_pipeline",
+        "influenced_qualified_pipeline",
+        "qualified_opportunities",
     )
     return {k: float(v) for k, v in zip(keys, row, strict=True)}
 
@@ -374,6 +380,13 @@ def _print_report(conn: duckdb.DuckDBPyConnection) -> None:
         f"Pipeline {totals['pipeline']:,.0f} {currency} from {totals['opportunities']:,.0f} "
         f"opportunities; influenced {totals['influenced_pipeline']:,.0f} ({share_p:.1%})."
     )
+    if totals["qualified_opportunities"]:
+        share_q = totals["influenced_qualified_pipeline"] / totals["qualified_pipeline"]
+        print(
+            f"Qualified pipeline {totals['qualified_pipeline']:,.0f} {currency} from "
+            f"{totals['qualified_opportunities']:,.0f} qualified opportunities; influenced "
+            f"{totals['influenced_qualified_pipeline']:,.0f} ({share_q:.1%})."
+        )
     print(
         f"Won revenue {totals['won_revenue']:,.0f} {currency} from "
         f"{totals['won_opportunities']:,.0f} won opportunities; influenced "

@@ -114,6 +114,8 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     include_sales_activities: bool | None = None
     journey_scope: str | None = None
     stage_order: list[str] | None = None
+    qualified_stage: str | None = None
+    journey_kinds: list[str] | None = None
     deal_motion_labels: dict[str, str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None

@@ -22,6 +22,7 @@ from attribution.config.choices import (
     ENV_DEFAULTS,
     JOURNEY_KINDS,
     JOURNEY_SCOPES,
+    REQUIRED_JOURNEY_KINDS,
     SOURCE_FORMATS,
     env_setting,
     parse_as_of,
@@ -36,7 +37,7 @@ from attribution.config.groups import (
     label_map,
     weight_map,
 )
-from attribution.mapping import SourceMapping, column_key, default_stage_order
+from attribution.mapping import SourceMapping, column_key, default_qualified_stage, default_stage_order
 
 __all__ = [
     "CSV_ENCODINGS",
@@ -139,6 +140,12 @@ class AttributionConfig:
     # the funnel's stages in order (CRM stage labels; empty: the column preset's CRM sequence,
     # else Salesforce's): a deal reached a stage when it entered it or any later one
     stage_order: tuple[str, ...] = ()
+    # the stage whose entry (or any later stage's, as the stage history tells) makes a deal
+    # qualified pipeline (empty: the column preset's, else the funnel's second stage)
+    qualified_stage: str = ""
+    # the journey kinds every model runs on: pipeline and revenue always, qualified (journeys up
+    # to the moment a deal was qualified) unless left out
+    journey_kinds: tuple[str, ...] = JOURNEY_KINDS
     # {type label: motion} (motion: new_business, expansion, renewal) over the CRM defaults
     # of opportunity types (attribution.config.choices.DEFAULT_DEAL_MOTIONS)
     deal_motion_labels: Mapping[str, str] = field(default_factory=dict)
@@ -213,6 +220,7 @@ class AttributionConfig:
         if len({column_key(label) for label in order}) != len(order):
             raise ValueError(f"stage_order names a stage twice: {self.stage_order!r}")
         object.__setattr__(self, "stage_order", order)
+        object.__setattr__(self, "qualified_stage", self.qualified_stage.strip())
         object.__setattr__(self, "lead_touch_types", tuple(t.strip().lower() for t in self.lead_touch_types))
         object.__setattr__(
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)
@@ -263,6 +271,27 @@ class AttributionConfig:
             self, "deal_motion_labels", label_map(self.deal_motion_labels, "deal_motion_labels")
         )
         self.deal_motion_map()  # validates
+        self._check_journey_kinds()
+
+    def _check_journey_kinds(self) -> None:
+        """journey_kinds: known kinds, pipeline and revenue among them, in JOURNEY_KINDS order;
+        qualified_stage: a stage of the funnel."""
+        kinds = {kind.strip().lower() for kind in self.journey_kinds if kind.strip()}
+        unknown = sorted(kinds - set(JOURNEY_KINDS))
+        missing = [kind for kind in REQUIRED_JOURNEY_KINDS if kind not in kinds]
+        if unknown or missing:
+            raise ValueError(
+                f"journey_kinds must name {' and '.join(REQUIRED_JOURNEY_KINDS)} and may add "
+                f"{', '.join(k for k in JOURNEY_KINDS if k not in REQUIRED_JOURNEY_KINDS)}; got "
+                f"{', '.join(self.journey_kinds) or 'none'}"
+            )
+        object.__setattr__(self, "journey_kinds", tuple(k for k in JOURNEY_KINDS if k in kinds))
+        keys = [column_key(label) for label in self.funnel_stages]
+        if self.qualified_stage and column_key(self.qualified_stage) not in keys:
+            raise ValueError(
+                f"qualified_stage {self.qualified_stage!r} is no stage of the funnel "
+                f"({', '.join(self.funnel_stages)}): name one of them, or set stage_order"
+            )
 
     def _normalize_moments(self) -> None:
         """As-of and the run's start as naive UTC."""
@@ -297,6 +326,24 @@ class AttributionConfig:
         """The funnel's stage labels in order: stage_order, else the column preset's CRM
         sequence (attribution.mapping.default_stage_order)."""
         return self.stage_order or default_stage_order(self.mapping.preset)
+
+    @property
+    def qualification_stage(self) -> str:
+        """The funnel stage that qualifies a deal: qualified_stage, else the column preset's
+        (attribution.mapping.default_qualified_stage)."""
+        return self.qualified_stage or default_qualified_stage(self.mapping.preset, self.funnel_stages)
+
+    @property
+    def qualified_position(self) -> int:
+        """The qualification stage's position in the funnel (1-based, as int_funnel_stages):
+        a deal is qualified once it entered this stage or a later one."""
+        keys = [column_key(label) for label in self.funnel_stages]
+        return keys.index(column_key(self.qualification_stage)) + 1
+
+    @property
+    def builds_qualified_journeys(self) -> bool:
+        """Whether the qualified journey kind is built (journey_kinds names it)."""
+        return "qualified" in self.journey_kinds
 
     @property
     def merged_models(self) -> tuple[str, ...]:

@@ -33,7 +33,10 @@ def env_setting(variable: str, value: str | None = None) -> str:
     return os.environ.get(variable, ENV_DEFAULTS[variable])
 
 
-JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
+# what a journey leads to: the opportunity's creation (pipeline), its win (revenue), the
+# moment it reached the qualified stage (qualified); pipeline and revenue are always built
+JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue", "qualified")
+REQUIRED_JOURNEY_KINDS: tuple[str, ...] = ("pipeline", "revenue")
 # what the inputs are (source_format): the contract's files, or a folder of CRM object exports
 SOURCE_FORMATS: tuple[str, ...] = ("contract", "salesforce_objects", "hubspot_objects")
 # where the steps after ingest run (engine): DuckDB on this machine, or Apache Spark

@@ -67,7 +67,8 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
     history, the deal motions of opportunity types."""
     _create_stage_map(conn, config)
     # each deal's latest staged change (all up to as-of): its stage and last given amount at
-    # as-of, which the opportunities model takes over the export's; empty unless this run's
+    # as-of, which the opportunities model takes over the export's, and when it first reached
+    # the qualification stage or a later one (qualified_at); empty unless this run's
     # history was just staged (attribution.inputs sets the variable to stage them again)
     use_history = conn.execute("select getvariable('attribution_restage_with_history')").fetchall() == [
         (True,)
@@ -79,11 +80,12 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
         "create or replace temp table opportunity_at_as_of as "
         + (
             "select opportunity_id, arg_max(stage_outcome, [epoch_us(changed_at), stage_position]) as stage_outcome, "
-            "max(changed_at) as changed_at, arg_max(amount, changed_at) filter (where amount is not null) as amount "
+            "max(changed_at) as changed_at, arg_max(amount, changed_at) filter (where amount is not null) as amount, "
+            f"min(changed_at) filter (where stage_position >= {config.qualified_position:d}) as qualified_at "
             f"from {history} group by opportunity_id"
             if history
             else "select null::varchar as opportunity_id, null::varchar as stage_outcome, "
-            "null::timestamp as changed_at, null::double as amount where false"
+            "null::timestamp as changed_at, null::double as amount, null::timestamp as qualified_at where false"
         )
     )
     motions = config.deal_motion_map()

@@ -16,6 +16,15 @@ from attribution.report_sections.format import (
 __all__ = ["SECTION"]
 
 
+def _qualified_clause(totals: dict[str, float], currency: str) -> str:
+    """The qualified pipeline's clause of the reading when the run has qualified journeys."""
+    if not totals["qualified_opportunities"] or not totals["pipeline"]:
+        return ""
+    share = totals["qualified_pipeline"] / totals["pipeline"]
+    amount = money(totals["qualified_pipeline"])
+    return f" (of which {amount} {currency}, {percent(share)}, qualified by as-of)"
+
+
 def _headline(conn: duckdb.DuckDBPyConnection, currency: str, as_of: str) -> dict[str, Any]:
     totals = headline_totals(conn)
     period = conn.sql("select min(period_month), max(period_month) from mart_period_totals").fetchall()[0]
@@ -27,6 +36,12 @@ def _headline(conn: duckdb.DuckDBPyConnection, currency: str, as_of: str) -> dic
     span = f"{first:%b %Y} – {last:%b %Y}" if first else "no opportunity"
     figures = [
         ("pipeline", "Pipeline", money(totals["pipeline"]) + f" {currency}", totals["pipeline"]),
+        (
+            "qualified_pipeline",
+            "Qualified pipeline",
+            money(totals["qualified_pipeline"]) + f" {currency}",
+            totals["qualified_pipeline"],
+        ),
         ("won_revenue", "Won revenue", money(totals["won_revenue"]) + f" {currency}", totals["won_revenue"]),
         ("influenced_pipeline_share", "Influenced pipeline", percent(influenced), influenced),
         (
@@ -51,8 +66,9 @@ def _headline(conn: duckdb.DuckDBPyConnection, currency: str, as_of: str) -> dic
         "as_of": as_of,
         "currency": currency,
         "reading": f"Marketing touched {percent(influenced)} of the {money(totals['pipeline'])} {currency} "
-        f"of pipeline created {span} and {percent(influenced_revenue)} of the won revenue; the models "
-        "below split that same total between channels in ten different ways.",
+        f"of pipeline created {span}{_qualified_clause(totals, currency)} and "
+        f"{percent(influenced_revenue)} of the won revenue; the models below split that same total "
+        "between channels in ten different ways.",
     }
 
 

@@ -1,12 +1,16 @@
 -- int_journey_windows (ephemeral, a temp table): one row per (journey_kind, opportunity): the
 -- journey's window, conversion event and value, and an integer journey_key. Pipeline journeys exist for every staged
 -- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
--- paths). The one definition of a journey window: int_journey_touches joins touches to it,
+-- paths); qualified journeys (when journey_kinds names them) for the deals qualified by as-of
+-- (stg_opportunities.qualified_at: they convert) and the ones lost without qualifying (null
+-- paths up to their close). The one definition of a journey window: int_journey_touches joins touches to it,
 -- int_journeys counts them.
 -- Reads stg_opportunities. Parameters: $lookback_days (integer), $company_timezone (IANA),
--- $fiscal_year_start_month (1-12: the fiscal quarter of period_month, macros.sql).
+-- $fiscal_year_start_month (1-12: the fiscal quarter of period_month, macros.sql),
+-- $builds_qualified_journeys (boolean: journey_kinds names qualified).
 -- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
--- (pipeline) or closed_at (revenue), or the last instant of its day for a date-only value.
+-- (pipeline), closed_at (revenue) or qualified_at (qualified; closed_at for a lost deal that
+-- never qualified), or the last instant of its day for a date-only value.
 -- DuckDB-only: timezone() for the company-calendar month.
 with opportunities as (
     select * from stg_opportunities
@@ -39,6 +43,23 @@ windows as (
         account_first_won_at
     from opportunities
     where stage in ('closed_won', 'closed_lost')
+    union all
+    select
+        'qualified' as journey_kind,
+        opportunity_id,
+        account_id,
+        stage,
+        created_at - to_days(cast($lookback_days as integer)) as window_start_at,
+        coalesce(qualified_at, closed_event_at) as event_at,
+        pipeline_amount as journey_amount,
+        qualified_at is not null as is_converted,
+        deal_motion,
+        account_first_won_at
+    from opportunities
+    -- lost deals are null paths only where some deal qualified (a run with a stage history)
+    where $builds_qualified_journeys
+        and (qualified_at is not null
+            or (stage = 'closed_lost' and exists (select 1 from stg_opportunities where qualified_at is not null)))
 ),
 
 months as (

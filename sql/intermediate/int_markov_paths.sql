@@ -4,7 +4,7 @@
 -- int_null_path_touches, conversion_value 0), with its account, touch count and channels in
 -- journey order. The fits, the order selection and the confidence intervals read paths from
 -- here instead of aggregating the touch tables each. This model holds the converting paths
--- and the revenue null paths; the pipeline null paths are appended by
+-- and the revenue and qualified null paths; the pipeline null paths are appended by
 -- attribution.journeys.build_null_paths as it cuts them (one row per chunk).
 -- Reads int_journey_touches, int_journeys. No parameters.
 -- DuckDB-only: list(... order by ...).
@@ -35,8 +35,9 @@ converting as (
     inner join int_journeys as journeys using (journey_kind, opportunity_id)
 ),
 
--- the revenue null paths: the revenue journeys of closed_lost opportunities (what
--- int_null_path_touches shows for revenue), read where they are
+-- the revenue and qualified null paths: the revenue journeys of closed_lost opportunities and
+-- the qualified journeys of the ones lost without qualifying (what int_null_path_touches shows
+-- for them), read where they are
 non_converting as (
     select
         journey_kind,
@@ -47,7 +48,7 @@ non_converting as (
         count(*) as touch_count,
         list(channel order by position) as path
     from int_journey_touches
-    where journey_kind = 'revenue' and not is_converted
+    where journey_kind <> 'pipeline' and not is_converted
     group by journey_kind, opportunity_id
 )
 

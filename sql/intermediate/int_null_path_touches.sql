@@ -2,8 +2,8 @@
 -- (journey_kind, path_id, account_id, touchpoint_id, occurred_at, channel, position).
 -- pipeline: each path of int_pipeline_null_paths holds its account's null_path touches
 -- (int_touch_roles) from its first to its last touch, in (occurred_at, touchpoint_id) order;
--- revenue: the revenue journeys of closed_lost opportunities (open ones are left out), read
--- from int_journey_touches. A view: the 5M pipeline null-path touches at ten million touches
+-- revenue and qualified: the journeys of closed_lost opportunities (lost without qualifying,
+-- for qualified; open ones are left out), read from int_journey_touches. A view: the 5M pipeline null-path touches at ten million touches
 -- are not written (the fits read int_markov_paths); reading it all costs the touch roles
 -- again (about 2 s at ten million touches).
 -- Reads int_pipeline_null_paths, int_touch_roles, int_journey_touches. No parameters.
@@ -34,9 +34,9 @@ pipeline as (
         and touches.occurred_at between pipeline_paths.first_touch_at and pipeline_paths.last_touch_at
 ),
 
-revenue as (
+lost as (
     select
-        'revenue' as journey_kind,
+        journey_kind,
         opportunity_id as path_id,
         account_id,
         touchpoint_id,
@@ -44,9 +44,9 @@ revenue as (
         channel,
         position
     from int_journey_touches
-    where journey_kind = 'revenue' and not is_converted
+    where journey_kind <> 'pipeline' and not is_converted
 )
 
 select * from pipeline
 union all
-select * from revenue
+select * from lost

@@ -31,20 +31,21 @@ cell_totals as (
     select journey_kind, cut, cut_value, sum(cents) as cents from cells group by all
 ),
 
--- which table reports which cut, per model or model-independent
+-- which table reports which cut, per model or model-independent, for which journey kinds (all:
+-- null; the spend-return tables report pipeline and revenue)
 checked_tables as (
     select * from (values
-        ('int_attributed_by_month', 'period_month', true),
-        ('mart_attributed_by_quarter', 'fiscal_quarter', true),
-        ('mart_channel_comparison', 'total', true),
-        ('mart_campaign_comparison', 'total', true),
-        ('mart_segment_comparison', 'segment:', true),
-        ('mart_spend_return', 'total', true),
-        ('mart_spend_return', 'period_month', true),
-        ('mart_campaign_spend_return', 'total', true),
-        ('mart_sourced_influenced', 'total', false),
-        ('mart_period_totals', 'period_month', false)
-    ) as t (table_name, cut, per_model)
+        ('int_attributed_by_month', 'period_month', true, null),
+        ('mart_attributed_by_quarter', 'fiscal_quarter', true, null),
+        ('mart_channel_comparison', 'total', true, null),
+        ('mart_campaign_comparison', 'total', true, null),
+        ('mart_segment_comparison', 'segment:', true, null),
+        ('mart_spend_return', 'total', true, ['pipeline', 'revenue']),
+        ('mart_spend_return', 'period_month', true, ['pipeline', 'revenue']),
+        ('mart_campaign_spend_return', 'total', true, ['pipeline', 'revenue']),
+        ('mart_sourced_influenced', 'total', false, null),
+        ('mart_period_totals', 'period_month', false, null)
+    ) as t (table_name, cut, per_model, journey_kinds)
 ),
 
 models as (
@@ -55,8 +56,10 @@ table_cells as (
     select checked_tables.table_name, checked_tables.per_model, cell_totals.*
     from checked_tables
     inner join cell_totals
-        on cell_totals.cut = checked_tables.cut
-        or (checked_tables.cut = 'segment:' and starts_with(cell_totals.cut, 'segment:'))
+        on (cell_totals.cut = checked_tables.cut
+            or (checked_tables.cut = 'segment:' and starts_with(cell_totals.cut, 'segment:')))
+        and (checked_tables.journey_kinds is null
+            or list_contains(checked_tables.journey_kinds, cell_totals.journey_kind))
 ),
 
 expected as (

@@ -70,7 +70,8 @@ parsed as (
 
 -- with an opportunity history, each deal's amount and stage as they stood at as-of (its latest
 -- staged change: opportunity_at_as_of, empty without history); a close the history holds but
--- the export dates after as-of (or not at all) is the history's moment
+-- the export dates after as-of (or not at all) is the history's moment; its qualification
+-- moment (opportunity_at_as_of.qualified_at: the setting qualified_stage's position or later)
 history_values as (
     select
         parsed.* exclude (amount, closed_at, is_closed_date_only),
@@ -87,7 +88,9 @@ history_values as (
                 then false
             else parsed.is_closed_date_only
         end as is_closed_date_only,
-        history.stage_outcome as history_stage
+        history.stage_outcome as history_stage,
+        history.qualified_at as history_qualified_at,
+        history.opportunity_id is not null as has_history
     from parsed
     left join opportunity_at_as_of as history using (opportunity_id)
 ),
@@ -251,7 +254,14 @@ final as (
                 date_diff('day', closed_rate_date, closed_on) > $fx_max_age_days
                 or date_diff('day', closed_reporting_rate_date, closed_on) > $fx_max_age_days)),
             false
-        ) as is_fx_stale
+        ) as is_fx_stale,
+        -- when the deal first reached the qualification stage or a later one by as-of (its
+        -- history); with a history input, a won deal without history rows at its close; else null
+        case
+            when history_qualified_at is not null then history_qualified_at
+            when stage = 'closed_won' and not has_history
+                and (select count(*) > 0 from opportunity_at_as_of) then closed_event_at
+        end as qualified_at
     from motions
 )
 

@@ -48,9 +48,12 @@ def test_many_small_batches_equal_one_batch(sample_dir):
 
 @pytest.fixture(scope="module")
 def sample_run(sample_dir):
-    """The whole pipeline on the sample's touches and opportunities, in memory."""
+    """The whole pipeline on the sample's touches, opportunities and their stage history, in
+    memory."""
     sources = SourcePaths(
-        str(sample_dir / "touchpoints" / "*.csv"), str(sample_dir / "opportunities" / "*.csv")
+        str(sample_dir / "touchpoints" / "*.csv"),
+        str(sample_dir / "opportunities" / "*.csv"),
+        opportunity_history=sample_dir / "opportunity_history.csv",
     )
     with duckdb.connect() as conn:
         run_pipeline(conn, sources, AttributionConfig(as_of=AS_OF))
@@ -82,6 +85,8 @@ def test_markov_paths_are_the_touch_tables_aggregated(sample_run):
     assert [(k, c) for k, c, n in kinds if n > 0] == [
         ("pipeline", False),
         ("pipeline", True),
+        ("qualified", False),
+        ("qualified", True),
         ("revenue", False),
         ("revenue", True),
     ]

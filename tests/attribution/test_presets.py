@@ -17,7 +17,9 @@ def test_every_preset_file_names_contract_columns_and_stages():
     assert {f.stem for f in files} == set(PRESETS) - {"none"} and {"salesforce", "hubspot"} <= set(PRESETS)
     for path in files:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert set(data) <= {"columns", "stages"}, path.name
+        assert set(data) <= {"columns", "stages", "qualified_stage"}, path.name
+        if "qualified_stage" in data:  # the qualification stage is one of the preset's open stages
+            assert data["stages"][data["qualified_stage"]] == "open", path.name
         for source, columns in data["columns"].items():
             assert set(columns) <= set(SOURCES[source].columns), (path.name, source)
             assert all(isinstance(names, list) and names for names in columns.values()), path.name

@@ -331,3 +331,106 @@ def test_a_past_as_of_takes_each_deal_as_it_stood_then(tmp_path):
     # the revenue of the snapshot is the one deal won by then
     won = conn.sql("select sum(revenue_amount) from stg_opportunities where stage = 'closed_won'").fetchall()
     assert won == [(100,)]
+
+
+def _qualified(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[object, ...]]:
+    return {
+        row[0]: row[1:]
+        for row in conn.sql(
+            "select opportunity_id, is_converted, event_at, journey_amount from int_journeys "
+            "where journey_kind = 'qualified'"
+        ).fetchall()
+    }
+
+
+def test_qualified_journeys_end_when_a_deal_reached_the_qualification_stage(funnel_run):
+    # no preset and no qualified_stage: Salesforce's Needs Analysis is no stage here, so the
+    # funnel's second stage, Qualified, qualifies. Qualified by as-of (entered Qualified or a
+    # later stage): d1 03-05, d2 03-06 (skipped to Proposal), d3 03-03 (its first entry, not
+    # the one after its regression), d4 03-12 (after its loss and reopening), d5 03-04, d7
+    # 03-02, d9 03-11, d10 (no history, won: its close 03-30), d12 03-02. d6 (no history,
+    # open) and d8 (qualified after as-of) are not qualified and open: no journey; d11 was
+    # lost without qualifying: a null path up to its close.
+    qualified = _qualified(funnel_run)
+    converted = {deal: when for deal, (ok, when, _) in qualified.items() if ok}
+    assert converted == {
+        "d1": datetime(2026, 3, 5),
+        "d2": datetime(2026, 3, 6),
+        "d3": datetime(2026, 3, 3),
+        "d4": datetime(2026, 3, 12),
+        "d5": datetime(2026, 3, 4),
+        "d7": datetime(2026, 3, 2),
+        "d9": datetime(2026, 3, 11),
+        "d10": datetime(2026, 3, 30),
+        "d12": datetime(2026, 3, 2),
+    }
+    assert {deal for deal, (ok, *_) in qualified.items() if not ok} == {"d11"}
+    # the same count as the funnel's reach of Qualified (9 of 12)
+    assert len(converted) == 9
+
+
+def test_qualified_pipeline_under_two_models_reconciles(funnel_run):
+    from attribution.checks import credit_conservation_violations, unreconciled_cuts, unreconciled_rows
+    from attribution.report import headline_totals
+
+    # the nine qualified deals are worth 100 each but d5 (150): 950
+    totals = headline_totals(funnel_run)
+    assert (totals["qualified_pipeline"], totals["qualified_opportunities"]) == (950.0, 9.0)
+    # influenced: every qualified deal but d12 (no touch)
+    assert totals["influenced_qualified_pipeline"] == 850.0
+    by_model = dict(
+        funnel_run.sql(
+            "select model || '/' || channel, attributed_amount from mart_channel_comparison "
+            "where journey_kind = 'qualified' and model in ('last_touch', 'linear')"
+        ).fetchall()
+    )
+    # last touch: ads holds d1 (its ads click came last), d7, d9, d10; email d2, d3, d4, d5
+    # (150); d12 none. Linear: d1 halved between email and ads.
+    assert by_model == pytest.approx(
+        {
+            "last_touch/ads": 400.0,
+            "last_touch/email": 450.0,
+            "last_touch/(none)": 100.0,
+            "linear/ads": 350.0,
+            "linear/email": 500.0,
+            "linear/(none)": 100.0,
+        }
+    )
+    assert credit_conservation_violations(funnel_run).is_empty()
+    assert unreconciled_rows(funnel_run).is_empty()
+    assert unreconciled_cuts(funnel_run).is_empty()
+    kinds = funnel_run.sql(
+        "select distinct journey_kind from mart_reconciliation where is_reconciled order by 1"
+    ).fetchall()
+    assert kinds == [("pipeline",), ("qualified",), ("revenue",)]
+
+
+def test_qualified_at_a_past_as_of(tmp_path):
+    # as-of 2026-03-10 noon: qualified then were d1, d2, d3, d5, d7, d12 (d4 only on 03-12,
+    # d9 on 03-11, d10 closes on 03-30); d4 (lost 03-09) and d11 (lost 03-05) had been lost
+    # without qualifying: null paths
+    conn = duckdb.connect()
+    run_pipeline(conn, _world(tmp_path), CONFIG.with_settings(as_of=datetime(2026, 3, 10, 12)))
+    qualified = _qualified(conn)
+    assert {deal for deal, (ok, *_) in qualified.items() if ok} == {"d1", "d2", "d3", "d5", "d7", "d12"}
+    assert {deal for deal, (ok, *_) in qualified.items() if not ok} == {"d4", "d11"}
+
+
+def test_without_history_or_when_left_out_there_are_no_qualified_journeys(tmp_path):
+    sources = _world(tmp_path)
+    conn = duckdb.connect()
+    run_pipeline(conn, SourcePaths(sources.touchpoints, sources.opportunities), CONFIG)
+    assert _qualified(conn) == {}
+    assert conn.sql("select count(*) from stg_opportunities where qualified_at is not null").fetchall() == [
+        (0,)
+    ]
+    left_out = duckdb.connect()
+    run_pipeline(left_out, sources, CONFIG.with_settings(journey_kinds=("pipeline", "revenue")))
+    assert _qualified(left_out) == {}
+    kinds = left_out.sql("select distinct journey_kind from int_attribution_credits order by 1").fetchall()
+    assert kinds == [("pipeline",), ("revenue",)]
+
+
+def test_a_qualified_stage_that_is_no_funnel_stage_is_a_clear_error():
+    with pytest.raises(ValueError, match="qualified_stage 'SQL' is no stage of the funnel"):
+        CONFIG.with_settings(qualified_stage="SQL")
