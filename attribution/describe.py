@@ -9,8 +9,10 @@ import polars as pl
 from attribution.sql import query_frame
 
 __all__ = [
+    "accounts_without_lead_milestones",
     "identity_coverage",
     "lead_creation_sources",
+    "lead_funnel_chart",
     "markov_path_counts",
     "null_path_roles",
     "null_paths_by_kind",
@@ -24,6 +26,7 @@ __all__ = [
     "removal_effects",
     "self_reported_answers",
     "shapley_values",
+    "stage_funnel_chart",
     "stage_labels",
     "touch_rules",
     "unclassified_values",
@@ -298,3 +301,50 @@ def restated_periods(conn: duckdb.DuckDBPyConnection, model: str = "linear") -> 
         "group by all having sum(abs(difference)) >= 0.005 order by journey_kind, period_month",
         [model],
     )
+
+
+def _bar(share: float | None, width: int = 20) -> str:
+    """A text bar of `share` (0..1) of `width` blocks: a funnel chart in a markdown table."""
+    return "" if share is None else "█" * round(share * width) + f" {share:.0%}"
+
+
+def stage_funnel_chart(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(stage, reached, funnel, next_step) of every deal and month: mart_stage_funnel's
+    cumulative conversion drawn as a text bar per stage."""
+    frame = query_frame(
+        conn,
+        "select stage_label as stage, reached_opportunities as reached, cumulative_conversion, "
+        "next_step_conversion from mart_stage_funnel where cohort_month is null "
+        "and sourced_channel = '(all channels)' order by stage_position",
+    )
+    return _with_bars(frame)
+
+
+def lead_funnel_chart(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(step, reached, funnel, next_step, median_days) of every lead and month: mart_lead_funnel
+    drawn as a text bar per step."""
+    frame = query_frame(
+        conn,
+        "select step, reached_leads as reached, cumulative_conversion, next_step_conversion, "
+        "round(median_days_to_reach, 1) as median_days from mart_lead_funnel "
+        "where cohort_month is null and first_touch_channel = '(all channels)' order by step_position",
+    )
+    return _with_bars(frame)
+
+
+def _with_bars(frame: pl.DataFrame) -> pl.DataFrame:
+    bars = [_bar(share) for share in frame["cumulative_conversion"].to_list()]
+    steps = ["" if share is None else f"{share:.0%}" for share in frame["next_step_conversion"].to_list()]
+    return frame.with_columns(funnel=pl.Series(bars, dtype=pl.String), next_step=pl.Series(steps)).drop(
+        "cumulative_conversion", "next_step_conversion"
+    )
+
+
+def accounts_without_lead_milestones(conn: duckdb.DuckDBPyConnection) -> int:
+    """Accounts with a staged opportunity but no milestone of the lead funnel (the steps of
+    mart_lead_funnel): not leads."""
+    rows = conn.execute(
+        "select count(distinct account_id) from stg_opportunities where account_id not in "
+        "(select account_id from stg_milestones where milestone in (select step from mart_lead_funnel))"
+    ).fetchall()
+    return int(rows[0][0])

@@ -44,6 +44,13 @@ GLOSSARY: dict[str, str] = {
     "qualified journey": "For a qualified opportunity, the touches of its account in "
     "[created_at - lookback, qualified_at]; a deal lost without qualifying is a Markov null path "
     "up to its close.",
+    "lead funnel": "The milestones of setting lead_funnel_milestones in order (lead_created, mql, "
+    "sal, sql), then the account's first opportunity and first won deal. A lead is an account "
+    "with a milestone of it; it reached a step when it had that step or any later one by as-of.",
+    "sales acceptance rate": "Of the leads that reached mql, the share that reached sal (the "
+    "lead funnel's next-step conversion at sal).",
+    "time to qualification": "Days from a lead's first step to its sql milestone (median and "
+    "90th percentile of the leads that have one).",
     "sourced": "An opportunity is sourced by one channel: its pipeline journey's first-touch "
     "channel, or the CRM's lead_source (setting sourced_by). Additive: sourced amounts sum to "
     "the total.",
@@ -115,6 +122,15 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
     "journey; won revenue journeys; qualified journeys of qualified deals). Only converted "
     "journeys get credits.",
+    "cohort_leads": "The leads of the cohort (month of their first step, or every month) and channel.",
+    "reached_leads": "Of cohort_leads, those that reached the step (it or any later step).",
+    "first_touch_channel": "The channel of the lead's first kept touch at or before its first "
+    "step; (none) without one.",
+    "step": "A step of the lead funnel: a milestone, opportunity or closed_won.",
+    "step_position": "The step's place in the lead funnel (1 = first).",
+    "median_days_to_reach": "Median days from the lead's first step to this step (leads that "
+    "have the step itself).",
+    "p90_days_to_reach": "90th percentile of those days.",
     "qualified_at": "When the deal first entered the qualification stage or a later one by "
     "as-of (its stage history; a won deal without history rows: its close); null when not "
     "qualified.",

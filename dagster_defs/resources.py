@@ -116,6 +116,7 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     stage_order: list[str] | None = None
     qualified_stage: str | None = None
     journey_kinds: list[str] | None = None
+    lead_funnel_milestones: list[str] | None = None
     deal_motion_labels: dict[str, str] | None = None
     column_preset: str | None = None
     mapping_file: str | None = None

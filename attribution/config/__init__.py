@@ -143,6 +143,9 @@ class AttributionConfig:
     # the stage whose entry (or any later stage's, as the stage history tells) makes a deal
     # qualified pipeline (empty: the column preset's, else the funnel's second stage)
     qualified_stage: str = ""
+    # the lead funnel's milestones in order (milestones input, lower snake case), followed by
+    # the account's first opportunity and first won deal (mart_lead_funnel)
+    lead_funnel_milestones: tuple[str, ...] = ("lead_created", "mql", "sal", "sql")
     # the journey kinds every model runs on: pipeline and revenue always, qualified (journeys up
     # to the moment a deal was qualified) unless left out
     journey_kinds: tuple[str, ...] = JOURNEY_KINDS
@@ -221,6 +224,13 @@ class AttributionConfig:
             raise ValueError(f"stage_order names a stage twice: {self.stage_order!r}")
         object.__setattr__(self, "stage_order", order)
         object.__setattr__(self, "qualified_stage", self.qualified_stage.strip())
+        steps = tuple(snake_key(name) for name in self.lead_funnel_milestones if snake_key(name))
+        if len(set(steps)) != len(steps) or {"opportunity", "closed_won"} & set(steps):
+            raise ValueError(
+                "lead_funnel_milestones must name distinct milestones (opportunity and closed_won "
+                f"follow them), got {self.lead_funnel_milestones!r}"
+            )
+        object.__setattr__(self, "lead_funnel_milestones", steps)
         object.__setattr__(self, "lead_touch_types", tuple(t.strip().lower() for t in self.lead_touch_types))
         object.__setattr__(
             self, "excluded_touch_types", tuple(t.strip().lower() for t in self.excluded_touch_types)

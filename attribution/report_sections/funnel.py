@@ -1,5 +1,6 @@
-"""The report's "How deals move" section (id `funnel`): the stage funnel of every deal, and by
-sourced channel how many reached the second stage and were won."""
+"""The report's "How deals move" section (id `funnel`): the stage funnel of every deal, by
+sourced channel how many reached the second stage and were won, velocity by channel, and the
+lead funnel of the milestones (MQL to won)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,50 @@ def _velocity_table(conn: duckdb.DuckDBPyConnection) -> Any:
     return make_table(columns, rows)
 
 
+def _lead_reading(steps: pl.DataFrame) -> str:
+    """One sentence: how many leads, the share reaching each step of the one before, the time
+    to the last milestone (qualification, by default sql)."""
+    leads = int(steps["cohort_leads"][0])
+    later = steps.filter(pl.col("next_step_conversion").is_not_null()).iter_rows(named=True)
+    names = {"opportunity": "an opportunity", "closed_won": "a won deal"}
+    parts = [f"{_percent(r['next_step_conversion'])} {names.get(r['step'], r['step'])}" for r in later]
+    parts[:1] = [part.replace(" ", " reached ", 1) for part in parts[:1]]
+    text = f"Of {leads:,} leads, " + parts[0] if parts else f"{leads:,} leads"
+    if len(parts) > 1:
+        text += ", and of each step the next: " + ", ".join(parts[1:])
+    milestones = steps.filter(~pl.col("step").is_in(["opportunity", "closed_won"]))
+    last = milestones.row(milestones.height - 1, named=True)
+    if milestones.height > 1 and last["median_days_to_reach"] is not None:
+        days = _days(last["median_days_to_reach"])
+        text += f"; reaching {last['step']} took a median of {days} days from the first step"
+    return text + "."
+
+
+def _leads(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The lead funnel of every month and channel (mart_lead_funnel), None without leads."""
+    steps = query_frame(
+        conn,
+        "select step, cohort_leads, reached_leads, cumulative_conversion, next_step_conversion, "
+        "median_days_to_reach, p90_days_to_reach from mart_lead_funnel where cohort_month is null "
+        "and first_touch_channel = '(all channels)' order by step_position",
+    )
+    if steps.is_empty():
+        return None
+    rows = [
+        [
+            text_cell(r["step"]),
+            text_cell(f"{r['reached_leads']:,}", r["reached_leads"]),
+            text_cell(_percent(r["cumulative_conversion"]), r["cumulative_conversion"]),
+            text_cell(_percent(r["next_step_conversion"])),
+            text_cell(_days(r["median_days_to_reach"])),
+            text_cell(_days(r["p90_days_to_reach"])),
+        ]
+        for r in steps.iter_rows(named=True)
+    ]
+    columns = ["step", "leads reached", "of leads", "from the step before", "median days", "p90 days"]
+    return {"reading": _lead_reading(steps), "table": make_table(columns, rows)}
+
+
 def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     stages = query_frame(
         conn,
@@ -117,10 +162,12 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "median_days_in_stage from mart_stage_funnel where cohort_month is null "
         "and sourced_channel = '(all channels)' order by stage_position",
     )
+    leads = _leads(conn)
     if stages.is_empty() or int(stages["cohort_opportunities"][0]) == 0:
-        return {"empty": True, "reading": "No opportunity was created by as-of."}
+        return {"empty": True, "reading": "No opportunity was created by as-of.", "leads": leads}
     return {
         "empty": False,
+        "leads": leads,
         "reading": _reading(stages),
         "table": _stage_table(stages),
         "channels": _channel_table(conn, stages),

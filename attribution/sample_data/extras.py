@@ -61,7 +61,7 @@ def spend(counts: pl.DataFrame) -> pl.DataFrame:
 def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.DataFrame:
     """Funnel milestones that follow the touches: an account becomes a lead an hour after its
     first form fill or attended webinar (by that touch's contact); 60% of leads become an MQL
-    a few days later."""
+    a few days later; sales accepts and qualifies some of those (sal, sql)."""
     rng = np.random.default_rng([spec.seed, 777_777, chunk_index])
     leads = (
         touches.filter(pl.col("touch_type").is_in(["form_fill", "attended"]))
@@ -89,9 +89,35 @@ def milestones(touches: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> pl.
             at=pl.col("lead_at") + pl.duration(seconds=(pl.col("delay") * 86_400).cast(pl.Int64)),
         )
     )
-    return pl.concat([lead_rows, mql_rows]).select(
+    return pl.concat([lead_rows, mql_rows, *_accepted_and_qualified(mql_rows, spec, chunk_index)]).select(
         "account_id", "contact_id", "milestone", occurred_at=iso(pl.col("at"))
     )
+
+
+def _accepted_and_qualified(mql_rows: pl.DataFrame, spec: SampleSpec, chunk_index: int) -> list[pl.DataFrame]:
+    """Sales accepts 70% of MQLs (sal) about two days later and qualifies 60% of those (sql)
+    about five days after that (a generator of its own: the leads and MQLs stay as they were)."""
+    rng = np.random.default_rng([spec.seed, 777_778, chunk_index])
+    accept_delay = rng.exponential(2.0, size=len(mql_rows))
+    is_accepted = rng.random(len(mql_rows)) < 0.7
+    qualify_delay = rng.exponential(5.0, size=len(mql_rows))
+    is_qualified = is_accepted & (rng.random(len(mql_rows)) < 0.6)
+    later = mql_rows.with_columns(
+        accept_seconds=pl.Series((accept_delay * 86_400).astype(np.int64)),
+        is_accepted=pl.Series(is_accepted),
+        is_qualified=pl.Series(is_qualified),
+        qualify_seconds=pl.Series((qualify_delay * 86_400).astype(np.int64)),
+    ).with_columns(sal_at=pl.col("at") + pl.duration(seconds=pl.col("accept_seconds")))
+    sal_rows = later.filter("is_accepted").select(
+        "account_id", "contact_id", milestone=pl.lit("sal"), at=pl.col("sal_at")
+    )
+    sql_rows = later.filter("is_qualified").select(
+        "account_id",
+        "contact_id",
+        milestone=pl.lit("sql"),
+        at=pl.col("sal_at") + pl.duration(seconds=pl.col("qualify_seconds")),
+    )
+    return [sal_rows, sql_rows]
 
 
 # Salesforce's default open stages in order, their probability and forecast category; a deal

@@ -247,6 +247,23 @@ mart_reconciliation = sql_model_asset(
     extra_metadata=_unreconciled,
 )
 
+mart_stage_funnel = sql_model_asset(
+    "mart_stage_funnel",
+    sql_description(MART_FILES["mart_stage_funnel"]),
+    extra_metadata=lambda conn: {
+        "funnel": dg.MetadataValue.md(markdown_table(describe.stage_funnel_chart(conn))),
+    },
+)
+mart_lead_funnel = sql_model_asset(
+    "mart_lead_funnel",
+    sql_description(MART_FILES["mart_lead_funnel"]),
+    extra_metadata=lambda conn: {
+        "funnel": dg.MetadataValue.md(markdown_table(describe.lead_funnel_chart(conn))),
+        "accounts_with_deals_and_no_lead_milestone": dg.MetadataValue.int(
+            describe.accounts_without_lead_milestones(conn)
+        ),
+    },
+)
 mart_reconciliation_cuts = sql_model_asset(
     "mart_reconciliation_cuts",
     "One row per (table, journey_kind, model, cut, cut value): what every additive table reports "

@@ -1,0 +1,143 @@
+-- mart_lead_funnel: one row per (cohort_month, first_touch_channel, step) of the lead funnel:
+-- the milestones of setting lead_funnel_milestones in order (lead_created, mql, sal, sql by
+-- default), then the account's first opportunity and its first won deal. A lead is an account
+-- with at least one milestone of the funnel; its cohort is the month (company calendar) of
+-- its first step, whichever it was (cohort_month null: every month), its channel the first
+-- touch the touch rules keep at or before that moment ('(none)' without one;
+-- '(all channels)': all of them). Per step: how many leads reached it (entered it or any
+-- later step by as-of: an opportunity without an SAL milestone counts as accepted), that share
+-- of the cohort (cumulative conversion), the share of the previous step's leads (next-step
+-- conversion: at sal, the sales acceptance rate; null at the first step), and, of the leads
+-- with the step itself, the median and 90th percentile days from their first step to it
+-- (at sql: the time to qualification). Accounts with opportunities but no milestone are not
+-- leads (the asset's metadata counts them).
+-- Reads stg_milestones, stg_opportunities, int_eligible_touches.
+-- Parameters: $lead_funnel_milestones (varchar list), $company_timezone (IANA).
+with steps as (
+    select step, list_position($lead_funnel_milestones::varchar[], step) as step_position
+    from (select unnest($lead_funnel_milestones::varchar[]) as step) as milestone_steps
+    union all
+    select 'opportunity', len($lead_funnel_milestones::varchar[]) + 1
+    union all
+    select 'closed_won', len($lead_funnel_milestones::varchar[]) + 2
+),
+
+events as (
+    select account_id, milestone as step, min(occurred_at) as reached_at
+    from stg_milestones
+    where list_contains($lead_funnel_milestones::varchar[], milestone)
+    group by account_id, milestone
+    union all
+    select account_id, 'opportunity', min(created_at)
+    from stg_opportunities
+    group by account_id
+    union all
+    select account_id, 'closed_won', min(closed_at)
+    from stg_opportunities
+    where stage = 'closed_won'
+    group by account_id
+),
+
+reached as (
+    select events.account_id, events.step, events.reached_at, steps.step_position
+    from events
+    inner join steps using (step)
+),
+
+leads as (
+    select
+        account_id,
+        min(reached_at) as entered_at,
+        max(step_position) as reached_position
+    from reached
+    group by account_id
+    having max(case when step_position <= len($lead_funnel_milestones::varchar[]) then 1 else 0 end) = 1
+),
+
+first_touches as (
+    select account_id, channel
+    from (
+        select
+            touches.account_id,
+            touches.channel,
+            row_number() over (
+                partition by touches.account_id order by touches.occurred_at, touches.touchpoint_id
+            ) as touch_rank
+        from int_eligible_touches as touches
+        inner join leads
+            on touches.account_id = leads.account_id and touches.occurred_at <= leads.entered_at
+    ) as ranked
+    where touch_rank = 1
+),
+
+lead_cohorts as (
+    select
+        leads.account_id,
+        leads.entered_at,
+        leads.reached_position,
+        cast(date_trunc('month', timezone($company_timezone, timezone('UTC', leads.entered_at))) as date)
+            as entered_month,
+        coalesce(first_touches.channel, '(none)') as channel
+    from leads
+    left join first_touches using (account_id)
+),
+
+cohorts as (
+    select account_id, entered_at, reached_position, entered_month as cohort_month, channel
+    from lead_cohorts
+    union all
+    select account_id, entered_at, reached_position, null, channel from lead_cohorts
+    union all
+    select account_id, entered_at, reached_position, entered_month, '(all channels)' from lead_cohorts
+    union all
+    select account_id, entered_at, reached_position, null, '(all channels)' from lead_cohorts
+),
+
+reach as (
+    select
+        cohorts.cohort_month,
+        cohorts.channel,
+        steps.step_position,
+        steps.step,
+        count(*) as cohort_leads,
+        count(*) filter (where cohorts.reached_position >= steps.step_position) as reached_leads
+    from cohorts
+    cross join steps
+    group by cohorts.cohort_month, cohorts.channel, steps.step_position, steps.step
+),
+
+timing as (
+    select
+        cohorts.cohort_month,
+        cohorts.channel,
+        reached.step_position,
+        median(epoch(reached.reached_at - cohorts.entered_at) / 86400.0) as median_days_to_reach,
+        quantile_cont(epoch(reached.reached_at - cohorts.entered_at) / 86400.0, 0.9) as p90_days_to_reach
+    from cohorts
+    inner join reached using (account_id)
+    group by cohorts.cohort_month, cohorts.channel, reached.step_position
+),
+
+final as (
+    select
+        reach.cohort_month,
+        reach.channel as first_touch_channel,
+        reach.step_position,
+        reach.step,
+        reach.cohort_leads,
+        reach.reached_leads,
+        reach.reached_leads / reach.cohort_leads as cumulative_conversion,
+        reach.reached_leads / nullif(lag(reach.reached_leads) over (
+            partition by reach.cohort_month, reach.channel order by reach.step_position
+        ), 0) as next_step_conversion,
+        timing.median_days_to_reach,
+        timing.p90_days_to_reach
+    from reach
+    left join timing
+        on reach.cohort_month is not distinct from timing.cohort_month
+        and reach.channel = timing.channel
+        and reach.step_position = timing.step_position
+)
+
+select * from final
+order by cohort_month nulls first, first_touch_channel, step_position
