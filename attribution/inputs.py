@@ -31,6 +31,7 @@ from attribution.ingest import (
     load_touchpoints,
     resolve_paths,
 )
+from attribution.ingest.wide_history import wide_history
 
 __all__ = ["input_files", "load_inputs"]
 
@@ -145,7 +146,11 @@ def load_inputs(
         results.update(_load_crm_objects(conn, sources, config, tell))
     tell("opportunity_history")
     results["opportunity_history"] = load_source(
-        conn, "opportunity_history", sources.opportunity_history, config
+        conn,
+        "opportunity_history",
+        sources.opportunity_history,
+        config,
+        derived=wide_history(conn, sources.opportunity_history, config),  # HubSpot's wide form
     )
     if results["opportunity_history"].staged_rows:  # the deals as they stood at as-of
         results["opportunities"] = _restage_opportunities(conn, config, results["opportunities"])
