@@ -314,8 +314,8 @@ def stage_funnel_chart(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     frame = query_frame(
         conn,
         "select stage_label as stage, reached_opportunities as reached, cumulative_conversion, "
-        "next_step_conversion from mart_stage_funnel where cohort_month is null "
-        "and sourced_channel = '(all channels)' order by stage_position",
+        "next_step_conversion from mart_stage_funnel where cohort_grain = 'all' "
+        "and channel_basis = 'sourced' and channel = '(all channels)' order by stage_position",
     )
     return _with_bars(frame)
 

@@ -122,6 +122,11 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
     "journey; won revenue journeys; qualified journeys of qualified deals). Only converted "
     "journeys get credits.",
+    "cohort_grain": "How the deals are grouped into cohorts: all (every deal), month or "
+    "fiscal_quarter of creation.",
+    "cohort": "The cohort within its grain: (all), the month's first day, or the fiscal quarter.",
+    "channel_basis": "sourced (each deal under the one channel that sourced it) or influenced "
+    "(under every channel its pipeline journey touched: not additive).",
     "cohort_leads": "The leads of the cohort (month of their first step, or every month) and channel.",
     "reached_leads": "Of cohort_leads, those that reached the step (it or any later step).",
     "first_touch_channel": "The channel of the lead's first kept touch at or before its first "

@@ -66,11 +66,11 @@ def _channel_table(conn: duckdb.DuckDBPyConnection, stages: pl.DataFrame) -> Any
     second = min(1, stages.height - 1)
     channels = query_frame(
         conn,
-        "select sourced_channel, max(cohort_opportunities) as deals, "
+        "select channel as sourced_channel, max(cohort_opportunities) as deals, "
         "max(cumulative_conversion) filter (where stage_position = ?) as reached_second, "
         "max(cumulative_conversion) filter (where stage_position = ?) as won "
-        "from mart_stage_funnel where cohort_month is null and sourced_channel <> '(all channels)' "
-        "group by sourced_channel order by deals desc, sourced_channel",
+        "from mart_stage_funnel where cohort_grain = 'all' and channel_basis = 'sourced' "
+        "and channel <> '(all channels)' group by channel order by deals desc, channel",
         [int(stages["stage_position"][second]), int(stages["stage_position"][-1])],
     )
     rows = [
@@ -159,8 +159,8 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         conn,
         "select stage_position, stage_label, cohort_opportunities, reached_opportunities, "
         "cumulative_conversion, next_step_conversion, median_days_to_enter, p90_days_to_enter, "
-        "median_days_in_stage from mart_stage_funnel where cohort_month is null "
-        "and sourced_channel = '(all channels)' order by stage_position",
+        "median_days_in_stage from mart_stage_funnel where cohort_grain = 'all' "
+        "and channel_basis = 'sourced' and channel = '(all channels)' order by stage_position",
     )
     leads = _leads(conn)
     if stages.is_empty() or int(stages["cohort_opportunities"][0]) == 0:

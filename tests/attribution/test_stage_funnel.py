@@ -147,12 +147,18 @@ def test_history_rows_are_staged_quarantined_with_a_reason_or_counted(funnel_run
     assert row_accounting_violations(funnel_run, "opportunity_history").is_empty()
 
 
-def _funnel(conn: duckdb.DuckDBPyConnection, channel: str) -> list[tuple[object, ...]]:
+def _funnel(
+    conn: duckdb.DuckDBPyConnection,
+    channel: str,
+    basis: str = "sourced",
+    grain: str = "all",
+    cohort: str = "(all)",
+) -> list[tuple[object, ...]]:
     return conn.sql(
         "select stage_label, cohort_opportunities, reached_opportunities, "
         "round(cumulative_conversion, 6), round(next_step_conversion, 6) from mart_stage_funnel "
-        "where cohort_month is null and sourced_channel = ? order by stage_position",
-        params=[channel],
+        "where cohort_grain = ? and cohort = ? and channel_basis = ? and channel = ? order by stage_position",
+        params=[grain, cohort, basis, channel],
     ).fetchall()
 
 
@@ -172,20 +178,26 @@ def test_the_funnel_by_hand(funnel_run):
     assert [row[2] for row in _funnel(funnel_run, "email")] == [6, 5, 3, 2]
     assert [row[2] for row in _funnel(funnel_run, "ads")] == [5, 3, 2, 2]
     assert [row[2] for row in _funnel(funnel_run, "(none)")] == [1, 1, 0, 0]
-    month = funnel_run.sql(
-        "select count(*) from mart_stage_funnel where cohort_month = date '2026-03-01' "
-        "and sourced_channel = '(all channels)' and reached_opportunities = "
-        "(select reached_opportunities from mart_stage_funnel m where m.cohort_month is null "
-        "and m.sourced_channel = '(all channels)' and m.stage_position = mart_stage_funnel.stage_position)"
-    ).fetchall()
-    assert month == [(4,)]  # one cohort: its month's rows are the all-months rows
+    # one cohort: its month's and its fiscal quarter's rows are the all-months rows
+    everything = _funnel(funnel_run, "(all channels)")
+    assert _funnel(funnel_run, "(all channels)", grain="month", cohort="2026-03-01") == everything
+    assert _funnel(funnel_run, "(all channels)", grain="fiscal_quarter", cohort="FY2026-Q1") == everything
+    assert _funnel(funnel_run, "(all channels)", basis="influenced") == everything
+
+
+def test_the_funnel_by_influencing_channel_by_hand(funnel_run):
+    # a deal counts under every channel its pipeline journey touched: ads touched d1 (after
+    # its email) and d7-d11, reaching 4 4 1 2 4 1; email d1-d6 as sourced; d12 none
+    assert [row[2] for row in _funnel(funnel_run, "ads", basis="influenced")] == [6, 4, 3, 3]
+    assert [row[2] for row in _funnel(funnel_run, "email", basis="influenced")] == [6, 5, 3, 2]
+    assert [row[2] for row in _funnel(funnel_run, "(none)", basis="influenced")] == [1, 1, 0, 0]
 
 
 def test_time_to_enter_and_time_in_stage_by_hand(funnel_run):
     days = dict(
         funnel_run.sql(
             "select stage_label, [median_days_to_enter, median_days_in_stage] from mart_stage_funnel "
-            "where cohort_month is null and sourced_channel = '(all channels)'"
+            "where cohort_grain = 'all' and channel_basis = 'sourced' and channel = '(all channels)'"
         ).fetchall()
     )
     # days from creation to first entering Qualified: d1 4, d3 2, d4 11, d5 3, d7 1, d9 10,
@@ -268,7 +280,7 @@ def test_the_funnel_under_two_models_by_hand(funnel_run):
     reached = dict(
         funnel_run.sql(
             "select stage_position, reached_opportunities from mart_stage_funnel "
-            "where cohort_month is null and sourced_channel = '(all channels)'"
+            "where cohort_grain = 'all' and channel_basis = 'sourced' and channel = '(all channels)'"
         ).fetchall()
     )
     assert all(total == reached[position] for _, position, total in totals)
