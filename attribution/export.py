@@ -45,6 +45,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_shapley_channel_values",
     "mart_markov_order_selection",
     "mart_restatements",
+    "mart_velocity_intervals",
 )
 MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten

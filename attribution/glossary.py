@@ -122,6 +122,8 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "is_converted": "True when the journey ends in the measured conversion (every pipeline "
     "journey; won revenue journeys; qualified journeys of qualified deals). Only converted "
     "journeys get credits.",
+    "figure": "Which velocity figure the interval is of: win_rate, average_deal_size, "
+    "sales_cycle_days or pipeline_velocity_per_day.",
     "cohort_grain": "How the deals are grouped into cohorts: all (every deal), month or "
     "fiscal_quarter of creation.",
     "cohort": "The cohort within its grain: (all), the month's first day, or the fiscal quarter.",

@@ -42,6 +42,7 @@ from attribution.steps import (
     STEP_OUTPUTS,
     VIEW_FILES,
 )
+from attribution.velocity_intervals import build_velocity_intervals
 
 __all__ = [
     "MART_FILES",
@@ -379,4 +380,6 @@ def run_pipeline(
     tell("marts")
     results.update(build_marts(runner, config))
     mirror(runner, conn, MART_TABLES)
+    tell("velocity_intervals")
+    results["mart_velocity_intervals"] = build_velocity_intervals(conn, config)
     return results

@@ -90,19 +90,37 @@ def _velocity_table(conn: duckdb.DuckDBPyConnection) -> Any:
     """Win rate, deal size, cycle and velocity by channel under the report's lead model."""
     velocity = query_frame(
         conn,
-        "select channel, deals, win_rate, average_deal_size, sales_cycle_days, pipeline_velocity_per_day "
-        "from mart_channel_velocity where credited_by = ? order by channel = '(all channels)' desc, "
-        "pipeline_velocity_per_day desc nulls last, channel",
+        "select v.channel, v.deals, v.win_rate, v.average_deal_size, v.sales_cycle_days, "
+        "v.pipeline_velocity_per_day, w.low as win_low, w.high as win_high, p.low as velocity_low, "
+        "p.high as velocity_high from mart_channel_velocity as v "
+        "left join mart_velocity_intervals as w on w.credited_by = v.credited_by "
+        "and w.channel = v.channel and w.figure = 'win_rate' "
+        "left join mart_velocity_intervals as p on p.credited_by = v.credited_by "
+        "and p.channel = v.channel and p.figure = 'pipeline_velocity_per_day' "
+        "where v.credited_by = ? order by v.channel = '(all channels)' desc, "
+        "v.pipeline_velocity_per_day desc nulls last, v.channel",
         [TREND_MODEL],
     )
+
+    def ranged(text: str, low: str, high: str) -> str:
+        return f"{text} ({low}–{high})" if text and low and high else text
+
     rows = [
         [
             text_cell(r["channel"]),
             text_cell(f"{r['deals']:,.1f}", r["deals"]),
-            text_cell(_percent(r["win_rate"]), r["win_rate"]),
+            text_cell(
+                ranged(_percent(r["win_rate"]), _percent(r["win_low"]), _percent(r["win_high"])),
+                r["win_rate"],
+            ),
             text_cell(money(r["average_deal_size"]), r["average_deal_size"]),
             text_cell(_days(r["sales_cycle_days"]), r["sales_cycle_days"]),
-            text_cell(money(r["pipeline_velocity_per_day"]), r["pipeline_velocity_per_day"]),
+            text_cell(
+                ranged(
+                    money(r["pipeline_velocity_per_day"]), money(r["velocity_low"]), money(r["velocity_high"])
+                ),
+                r["pipeline_velocity_per_day"],
+            ),
         ]
         for r in velocity.iter_rows(named=True)
     ]

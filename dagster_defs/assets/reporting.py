@@ -28,6 +28,7 @@ from attribution.restatements import build_restatements, publish_snapshot, take_
 from attribution.sql import sql_description
 from attribution.sql_graph import sql_reads
 from attribution.steps import MART_FILES, MART_TABLES
+from attribution.velocity_intervals import build_velocity_intervals
 from dagster_defs.assets import DUCKDB_POOL, REPORTING_GROUP, step_on_engine
 from dagster_defs.metadata import markdown_table, table_metadata
 from dagster_defs.resources import AttributionSettings, ExportTarget, SourceFiles
@@ -263,6 +264,15 @@ mart_lead_funnel = sql_model_asset(
             describe.accounts_without_lead_milestones(conn)
         ),
     },
+)
+mart_velocity_intervals = sql_model_asset(
+    "mart_velocity_intervals",
+    "One row per (credited_by, channel, figure) of mart_channel_velocity's win rate, average "
+    "deal size, sales cycle and pipeline velocity: the interval holding the figure in the "
+    "configured share of Poisson-bootstrap replicates over the pipeline's deals (the credit "
+    "intervals' weights). None where the figure is undefined in every replicate.",
+    deps=["int_deal_credits", "mart_channel_velocity"],
+    build=build_velocity_intervals,
 )
 mart_reconciliation_cuts = sql_model_asset(
     "mart_reconciliation_cuts",

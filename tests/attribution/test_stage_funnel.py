@@ -446,3 +446,53 @@ def test_without_history_or_when_left_out_there_are_no_qualified_journeys(tmp_pa
 def test_a_qualified_stage_that_is_no_funnel_stage_is_a_clear_error():
     with pytest.raises(ValueError, match="qualified_stage 'SQL' is no stage of the funnel"):
         CONFIG.with_settings(qualified_stage="SQL")
+
+
+def test_velocity_intervals_are_the_replicates_recomputed_by_hand(tmp_path):
+    import numpy as np
+
+    from attribution.config import JOURNEY_KINDS
+    from attribution.intervals_replicates import poisson_blocks
+
+    config = CONFIG.with_settings(interval_replicates=200, interval_seed=7)
+    conn = duckdb.connect()
+    run_pipeline(conn, _world(tmp_path), config)
+    # the engine's replicate weights: seeded Poisson(1) draws per deal sorted by id, the same
+    # draws the pipeline credit intervals use; recomputed here one replicate at a time with
+    # plain sums over linear's ads shares of int_deal_credits
+    deals = sorted(
+        row[0] for row in conn.sql("select distinct opportunity_id from int_deal_credits").fetchall()
+    )
+    ((_, weights),) = poisson_blocks(7, JOURNEY_KINDS.index("pipeline"), len(deals), 200)
+    shares = conn.sql(
+        "select opportunity_id, share, stage from int_deal_credits where credited_by = 'linear' and channel = 'ads'"
+    ).fetchall()
+    win_rates = []
+    for replicate in range(200):
+        weight = {deal: float(weights[i, replicate]) for i, deal in enumerate(deals)}
+        won = sum(weight[deal] * share for deal, share, stage in shares if stage == "closed_won")
+        closed = sum(weight[deal] * share for deal, share, stage in shares if stage != "open")
+        if closed > 0:
+            win_rates.append(won / closed)
+    expected = np.quantile(win_rates, [0.05, 0.95])
+    low, high = conn.sql(
+        "select low, high from mart_velocity_intervals where credited_by = 'linear' and channel = 'ads' "
+        "and figure = 'win_rate'"
+    ).fetchall()[0]
+    assert (low, high) == pytest.approx(tuple(expected))
+    # every defined figure lies within its interval; a channel without a closed deal has no
+    # win rate in any replicate: sourced (none) is d12 alone, open
+    outside = conn.sql(
+        """
+        select count(*) from mart_velocity_intervals as i
+        inner join mart_channel_velocity as v using (credited_by, channel)
+        where (i.figure = 'win_rate' and v.win_rate not between i.low - 1e-9 and i.high + 1e-9)
+            or (i.figure = 'pipeline_velocity_per_day'
+                and v.pipeline_velocity_per_day not between i.low - 1e-9 and i.high + 1e-9)
+        """
+    ).fetchall()
+    assert outside == [(0,)]
+    assert conn.sql(
+        "select low from mart_velocity_intervals where credited_by = 'sourced' and channel = '(none)' "
+        "and figure = 'win_rate'"
+    ).fetchall() == [(None,)]
