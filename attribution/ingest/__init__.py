@@ -62,6 +62,37 @@ def _create_stage_map(conn: duckdb.DuckDBPyConnection, config: AttributionConfig
     )
 
 
+# per deal with history rows up to as-of: its outcome then (its latest row's stage), since
+# when (changed_at: the first row after its last row of another outcome, so an amount change
+# after a close does not move the close), its last amount given in the deal's currency (a row
+# in another currency keeps the one before: the deal's amount is read in its own currency) and
+# when it first reached the qualification stage or a later one
+_AT_AS_OF = """
+with rows as (
+    select
+        history.*,
+        arg_max(history.stage_outcome, [epoch_us(history.changed_at), history.stage_position])
+            over (partition by history.opportunity_id) as final_outcome,
+        history.currency is null or history.currency = deals.currency as is_deal_currency
+    from {history} as history
+    left join stg_opportunities as deals using (opportunity_id)
+),
+marked as (
+    select *, max(case when stage_outcome <> final_outcome then changed_at end)
+        over (partition by opportunity_id) as left_other_at
+    from rows
+)
+select
+    opportunity_id,
+    any_value(final_outcome) as stage_outcome,
+    min(changed_at) filter (where left_other_at is null or changed_at > left_other_at) as changed_at,
+    arg_max(amount, changed_at) filter (where amount is not null and is_deal_currency) as amount,
+    min(changed_at) filter (where stage_position >= {qualified}) as qualified_at
+from marked
+group by opportunity_id
+"""
+
+
 def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> None:
     """What the opportunities model joins: the stage map, each deal at as-of from this run's
     history, the deal motions of opportunity types."""
@@ -79,10 +110,7 @@ def _prepare_opportunities(conn: duckdb.DuckDBPyConnection, config: AttributionC
     conn.sql(
         "create or replace temp table opportunity_at_as_of as "
         + (
-            "select opportunity_id, arg_max(stage_outcome, [epoch_us(changed_at), stage_position]) as stage_outcome, "
-            "max(changed_at) as changed_at, arg_max(amount, changed_at) filter (where amount is not null) as amount, "
-            f"min(changed_at) filter (where stage_position >= {config.qualified_position:d}) as qualified_at "
-            f"from {history} group by opportunity_id"
+            _AT_AS_OF.format(history=history, qualified=int(config.qualified_position))
             if history
             else "select null::varchar as opportunity_id, null::varchar as stage_outcome, "
             "null::timestamp as changed_at, null::double as amount, null::timestamp as qualified_at where false"
@@ -100,6 +128,8 @@ def _prepare_history(conn: duckdb.DuckDBPyConnection, config: AttributionConfig)
     """The stage map and `int_funnel_stages` (the funnel's stages in order: position, key,
     label and what the stage means) the opportunity history model and the funnel join."""
     _create_stage_map(conn, config)
+    # written by the opportunities' load (absent in a file an older version wrote)
+    conn.sql(f"create table if not exists {EXCLUDED_OPPORTUNITIES} (opportunity_id varchar)")
     labels = list(config.funnel_stages)
     conn.sql(
         "create or replace table int_funnel_stages as "
@@ -110,6 +140,10 @@ def _prepare_history(conn: duckdb.DuckDBPyConnection, config: AttributionConfig)
         params=[labels, labels],
     )
 
+
+# the ids of the opportunities the type filter left out (counted, not staged): their history
+# rows are counted as excluded, not quarantined as of an unknown opportunity
+EXCLUDED_OPPORTUNITIES = "_excluded_opportunities"
 
 _SOURCE_SETUP = {"opportunities": _prepare_opportunities, "opportunity_history": _prepare_history}
 
@@ -211,6 +245,11 @@ def load_source(
     try:
         quarantine_rows(conn, spec, config, quarantined)
         write_audit(conn, result, config)
+        if source == "opportunities":  # their history rows are counted as excluded too
+            conn.sql(
+                f"create or replace table {EXCLUDED_OPPORTUNITIES} as select distinct opportunity_id "
+                f"from {checked_table(source)} where reason is null and not is_after_as_of and is_excluded"
+            )
         replace_staged(conn, spec)
         conn.sql("commit")
     except BaseException:

@@ -1,6 +1,7 @@
 -- stg_opportunity_history (checked): one row per raw opportunity history row: the bookkeeping
 -- columns (file_index, source_row, `reason` null when valid, else the first quarantine reason;
--- `is_after_as_of`: changed after as-of, counted, not staged), then the columns of the staged
+-- `is_after_as_of`: changed after as-of, counted, not staged; `is_excluded`: of an opportunity
+-- the type filter left out, _excluded_opportunities: counted, not staged), then the columns of the staged
 -- table stg_opportunity_history: one row per change of a staged opportunity: when (UTC), the
 -- stage label as the CRM wrote it, its key (stage_key), what it means (open, closed_won,
 -- closed_lost: the stage map) and its position in the funnel (int_funnel_stages: the setting
@@ -13,8 +14,8 @@
 -- from the export, or quarantined itself); changed_before_created (more than a minute before
 -- the opportunity's creation); duplicate_id (the same opportunity, time and stage again).
 -- DuckDB-only: macros.sql (parse_instant, stage_key, reason_or_duplicate).
--- Reads temp tables raw_opportunity_history (all text) and stage_map, int_funnel_stages and
--- stg_opportunities. Parameters: $as_of, $run_started_at (timestamps, UTC),
+-- Reads temp tables raw_opportunity_history (all text) and stage_map, int_funnel_stages,
+-- stg_opportunities and _excluded_opportunities (attribution.ingest). Parameters: $as_of, $run_started_at (timestamps, UTC),
 -- $company_timezone (IANA name), $max_amount.
 with raw as (
     select * from raw_opportunity_history
@@ -50,11 +51,14 @@ resolved as (
         case when coalesce(stage_map.stage, 'open') <> 'closed_lost' then funnel.stage_position end
             as stage_position,
         staged_opportunities.created_at as opportunity_created_at,
-        staged_opportunities.opportunity_id is not null as is_known_opportunity
+        staged_opportunities.opportunity_id is not null as is_known_opportunity,
+        excluded_opportunities.opportunity_id is not null as is_excluded_opportunity
     from parsed
     left join stage_map on parsed.stage_key = stage_map.stage_key
     left join int_funnel_stages as funnel on parsed.stage_key = funnel.stage_key
     left join staged_opportunities on parsed.opportunity_id = staged_opportunities.opportunity_id
+    left join _excluded_opportunities as excluded_opportunities
+        on parsed.opportunity_id = excluded_opportunities.opportunity_id
 ),
 
 reasoned as (
@@ -69,7 +73,7 @@ reasoned as (
             when stage_outcome is null then 'unknown_stage'
             when amount_text is not null and (amount is null or isnan(amount) or isinf(amount)
                 or amount < 0 or amount > $max_amount) then 'bad_amount'
-            when not is_known_opportunity then 'unknown_opportunity'
+            when not is_known_opportunity and not is_excluded_opportunity then 'unknown_opportunity'
             when changed_at < opportunity_created_at - interval 1 minute then 'changed_before_created'
         end as first_reason
     from resolved
@@ -87,7 +91,7 @@ final as (
             )
         ) as reason,
         first_reason is null and changed_at > $as_of as is_after_as_of,
-        false as is_excluded,
+        first_reason is null and changed_at <= $as_of and is_excluded_opportunity as is_excluded,
         opportunity_id,
         changed_at,
         stage_label,

@@ -496,3 +496,51 @@ def test_velocity_intervals_are_the_replicates_recomputed_by_hand(tmp_path):
         "select low from mart_velocity_intervals where credited_by = 'sourced' and channel = '(none)' "
         "and figure = 'win_rate'"
     ).fetchall() == [(None,)]
+
+
+def test_a_close_is_dated_by_its_closing_row_and_excluded_deals_history_is_counted(tmp_path):
+    # n1 was won on 03-20 and its amount changed on 03-25 (still won): at as-of 04-01, with the
+    # export's close date after as-of, the close is the history's 03-20, not its last row's
+    # 03-25, and the amount the last given in its currency (120). n2 is a renewal the type filter leaves out:
+    # its two history rows are counted as excluded, not quarantined as unknown.
+    write_csv(
+        tmp_path / "touches.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [("t1", "2026-02-25T00:00:00Z", "acc-n1", "email")],
+    )
+    write_csv(
+        tmp_path / "opportunities.csv",
+        ["opportunity_id", "account_id", "created_at", "closed_at", "stage", "amount", "type"],
+        [
+            ("n1", "acc-n1", CREATED, "2026-05-01T00:00:00Z", "Closed Won", 120, "New Business"),
+            ("n2", "acc-n2", CREATED, "", "Qualified", 50, "Renewal"),
+        ],
+    )
+    write_csv(
+        tmp_path / "history.csv",
+        ["opportunity_id", "changed_at", "stage", "amount", "currency"],
+        [
+            ("n1", "2026-03-01T00:00:00Z", "Discovery", "100", None),
+            ("n1", "2026-03-20T00:00:00Z", "Closed Won", "100", None),
+            ("n1", "2026-03-25T00:00:00Z", "Closed Won", "120", None),
+            # a row in another currency than the deal's (USD): its amount is not the deal's
+            ("n1", "2026-03-26T00:00:00Z", "Closed Won", "999", "EUR"),
+            ("n2", "2026-03-01T00:00:00Z", "Discovery", "50", None),
+            ("n2", "2026-03-05T00:00:00Z", "Qualified", "50", None),
+        ],
+    )
+    conn = duckdb.connect()
+    config = CONFIG.with_settings(as_of=datetime(2026, 4, 1), excluded_opportunity_types=("renewal",))
+    sources = SourcePaths(
+        tmp_path / "touches.csv", tmp_path / "opportunities.csv", opportunity_history=tmp_path / "history.csv"
+    )
+    run_pipeline(conn, sources, config)
+    assert conn.sql("select opportunity_id, stage, closed_at, amount from stg_opportunities").fetchall() == [
+        ("n1", "closed_won", datetime(2026, 3, 20), 120.0)
+    ]
+    audit = conn.sql(
+        "select raw_rows, staged_rows, quarantined_rows, excluded_rows from load_audit "
+        "where source = 'opportunity_history'"
+    ).fetchall()
+    assert audit == [(6, 4, 0, 2)]
+    assert row_accounting_violations(conn, "opportunity_history").is_empty()
