@@ -86,16 +86,19 @@ def markov_warnings(conn: duckdb.DuckDBPyConnection) -> list[str]:
             what = {
                 "revenue": "lost deal",
                 "qualified": "deal lost without qualifying",
-            }.get(kind, "touch outside journeys and sales cycles")
+                "pipeline": "touch outside journeys and sales cycles",
+            }.get(kind, f"lead without {kind}")
             warnings.append(
                 f"{kind}: P(conversion) = 1: no non-converting path (no {what}); removal "
                 "effects only measure which channels the converting paths need"
             )
         if channels == 1:
             warnings.append(f"{kind}: one channel only: Markov gives it the whole value")
-    # the qualified kind where it has journeys (without a stage history it has none)
-    built = {row[0] for row in conn.execute("select distinct journey_kind from int_journeys").fetchall()}
-    for kind in ("pipeline", "revenue", *(("qualified",) if "qualified" in built else ())):
+    # the other kinds where they have journeys (qualified has none without a stage history)
+    built = sorted(
+        row[0] for row in conn.execute("select distinct journey_kind from int_journeys").fetchall()
+    )
+    for kind in ("pipeline", "revenue", *(k for k in built if k not in ("pipeline", "revenue"))):
         if kind not in {row[0] for row in fitted}:
             warnings.append(
                 f"{kind}: no converting journey with a touch: no Markov chain (every converted "

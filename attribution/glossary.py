@@ -51,6 +51,9 @@ GLOSSARY: dict[str, str] = {
     "lead funnel's next-step conversion at sal).",
     "time to qualification": "Days from a lead's first step to its sql milestone (median and "
     "90th percentile of the leads that have one).",
+    "milestone journey": "For a milestone kind of setting journey_kinds (mql, sal, ...): an "
+    "account's touches in [its first such milestone - lookback, that milestone], worth 1; leads "
+    "that never had it are its Markov null paths.",
     "sourced": "An opportunity is sourced by one channel: its pipeline journey's first-touch "
     "channel, or the CRM's lead_source (setting sourced_by). Additive: sourced amounts sum to "
     "the total.",
@@ -112,8 +115,9 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "revenue_amount": "Amount in the reporting currency at the fx rate of closed_at's date "
     "(closed opportunities only).",
     "reporting_currency": "The currency every reported amount is expressed in.",
-    "journey_kind": "pipeline (touches up to created_at), revenue (touches up to closed_at) or "
-    "qualified (touches up to qualified_at).",
+    "journey_kind": "pipeline (touches up to created_at), revenue (touches up to closed_at), "
+    "qualified (touches up to qualified_at) or a milestone kind (touches up to the account's "
+    "first such milestone).",
     "event_at": "The conversion event of the journey: created_at (pipeline), closed_at (revenue) "
     "or qualified_at (qualified; closed_at for a deal lost without qualifying).",
     "window_start_at": "Start of the journey window: created_at - lookback.",

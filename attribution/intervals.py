@@ -26,6 +26,7 @@ per replicate.
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Callable, Iterator
 
 import duckdb
@@ -64,6 +65,14 @@ INTERVAL_SCHEMA = {
     "replicates": pl.Int64,
     "confidence_level": pl.Float64,
 }
+
+
+def kind_index(journey_kind: str) -> int:
+    """The journey kind's part of the replicate seed: its place in JOURNEY_KINDS, or for a
+    milestone kind a stable number from its name (the same draws whatever else runs)."""
+    if journey_kind in JOURNEY_KINDS:
+        return JOURNEY_KINDS.index(journey_kind)
+    return 1000 + zlib.crc32(journey_kind.encode("utf-8")) % 1_000_000
 
 
 def read_interval_inputs(conn: duckdb.DuckDBPyConnection | Engine, journey_kind: str) -> IntervalInputs:
@@ -267,7 +276,7 @@ def bootstrap_intervals(inputs: list[IntervalInputs], config: AttributionConfig)
     rows: list[dict[str, object]] = []
     if config.intervals.replicates > 0:
         for item in inputs:
-            rows.extend(_kind_intervals(item, config, JOURNEY_KINDS.index(item.journey_kind)))
+            rows.extend(_kind_intervals(item, config, kind_index(item.journey_kind)))
     return pl.DataFrame(rows, schema=INTERVAL_SCHEMA).sort(
         "journey_kind", "model", "level", "channel", "campaign"
     )

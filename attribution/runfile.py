@@ -91,7 +91,11 @@ SAMPLE_INPUTS: dict[str, str] = {
     "spend": "data/sample/spend.csv",
     "opportunity_history": "data/sample/opportunity_history.csv",
 }
-SAMPLE_SETTINGS: dict[str, Any] = {"segment_columns": ("segment", "region", "type")}
+# the sample's settings: its segment columns, and MQLs as a journey kind every model runs on
+SAMPLE_SETTINGS: dict[str, Any] = {
+    "segment_columns": ("segment", "region", "type"),
+    "journey_kinds": ("pipeline", "revenue", "qualified", "mql"),
+}
 # settings with an environment variable of their own (comma-separated lists)
 SETTING_VARIABLES: dict[str, str] = {
     "segment_columns": "ATTRIBUTION_SEGMENT_COLUMNS",

@@ -147,7 +147,8 @@ class AttributionConfig:
     # the account's first opportunity and first won deal (mart_lead_funnel)
     lead_funnel_milestones: tuple[str, ...] = ("lead_created", "mql", "sal", "sql")
     # the journey kinds every model runs on: pipeline and revenue always, qualified (journeys up
-    # to the moment a deal was qualified) unless left out
+    # to the moment a deal was qualified) unless left out, and milestones of the milestones
+    # input (mql, sal, ...: an account's journey up to its first such milestone, worth 1)
     journey_kinds: tuple[str, ...] = JOURNEY_KINDS
     # {type label: motion} (motion: new_business, expansion, renewal) over the CRM defaults
     # of opportunity types (attribution.config.choices.DEFAULT_DEAL_MOTIONS)
@@ -286,16 +287,18 @@ class AttributionConfig:
     def _check_journey_kinds(self) -> None:
         """journey_kinds: known kinds, pipeline and revenue among them, in JOURNEY_KINDS order;
         qualified_stage: a stage of the funnel."""
-        kinds = {kind.strip().lower() for kind in self.journey_kinds if kind.strip()}
-        unknown = sorted(kinds - set(JOURNEY_KINDS))
+        kinds = list(dict.fromkeys(snake_key(kind) for kind in self.journey_kinds if snake_key(kind)))
         missing = [kind for kind in REQUIRED_JOURNEY_KINDS if kind not in kinds]
-        if unknown or missing:
+        reserved = [kind for kind in kinds if kind in ("opportunity", "closed_won")]
+        if missing or reserved:
             raise ValueError(
                 f"journey_kinds must name {' and '.join(REQUIRED_JOURNEY_KINDS)} and may add "
-                f"{', '.join(k for k in JOURNEY_KINDS if k not in REQUIRED_JOURNEY_KINDS)}; got "
-                f"{', '.join(self.journey_kinds) or 'none'}"
+                f"{', '.join(k for k in JOURNEY_KINDS if k not in REQUIRED_JOURNEY_KINDS)} and "
+                f"milestones of the milestones input (mql, sal, ...; not opportunity or closed_won); "
+                f"got {', '.join(self.journey_kinds) or 'none'}"
             )
-        object.__setattr__(self, "journey_kinds", tuple(k for k in JOURNEY_KINDS if k in kinds))
+        milestones = tuple(k for k in kinds if k not in JOURNEY_KINDS)
+        object.__setattr__(self, "journey_kinds", (*(k for k in JOURNEY_KINDS if k in kinds), *milestones))
         keys = [column_key(label) for label in self.funnel_stages]
         if self.qualified_stage and column_key(self.qualified_stage) not in keys:
             raise ValueError(
@@ -349,6 +352,12 @@ class AttributionConfig:
         a deal is qualified once it entered this stage or a later one."""
         keys = [column_key(label) for label in self.funnel_stages]
         return keys.index(column_key(self.qualification_stage)) + 1
+
+    @property
+    def milestone_kinds(self) -> tuple[str, ...]:
+        """The journey kinds that are milestones of the milestones input (journey_kinds beyond
+        pipeline, revenue and qualified): one journey per account up to its first such milestone."""
+        return tuple(kind for kind in self.journey_kinds if kind not in JOURNEY_KINDS)
 
     @property
     def builds_qualified_journeys(self) -> bool:

@@ -7,15 +7,17 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from attribution.config import JOURNEY_KINDS
 from attribution.report import comparison_table, model_order
-from attribution.report_sections.base import ReportInputs, Section
+from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
 from attribution.report_sections.format import (
     figure_layout,
+    kind_title,
+    kind_unit,
     make_table,
     money,
     percent,
     plot_html,
+    reported_kinds,
     text_cell,
 )
 from attribution.sql import query_frame
@@ -62,7 +64,12 @@ def _comparison(conn: duckdb.DuckDBPyConnection, kind: str, currency: str) -> di
         if len(total_row)
         else None
     )
-    return {"kind": kind, "table": make_table(["channel", *models], rows, total), "currency": currency}
+    return {
+        "kind": kind,
+        "title": f"Attributed {kind_title(kind)} ({kind_unit(kind, currency)})",
+        "table": make_table(["channel", *models], rows, total),
+        "currency": currency,
+    }
 
 
 def _comparison_chart(conn: duckdb.DuckDBPyConnection, kind: str) -> str:
@@ -111,20 +118,44 @@ def _comparison_chart(conn: duckdb.DuckDBPyConnection, kind: str) -> str:
     figure.update_layout(scattermode="group", scattergap=0.25)  # models side by side within a channel
     figure.update_yaxes(categoryorder="array", categoryarray=list(reversed(order)))
     figure.update_xaxes(tickformat=".0%")
-    title = "pipeline" if kind == "pipeline" else "won revenue"
     return plot_html(
-        figure_layout(figure, f"Share of {title} by channel and model, with 90% intervals", 520),
+        figure_layout(figure, f"Share of {kind_title(kind)} by channel and model, with 90% intervals", 520),
         f"chart-comparison-{kind}",
+    )
+
+
+def _milestone_gap(conn: duckdb.DuckDBPyConnection, kinds: list[str]) -> str | None:
+    """One sentence for the first milestone kind: the channel whose share of its milestones
+    most exceeds its share of won revenue under the report's lead model (None without one)."""
+    milestone = next((kind for kind in kinds if kind not in ("pipeline", "revenue", "qualified")), None)
+    if milestone is None:
+        return None
+    rows = conn.execute(
+        "select m.channel, m.share_of_total, coalesce(r.share_of_total, 0) from mart_channel_comparison as m "
+        "left join mart_channel_comparison as r on r.channel = m.channel and r.model = m.model "
+        "and r.journey_kind = 'revenue' where m.journey_kind = ? and m.model = ? and m.channel <> '(none)' "
+        "order by m.share_of_total - coalesce(r.share_of_total, 0) desc, m.channel limit 1",
+        [milestone, TREND_MODEL],
+    ).fetchall()
+    if not rows:
+        return None
+    channel, milestone_share, revenue_share = rows[0]
+    return (
+        f"{channel} earns {percent(milestone_share)} of the {milestone} milestones but "
+        f"{percent(revenue_share)} of the won revenue ({TREND_MODEL}): the channel that creates "
+        f"{milestone}s most beyond what it wins."
     )
 
 
 def build(inputs: ReportInputs) -> dict[str, Any]:
     """The section's context: what its template reads as `data`."""
+    kinds = reported_kinds(inputs.conn, inputs.config.journey_kinds)
     return {
+        "milestone_gap": _milestone_gap(inputs.conn, kinds),
         "comparisons": [
             {**_comparison(inputs.conn, kind, inputs.currency), "chart": _comparison_chart(inputs.conn, kind)}
-            for kind in JOURNEY_KINDS
-        ]
+            for kind in kinds
+        ],
     }
 
 

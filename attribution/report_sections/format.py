@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import duckdb
+
 __all__ = [
     "NUMBER",
     "figure_layout",
@@ -62,3 +64,28 @@ def figure_layout(figure: Any, title: str, height: int = 420) -> Any:
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
     )
     return figure
+
+
+def kind_title(kind: str) -> str:
+    """What a journey kind's attributed value is, in words: pipeline, won revenue, qualified
+    pipeline, or a milestone kind's count ("mql milestones")."""
+    return {"pipeline": "pipeline", "revenue": "won revenue", "qualified": "qualified pipeline"}.get(
+        kind, f"{kind} milestones"
+    )
+
+
+def kind_unit(kind: str, currency: str) -> str:
+    """The unit of a journey kind's amounts: the reporting currency, or a milestone count."""
+    return currency if kind in ("pipeline", "revenue", "qualified") else "count"
+
+
+def reported_kinds(conn: duckdb.DuckDBPyConnection, kinds: tuple[str, ...]) -> list[str]:
+    """The run's journey kinds the report shows: pipeline and revenue always, the others
+    where they have converted journeys (qualified has none without a stage history)."""
+    built = {
+        row[0]
+        for row in conn.execute(
+            "select distinct journey_kind from int_journeys where is_converted"
+        ).fetchall()
+    }
+    return [kind for kind in kinds if kind in ("pipeline", "revenue") or kind in built]

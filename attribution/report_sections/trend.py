@@ -7,11 +7,12 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from attribution.config import JOURNEY_KINDS
 from attribution.report_sections.base import TREND_MODEL, ReportInputs, Section
 from attribution.report_sections.format import (
     figure_layout,
+    kind_title,
     plot_html,
+    reported_kinds,
 )
 from attribution.sql import query_frame
 
@@ -40,7 +41,9 @@ def _trend(conn: duckdb.DuckDBPyConnection, kind: str) -> str:
         )
     figure.update_layout(barmode="stack")
     figure.update_xaxes(tickformat="%b %Y")
-    title = "Pipeline by month created" if kind == "pipeline" else "Won revenue by month won"
+    title = {"pipeline": "Pipeline by month created", "revenue": "Won revenue by month won"}.get(
+        kind, f"{kind_title(kind).capitalize()} by month reached"
+    )
     return plot_html(
         figure_layout(figure, f"{title}, by channel ({TREND_MODEL})", 400), f"chart-trend-{kind}"
     )
@@ -48,7 +51,8 @@ def _trend(conn: duckdb.DuckDBPyConnection, kind: str) -> str:
 
 def build(inputs: ReportInputs) -> dict[str, Any]:
     """The section's context: what its template reads as `data`."""
-    return {"charts": [_trend(inputs.conn, kind) for kind in JOURNEY_KINDS], "model": TREND_MODEL}
+    kinds = reported_kinds(inputs.conn, inputs.config.journey_kinds)
+    return {"charts": [_trend(inputs.conn, kind) for kind in kinds], "model": TREND_MODEL}
 
 
 SECTION = Section("trend", "Trend", build)

@@ -12,7 +12,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from attribution import describe
-from attribution.config import JOURNEY_KINDS, AttributionConfig
+from attribution.config import AttributionConfig
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
@@ -318,14 +318,14 @@ def channel_comparison(
         build_mart(runner, "mart_channel_comparison_wide", config)
         mirror(runner, conn, ["mart_channel_comparison", "mart_channel_comparison_wide"])
         metadata: dict[str, Any] = dict(table_metadata(conn, "mart_channel_comparison"))
-        tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
+        tables = {kind: comparison_table(conn, kind) for kind in config.journey_kinds}
         for kind, table in tables.items():
             metadata[f"{kind}_by_channel_and_model"] = dg.MetadataValue.md(markdown_table(table))
         chart = base64.b64encode(comparison_chart_png(tables)).decode("ascii")
         metadata["chart"] = dg.MetadataValue.md(
             f"![attributed pipeline and revenue by channel and model](data:image/png;base64,{chart})"
         )
-        intervals = {kind: share_intervals(conn, kind) for kind in JOURNEY_KINDS}
+        intervals = {kind: share_intervals(conn, kind) for kind in config.journey_kinds}
         if any(not frame.is_empty() for frame in intervals.values()):
             bars = base64.b64encode(interval_chart_png(intervals)).decode("ascii")
             metadata["share_intervals_chart"] = dg.MetadataValue.md(
@@ -454,8 +454,9 @@ def joint_report(
     settings: AttributionSettings,
 ) -> dg.MaterializeResult[Any]:
     with duckdb.get_connection() as conn:
-        result = write_report(conn, Path(export_target.path()), settings.to_config(context))
-        tables = {kind: comparison_table(conn, kind) for kind in JOURNEY_KINDS}
+        config = settings.to_config(context)
+        result = write_report(conn, Path(export_target.path()), config)
+        tables = {kind: comparison_table(conn, kind) for kind in config.journey_kinds}
         preview = base64.b64encode(comparison_chart_png(tables)).decode("ascii")
     return dg.MaterializeResult(
         metadata={

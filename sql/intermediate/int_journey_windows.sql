@@ -3,9 +3,12 @@
 -- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
 -- paths); qualified journeys (when journey_kinds names them) for the deals qualified by as-of
 -- (stg_opportunities.qualified_at: they convert) and the ones lost without qualifying (null
--- paths up to their close). The one definition of a journey window: int_journey_touches joins touches to it,
+-- paths up to their close); milestone kinds (journey_kinds beyond those three: mql, sal, ...)
+-- one per account up to its first such milestone (opportunity_id '<kind>:<account>', worth 1),
+-- and the leads that never had it as null paths. The one definition of a journey window: int_journey_touches joins touches to it,
 -- int_journeys counts them.
--- Reads stg_opportunities. Parameters: $lookback_days (integer), $company_timezone (IANA),
+-- Reads stg_opportunities, stg_milestones. Parameters: $milestone_kinds, $lead_funnel_milestones
+-- (varchar lists), $as_of (timestamp), $lookback_days (integer), $company_timezone (IANA),
 -- $fiscal_year_start_month (1-12: the fiscal quarter of period_month, macros.sql),
 -- $builds_qualified_journeys (boolean: journey_kinds names qualified).
 -- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
@@ -14,6 +17,19 @@
 -- DuckDB-only: timezone() for the company-calendar month.
 with opportunities as (
     select * from stg_opportunities
+),
+
+-- the milestone kinds (setting journey_kinds beyond pipeline, revenue, qualified) and the
+-- leads: accounts with a milestone of the lead funnel, from their first one
+milestone_kinds as (
+    select unnest($milestone_kinds::varchar[]) as journey_kind
+),
+
+leads as (
+    select account_id, min(occurred_at) as first_at
+    from stg_milestones
+    where list_contains($lead_funnel_milestones::varchar[], milestone)
+    group by account_id
 ),
 
 windows as (
@@ -60,6 +76,43 @@ windows as (
     where $builds_qualified_journeys
         and (qualified_at is not null
             or (stage = 'closed_lost' and exists (select 1 from stg_opportunities where qualified_at is not null)))
+    union all
+    -- a milestone kind: each account's journey up to its first such milestone, worth 1
+    select
+        milestone as journey_kind,
+        milestone || ':' || account_id as opportunity_id,
+        account_id,
+        cast(null as varchar) as stage,
+        min(occurred_at) - to_days(cast($lookback_days as integer)) as window_start_at,
+        min(occurred_at) as event_at,
+        1.0 as journey_amount,
+        true as is_converted,
+        cast(null as varchar) as deal_motion,
+        cast(null as timestamp) as account_first_won_at
+    from stg_milestones
+    where list_contains($milestone_kinds::varchar[], milestone)
+    group by milestone, account_id
+    union all
+    -- its null paths: the leads that never had the milestone, their first step more than a
+    -- lookback before as-of (a later one may still get it): touches up to a lookback after it
+    select
+        milestone_kinds.journey_kind,
+        milestone_kinds.journey_kind || ':' || leads.account_id,
+        leads.account_id,
+        cast(null as varchar),
+        leads.first_at - to_days(cast($lookback_days as integer)),
+        leads.first_at + to_days(cast($lookback_days as integer)),
+        1.0,
+        false,
+        cast(null as varchar),
+        cast(null as timestamp)
+    from leads
+    cross join milestone_kinds
+    where leads.first_at + to_days(cast($lookback_days as integer)) <= $as_of
+        and not exists (
+            select 1 from stg_milestones as reached
+            where reached.account_id = leads.account_id and reached.milestone = milestone_kinds.journey_kind
+        )
 ),
 
 months as (

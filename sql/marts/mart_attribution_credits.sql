@@ -4,7 +4,8 @@
 -- mart, in the long layout analysts and exports read. Only converted journeys appear (every
 -- pipeline journey; won revenue).
 -- Reads int_attribution_credits (the models' credits, wide: one column per model run),
--- int_journeys, int_journey_touches, stg_opportunities. No parameters. A view: the wide
+-- int_journeys, int_journey_touches, stg_opportunities (a milestone kind's journey has no
+-- opportunity: no reporting currency). No parameters. A view: the wide
 -- credits are joined to their journeys and touches first (one row per touch), then unpivoted
 -- (one row per model), so nothing N models long is ever stored.
 with credits as (
@@ -43,7 +44,7 @@ touch_credits as (
         credits.* exclude (journey_kind, opportunity_id, touchpoint_id, channel, campaign)
     from credits
     inner join journeys using (journey_kind, opportunity_id)
-    inner join opportunities using (opportunity_id)
+    left join opportunities using (opportunity_id)
     left join touchpoints using (journey_kind, opportunity_id, touchpoint_id)
 ),
 

@@ -22,6 +22,6 @@ select
     journeys.touch_count,
     coalesce(fingerprints.journey_fingerprint, 0)
 from int_journeys as journeys
-inner join stg_opportunities as opportunities using (opportunity_id)
+left join stg_opportunities as opportunities using (opportunity_id)
 left join fingerprints using (journey_kind, opportunity_id)
 order by journeys.journey_kind, journeys.opportunity_id

@@ -159,3 +159,60 @@ def test_the_report_reads_the_lead_funnel_in_one_sentence(lead_run):
         "Of 7 leads, 71% reached mql, and of each step the next: 80% sal, 75% sql, "
         "67% an opportunity, 50% a won deal; reaching sql took a median of 8 days from the first step."
     )
+
+
+def test_mql_is_a_journey_kind_every_model_runs_on(tmp_path):
+    from attribution.checks import credit_conservation_violations, unreconciled_cuts, unreconciled_rows
+    from attribution.report_sections.comparison import _milestone_gap
+
+    conn = duckdb.connect()
+    config = CONFIG.with_settings(journey_kinds=("pipeline", "revenue", "mql"))
+    run_pipeline(conn, _world(tmp_path), config)
+    journeys = conn.sql(
+        "select opportunity_id, is_converted, touch_count from int_journeys where journey_kind = 'mql' order by all"
+    ).fetchall()
+    # MQLs by as-of: a1 (01-03), a2, a3, a5 (a8's came after as-of), each worth 1 with the
+    # touches of the lookback before it (a5's only touch came after: none). Leads without an
+    # MQL whose first step is over a lookback old are null paths up to a lookback after it:
+    # a4 (its email touch), a7 (ads), a8 (no touch)
+    assert journeys == [
+        ("mql:a1", True, 1),
+        ("mql:a2", True, 1),
+        ("mql:a3", True, 1),
+        ("mql:a4", False, 1),
+        ("mql:a5", True, 0),
+        ("mql:a7", False, 1),
+        ("mql:a8", False, 0),
+    ]
+    credited = dict(
+        conn.sql(
+            "select model || '/' || channel, attributed_amount from mart_channel_comparison "
+            "where journey_kind = 'mql' and model in ('linear', 'markov')"
+        ).fetchall()
+    )
+    # linear: a1 email, a2 and a3 ads, a5 (none). Markov, order 1, by hand: paths email+, ads+,
+    # ads+ converting, email-, ads- not; P(conversion) 3/5; without email 2/5 (removal effect
+    # 1/3), without ads 1/5 (2/3): the three touched MQLs split 1 : 2
+    assert credited == pytest.approx(
+        {
+            "linear/email": 1.0,
+            "linear/ads": 2.0,
+            "linear/(none)": 1.0,
+            "markov/email": 1.0,
+            "markov/ads": 2.0,
+            "markov/(none)": 1.0,
+        }
+    )
+    assert credit_conservation_violations(conn).is_empty()
+    assert unreconciled_rows(conn).is_empty()
+    assert unreconciled_cuts(conn).is_empty()
+    # the won revenue is a1's, all email's: ads has half the MQLs and none of the revenue
+    assert _milestone_gap(conn, ["pipeline", "revenue", "mql"]) == (
+        "ads earns 50.0% of the mql milestones but 0.0% of the won revenue (linear): the channel "
+        "that creates mqls most beyond what it wins."
+    )
+
+
+def test_a_journey_kind_named_after_a_funnel_step_that_is_no_milestone_is_an_error():
+    with pytest.raises(ValueError, match="not opportunity or closed_won"):
+        CONFIG.with_settings(journey_kinds=("pipeline", "revenue", "opportunity"))
