@@ -10,6 +10,7 @@ from attribution.sql import query_frame
 
 __all__ = [
     "accounts_without_lead_milestones",
+    "deals_without_history",
     "identity_coverage",
     "lead_creation_sources",
     "lead_funnel_chart",
@@ -346,5 +347,13 @@ def accounts_without_lead_milestones(conn: duckdb.DuckDBPyConnection) -> int:
     rows = conn.execute(
         "select count(distinct account_id) from stg_opportunities where account_id not in "
         "(select account_id from stg_milestones where milestone in (select step from mart_lead_funnel))"
+    ).fetchall()
+    return int(rows[0][0])
+
+
+def deals_without_history(conn: duckdb.DuckDBPyConnection) -> int:
+    """Staged deals without a history row: in the funnel by their creation (and close, won)."""
+    rows = conn.execute(
+        "select count(distinct opportunity_id) from int_stage_entries where not is_from_history"
     ).fetchall()
     return int(rows[0][0])

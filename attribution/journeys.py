@@ -76,6 +76,7 @@ def build_journeys(conn: duckdb.DuckDBPyConnection | Engine, config: Attribution
     holding each milestone of each journey); return the row counts."""
     engine = as_engine(conn)
     write_touch_rules(engine, config)
+    _ensure_loaded(engine, "milestones", config)  # milestone kinds and their leads read them
     windows = read_sql("intermediate/int_journey_windows.sql")
     engine.create("int_journey_windows", windows, bind_config(windows, config), kind="temp")
     counts = {}
@@ -85,7 +86,6 @@ def build_journeys(conn: duckdb.DuckDBPyConnection | Engine, config: Attribution
         engine.create(table, sql, bind_config(sql, config))
         counts[table] = engine.count(table)
     engine.drop("int_journey_windows")
-    _ensure_loaded(engine, "milestones", config)
     engine.create(
         "int_journey_milestones",
         read_sql("intermediate/int_journey_milestones.sql"),

@@ -85,16 +85,17 @@ def published_sample(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         sample_dir / "fx_rates.csv",
         sample_dir / "milestones.csv",
         sample_dir / "spend.csv",
+        opportunity_history=sample_dir / "opportunity_history.csv",
     )
-    config = AttributionConfig.from_settings(
-        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=50
-    )
+    from attribution.runfile import SAMPLE_SETTINGS  # the segments, the mql journey kind
+
+    config = AttributionConfig.from_settings(SAMPLE_SETTINGS, as_of=AS_OF, interval_replicates=50)
     with duckdb.connect(str(workdir / "run.duckdb")) as conn:
         run_pipeline(conn, sources, config)
         take_snapshot(conn, "run-1", config)
         build_restatements(conn)
         export_marts(conn, workdir / "exports", config, input_files(sources))
-        write_report(conn, workdir / "exports")
+        write_report(conn, workdir / "exports", config)
     return workdir / "exports"
 
 

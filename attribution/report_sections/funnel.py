@@ -128,6 +128,27 @@ def _velocity_table(conn: duckdb.DuckDBPyConnection) -> Any:
     return make_table(columns, rows)
 
 
+def _quarter_change(conn: duckdb.DuckDBPyConnection, stage_label: str) -> str:
+    """One sentence on what changed: the latest fiscal-quarter cohort's conversion to the
+    qualification stage and time to it next to the quarter before ('' with fewer than two)."""
+    rows = conn.execute(
+        "select cohort, cumulative_conversion, median_days_to_enter from mart_stage_funnel "
+        "where cohort_grain = 'fiscal_quarter' and channel_basis = 'sourced' "
+        "and channel = '(all channels)' and stage_label = ? order by cohort desc limit 2",
+        [stage_label],
+    ).fetchall()
+    if len(rows) < 2:
+        return ""
+    (latest, share, days), (before, share_before, days_before) = rows
+    text = (
+        f" Deals created in {latest} reached {stage_label} at {_percent(share)} ({before}: "
+        f"{_percent(share_before)})"
+    )
+    if days is not None and days_before is not None:
+        text += f", in a median of {_days(days)} days ({_days(days_before)})"
+    return text + "; the newer cohort has had less time to get there."
+
+
 def _lead_reading(steps: pl.DataFrame) -> str:
     """One sentence: how many leads, the share reaching each step of the one before, the time
     to the last milestone (qualification, by default sql)."""
@@ -172,7 +193,7 @@ def _leads(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     return {"reading": _lead_reading(steps), "table": make_table(columns, rows)}
 
 
-def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _funnel(conn: duckdb.DuckDBPyConnection, qualification_stage: str) -> dict[str, Any]:
     stages = query_frame(
         conn,
         "select stage_position, stage_label, cohort_opportunities, reached_opportunities, "
@@ -186,7 +207,7 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {
         "empty": False,
         "leads": leads,
-        "reading": _reading(stages),
+        "reading": _reading(stages) + _quarter_change(conn, qualification_stage),
         "table": _stage_table(stages),
         "channels": _channel_table(conn, stages),
         "velocity_model": TREND_MODEL,
@@ -196,7 +217,7 @@ def _funnel(conn: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def build(inputs: ReportInputs) -> dict[str, Any]:
     """The section's context: what its template reads as `data`."""
-    return _funnel(inputs.conn)
+    return _funnel(inputs.conn, inputs.config.qualification_stage)
 
 
 SECTION = Section("funnel", "How deals move", build)

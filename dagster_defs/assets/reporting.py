@@ -253,6 +253,9 @@ mart_stage_funnel = sql_model_asset(
     sql_description(MART_FILES["mart_stage_funnel"]),
     extra_metadata=lambda conn: {
         "funnel": dg.MetadataValue.md(markdown_table(describe.stage_funnel_chart(conn))),
+        # a deal without history rows entered the first stage at its creation and, won, the
+        # last at its close
+        "deals_without_history": dg.MetadataValue.int(describe.deals_without_history(conn)),
     },
 )
 mart_lead_funnel = sql_model_asset(
@@ -291,7 +294,7 @@ _COMPARISON = dg.AssetSpec(
     "mart_channel_comparison",
     group_name=REPORTING_GROUP,
     kinds={"duckdb"},
-    deps=sql_deps("mart_channel_comparison", "mart_period_totals"),
+    deps=sql_deps("mart_channel_comparison", "mart_period_totals", "mart_stage_funnel"),
     description="One row per (journey_kind, model, channel): attributed amount, share of the "
     f"model's total, opportunities credited. {GLOSSARY['attributed pipeline / revenue']}",
 )
@@ -333,6 +336,7 @@ def channel_comparison(
             )
         for key, value in headline_totals(conn).items():
             metadata[key] = dg.MetadataValue.float(round(value, 2))
+        metadata["stage_funnel"] = dg.MetadataValue.md(markdown_table(describe.stage_funnel_chart(conn)))
         for (kind, model), amount in describe.attributed_totals(conn).items():
             metadata[f"attributed_{kind}_{model}"] = dg.MetadataValue.float(round(amount, 2))
         yield dg.MaterializeResult(asset_key="mart_channel_comparison", metadata=metadata)

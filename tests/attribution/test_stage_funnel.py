@@ -544,3 +544,25 @@ def test_a_close_is_dated_by_its_closing_row_and_excluded_deals_history_is_count
     ).fetchall()
     assert audit == [(6, 4, 0, 2)]
     assert row_accounting_violations(conn, "opportunity_history").is_empty()
+
+
+def test_the_report_says_what_changed_between_the_last_two_quarters():
+    from attribution.report_sections.funnel import _quarter_change
+
+    conn = duckdb.connect()
+    conn.sql(
+        "create table mart_stage_funnel as select * from (values "
+        "('fiscal_quarter', 'FY2026-Q1', 'sourced', '(all channels)', 'Qualified', 0.75, 3.0), "
+        "('fiscal_quarter', 'FY2026-Q2', 'sourced', '(all channels)', 'Qualified', 0.5, 6.0), "
+        "('fiscal_quarter', 'FY2026-Q2', 'influenced', 'ads', 'Qualified', 0.1, 1.0), "
+        "('all', '(all)', 'sourced', '(all channels)', 'Qualified', 0.6, 4.0)) "
+        "as t (cohort_grain, cohort, channel_basis, channel, stage_label, cumulative_conversion, "
+        "median_days_to_enter)"
+    )
+    assert _quarter_change(conn, "Qualified") == (
+        " Deals created in FY2026-Q2 reached Qualified at 50% (FY2026-Q1: 75%), in a median of "
+        "6 days (3); the newer cohort has had less time to get there."
+    )
+    # one quarter only: nothing to compare
+    conn.sql("delete from mart_stage_funnel where cohort = 'FY2026-Q1'")
+    assert _quarter_change(conn, "Qualified") == ""

@@ -103,8 +103,12 @@ def test_settings_and_cli_cover_every_config_field_with_its_defaults(tmp_path):
     defaults = AttributionConfig()
     settings = settings_of(resolve_run(environ={}, cwd=tmp_path))
     launchpad = AttributionSettings.model_fields
-    # as_of text, column_preset/mapping_file, wall clock; segment_columns: unset = the environment
-    derived = {"as_of", "segment_columns"}
+    # as_of text, column_preset/mapping_file, wall clock; segment_columns: unset = the
+    # environment; a run without inputs is the sample's, with its own settings (SAMPLE_SETTINGS)
+    from attribution.runfile import SAMPLE_SETTINGS
+
+    derived = {"as_of", "segment_columns", *SAMPLE_SETTINGS}
+    assert getattr(settings, "journey_kinds") == list(SAMPLE_SETTINGS["journey_kinds"])
     assert "segment_columns" in _plain_fields()
     assert set(launchpad) == {*setting_types(), "column_preset", "mapping_file"}
     for name, kind in setting_types().items():

@@ -44,15 +44,16 @@ def test_the_report_renders_offline_in_chromium(report_file: Path):
             page.on("request", lambda r: requests.append(r.url))
             page.goto(report_file.as_uri(), wait_until="load")
             page.wait_for_function(
-                "document.querySelectorAll('.chart .main-svg').length >= 7", timeout=30_000
+                "document.querySelectorAll('.chart .main-svg').length >= 9", timeout=30_000
             )
             page.wait_for_timeout(500)
             assert errors == []
             assert all(url.startswith("file://") for url in requests), requests
             # every chart drew: an SVG with its marks (points, error bars, bars)
             charts = page.locator("div.chart")
-            # a comparison and a trend per journey kind (pipeline, revenue, qualified), spend
-            assert charts.count() == 7
+            # a comparison and a trend per journey kind (pipeline, revenue, qualified, the
+            # sample's mql), spend
+            assert charts.count() == 9
             for i in range(charts.count()):
                 assert charts.nth(i).locator("svg.main-svg").count() > 0
             for kind in ("pipeline", "revenue"):
