@@ -128,6 +128,10 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "journeys get credits.",
     "figure": "Which velocity figure the interval is of: win_rate, average_deal_size, "
     "sales_cycle_days or pipeline_velocity_per_day.",
+    "milestones": "The milestones (journeys of a milestone kind) worth the channel under the "
+    "model: each account's journey weighed by the channel's credit in it.",
+    "reached_milestones": "Of those milestones' worth, the part whose account reached the step.",
+    "p90_days_in_stage": "90th percentile of the days spent in the stage over stays that ended.",
     "cohort_grain": "How the deals are grouped into cohorts: all (every deal), month or "
     "fiscal_quarter of creation.",
     "cohort": "The cohort within its grain: (all), the month's first day, or the fiscal quarter.",

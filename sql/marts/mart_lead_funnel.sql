@@ -11,37 +11,13 @@
 -- with the step itself, the median and 90th percentile days from their first step to it
 -- (at sql: the time to qualification). Accounts with opportunities but no milestone are not
 -- leads (the asset's metadata counts them).
--- Reads stg_milestones, stg_opportunities, int_eligible_touches.
--- Parameters: $lead_funnel_milestones (varchar list), $company_timezone (IANA).
-with steps as (
-    select step, list_position($lead_funnel_milestones::varchar[], step) as step_position
-    from (select unnest($lead_funnel_milestones::varchar[]) as step) as milestone_steps
-    union all
-    select 'opportunity', len($lead_funnel_milestones::varchar[]) + 1
-    union all
-    select 'closed_won', len($lead_funnel_milestones::varchar[]) + 2
+-- Reads int_lead_steps, int_eligible_touches. Parameters: $company_timezone (IANA).
+with reached as (
+    select account_id, step, reached_at, step_position, is_lead from int_lead_steps
 ),
 
-events as (
-    select account_id, milestone as step, min(occurred_at) as reached_at
-    from stg_milestones
-    where list_contains($lead_funnel_milestones::varchar[], milestone)
-    group by account_id, milestone
-    union all
-    select account_id, 'opportunity', min(created_at)
-    from stg_opportunities
-    group by account_id
-    union all
-    select account_id, 'closed_won', min(closed_at)
-    from stg_opportunities
-    where stage = 'closed_won'
-    group by account_id
-),
-
-reached as (
-    select events.account_id, events.step, events.reached_at, steps.step_position
-    from events
-    inner join steps using (step)
+steps as (
+    select distinct step, step_position from int_lead_steps
 ),
 
 leads as (
@@ -50,8 +26,8 @@ leads as (
         min(reached_at) as entered_at,
         max(step_position) as reached_position
     from reached
+    where is_lead
     group by account_id
-    having max(case when step_position <= len($lead_funnel_milestones::varchar[]) then 1 else 0 end) = 1
 ),
 
 first_touches as (

@@ -8,7 +8,8 @@
 -- later one, int_stage_entries), that share of the cohort (cumulative conversion), the share
 -- of those that reached the stage before it (next-step conversion: null at the first
 -- stage), and, of those that entered the stage itself, the median and 90th percentile days
--- from creation to entering it and the median days spent in it (stays that ended).
+-- from creation to entering it and the median and 90th percentile days spent in it (over
+-- its stays that ended).
 -- Reads int_stage_entries, int_opportunity_sources, int_journeys, int_journey_touches,
 -- int_funnel_stages, stg_opportunities. No parameters.
 with deals as (
@@ -98,7 +99,8 @@ timing as (
         median(epoch(entries.first_entered_at - cohorts.created_at) / 86400.0) as median_days_to_enter,
         quantile_cont(epoch(entries.first_entered_at - cohorts.created_at) / 86400.0, 0.9)
             as p90_days_to_enter,
-        median(entries.days_in_stage) as median_days_in_stage
+        median(entries.days_in_stage) as median_days_in_stage,
+        quantile_cont(entries.days_in_stage, 0.9) as p90_days_in_stage
     from cohorts
     inner join int_stage_entries as entries using (opportunity_id)
     group by
@@ -123,7 +125,8 @@ final as (
         ), 0) as next_step_conversion,
         timing.median_days_to_enter,
         timing.p90_days_to_enter,
-        timing.median_days_in_stage
+        timing.median_days_in_stage,
+        timing.p90_days_in_stage
     from reach
     left join timing
         on reach.cohort_grain = timing.cohort_grain

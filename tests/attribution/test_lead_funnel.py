@@ -206,6 +206,17 @@ def test_mql_is_a_journey_kind_every_model_runs_on(tmp_path):
     assert credit_conservation_violations(conn).is_empty()
     assert unreconciled_rows(conn).is_empty()
     assert unreconciled_cuts(conn).is_empty()
+    # how far each channel's MQLs went under linear: a1 (email) reached 6, a2 (ads) 2, a3 (ads)
+    # 3, a5 ((none)) 5; from mql (2) to closed_won (6)
+    reach = conn.sql(
+        "select channel, list(reached_milestones order by step_position) from mart_lead_funnel_by_model "
+        "where journey_kind = 'mql' and credited_by = 'linear' group by channel"
+    ).fetchall()
+    assert dict(reach) == {
+        "email": [1.0, 1.0, 1.0, 1.0, 1.0],
+        "ads": [2.0, 1.0, 0.0, 0.0, 0.0],
+        "(none)": [1.0, 1.0, 1.0, 1.0, 0.0],
+    }
     # the won revenue is a1's, all email's: ads has half the MQLs and none of the revenue
     assert _milestone_gap(conn, ["pipeline", "revenue", "mql"]) == (
         "ads earns 50.0% of the mql milestones but 0.0% of the won revenue (linear): the channel "

@@ -208,6 +208,13 @@ def test_time_to_enter_and_time_in_stage_by_hand(funnel_run):
     assert days["Discovery"][1] == pytest.approx(4.0)
     # nobody leaves Closed Won
     assert days["Closed Won"][1] is None
+    # p90 of the nine deals' days in Discovery (1 1 3 4 4 5 6 8 10; d3 6 over two stays): 0.9 x 8 = 7.2,
+    # 8 + 0.2 x (10 - 8) = 8.4
+    p90 = funnel_run.sql(
+        "select p90_days_in_stage from mart_stage_funnel where cohort_grain = 'all' and channel_basis = 'sourced' "
+        "and channel = '(all channels)' and stage_label = 'Discovery'"
+    ).fetchall()
+    assert p90 == [(pytest.approx(8.4),)]
 
 
 def test_deals_without_history_fall_back_to_created_and_closed(funnel_run):

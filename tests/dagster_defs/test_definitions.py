@@ -108,7 +108,7 @@ def test_settings_and_cli_cover_every_config_field_with_its_defaults(tmp_path):
     from attribution.runfile import SAMPLE_SETTINGS
 
     derived = {"as_of", "segment_columns", *SAMPLE_SETTINGS}
-    assert getattr(settings, "journey_kinds") == list(SAMPLE_SETTINGS["journey_kinds"])
+    assert settings.journey_kinds == list(SAMPLE_SETTINGS["journey_kinds"])
     assert "segment_columns" in _plain_fields()
     assert set(launchpad) == {*setting_types(), "column_preset", "mapping_file"}
     for name, kind in setting_types().items():
