@@ -40,7 +40,9 @@ GLOSSARY: dict[str, str] = {
     "qualified when its stage history shows it entered the qualification stage (setting "
     "qualified_stage, else the CRM's: Salesforce Needs Analysis, HubSpot qualifiedtobuy) or any "
     "later one, closed won included; without a history row, a won deal counts as qualified at "
-    "its close. No history input: no qualified pipeline.",
+    "its close. No history input: no qualified pipeline. With setting qualified_milestone, the "
+    "account's first such milestone (from a lookback before the deal's creation to its close, "
+    "not before its creation) qualifies the deal instead.",
     "qualified journey": "For a qualified opportunity, the touches of its account in "
     "[created_at - lookback, qualified_at]; a deal lost without qualifying is a Markov null path "
     "up to its close.",

@@ -115,6 +115,7 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     journey_scope: str | None = None
     stage_order: list[str] | None = None
     qualified_stage: str | None = None
+    qualified_milestone: str | None = None
     journey_kinds: list[str] | None = None
     lead_funnel_milestones: list[str] | None = None
     deal_motion_labels: dict[str, str] | None = None

@@ -143,6 +143,9 @@ class AttributionConfig:
     # the stage whose entry (or any later stage's, as the stage history tells) makes a deal
     # qualified pipeline (empty: the column preset's, else the funnel's second stage)
     qualified_stage: str = ""
+    # a milestone of the milestones input (e.g. sql) that qualifies a deal instead: its
+    # account's first one from a lookback before its creation to its close (empty: the stage)
+    qualified_milestone: str = ""
     # the lead funnel's milestones in order (milestones input, lower snake case), followed by
     # the account's first opportunity and first won deal (mart_lead_funnel)
     lead_funnel_milestones: tuple[str, ...] = ("lead_created", "mql", "sal", "sql")
@@ -225,6 +228,7 @@ class AttributionConfig:
             raise ValueError(f"stage_order names a stage twice: {self.stage_order!r}")
         object.__setattr__(self, "stage_order", order)
         object.__setattr__(self, "qualified_stage", self.qualified_stage.strip())
+        object.__setattr__(self, "qualified_milestone", snake_key(self.qualified_milestone))
         steps = tuple(snake_key(name) for name in self.lead_funnel_milestones if snake_key(name))
         if len(set(steps)) != len(steps) or {"opportunity", "closed_won"} & set(steps):
             raise ValueError(

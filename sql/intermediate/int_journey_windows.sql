@@ -2,7 +2,8 @@
 -- journey's window, conversion event and value, and an integer journey_key. Pipeline journeys exist for every staged
 -- opportunity; revenue journeys for closed ones (won ones convert, lost ones are Markov null
 -- paths); qualified journeys (when journey_kinds names them) for the deals qualified by as-of
--- (stg_opportunities.qualified_at: they convert) and the ones lost without qualifying (null
+-- (stg_opportunities.qualified_at, or the setting qualified_milestone: they convert) and the
+-- ones lost without qualifying (null
 -- paths up to their close); milestone kinds (journey_kinds beyond those three: mql, sal, ...)
 -- one per account up to its first such milestone (opportunity_id '<kind>:<account>', worth 1),
 -- and the leads that never had it as null paths. The one definition of a journey window: int_journey_touches joins touches to it,
@@ -10,7 +11,8 @@
 -- Reads stg_opportunities, stg_milestones. Parameters: $milestone_kinds, $lead_funnel_milestones
 -- (varchar lists), $as_of (timestamp), $lookback_days (integer), $company_timezone (IANA),
 -- $fiscal_year_start_month (1-12: the fiscal quarter of period_month, macros.sql),
--- $builds_qualified_journeys (boolean: journey_kinds names qualified).
+-- $builds_qualified_journeys (boolean: journey_kinds names qualified), $qualified_milestone
+-- (a milestone name, '' for the stage history).
 -- Window: [created_at - lookback, event_at], both ends inclusive; event_at is created_at
 -- (pipeline), closed_at (revenue) or qualified_at (qualified; closed_at for a lost deal that
 -- never qualified), or the last instant of its day for a date-only value.
@@ -23,6 +25,38 @@ with opportunities as (
 -- leads: accounts with a milestone of the lead funnel, from their first one
 milestone_kinds as (
     select unnest($milestone_kinds::varchar[]) as journey_kind
+),
+
+-- when each deal was qualified: by the stage history (stg_opportunities.qualified_at), or,
+-- with setting qualified_milestone, at its account's first such milestone from a lookback
+-- before its creation to its close (as-of while open), not before its creation
+milestone_qualifications as (
+    select opportunities.opportunity_id, greatest(min(milestones.occurred_at), opportunities.created_event_at)
+        as qualified_at
+    from opportunities
+    inner join stg_milestones as milestones
+        on milestones.account_id = opportunities.account_id
+        and milestones.milestone = $qualified_milestone
+        and milestones.occurred_at
+        between opportunities.created_at - to_days(cast($lookback_days as integer))
+        and coalesce(opportunities.closed_event_at, $as_of)
+    group by opportunities.opportunity_id, opportunities.created_event_at
+),
+
+qualifications as (
+    select
+        opportunities.opportunity_id,
+        opportunities.account_id,
+        opportunities.stage,
+        opportunities.created_at,
+        opportunities.closed_event_at,
+        opportunities.pipeline_amount,
+        opportunities.deal_motion,
+        opportunities.account_first_won_at,
+        case when $qualified_milestone = '' then opportunities.qualified_at
+            else milestone_qualifications.qualified_at end as qualified_at
+    from opportunities
+    left join milestone_qualifications using (opportunity_id)
 ),
 
 leads as (
@@ -71,11 +105,12 @@ windows as (
         qualified_at is not null as is_converted,
         deal_motion,
         account_first_won_at
-    from opportunities
-    -- lost deals are null paths only where some deal qualified (a run with a stage history)
+    from qualifications
+    -- lost deals are null paths only where some deal qualified (a run with a stage history,
+    -- or with the qualification milestone)
     where $builds_qualified_journeys
         and (qualified_at is not null
-            or (stage = 'closed_lost' and exists (select 1 from stg_opportunities where qualified_at is not null)))
+            or (stage = 'closed_lost' and exists (select 1 from qualifications as q where q.qualified_at is not null)))
     union all
     -- a milestone kind: each account's journey up to its first such milestone, worth 1
     select

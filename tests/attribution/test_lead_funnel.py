@@ -227,3 +227,17 @@ def test_mql_is_a_journey_kind_every_model_runs_on(tmp_path):
 def test_a_journey_kind_named_after_a_funnel_step_that_is_no_milestone_is_an_error():
     with pytest.raises(ValueError, match="not opportunity or closed_won"):
         CONFIG.with_settings(journey_kinds=("pipeline", "revenue", "opportunity"))
+
+
+def test_a_milestone_can_qualify_deals(tmp_path):
+    conn = duckdb.connect()
+    run_pipeline(conn, _world(tmp_path), CONFIG.with_settings(qualified_milestone="SQL"))
+    qualified = conn.sql(
+        "select opportunity_id, is_converted, event_at from int_journeys where journey_kind = 'qualified' order by 1"
+    ).fetchall()
+    # o1: a1's sql (01-10) came before the deal's creation (01-20): qualified at its creation;
+    # o5 (a5, no sql) was lost unqualified: a null path to its close; o6 (a6) is open, no sql
+    assert qualified == [
+        ("o1", True, datetime(2026, 1, 20)),
+        ("o5", False, datetime(2026, 1, 30)),
+    ]
