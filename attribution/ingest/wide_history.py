@@ -54,21 +54,25 @@ def _header(conn: duckdb.DuckDBPyConnection, path: str, encoding: str) -> list[s
 
 
 def _file_rows(index: int, path: str, id_column: str, stages: dict[str, str], encoding: str) -> str:
-    """The long rows of one wide file: one per (deal row, stage date given); a deal row with
-    no date at all stays one row without stage (quarantined missing_required: accounted)."""
+    """The long rows of one wide file: one per (deal row, stage date given), numbered in file
+    order (source_row: a deal row gives several; `record` names the deal's line and column); a
+    deal row with no date at all stays one row without stage (quarantined missing_required)."""
     reader = "read_parquet(?)" if is_parquet(path) else read_csv(encoding)
     reader = reader.replace("?", sql_literal(path), 1)
     entries = ", ".join(
-        f"{{'stage': {sql_literal(stage)}, 'changed_at': nullif(trim(cast({quote_ident(column)} as varchar)), '')}}"
+        f"{{'stage': {sql_literal(stage)}, 'column': {sql_literal(column)}, "
+        f"'changed_at': nullif(trim(cast({quote_ident(column)} as varchar)), '')}}"
         for column, stage in stages.items()
     )
     return (
-        f"select {index} as file_index, {sql_literal(path)} as source_file, source_row, "
-        "opportunity_id, entry.changed_at, entry.stage "
+        f"select {index} as file_index, {sql_literal(path)} as source_file, "
+        "row_number() over (order by deal_row, part) as source_row, opportunity_id, "
+        "entry.changed_at, entry.stage, cast(to_json({'line': deal_row + 1, 'deal': opportunity_id, "
+        "'column': entry.column, 'value': entry.changed_at}) as varchar) as record "
         "from (select *, coalesce(nullif(list_filter(entries, lambda e: e.changed_at is not null), []), "
-        "[{'stage': null, 'changed_at': null}]) as kept from ("
-        f"select row_number() over () as source_row, cast({quote_ident(id_column)} as varchar) as opportunity_id, "
-        f"[{entries}] as entries from {reader})), unnest(kept) as t(entry)"
+        "[{'stage': null, 'column': null, 'changed_at': null}]) as kept from ("
+        f"select row_number() over () as deal_row, cast({quote_ident(id_column)} as varchar) as opportunity_id, "
+        f"[{entries}] as entries from {reader})), unnest(kept) with ordinality as t(entry, part)"
     )
 
 
@@ -79,8 +83,8 @@ def wide_history(
 ) -> str | None:
     """When the opportunity history files are HubSpot's wide export (no stage column, "Date
     entered" columns): write their long rows to the temp table WIDE_HISTORY_TABLE (file_index,
-    source_file, source_row and the contract's columns; the quarantine's record is built from
-    them) and return its name, for
+    source_file, source_row, record: the deal's line and column, and the contract's columns)
+    and return its name, for
     load_source(derived=...); None for the contract's long form. Mixed forms are an error."""
     if not paths:
         return None

@@ -41,17 +41,22 @@ EXPORT_HEADER = [
     'Date entered "Presentation Scheduled (Sales Pipeline)"',
     'Date entered "Closed Won (Sales Pipeline)"',
     'Date exited "Appointment Scheduled (Sales Pipeline)"',  # not a stage entry: ignored
+    'Date entered "Legal Review (Sales Pipeline)"',  # a custom stage no stage map knows
 ]
 EXPORT_ROWS = [
     # 101: appointment, qualified, won (skipped presentation)
     ("101", "Acme", "9001", "2026-01-05 10:00", "2026-02-20 12:00", "Closed Won", "1000",
-     "2026-01-05 10:00", "2026-01-12 09:00", "", "2026-02-20 12:00", "2026-01-12 09:00"),
+     "2026-01-05 10:00", "2026-01-12 09:00", "", "2026-02-20 12:00", "2026-01-12 09:00", ""),
     # 102: qualified on 01-20, still open
     ("102", "Beta", "9002", "2026-01-10 10:00", "2026-03-01", "Qualified To Buy", "500",
-     "2026-01-10 10:00", "2026-01-20 10:00", "", "", "2026-01-20 10:00"),
+     "2026-01-10 10:00", "2026-01-20 10:00", "", "", "2026-01-20 10:00", ""),
     # 103: no date at all: one row without a stage, quarantined (its deal falls back)
     ("103", "Gamma", "9003", "2026-01-15 10:00", "2026-02-01 10:00", "Closed Lost", "700",
-     "", "", "", "", ""),
+     "", "", "", "", "", ""),
+    # 104: its amount is a formula (the deal is quarantined, bad_amount), so its three dated
+    # stages are of an unknown opportunity; its Legal Review date also names an unknown stage
+    ("104", "Delta", "9004", "2026-01-20 10:00", "2026-04-01", "Presentation Scheduled", "=SUM(A1)",
+     "2026-01-20 10:00", "2026-01-25 10:00", "", "", "", "2026-01-28 10:00"),
 ]  # fmt: skip
 
 
@@ -72,6 +77,7 @@ def test_the_export_columns_name_their_stages():
         EXPORT_HEADER[8]: "Qualified To Buy",
         EXPORT_HEADER[9]: "Presentation Scheduled",
         EXPORT_HEADER[10]: "Closed Won",
+        EXPORT_HEADER[12]: "Legal Review",
     }
     assert entered_columns(["hs_date_entered_qualifiedtobuy", "hs_date_exited_qualifiedtobuy", "Amount"]) == {
         "hs_date_entered_qualifiedtobuy": "qualifiedtobuy"
@@ -91,14 +97,23 @@ def test_a_wide_export_is_read_long_and_every_row_is_accounted(tmp_path):
         ("102", datetime(2026, 1, 10, 10), "Appointment Scheduled", 1),
         ("102", datetime(2026, 1, 20, 10), "Qualified To Buy", 2),
     ]
-    # five dated entries and 103's undated row: six raw rows, one quarantined
+    # five dated entries of 101 and 102, 103's undated row, 104's three: nine raw rows, numbered
+    # in file order (101's three are rows 1-3); four quarantined, each once, its record naming
+    # the deal's line in the file and the column
     audit = conn.sql(
         "select raw_rows, staged_rows, quarantined_rows from load_audit where source = 'opportunity_history'"
     ).fetchall()
-    assert audit == [(6, 5, 1)]
-    assert conn.sql(
-        "select reason, source_row from quarantine where source = 'opportunity_history'"
-    ).fetchall() == [("missing_required", 3)]
+    assert audit == [(9, 5, 4)]
+    quarantined = conn.sql(
+        "select reason, source_row, record from quarantine where source = 'opportunity_history' order by source_row"
+    ).fetchall()
+    assert [(reason, row) for reason, row, _ in quarantined] == [
+        ("missing_required", 6),
+        ("unknown_opportunity", 7),
+        ("unknown_opportunity", 8),
+        ("unknown_stage", 9),
+    ]
+    assert '"line":5' in quarantined[3][2] and "Legal Review" in quarantined[3][2]
     assert row_accounting_violations(conn, "opportunity_history").is_empty()
     # HubSpot's qualification stage is qualifiedtobuy: 101 and 102 are qualified pipeline
     qualified = dict(
