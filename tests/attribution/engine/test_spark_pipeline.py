@@ -49,16 +49,21 @@ def both_runs(spark, tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, duckd
         sample / "fx_rates.csv",
         sample / "milestones.csv",
         sample / "spend.csv",
+        opportunity_history=sample / "opportunity_history.csv",
     )
+    # every journey kind: qualified (the stage history) and a milestone kind
     config = AttributionConfig.from_settings(
-        as_of=AS_OF, segment_columns=("segment", "region"), interval_replicates=10
+        as_of=AS_OF,
+        segment_columns=("segment", "region"),
+        interval_replicates=10,
+        journey_kinds=("pipeline", "revenue", "qualified", "mql"),
     )
     on_duckdb = duckdb.connect(str(root / "duckdb.duckdb"))
     run_pipeline(on_duckdb, sources, config)
     on_spark = duckdb.connect(str(root / "spark.duckdb"))
     steps: list[str] = []
     run_pipeline(on_spark, sources, replace(config), steps.append, engine=ShuffledSparkEngine(spark))
-    assert steps[-2:] == ["intervals", "marts"] and "hand_over" in steps
+    assert steps[-3:] == ["intervals", "marts", "velocity_intervals"] and "hand_over" in steps
     return on_duckdb, on_spark
 
 
