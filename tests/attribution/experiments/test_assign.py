@@ -42,3 +42,35 @@ def test_bad_targets_are_a_clear_error():
         assign_units(pl.DataFrame({"unit_id": ["a1", ""]}), "e", 0.5)
     with pytest.raises(ValueError, match="control_share must be between 0 and 1"):
         assign_units(pl.DataFrame({"unit_id": ["a1"]}), "e", 1.0)
+
+
+def test_the_command_writes_the_assignments_file(tmp_path, capsys):
+    from attribution.experiments.cli import main
+
+    targets = tmp_path / "targets.csv"
+    rows = "\n".join(f"acc-{i},{'emea' if i % 2 else 'amer'}" for i in range(40))
+    targets.write_text("Account ID,Region\n" + rows + "\n", encoding="utf-8")
+    out = tmp_path / "out" / "assignments.csv"
+    argv = ["--experiment", "exp-7", "--targets", str(targets), "--unit-column", "Account ID"]
+    assert main([*argv, "--stratum-column", "Region", "--control-share", "0.25", "--out", str(out)]) == 0
+    written = pl.read_csv(out)
+    assert written.columns == ["experiment_id", "unit_id", "arm", "stratum"]
+    # 20 per region, 5 control each; the file is the library's assignment
+    assert dict(written.filter(pl.col("arm") == "control").group_by("stratum").len().iter_rows()) == {
+        "amer": 5,
+        "emea": 5,
+    }
+    expected = assign_units(
+        pl.DataFrame(
+            {
+                "unit_id": [f"acc-{i}" for i in range(40)],
+                "stratum": ["emea" if i % 2 else "amer" for i in range(40)],
+            }
+        ),
+        "exp-7",
+        0.25,
+    )
+    assert written.equals(expected)
+    assert "wrote 40 assignments" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no column Segment"):
+        main([*argv, "--stratum-column", "Segment", "--out", str(out)])
