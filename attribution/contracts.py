@@ -45,6 +45,12 @@ class QuarantineReason(StrEnum):
     UNKNOWN_OPPORTUNITY = "unknown_opportunity"
     CHANGED_BEFORE_CREATED = "changed_before_created"
     UNKNOWN_STAGE = "unknown_stage"
+    # experiments and their assignments (sql/staging/stg_experiments.sql, ...assignments.sql)
+    BAD_WINDOW = "bad_window"
+    BAD_EXPERIMENT = "bad_experiment"
+    BAD_ARM = "bad_arm"
+    UNKNOWN_EXPERIMENT = "unknown_experiment"
+    UNKNOWN_UNIT = "unknown_unit"
 
 
 AFTER_AS_OF = "after_as_of"  # the counted, not quarantined, category of rows later than as-of
@@ -139,6 +145,32 @@ SOURCES: dict[str, SourceSpec] = {
         absent_from_config=(("currency", "fx_base_currency"),),
         needs=("fx_rates",),
     ),
+    # optional: pre-registered holdout experiments (one row each) and which units are in
+    # which arm (attribution-assign writes that file), for mart_experiment_results
+    "experiments": SourceSpec(
+        name="experiments",
+        required=("experiment_id", "start_at", "end_at"),
+        optional=(
+            "name",
+            "channel",
+            "campaign",
+            "unit",
+            "geo_column",
+            "follow_up_days",
+            "primary_metric",
+            "alpha",
+            "control_share",
+            "decision_threshold",
+        ),
+        staging_sql="staging/stg_experiments.sql",
+    ),
+    "experiment_assignments": SourceSpec(
+        name="experiment_assignments",
+        required=("experiment_id", "unit_id", "arm"),
+        optional=("stratum",),
+        staging_sql="staging/stg_experiment_assignments.sql",
+        needs=("experiments", "touchpoints", "opportunities", "milestones"),
+    ),
 }
 
 PathLike = str | Path | Sequence[str | Path]
@@ -163,3 +195,6 @@ class SourcePaths:
     contact_roles: PathLike | None = None
     # every change of a deal: stage entered, amount (the stage funnel)
     opportunity_history: PathLike | None = None
+    # pre-registered holdout experiments and their units' arms (mart_experiment_results)
+    experiments: PathLike | None = None
+    experiment_assignments: PathLike | None = None

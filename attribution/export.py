@@ -46,6 +46,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_markov_order_selection",
     "mart_restatements",
     "mart_velocity_intervals",
+    "mart_experiment_results",
 )
 MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten

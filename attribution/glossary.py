@@ -134,6 +134,18 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "model: each account's journey weighed by the channel's credit in it.",
     "reached_milestones": "Of those milestones' worth, the part whose account reached the step.",
     "p90_days_in_stage": "90th percentile of the days spent in the stage over stays that ended.",
+    "experiment_id": "The experiment's id (it seeds the assignment's draw).",
+    "decision": "The pre-registered rule's verdict: scale (the interval's lower bound above the "
+    "threshold), stop (its upper bound below it), inconclusive, or no_decision (too few units, "
+    "or the test starts after as-of).",
+    "cuped_lift": "The lift per treated unit after CUPED: each unit's outcome minus theta x its "
+    "pre-period outcome's distance from the mean.",
+    "variance_reduction": "1 - var(CUPED-adjusted outcome) / var(outcome): what the pre-period "
+    "took out of the noise.",
+    "total_incremental": "cuped_lift x treated units: the metric the treatment added in total.",
+    "sample_ratio_p": "Chi-square p of the arms' sizes against the intended control share; below "
+    "0.001 is a sample-ratio mismatch.",
+    "contaminated_control_units": "Control units touched by the tested channel or campaign during the test.",
     "cohort_grain": "How the deals are grouped into cohorts: all (every deal), month or "
     "fiscal_quarter of creation.",
     "cohort": "The cohort within its grain: (all), the month's first day, or the fiscal quarter.",
@@ -289,4 +301,13 @@ QUARANTINE_REASONS: dict[str, str] = {
     "changed_before_created": "A history row more than a minute before its opportunity's creation.",
     "unknown_stage": "A history row's stage label is neither in the funnel's stages (setting "
     "stage_order, else the CRM's default sequence) nor in the stage map: add it to one of them.",
+    "bad_window": "An experiment that ends before it starts, or has negative follow-up days.",
+    "bad_experiment": "An experiment whose unit is neither account nor geo (or a geo without its "
+    "column), whose alpha or control share is outside (0, 1), whose threshold or follow-up is no "
+    "number, or that names neither a channel nor a campaign.",
+    "bad_arm": "An assignment whose arm is neither treatment nor control.",
+    "unknown_experiment": "An assignment of an experiment no staged experiment has (absent, or "
+    "quarantined itself).",
+    "unknown_unit": "An account unit of an assignment that no staged touch, opportunity or "
+    "milestone names: a typo, or an account outside the export.",
 }

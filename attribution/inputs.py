@@ -48,6 +48,8 @@ def input_files(sources: SourcePaths) -> list[str]:
         sources.web_events,
         sources.contact_roles,
         sources.opportunity_history,
+        sources.experiments,
+        sources.experiment_assignments,
     ):
         if paths:
             files.extend(resolve_paths(paths))
@@ -155,5 +157,8 @@ def load_inputs(
     if results["opportunity_history"].staged_rows:  # the deals as they stood at as-of
         results["opportunities"] = _restage_opportunities(conn, config, results["opportunities"])
     results["spend"] = load_source(conn, "spend", sources.spend, config)
+    for source in ("experiments", "experiment_assignments"):
+        tell(source)
+        results[source] = load_source(conn, source, getattr(sources, source), config)
     build_self_reported(conn, config)
     return results

@@ -16,6 +16,7 @@ from attribution.crm.derive import (
     build_self_reported,
 )
 from attribution.engine import DuckDBEngine, Engine, as_engine
+from attribution.experiments.results import build_experiment_results
 from attribution.ingest import (
     LoadResult,
     ensure_loaded,
@@ -382,4 +383,6 @@ def run_pipeline(
     mirror(runner, conn, MART_TABLES)
     tell("velocity_intervals")
     results["mart_velocity_intervals"] = build_velocity_intervals(conn, config)
+    tell("experiments")
+    results["mart_experiment_results"] = build_experiment_results(conn, config)
     return results

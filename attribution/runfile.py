@@ -76,6 +76,8 @@ INPUTS: dict[str, str] = {
     "web_events": "ATTRIBUTION_WEB_EVENTS",
     "contact_roles": "ATTRIBUTION_CONTACT_ROLES",
     "opportunity_history": "ATTRIBUTION_OPPORTUNITY_HISTORY",
+    "experiments": "ATTRIBUTION_EXPERIMENTS",
+    "experiment_assignments": "ATTRIBUTION_EXPERIMENT_ASSIGNMENTS",
 }
 # output -> (its environment variable, default)
 OUTPUTS: dict[str, tuple[str, str]] = {

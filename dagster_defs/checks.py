@@ -59,6 +59,8 @@ INVARIANTS: tuple[Invariant, ...] = (
             "milestones",
             "spend",
             "opportunity_history",
+            "experiments",
+            "experiment_assignments",
         )
     ),
     *(

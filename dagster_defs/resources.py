@@ -59,6 +59,9 @@ class SourceFiles(dg.ConfigurableResource):  # type: ignore[type-arg]
     contact_roles: str | None = None
     # every change of a deal (Salesforce OpportunityHistory): the stage funnel
     opportunity_history: str | None = None
+    # pre-registered holdout experiments and their units' arms
+    experiments: str | None = None
+    experiment_assignments: str | None = None
 
     def spec(self) -> RunSpec:
         """The run these inputs belong to (inputs set here win; which inputs the source format

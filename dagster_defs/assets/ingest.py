@@ -84,6 +84,19 @@ _STAGED = {
         "stage, its funnel position, the amount; optional (ATTRIBUTION_OPPORTUNITY_HISTORY), "
         f"for the stage funnel. {GLOSSARY['opportunity history']} {GLOSSARY['funnel stage']}",
     ),
+    "stg_experiments": (
+        "experiments",
+        "Experiments: one row per valid pre-registered holdout experiment: the tested channel "
+        "and/or campaign, the unit (account or geo), the window and follow-up, the primary "
+        "metric, alpha, the intended control share and the decision threshold; optional "
+        "(ATTRIBUTION_EXPERIMENTS), for mart_experiment_results.",
+    ),
+    "stg_experiment_assignments": (
+        "experiment_assignments",
+        "Experiment assignments: one row per (experiment, unit) with its arm (treatment or "
+        "control) and stratum, as attribution-assign writes them; an unknown experiment or "
+        "account is quarantined. Optional (ATTRIBUTION_EXPERIMENT_ASSIGNMENTS).",
+    ),
     "stg_touchpoints": (
         "touchpoints",
         "Touchpoints: one row per valid touch of the whole export, whatever its date, UTC "

@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution import describe
 from attribution.config import AttributionConfig
+from attribution.experiments.results import build_experiment_results
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
@@ -276,6 +277,16 @@ mart_velocity_intervals = sql_model_asset(
     "intervals' weights). None where the figure is undefined in every replicate.",
     deps=["int_deal_credits", "mart_channel_velocity"],
     build=build_velocity_intervals,
+)
+mart_experiment_results = sql_model_asset(
+    "mart_experiment_results",
+    "One row per (experiment, metric): units and means per arm, the lift per unit (CUPED-"
+    "adjusted by the equal pre-period, its variance reduction), its interval (Welch; a "
+    "bootstrap beside it) and p, the total incremental amount, the pre-registered rule's "
+    "decision (scale, stop, inconclusive, no_decision) and the checks: sample-ratio p, control "
+    "units touched by the tested channel or campaign, open deals, minimum detectable effect.",
+    deps=["stg_experiments", "stg_experiment_assignments", "stg_opportunities", "stg_touchpoints"],
+    build=build_experiment_results,
 )
 mart_reconciliation_cuts = sql_model_asset(
     "mart_reconciliation_cuts",

@@ -26,6 +26,8 @@ def _load_dirty(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> N
     load_opportunities(conn, DIRTY_DIR / "opportunities.csv", config)
     load_touchpoints(conn, DIRTY_DIR / "touchpoints.csv", config)
     load_source(conn, "opportunity_history", DIRTY_DIR / "opportunity_history.csv", config)
+    load_source(conn, "experiments", DIRTY_DIR / "experiments.csv", config)
+    load_source(conn, "experiment_assignments", DIRTY_DIR / "experiment_assignments.csv", config)
 
 
 def _quarantined(conn: duckdb.DuckDBPyConnection, source: str) -> dict[int, str]:
@@ -107,7 +109,17 @@ def test_dirty_sample_covers_every_reason_code(conn, config):
     assert expected <= seen
 
 
-@pytest.mark.parametrize("source", ["touchpoints", "opportunities", "fx_rates", "opportunity_history"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "touchpoints",
+        "opportunities",
+        "fx_rates",
+        "opportunity_history",
+        "experiments",
+        "experiment_assignments",
+    ],
+)
 def test_row_accounting_on_the_dirty_sample(conn, config, source):
     _load_dirty(conn, config)
     raw_lines = (DIRTY_DIR / f"{source}.csv").read_text().strip().count("\n")  # minus the header
@@ -131,6 +143,26 @@ def test_dirty_history_rows_get_their_reasons(conn, config):
         4: "changed_before_created",
         5: "unknown_stage",
         6: "bad_amount",
+    }
+
+
+def test_dirty_experiments_and_assignments_get_their_reasons(conn, config):
+    # by hand from data/dirty/experiments.csv and experiment_assignments.csv; the accounts
+    # a1 and a3 are staged accounts (a touch or a deal), a9 is nobody's
+    _load_dirty(conn, config)
+    assert _quarantined(conn, "experiments") == {
+        2: "bad_window",  # e2 ends before it starts
+        3: "bad_experiment",  # e3's unit is a region
+        4: "missing_required",  # e4 has no start
+        5: "bad_timestamp",  # e5 starts "someday"
+        6: "duplicate_id",  # e1 again
+    }
+    assert _quarantined(conn, "experiment_assignments") == {
+        3: "unknown_unit",
+        4: "duplicate_id",  # a1 again in e1
+        5: "unknown_experiment",
+        6: "bad_arm",
+        7: "missing_required",
     }
 
 

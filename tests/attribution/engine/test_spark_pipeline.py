@@ -63,7 +63,7 @@ def both_runs(spark, tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, duckd
     on_spark = duckdb.connect(str(root / "spark.duckdb"))
     steps: list[str] = []
     run_pipeline(on_spark, sources, replace(config), steps.append, engine=ShuffledSparkEngine(spark))
-    assert steps[-3:] == ["intervals", "marts", "velocity_intervals"] and "hand_over" in steps
+    assert steps[-4:] == ["intervals", "marts", "velocity_intervals", "experiments"] and "hand_over" in steps
     return on_duckdb, on_spark
 
 

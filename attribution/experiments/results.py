@@ -1,0 +1,219 @@
+"""mart_experiment_results: per staged experiment and metric, the units and means per arm, the
+lift (CUPED-adjusted, with its interval and p), the pre-registered rule's decision and the
+checks that protect it (sample ratio, contamination, open deals, minimum detectable effect),
+from the run's opportunities at as-of."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from attribution.config import AttributionConfig
+from attribution.engine import DuckDBEngine
+from attribution.experiments.estimate import (
+    ArmOutcomes,
+    DecisionRule,
+    estimate_lift,
+    minimum_detectable_effect,
+    sample_ratio_p,
+)
+from attribution.sql import query_frame
+
+__all__ = ["EXPERIMENT_METRICS", "RESULT_SCHEMA", "build_experiment_results", "experiment_results"]
+
+# metric -> what one unit's outcome is, over the opportunities of the unit created in the
+# window (qualified_pipeline: qualified in it); won revenue: of those created, won by as-of
+EXPERIMENT_METRICS: dict[str, str] = {
+    "opportunities_created": "count(*)",
+    "pipeline": "sum(pipeline_amount)",
+    "won_revenue": "sum(revenue_amount) filter (where stage = 'closed_won')",
+    "qualified_pipeline": "sum(pipeline_amount) filter (where qualified_at is not null)",
+}
+SRM_P = 0.001  # a sample-ratio p below this is a mismatch
+_FLOAT_FIELDS = (
+    "treatment_mean", "control_mean", "lift", "lift_pct", "cuped_theta", "cuped_lift",
+    "variance_reduction", "low", "high", "bootstrap_low", "bootstrap_high", "p_value",
+    "total_incremental",
+)  # fmt: skip
+RESULT_SCHEMA: dict[str, Any] = {
+    "experiment_id": pl.String,
+    "name": pl.String,
+    "channel": pl.String,
+    "campaign": pl.String,
+    "metric": pl.String,
+    "is_primary": pl.Boolean,
+    "window_start": pl.Datetime("us"),
+    "window_end": pl.Datetime("us"),
+    "treated_units": pl.Int64,
+    "control_units": pl.Int64,
+    **dict.fromkeys(_FLOAT_FIELDS, pl.Float64),
+    "p_value_method": pl.String,
+    "level": pl.Float64,
+    "decision_threshold": pl.Float64,
+    "decision": pl.String,
+    "sample_ratio_p": pl.Float64,
+    "contaminated_control_units": pl.Int64,
+    "open_share": pl.Float64,
+    "minimum_detectable_effect": pl.Float64,
+    "warnings": pl.String,
+}
+
+
+def _unit_outcomes(
+    conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], start: datetime, end: datetime, metric: str
+) -> pl.DataFrame:
+    """(unit_id, arm, outcome): every assigned unit's metric over [start, end] (0 without a
+    deal), its deals those of its account (or, for a geo, of the segment column's value)."""
+    unit = "account_id" if experiment["unit"] == "account" else "segments[$geo_column]"
+    moment = "qualified_at" if metric == "qualified_pipeline" else "created_at"
+    frame: pl.DataFrame = conn.sql(
+        f"""
+        with deals as (
+            select {unit} as unit_id, * from stg_opportunities
+            where {moment} between $start and $end
+        ),
+        outcomes as (
+            select unit_id, {EXPERIMENT_METRICS[metric]} as outcome from deals group by unit_id
+        )
+        select a.unit_id, a.arm, coalesce(o.outcome, 0)::double as outcome
+        from stg_experiment_assignments as a
+        left join outcomes as o using (unit_id)
+        where a.experiment_id = $experiment_id
+        order by a.unit_id
+        """,
+        params={
+            "start": start,
+            "end": end,
+            "experiment_id": experiment["experiment_id"],
+            **({"geo_column": experiment["geo_column"]} if experiment["unit"] == "geo" else {}),
+        },
+    ).pl()
+    return frame
+
+
+def _checks(
+    conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], start: datetime, end: datetime
+) -> tuple[int, float | None]:
+    """(control units touched by the tested channel or campaign in the test window, the share
+    of the window's deals of assigned accounts still open at as-of)."""
+    params = {"experiment_id": experiment["experiment_id"], "start": start, "end": end}
+    contaminated = conn.execute(
+        """
+        select count(distinct a.unit_id) from stg_experiment_assignments as a
+        inner join stg_experiments as e using (experiment_id)
+        inner join stg_touchpoints as t on t.account_id = a.unit_id
+        where a.experiment_id = $experiment_id and a.arm = 'control' and e.unit = 'account'
+            and t.occurred_at between e.start_at and e.end_at
+            and (t.channel = e.channel or t.campaign = e.campaign)
+        """,
+        {"experiment_id": experiment["experiment_id"]},
+    ).fetchall()[0][0]
+    open_share = conn.execute(
+        """
+        select avg(case when o.stage = 'open' then 1.0 else 0.0 end) from stg_opportunities as o
+        inner join stg_experiment_assignments as a on a.unit_id = o.account_id
+        where a.experiment_id = $experiment_id and o.created_at between $start and $end
+        """,
+        params,
+    ).fetchall()[0][0]
+    return int(contaminated), (None if open_share is None else float(open_share))
+
+
+def _row(
+    conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], metric: str, config: AttributionConfig
+) -> dict[str, Any]:
+    """One experiment x metric of mart_experiment_results."""
+    start = experiment["start_at"]
+    end = experiment["end_at"] + timedelta(days=int(experiment["follow_up_days"]))
+    warnings: list[str] = []
+    if start > config.as_of:
+        warnings.append("the test starts after as-of: no outcome yet")
+    elif end > config.as_of:
+        warnings.append("the window (with follow-up) runs past as-of: outcomes so far")
+    observed_end = min(end, config.as_of)
+    length = observed_end - start if observed_end > start else timedelta(0)
+    now = _unit_outcomes(conn, experiment, start, observed_end, metric)
+    before = _unit_outcomes(conn, experiment, start - length, start - timedelta(microseconds=1), metric)
+    arms = now.join(before.select("unit_id", pre="outcome"), on="unit_id", how="left").fill_null(0.0)
+
+    def arm(name: str, column: str) -> np.ndarray:
+        return arms.filter(pl.col("arm") == name)[column].to_numpy().astype(float)
+
+    outcomes = ArmOutcomes(
+        arm("treatment", "outcome"), arm("control", "outcome"), arm("treatment", "pre"), arm("control", "pre")
+    )
+    primary = metric == experiment["primary_metric"]
+    rule = DecisionRule(threshold=float(experiment["decision_threshold"]) if primary else 0.0)
+    seed = config.intervals.seed
+    estimate = estimate_lift(
+        outcomes, rule, float(experiment["alpha"]), max(config.intervals.replicates, 200), seed
+    )
+    if start > config.as_of:
+        estimate = estimate.__class__(**{**asdict(estimate), "decision": "no_decision"})
+    warnings.extend(estimate.warnings)
+    srm = None
+    if experiment["control_share"] is not None:
+        srm = sample_ratio_p(
+            estimate.treated_units, estimate.control_units, float(experiment["control_share"])
+        )
+        if srm < SRM_P:
+            warnings.append(
+                f"sample-ratio mismatch: {estimate.treated_units} treated, {estimate.control_units} control (p {srm:.2g})"
+            )
+    contaminated, open_share = _checks(conn, experiment, start, observed_end)
+    if contaminated:
+        warnings.append(
+            f"{contaminated} control unit(s) touched by the tested channel or campaign during the test"
+        )
+    if open_share is not None and open_share >= 0.5:
+        warnings.append(f"{open_share:.0%} of the test's opportunities are still open at as-of")
+    mde = minimum_detectable_effect(
+        np.concatenate([outcomes.treatment_pre, outcomes.control_pre]),
+        estimate.treated_units, estimate.control_units, float(experiment["alpha"]),
+    )  # fmt: skip
+    if primary and mde is not None and rule.threshold > 0 and mde > rule.threshold:
+        warnings.append(f"too few units: the minimum detectable effect ({mde:,.0f}) exceeds the threshold")
+    values = asdict(estimate)
+    return {
+        **{k: experiment[k] for k in ("experiment_id", "name", "channel", "campaign")},
+        "metric": metric,
+        "is_primary": primary,
+        "window_start": start,
+        "window_end": end,
+        "treated_units": estimate.treated_units,
+        "control_units": estimate.control_units,
+        **{k: values[k] for k in _FLOAT_FIELDS},
+        "p_value_method": estimate.p_value_method,
+        "level": 1 - float(experiment["alpha"]),
+        "decision_threshold": rule.threshold,
+        "decision": estimate.decision,
+        "sample_ratio_p": srm,
+        "contaminated_control_units": contaminated,
+        "open_share": open_share,
+        "minimum_detectable_effect": mde,
+        "warnings": "; ".join(warnings) or None,
+    }
+
+
+def experiment_results(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> pl.DataFrame:
+    """One row per (staged experiment, metric): opportunities_created, pipeline, won_revenue,
+    and qualified_pipeline when the run builds qualified journeys; the primary metric's row
+    decides by the experiment's threshold, the others against zero."""
+    experiments = query_frame(conn, "select * from stg_experiments order by experiment_id")
+    metrics = [m for m in EXPERIMENT_METRICS if m != "qualified_pipeline" or config.builds_qualified_journeys]
+    rows = [
+        _row(conn, experiment, metric, config)
+        for experiment in experiments.iter_rows(named=True)
+        for metric in metrics
+    ]
+    return pl.DataFrame(rows, schema=RESULT_SCHEMA)
+
+
+def build_experiment_results(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """Write `mart_experiment_results` (experiment_results); return its row count."""
+    return DuckDBEngine(conn).write("mart_experiment_results", experiment_results(conn, config))
