@@ -47,6 +47,7 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_restatements",
     "mart_velocity_intervals",
     "mart_experiment_results",
+    "mart_experiment_vs_attribution",
 )
 MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten

@@ -16,7 +16,7 @@ from attribution.crm.derive import (
     build_self_reported,
 )
 from attribution.engine import DuckDBEngine, Engine, as_engine
-from attribution.experiments.results import build_experiment_results
+from attribution.experiments.results import build_experiment_results, build_experiment_vs_attribution
 from attribution.ingest import (
     LoadResult,
     ensure_loaded,
@@ -385,4 +385,5 @@ def run_pipeline(
     results["mart_velocity_intervals"] = build_velocity_intervals(conn, config)
     tell("experiments")
     results["mart_experiment_results"] = build_experiment_results(conn, config)
+    results["mart_experiment_vs_attribution"] = build_experiment_vs_attribution(conn, config)
     return results

@@ -24,7 +24,15 @@ from attribution.experiments.estimate import (
 )
 from attribution.sql import query_frame
 
-__all__ = ["EXPERIMENT_METRICS", "RESULT_SCHEMA", "build_experiment_results", "experiment_results"]
+__all__ = [
+    "EXPERIMENT_METRICS",
+    "RESULT_SCHEMA",
+    "VS_ATTRIBUTION_SCHEMA",
+    "build_experiment_results",
+    "build_experiment_vs_attribution",
+    "experiment_results",
+    "experiment_vs_attribution",
+]
 
 # metric -> what one unit's outcome is, over the opportunities of the unit created in the
 # window (qualified_pipeline: qualified in it); won revenue: of those created, won by as-of
@@ -217,3 +225,87 @@ def experiment_results(conn: duckdb.DuckDBPyConnection, config: AttributionConfi
 def build_experiment_results(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
     """Write `mart_experiment_results` (experiment_results); return its row count."""
     return DuckDBEngine(conn).write("mart_experiment_results", experiment_results(conn, config))
+
+
+# metric -> the journey kind whose credits attribute it, and whether a credit counts a deal
+# (opportunities_created) or its amount
+_ATTRIBUTED_KIND: dict[str, tuple[str, bool]] = {
+    "opportunities_created": ("pipeline", True),
+    "pipeline": ("pipeline", False),
+    "won_revenue": ("revenue", False),
+    "qualified_pipeline": ("qualified", False),
+}
+VS_ATTRIBUTION_SCHEMA: dict[str, Any] = {
+    "experiment_id": pl.String,
+    "metric": pl.String,
+    "model": pl.String,
+    "attributed": pl.Float64,
+    "measured_incremental": pl.Float64,
+    "measured_low": pl.Float64,
+    "measured_high": pl.Float64,
+    "ratio": pl.Float64,
+    "ratio_low": pl.Float64,
+    "ratio_high": pl.Float64,
+    "is_outside_interval": pl.Boolean,
+}
+
+
+def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per (experiment, model) of the primary metric: what the model attributes to the
+    tested channel (or campaign) on the treated units' deals of the window, next to the
+    measured incremental total (cuped lift x treated units) and its interval; the ratio
+    measured / attributed with the interval's ratios, and whether the attributed figure lies
+    outside the measured interval. Reads mart_experiment_results and mart_attribution_credits."""
+    results = query_frame(
+        conn,
+        "select * from mart_experiment_results where is_primary and low is not null order by experiment_id",
+    )
+    frames = []
+    for row in results.iter_rows(named=True):
+        kind, counts = _ATTRIBUTED_KIND[row["metric"]]
+        attributed = conn.sql(
+            f"""
+            select c.model, coalesce(sum({"c.credit" if counts else "c.attributed_amount"}), 0) as attributed
+            from mart_attribution_credits as c
+            inner join stg_experiment_assignments as a
+                on a.unit_id = c.account_id and a.experiment_id = $experiment_id and a.arm = 'treatment'
+            inner join stg_experiments as e on e.experiment_id = a.experiment_id
+            where c.journey_kind = $kind and c.event_at between $start and $end
+                and (c.channel = e.channel or c.campaign = e.campaign)
+            group by c.model
+            """,
+            params={
+                "experiment_id": row["experiment_id"],
+                "kind": kind,
+                "start": row["window_start"],
+                "end": row["window_end"],
+            },
+        ).pl()
+        models = query_frame(conn, "select distinct model from mart_attribution_credits")
+        attributed = models.join(attributed, on="model", how="left").fill_null(0.0)
+        n = row["treated_units"]
+        measured, low, high = row["cuped_lift"] * n, row["low"] * n, row["high"] * n
+        frames.append(
+            attributed.select(
+                experiment_id=pl.lit(row["experiment_id"]),
+                metric=pl.lit(row["metric"]),
+                model="model",
+                attributed="attributed",
+                measured_incremental=pl.lit(measured),
+                measured_low=pl.lit(low),
+                measured_high=pl.lit(high),
+                ratio=pl.when(pl.col("attributed") != 0).then(measured / pl.col("attributed")),
+                ratio_low=pl.when(pl.col("attributed") != 0).then(low / pl.col("attributed")),
+                ratio_high=pl.when(pl.col("attributed") != 0).then(high / pl.col("attributed")),
+                is_outside_interval=(pl.col("attributed") < low) | (pl.col("attributed") > high),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema=VS_ATTRIBUTION_SCHEMA)
+    return pl.concat(frames).sort("experiment_id", "model")
+
+
+def build_experiment_vs_attribution(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> int:
+    """Write `mart_experiment_vs_attribution` (experiment_vs_attribution); return its row count."""
+    del config  # the results table holds what the comparison reads
+    return DuckDBEngine(conn).write("mart_experiment_vs_attribution", experiment_vs_attribution(conn))

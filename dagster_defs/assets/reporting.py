@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution import describe
 from attribution.config import AttributionConfig
-from attribution.experiments.results import build_experiment_results
+from attribution.experiments.results import build_experiment_results, build_experiment_vs_attribution
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
 from attribution.html_report import write_report
@@ -287,6 +287,15 @@ mart_experiment_results = sql_model_asset(
     "units touched by the tested channel or campaign, open deals, minimum detectable effect.",
     deps=["stg_experiments", "stg_experiment_assignments", "stg_opportunities", "stg_touchpoints"],
     build=build_experiment_results,
+)
+mart_experiment_vs_attribution = sql_model_asset(
+    "mart_experiment_vs_attribution",
+    "One row per (experiment, model) of its primary metric: what the model attributes to the "
+    "tested channel or campaign on the treated units' deals of the window, the measured "
+    "incremental total with its interval, their ratio with the interval's ratios, and "
+    "is_outside_interval where the model's figure lies outside what the experiment measured.",
+    deps=["mart_experiment_results", "mart_attribution_credits"],
+    build=build_experiment_vs_attribution,
 )
 mart_reconciliation_cuts = sql_model_asset(
     "mart_reconciliation_cuts",

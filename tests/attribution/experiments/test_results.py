@@ -39,6 +39,7 @@ def _world(folder: Path) -> SourcePaths:
     touches = [(f"t-{a}", "2026-01-05T00:00:00Z", a, "email") for a, *_ in ACCOUNTS]
     touches += [(f"t-{a}", "2026-01-05T00:00:00Z", a, "email") for a, _ in SRM_UNITS]
     touches.append(("t-c4-ads", "2026-03-10T00:00:00Z", "c4", "ads"))  # a control reached by ads
+    touches.append(("t-t1-ads", "2026-03-10T00:00:00Z", "t1", "ads"))  # before t1's test deal
     write_csv(folder / "touches.csv", ["touchpoint_id", "occurred_at", "account_id", "channel"], touches)
     deals = []
     for account, _, pre, test in ACCOUNTS:
@@ -165,3 +166,43 @@ def test_without_experiments_the_table_is_empty(tmp_path):
     conn = duckdb.connect()
     run_pipeline(conn, SourcePaths(sources.touchpoints, sources.opportunities), CONFIG)
     assert conn.sql("select count(*) from mart_experiment_results").fetchall() == [(0,)]
+
+
+def test_each_model_next_to_what_the_experiment_measured(experiment_run):
+    rows = {
+        model: (attributed, measured, low, high, ratio, outside)
+        for model, attributed, measured, low, high, ratio, outside in experiment_run.sql(
+            "select model, attributed, measured_incremental, measured_low, measured_high, ratio, "
+            "is_outside_interval from mart_experiment_vs_attribution where experiment_id = 'e1'"
+        ).fetchall()
+    }
+    result = _result(experiment_run, "e1", "pipeline")
+    # of the treated units' test deals only t1's journey (email 01-05, ads 03-10; 100) touched
+    # ads: last touch gives ads all of it, linear half, first touch none
+    assert (rows["last_touch"][0], rows["linear"][0], rows["first_touch"][0]) == (100.0, 50.0, 0.0)
+    measured, low, high = 4 * result["cuped_lift"], 4 * result["low"], 4 * result["high"]
+    assert rows["last_touch"][1:4] == pytest.approx((measured, low, high))
+    assert rows["last_touch"][4] == pytest.approx(measured / 100.0)
+    assert rows["first_touch"][4] is None  # nothing attributed: no ratio
+    for attributed, _, lo, hi, _, outside in rows.values():
+        assert outside == (attributed < lo or attributed > hi)
+
+
+def test_the_report_reads_each_experiment_in_one_sentence(experiment_run):
+    from attribution.report_sections.experiments import _experiments
+
+    section = _experiments(experiment_run)
+    e1 = _result(experiment_run, "e1", "pipeline")
+    outside = [
+        model
+        for (model,) in experiment_run.sql(
+            "select model from mart_experiment_vs_attribution where experiment_id = 'e1' and is_outside_interval "
+            "order by model"
+        ).fetchall()
+    ]
+    reading = section["readings"][0]
+    assert reading.startswith(f"e1 (ads): {e1['cuped_lift']:,.0f} pipeline per treated unit [")
+    assert f"decision {e1['decision']}" in reading
+    assert ("outside it: " + ", ".join(outside)) in reading if outside else "outside it" not in reading
+    # e2 starts after as-of: no estimate, said so
+    assert section["readings"][1].startswith("e2 (ads): no estimate (the test starts after as-of")
