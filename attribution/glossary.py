@@ -134,8 +134,7 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "model: each account's journey weighed by the channel's credit in it.",
     "reached_milestones": "Of those milestones' worth, the part whose account reached the step.",
     "p90_days_in_stage": "90th percentile of the days spent in the stage over stays that ended.",
-    "is_outside_interval": "The model's attributed figure lies outside the interval the "
-    "experiment measured.",
+    "is_outside_interval": "The model's attributed figure lies outside the interval the experiment measured.",
     "measured_incremental": "The experiment's incremental total: CUPED lift per treated unit x "
     "treated units.",
     "experiment_id": "The experiment's id (it seeds the assignment's draw).",
