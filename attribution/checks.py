@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from attribution.contracts import CENT, CREDIT_TOLERANCE
-from attribution.sql import query, read_sql
+from attribution.sql import query, query_frame, read_sql
 
 __all__ = [
     "CENT",
@@ -152,3 +152,14 @@ def contact_role_coverage(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         "count(*) from stg_opportunities"
     ).fetchall()[0]
     return int(with_roles), int(total)
+
+
+def experiment_warnings(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """(experiment_id, metric, decision, warnings) of the primary-metric rows of
+    mart_experiment_results whose decision a check puts in doubt: a sample-ratio mismatch,
+    contaminated controls, mostly open deals, too few units, a window past as-of."""
+    return query_frame(
+        conn,
+        "select experiment_id, metric, decision, warnings from mart_experiment_results "
+        "where is_primary and warnings is not null order by experiment_id",
+    )

@@ -48,6 +48,8 @@ EXPORT_TABLES: tuple[str, ...] = (
     "mart_velocity_intervals",
     "mart_experiment_results",
     "mart_experiment_vs_attribution",
+    "mart_lift_tests_pymc",
+    "mart_lift_tests_robyn",
 )
 MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten

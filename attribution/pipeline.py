@@ -16,6 +16,7 @@ from attribution.crm.derive import (
     build_self_reported,
 )
 from attribution.engine import DuckDBEngine, Engine, as_engine
+from attribution.experiments.handoff import build_lift_tests_pymc, build_lift_tests_robyn
 from attribution.experiments.results import build_experiment_results, build_experiment_vs_attribution
 from attribution.ingest import (
     LoadResult,
@@ -386,4 +387,6 @@ def run_pipeline(
     tell("experiments")
     results["mart_experiment_results"] = build_experiment_results(conn, config)
     results["mart_experiment_vs_attribution"] = build_experiment_vs_attribution(conn, config)
+    results["mart_lift_tests_pymc"] = build_lift_tests_pymc(conn, config)
+    results["mart_lift_tests_robyn"] = build_lift_tests_robyn(conn, config)
     return results

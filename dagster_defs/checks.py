@@ -16,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.checks import (
     credit_conservation_violations,
     duplicate_key_rows,
+    experiment_warnings,
     markov_gap_violations,
     markov_violations,
     markov_warnings,
@@ -107,6 +108,16 @@ INVARIANTS: tuple[Invariant, ...] = (
         "converting journeys (a larger gap means some channel's canonical total is unreachable: "
         "its single-channel journeys alone exceed it).",
         lambda conn: markov_gap_violations(conn, MARKOV_GAP_THRESHOLD),
+        blocking=False,
+    ),
+    Invariant(
+        "mart_experiment_results",
+        "experiment_decisions_hold",
+        "No experiment's decision is put in doubt by its checks: the arms match the intended "
+        "split (sample ratio), no control unit saw the tested channel or campaign, most deals "
+        "have closed, the arms can detect the threshold, the window has ended. Non-blocking: the "
+        "decision stands with its warnings.",
+        experiment_warnings,
         blocking=False,
     ),
     Invariant(

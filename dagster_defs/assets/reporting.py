@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution import describe
 from attribution.config import AttributionConfig
+from attribution.experiments.handoff import build_lift_tests_pymc, build_lift_tests_robyn
 from attribution.experiments.results import build_experiment_results, build_experiment_vs_attribution
 from attribution.export import EXPORT_TABLES, ExportError, export_marts
 from attribution.glossary import GLOSSARY
@@ -296,6 +297,23 @@ mart_experiment_vs_attribution = sql_model_asset(
     "is_outside_interval where the model's figure lies outside what the experiment measured.",
     deps=["mart_experiment_results", "mart_attribution_credits"],
     build=build_experiment_vs_attribution,
+)
+mart_lift_tests_pymc = sql_model_asset(
+    "mart_lift_tests_pymc",
+    "The measured lifts as PyMC-Marketing's lift-test frame (add_lift_test_measurements): per "
+    "experiment with a channel, x (the channel's spend over the equal pre-period), delta_x "
+    "(the window's spend minus it), delta_y (the measured incremental total) and sigma (its "
+    "standard error).",
+    deps=["mart_experiment_results", "stg_spend"],
+    build=build_lift_tests_pymc,
+)
+mart_lift_tests_robyn = sql_model_asset(
+    "mart_lift_tests_robyn",
+    "The measured lifts as Robyn's calibration_input: channel, liftStartDate, liftEndDate, "
+    "liftAbs (the measured incremental total), spend (the window's), confidence (the interval's "
+    "level), metric and calibration_scope.",
+    deps=["mart_experiment_results", "stg_spend"],
+    build=build_lift_tests_robyn,
 )
 mart_reconciliation_cuts = sql_model_asset(
     "mart_reconciliation_cuts",

@@ -79,9 +79,21 @@ def _world(folder: Path) -> SourcePaths:
     ]
     assignments += [("e5", a, arm) for a, arm in SRM_UNITS]
     write_csv(folder / "assignments.csv", ["experiment_id", "unit_id", "arm"], assignments)
+    # ads spend: 600 in the pre-period, 1,000 + 500 in e1's window, 999 after it
+    write_csv(
+        folder / "spend.csv",
+        ["date", "channel", "amount"],
+        [
+            ("2026-01-15", "ads", 600),
+            ("2026-03-05", "ads", 1000),
+            ("2026-04-10", "ads", 500),
+            ("2026-05-15", "ads", 999),
+        ],
+    )
     return SourcePaths(
         folder / "touches.csv",
         folder / "opportunities.csv",
+        spend=folder / "spend.csv",
         experiments=folder / "experiments.csv",
         experiment_assignments=folder / "assignments.csv",
     )
@@ -206,3 +218,43 @@ def test_the_report_reads_each_experiment_in_one_sentence(experiment_run):
     assert ("outside it: " + ", ".join(outside)) in reading if outside else "outside it" not in reading
     # e2 starts after as-of: no estimate, said so
     assert section["readings"][1].startswith("e2 (ads): no estimate (the test starts after as-of")
+
+
+def test_the_non_blocking_check_lists_the_decisions_in_doubt(experiment_run):
+    from attribution.checks import experiment_warnings
+
+    doubted = experiment_warnings(experiment_run)
+    # e1: a contaminated control; e2: after as-of; e5: the sample-ratio mismatch
+    assert doubted["experiment_id"].to_list() == ["e1", "e2", "e5"]
+    assert set(doubted["metric"]) == {"pipeline"}
+
+
+def test_the_lifts_in_the_shapes_media_mix_tools_calibrate_with(experiment_run):
+    from datetime import date
+
+    from scipy import stats
+
+    result = _result(experiment_run, "e1", "pipeline")
+    pymc = (
+        experiment_run.sql("select * from mart_lift_tests_pymc where experiment_id = 'e1'")
+        .pl()
+        .row(0, named=True)
+    )
+    sigma = (result["high"] - result["low"]) / 2 / stats.norm.ppf(0.95) * 4
+    assert (pymc["channel"], pymc["x"], pymc["delta_x"]) == ("ads", 600.0, 900.0)
+    assert (pymc["delta_y"], pymc["sigma"]) == pytest.approx((result["total_incremental"], sigma))
+    robyn = (
+        experiment_run.sql("select * from mart_lift_tests_robyn where experiment_id = 'e1'")
+        .pl()
+        .row(0, named=True)
+    )
+    assert (robyn["liftStartDate"], robyn["liftEndDate"]) == (date(2026, 3, 1), date(2026, 4, 30))
+    assert (robyn["spend"], robyn["confidence"], robyn["metric"]) == (1500.0, pytest.approx(0.9), "pipeline")
+    assert robyn["liftAbs"] == pytest.approx(result["total_incremental"])
+    # e2 has no estimate (after as-of): in neither hand-off
+    assert experiment_run.sql(
+        "select distinct experiment_id from mart_lift_tests_robyn order by 1"
+    ).fetchall() == [
+        ("e1",),
+        ("e5",),
+    ]
