@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DAGSTER := $(VENV)/bin/dagster
 export DAGSTER_HOME := $(CURDIR)/.dagster
-SAMPLE := data/sample/opportunity_history.csv
+SAMPLE := data/sample/experiment_assignments.csv
 # A user's run: RUN_FILE=path/to/attribution.toml (or ATTRIBUTION_RUN_FILE, or an
 # attribution.toml here). Without one and without ATTRIBUTION_* inputs, the sample runs.
 ifdef RUN_FILE

@@ -92,6 +92,8 @@ SAMPLE_INPUTS: dict[str, str] = {
     "milestones": "data/sample/milestones.csv",
     "spend": "data/sample/spend.csv",
     "opportunity_history": "data/sample/opportunity_history.csv",
+    "experiments": "data/sample/experiments.csv",
+    "experiment_assignments": "data/sample/experiment_assignments.csv",
 }
 # the sample's settings: its segment columns, and MQLs as a journey kind every model runs on
 SAMPLE_SETTINGS: dict[str, Any] = {

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from attribution.sample_data.deals import generate_chunks
+from attribution.sample_data.experiment import experiment_row, plant_experiment
 from attribution.sample_data.extras import fx_rates, milestones, opportunity_history, spend, touch_counts
 from attribution.sample_data.world import CHANNELS, TOUCH_TYPES, SampleSpec
 
@@ -29,8 +30,9 @@ def _write(frame: pl.DataFrame, path: Path, file_format: str) -> int:
 
 
 def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> dict[str, int]:
-    """Write touchpoints/, opportunities/ part files, fx_rates, milestones, spend and the
-    opportunity history under out_dir; return row counts."""
+    """Write touchpoints/, opportunities/ part files, fx_rates, milestones, spend, the
+    opportunity history and the holdout experiment with its assignments under out_dir;
+    return row counts."""
     counts = {"touchpoints": 0, "opportunities": 0, "fx_rates": 0, "milestones": 0, "spend": 0}
     milestone_frames = []
     history_frames = []
@@ -39,7 +41,10 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
         for old in (out_dir / sub).glob("part-*"):
             old.unlink()
-    for i, (touches, opps) in enumerate(generate_chunks(spec)):
+    assignment_frames = []
+    for i, (base_touches, base_opps) in enumerate(generate_chunks(spec)):
+        touches, opps, assignments = plant_experiment(base_touches, base_opps, spec, i)
+        assignment_frames.append(assignments)
         for name, frame in (("touchpoints", touches), ("opportunities", opps)):
             counts[name] += _write(frame, out_dir / name / f"part-{i:05d}", file_format)
         milestone_frames.append(milestones(touches, spec, i))
@@ -50,6 +55,10 @@ def write_sample(out_dir: Path, spec: SampleSpec, file_format: str = "csv") -> d
     counts["spend"] = _write(spend(pl.concat(touch_months)), out_dir / "spend", file_format)
     counts["opportunity_history"] = _write(
         pl.concat(history_frames), out_dir / "opportunity_history", file_format
+    )
+    counts["experiments"] = _write(experiment_row(spec), out_dir / "experiments", file_format)
+    counts["experiment_assignments"] = _write(
+        pl.concat(assignment_frames).sort("unit_id"), out_dir / "experiment_assignments", file_format
     )
     return counts
 
@@ -62,12 +71,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("data/sample"))
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
     parser.add_argument(
+        "--experiment-effect",
+        type=float,
+        default=SampleSpec.experiment_deals_per_account,
+        help="extra deals per treated account the paid social holdout plants (0: none)",
+    )
+    parser.add_argument(
         "--objects",
         choices=("salesforce", "hubspot"),
         help="also write the world as that CRM's object export, under OUT/<crm>_objects/",
     )
     args = parser.parse_args(argv)
-    counts = write_sample(args.out, SampleSpec(scale=args.scale, seed=args.seed), args.format)
+    spec = SampleSpec(scale=args.scale, seed=args.seed, experiment_deals_per_account=args.experiment_effect)
+    counts = write_sample(args.out, spec, args.format)
     print(f"wrote {args.out}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
     if args.objects:
         from attribution.crm.sample_objects import write_objects

@@ -85,6 +85,9 @@ class SampleSpec:
     spark_scale: float = 1.0
     sales_sourced_share: float = 0.08
     accounts_per_chunk: int = 50_000
+    # the holdout experiment's planted effect: extra deals per treated account in its window
+    # (attribution.sample_data.experiment; 0 plants none)
+    experiment_deals_per_account: float = 0.3
 
     @property
     def n_accounts(self) -> int:
