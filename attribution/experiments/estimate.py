@@ -16,7 +16,9 @@ __all__ = [
     "ArmOutcomes",
     "DecisionRule",
     "LiftEstimate",
+    "RatioEstimate",
     "estimate_lift",
+    "estimate_ratio_lift",
     "minimum_detectable_effect",
     "sample_ratio_p",
 ]
@@ -209,3 +211,46 @@ def sample_ratio_p(treated: int, control: int, control_share: float) -> float:
         return 1.0
     expected = [total * (1 - control_share), total * control_share]
     return float(stats.chisquare([treated, control], f_exp=expected).pvalue)
+
+
+@dataclass(frozen=True)
+class RatioEstimate:
+    """A ratio metric's arms (sum of numerators over sum of denominators of their units), its
+    lift and a seeded bootstrap interval over units within arm (the unit is what was
+    randomized, not the deal); None where an arm's denominator is 0."""
+
+    treatment_ratio: float | None
+    control_ratio: float | None
+    lift: float | None
+    low: float | None
+    high: float | None
+    decision: str
+
+
+def estimate_ratio_lift(
+    numerators: tuple[np.ndarray, np.ndarray],
+    denominators: tuple[np.ndarray, np.ndarray],
+    rule: DecisionRule,
+    alpha: float = 0.1,
+    replicates: int = 1000,
+    seed: int = 0,
+) -> RatioEstimate:
+    """(treatment, control) numerators and denominators per unit -> the ratio of each arm, the
+    difference, and the percentile interval of the difference over bootstrap replicates
+    (resampled units; a replicate with an empty denominator is left out)."""
+    ratios = [
+        float(n.sum() / d.sum()) if d.sum() > 0 else None
+        for n, d in zip(numerators, denominators, strict=True)
+    ]
+    if ratios[0] is None or ratios[1] is None or min(d.size for d in denominators) < 2:
+        return RatioEstimate(ratios[0], ratios[1], None, None, None, "no_decision")
+    rng = np.random.default_rng(seed)
+    draws = []
+    for n, d in zip(numerators, denominators, strict=True):
+        picks = rng.integers(0, d.size, size=(replicates, d.size))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws.append(n[picks].sum(axis=1) / d[picks].sum(axis=1))
+    differences = draws[0] - draws[1]
+    differences = differences[np.isfinite(differences)]
+    low, high = (float(v) for v in np.quantile(differences, [alpha / 2, 1 - alpha / 2]))
+    return RatioEstimate(ratios[0], ratios[1], ratios[0] - ratios[1], low, high, _decide(low, high, rule))

@@ -19,6 +19,7 @@ from attribution.experiments.estimate import (
     ArmOutcomes,
     DecisionRule,
     estimate_lift,
+    estimate_ratio_lift,
     minimum_detectable_effect,
     sample_ratio_p,
 )
@@ -41,6 +42,14 @@ EXPERIMENT_METRICS: dict[str, str] = {
     "pipeline": "sum(pipeline_amount)",
     "won_revenue": "sum(revenue_amount) filter (where stage = 'closed_won')",
     "qualified_pipeline": "sum(pipeline_amount) filter (where qualified_at is not null)",
+}
+# ratio metrics: (numerator, denominator) per unit over the deals created in the window
+RATIO_METRICS: dict[str, tuple[str, str]] = {
+    "win_rate": ("count(*) filter (where stage = 'closed_won')", "count(*) filter (where stage <> 'open')"),
+    "average_deal_size": (
+        "sum(revenue_amount) filter (where stage = 'closed_won')",
+        "count(*) filter (where stage = 'closed_won')",
+    ),
 }
 SRM_P = 0.001  # a sample-ratio p below this is a mismatch
 _FLOAT_FIELDS = (
@@ -75,10 +84,12 @@ RESULT_SCHEMA: dict[str, Any] = {
 def _unit_outcomes(
     conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], start: datetime, end: datetime, metric: str
 ) -> pl.DataFrame:
-    """(unit_id, arm, outcome): every assigned unit's metric over [start, end] (0 without a
-    deal), its deals those of its account (or, for a geo, of the segment column's value)."""
+    """(unit_id, arm, outcome, denominator): every assigned unit's metric over [start, end] (0
+    without a deal; a ratio metric's numerator, with its denominator), its deals those of its
+    account (or, for a geo, of the segment column's value)."""
     unit = "account_id" if experiment["unit"] == "account" else "segments[$geo_column]"
     moment = "qualified_at" if metric == "qualified_pipeline" else "created_at"
+    numerator, denominator = RATIO_METRICS.get(metric, (EXPERIMENT_METRICS.get(metric, "0"), "count(*)"))
     frame: pl.DataFrame = conn.sql(
         f"""
         with deals as (
@@ -86,9 +97,10 @@ def _unit_outcomes(
             where {moment} between $start and $end
         ),
         outcomes as (
-            select unit_id, {EXPERIMENT_METRICS[metric]} as outcome from deals group by unit_id
+            select unit_id, {numerator} as outcome, {denominator} as denominator from deals group by unit_id
         )
-        select a.unit_id, a.arm, coalesce(o.outcome, 0)::double as outcome
+        select a.unit_id, a.arm, coalesce(o.outcome, 0)::double as outcome,
+            coalesce(o.denominator, 0)::double as denominator
         from stg_experiment_assignments as a
         left join outcomes as o using (unit_id)
         where a.experiment_id = $experiment_id
@@ -107,8 +119,9 @@ def _unit_outcomes(
 def _checks(
     conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], start: datetime, end: datetime
 ) -> tuple[int, float | None]:
-    """(control units touched by the tested channel or campaign in the test window, the share
-    of the window's deals of assigned accounts still open at as-of)."""
+    """(control units touched by the tested channel or campaign in the test window: account
+    units only, touches have no geo; the share of the window's deals of assigned units still
+    open at as-of)."""
     params = {"experiment_id": experiment["experiment_id"], "start": start, "end": end}
     contaminated = conn.execute(
         """
@@ -121,13 +134,14 @@ def _checks(
         """,
         {"experiment_id": experiment["experiment_id"]},
     ).fetchall()[0][0]
+    unit = "o.account_id" if experiment["unit"] == "account" else "o.segments[$geo_column]"
     open_share = conn.execute(
-        """
+        f"""
         select avg(case when o.stage = 'open' then 1.0 else 0.0 end) from stg_opportunities as o
-        inner join stg_experiment_assignments as a on a.unit_id = o.account_id
+        inner join stg_experiment_assignments as a on a.unit_id = {unit}
         where a.experiment_id = $experiment_id and o.created_at between $start and $end
         """,
-        params,
+        {**params, **({"geo_column": experiment["geo_column"]} if experiment["unit"] == "geo" else {})},
     ).fetchall()[0][0]
     return int(contaminated), (None if open_share is None else float(open_share))
 
@@ -208,16 +222,62 @@ def _row(
     }
 
 
+def _ratio_row(
+    conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], metric: str, config: AttributionConfig
+) -> dict[str, Any]:
+    """One ratio metric (win rate, average won deal size) of an experiment: each arm's ratio,
+    the difference and its bootstrap interval over units, decided against zero."""
+    start = experiment["start_at"]
+    end = experiment["end_at"] + timedelta(days=int(experiment["follow_up_days"]))
+    units = _unit_outcomes(conn, experiment, start, min(end, config.as_of), metric)
+
+    def arm(name: str, column: str) -> np.ndarray:
+        return units.filter(pl.col("arm") == name)[column].to_numpy().astype(float)
+
+    estimate = estimate_ratio_lift(
+        (arm("treatment", "outcome"), arm("control", "outcome")),
+        (arm("treatment", "denominator"), arm("control", "denominator")),
+        DecisionRule(),
+        float(experiment["alpha"]),
+        max(config.intervals.replicates, 200),
+        config.intervals.seed,
+    )
+    empty = dict.fromkeys(RESULT_SCHEMA)
+    return {
+        **empty,
+        **{k: experiment[k] for k in ("experiment_id", "name", "channel", "campaign")},
+        "metric": metric,
+        "is_primary": False,
+        "window_start": start,
+        "window_end": end,
+        "treated_units": int((units["arm"] == "treatment").sum()),
+        "control_units": int((units["arm"] == "control").sum()),
+        "treatment_mean": estimate.treatment_ratio,
+        "control_mean": estimate.control_ratio,
+        "lift": estimate.lift,
+        "low": estimate.low,
+        "high": estimate.high,
+        "bootstrap_low": estimate.low,
+        "bootstrap_high": estimate.high,
+        "p_value_method": None,
+        "level": 1 - float(experiment["alpha"]),
+        "decision_threshold": 0.0,
+        "decision": estimate.decision,
+        "warnings": None if estimate.lift is not None else "an arm without a closed (won) deal: no ratio",
+    }
+
+
 def experiment_results(conn: duckdb.DuckDBPyConnection, config: AttributionConfig) -> pl.DataFrame:
     """One row per (staged experiment, metric): opportunities_created, pipeline, won_revenue,
-    and qualified_pipeline when the run builds qualified journeys; the primary metric's row
-    decides by the experiment's threshold, the others against zero."""
+    qualified_pipeline when the run builds qualified journeys, and the ratio metrics win_rate
+    and average_deal_size (bootstrap over units); the primary metric's row decides by the
+    experiment's threshold, the others against zero."""
     experiments = query_frame(conn, "select * from stg_experiments order by experiment_id")
     metrics = [m for m in EXPERIMENT_METRICS if m != "qualified_pipeline" or config.builds_qualified_journeys]
     rows = [
-        _row(conn, experiment, metric, config)
+        (_ratio_row if metric in RATIO_METRICS else _row)(conn, experiment, metric, config)
         for experiment in experiments.iter_rows(named=True)
-        for metric in metrics
+        for metric in (*metrics, *RATIO_METRICS)
     ]
     return pl.DataFrame(rows, schema=RESULT_SCHEMA)
 

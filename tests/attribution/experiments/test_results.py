@@ -258,3 +258,58 @@ def test_the_lifts_in_the_shapes_media_mix_tools_calibrate_with(experiment_run):
         ("e1",),
         ("e5",),
     ]
+
+
+def test_a_geo_experiment_and_one_whose_deals_are_all_open(tmp_path):
+    # six regions (the opportunities' segment column region), three per arm; one deal per
+    # region in the window: treated R1 R2 R3 worth 300 400 500, control R4 R5 R6 100 200 300;
+    # every deal still open at as-of
+    regions = [("R1", "treatment", 300), ("R2", "treatment", 400), ("R3", "treatment", 500)]
+    regions += [("R4", "control", 100), ("R5", "control", 200), ("R6", "control", 300)]
+    write_csv(
+        tmp_path / "touches.csv",
+        ["touchpoint_id", "occurred_at", "account_id", "channel"],
+        [(f"t-{r}", "2026-01-05T00:00:00Z", f"acc-{r}", "email") for r, *_ in regions],
+    )
+    write_csv(
+        tmp_path / "opportunities.csv",
+        ["opportunity_id", "account_id", "created_at", "closed_at", "stage", "amount", "region"],
+        [(f"o-{r}", f"acc-{r}", "2026-03-15T00:00:00Z", "", "Open", amount, r) for r, _, amount in regions],
+    )
+    write_csv(
+        tmp_path / "experiments.csv",
+        ["experiment_id", "channel", "unit", "geo_column", "start_at", "end_at"],
+        [("g1", "ads", "geo", "region", "2026-03-01", "2026-03-31")],
+    )
+    write_csv(
+        tmp_path / "assignments.csv",
+        ["experiment_id", "unit_id", "arm"],
+        [("g1", r, arm) for r, arm, _ in regions],
+    )
+    sources = SourcePaths(
+        tmp_path / "touches.csv",
+        tmp_path / "opportunities.csv",
+        experiments=tmp_path / "experiments.csv",
+        experiment_assignments=tmp_path / "assignments.csv",
+    )
+    conn = duckdb.connect()
+    run_pipeline(conn, sources, CONFIG.with_settings(segment_columns=("region",)))
+    result = _result(conn, "g1", "pipeline")
+    # means 400 and 200 per region: lift 200; no pre-period pipeline, so theta 0
+    assert (result["treatment_mean"], result["control_mean"], result["lift"]) == (400.0, 200.0, 200.0)
+    assert result["cuped_lift"] == pytest.approx(200.0)
+    assert result["open_share"] == 1.0
+    assert "100% of the test's opportunities are still open at as-of" in result["warnings"]
+
+
+def test_ratio_metrics_by_hand(experiment_run):
+    # deals created in e1's window: treated t1 won (100), t2 lost, t4 open; control c1 won
+    # (100), c4 lost: win rates 1/2 and 1/2, average won deal 100 and 100
+    win = _result(experiment_run, "e1", "win_rate")
+    assert (win["treatment_mean"], win["control_mean"], win["lift"]) == (0.5, 0.5, 0.0)
+    assert win["low"] <= 0.0 <= win["high"] and win["decision"] == "inconclusive"
+    size = _result(experiment_run, "e1", "average_deal_size")
+    assert (size["treatment_mean"], size["control_mean"], size["lift"]) == (100.0, 100.0, 0.0)
+    # e5 has no deal at all: no ratio, said so
+    none = _result(experiment_run, "e5", "win_rate")
+    assert none["lift"] is None and none["decision"] == "no_decision" and "no ratio" in none["warnings"]
