@@ -100,6 +100,7 @@ EXPECTED_CHECKS = {
     "markov_reconciliation_gap",
     "reconciled",
     "cuts_reconcile",
+    "experiment_decisions_hold",
 }
 
 
