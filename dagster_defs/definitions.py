@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 from attribution.runfile import INPUTS, RunSpec, resolve_run
 from dagster_defs.assets import ingest, journeys, models, reporting
 from dagster_defs.checks import ASSET_CHECKS
+from dagster_defs.experiments import experiment_assignment_job
 from dagster_defs.resources import (
     AttributionDuckDB,
     AttributionSettings,
@@ -38,7 +39,7 @@ def build_defs(
     return dg.Definitions(
         assets=dg.load_assets_from_modules([ingest, journeys, models, reporting]),
         asset_checks=list(ASSET_CHECKS),
-        jobs=[nightly_attribution_job],
+        jobs=[nightly_attribution_job, experiment_assignment_job],
         schedules=[nightly_schedule],
         executor=executor,
         resources={
