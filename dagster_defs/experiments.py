@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from attribution.experiments.assign import assign_units
+from attribution.experiments.assign import assign_units, read_targets
 from dagster_defs.metadata import markdown_table
 
 __all__ = ["AssignmentConfig", "draw_assignment", "experiment_assignment_job"]
@@ -30,17 +30,8 @@ class AssignmentConfig(dg.Config):
 @dg.op(description="Draw the experiment's seeded, stratified holdout and write its assignments file.")
 def draw_assignment(context: dg.OpExecutionContext, config: AssignmentConfig) -> None:
     try:
-        frame = pl.read_csv(config.targets, infer_schema=False)
-        columns = {
-            config.unit_column: "unit_id",
-            **({config.stratum_column: "stratum"} if config.stratum_column else {}),
-        }
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"no column {', '.join(missing)}; found {', '.join(frame.columns)}")
-        arms = assign_units(
-            frame.select(list(columns)).rename(columns), config.experiment_id, config.control_share
-        )
+        targets = read_targets(config.targets, config.unit_column, config.stratum_column)
+        arms = assign_units(targets, config.experiment_id, config.control_share)
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise dg.Failure(description=f"{config.targets}: {exc}", allow_retries=False) from exc
     out = Path(config.out)

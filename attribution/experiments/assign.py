@@ -4,10 +4,11 @@ experiment are held out as control, reproducibly from the experiment id and the 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import polars as pl
 
-__all__ = ["ASSIGNMENT_SCHEMA", "assign_units", "unit_draw"]
+__all__ = ["ASSIGNMENT_SCHEMA", "assign_units", "read_targets", "unit_draw"]
 
 ASSIGNMENT_SCHEMA: dict[str, type[pl.DataType]] = {
     "experiment_id": pl.String,
@@ -59,3 +60,15 @@ def assign_units(targets: pl.DataFrame, experiment_id: str, control_share: float
         .otherwise(pl.lit("treatment")),
         stratum="stratum",
     ).sort("stratum", "unit_id")
+
+
+def read_targets(path: str | Path, unit_column: str, stratum_column: str | None = None) -> pl.DataFrame:
+    """The target units of a CSV file (every column read as text) as unit_id (and stratum):
+    the input assign_units takes; a ValueError naming a missing column, an OSError or polars
+    error for an unreadable file."""
+    frame = pl.read_csv(path, infer_schema=False)
+    renamed = {unit_column: "unit_id", **({stratum_column: "stratum"} if stratum_column else {})}
+    missing = [column for column in renamed if column not in frame.columns]
+    if missing:
+        raise ValueError(f"no column {', '.join(missing)}; found {', '.join(frame.columns)}")
+    return frame.select(list(renamed)).rename(renamed)

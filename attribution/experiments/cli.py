@@ -9,22 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from attribution.experiments.assign import assign_units
+from attribution.experiments.assign import assign_units, read_targets
 
 __all__ = ["main"]
-
-
-def _targets(path: Path, unit_column: str, stratum_column: str | None) -> pl.DataFrame:
-    """The target units of a CSV file (every column read as text), renamed unit_id / stratum."""
-    try:
-        frame = pl.read_csv(path, infer_schema=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise SystemExit(f"{path}: cannot be read as CSV: {exc}") from exc
-    missing = [c for c in (unit_column, stratum_column) if c and c not in frame.columns]
-    if missing:
-        raise SystemExit(f"{path}: no column {', '.join(missing)}; found {', '.join(frame.columns)}")
-    renamed = {unit_column: "unit_id", **({stratum_column: "stratum"} if stratum_column else {})}
-    return frame.select(list(renamed)).rename(renamed)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control-share", type=float, default=0.2, help="share held out (default 0.2)")
     parser.add_argument("--out", required=True, type=Path, help="the assignments CSV to write")
     args = parser.parse_args(argv)
-    targets = _targets(args.targets, args.unit_column, args.stratum_column)
     try:
+        targets = read_targets(args.targets, args.unit_column, args.stratum_column)
         arms = assign_units(targets, args.experiment, args.control_share)
-    except ValueError as exc:
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise SystemExit(f"{args.targets}: {exc}") from exc
     args.out.parent.mkdir(parents=True, exist_ok=True)
     arms.write_csv(args.out)

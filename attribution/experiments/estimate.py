@@ -62,8 +62,6 @@ class LiftEstimate:
     variance_reduction: float | None
     low: float | None
     high: float | None
-    welch_low: float | None
-    welch_high: float | None
     bootstrap_low: float | None
     bootstrap_high: float | None
     p_value: float | None
@@ -148,12 +146,26 @@ def estimate_lift(
     warnings: list[str] = []
     if n_t < 2 or n_c < 2:
         warnings.append(f"too few units to estimate: {n_t} treated, {n_c} control (two per arm at least)")
-        mean_t = float(outcomes.treatment.mean()) if n_t else None
-        mean_c = float(outcomes.control.mean()) if n_c else None
         return LiftEstimate(
-            n_t, n_c, mean_t, mean_c, None, None, None, None, None, None, None, None, None, None, None,
-            None, None, None, "no_decision", tuple(warnings),
-        )  # fmt: skip
+            treated_units=n_t,
+            control_units=n_c,
+            treatment_mean=float(outcomes.treatment.mean()) if n_t else None,
+            control_mean=float(outcomes.control.mean()) if n_c else None,
+            lift=None,
+            lift_pct=None,
+            cuped_theta=None,
+            cuped_lift=None,
+            variance_reduction=None,
+            low=None,
+            high=None,
+            bootstrap_low=None,
+            bootstrap_high=None,
+            p_value=None,
+            p_value_method=None,
+            total_incremental=None,
+            decision="no_decision",
+            warnings=tuple(warnings),
+        )
     mean_t, mean_c = float(outcomes.treatment.mean()), float(outcomes.control.mean())
     lift = mean_t - mean_c
     theta, adjusted_t, adjusted_c, reduction = _cuped(outcomes)
@@ -178,8 +190,6 @@ def estimate_lift(
         variance_reduction=reduction,
         low=welch_low,
         high=welch_high,
-        welch_low=welch_low,
-        welch_high=welch_high,
         bootstrap_low=boot_low,
         bootstrap_high=boot_high,
         p_value=p_value,

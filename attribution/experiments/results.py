@@ -5,7 +5,7 @@ from the run's opportunities at as-of."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,12 +146,21 @@ def _checks(
     return int(contaminated), (None if open_share is None else float(open_share))
 
 
+def _window(experiment: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The experiment's outcome window: [start, end + follow-up days]."""
+    return experiment["start_at"], experiment["end_at"] + timedelta(days=int(experiment["follow_up_days"]))
+
+
+def _arm(units: pl.DataFrame, arm: str, column: str) -> np.ndarray:
+    """One column of one arm's units, as floats."""
+    return units.filter(pl.col("arm") == arm)[column].to_numpy().astype(float)
+
+
 def _row(
     conn: duckdb.DuckDBPyConnection, experiment: dict[str, Any], metric: str, config: AttributionConfig
 ) -> dict[str, Any]:
     """One experiment x metric of mart_experiment_results."""
-    start = experiment["start_at"]
-    end = experiment["end_at"] + timedelta(days=int(experiment["follow_up_days"]))
+    start, end = _window(experiment)
     warnings: list[str] = []
     if start > config.as_of:
         warnings.append("the test starts after as-of: no outcome yet")
@@ -163,11 +172,11 @@ def _row(
     before = _unit_outcomes(conn, experiment, start - length, start - timedelta(microseconds=1), metric)
     arms = now.join(before.select("unit_id", pre="outcome"), on="unit_id", how="left").fill_null(0.0)
 
-    def arm(name: str, column: str) -> np.ndarray:
-        return arms.filter(pl.col("arm") == name)[column].to_numpy().astype(float)
-
     outcomes = ArmOutcomes(
-        arm("treatment", "outcome"), arm("control", "outcome"), arm("treatment", "pre"), arm("control", "pre")
+        _arm(arms, "treatment", "outcome"),
+        _arm(arms, "control", "outcome"),
+        _arm(arms, "treatment", "pre"),
+        _arm(arms, "control", "pre"),
     )
     primary = metric == experiment["primary_metric"]
     rule = DecisionRule(threshold=float(experiment["decision_threshold"]) if primary else 0.0)
@@ -176,7 +185,7 @@ def _row(
         outcomes, rule, float(experiment["alpha"]), max(config.intervals.replicates, 200), seed
     )
     if start > config.as_of:
-        estimate = estimate.__class__(**{**asdict(estimate), "decision": "no_decision"})
+        estimate = replace(estimate, decision="no_decision")
     warnings.extend(estimate.warnings)
     srm = None
     if experiment["control_share"] is not None:
@@ -227,16 +236,11 @@ def _ratio_row(
 ) -> dict[str, Any]:
     """One ratio metric (win rate, average won deal size) of an experiment: each arm's ratio,
     the difference and its bootstrap interval over units, decided against zero."""
-    start = experiment["start_at"]
-    end = experiment["end_at"] + timedelta(days=int(experiment["follow_up_days"]))
+    start, end = _window(experiment)
     units = _unit_outcomes(conn, experiment, start, min(end, config.as_of), metric)
-
-    def arm(name: str, column: str) -> np.ndarray:
-        return units.filter(pl.col("arm") == name)[column].to_numpy().astype(float)
-
     estimate = estimate_ratio_lift(
-        (arm("treatment", "outcome"), arm("control", "outcome")),
-        (arm("treatment", "denominator"), arm("control", "denominator")),
+        (_arm(units, "treatment", "outcome"), _arm(units, "control", "outcome")),
+        (_arm(units, "treatment", "denominator"), _arm(units, "control", "denominator")),
         DecisionRule(),
         float(experiment["alpha"]),
         max(config.intervals.replicates, 200),
@@ -315,11 +319,13 @@ def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     tested channel (or campaign) on the treated units' deals of the window, next to the
     measured incremental total (cuped lift x treated units) and its interval; the ratio
     measured / attributed with the interval's ratios, and whether the attributed figure lies
-    outside the measured interval. Reads mart_experiment_results and mart_attribution_credits."""
+    outside the measured interval. Reads mart_experiment_results, mart_attribution_credits and
+    mart_reconciliation (the models run)."""
     results = query_frame(
         conn,
         "select * from mart_experiment_results where is_primary and low is not null order by experiment_id",
     )
+    models = query_frame(conn, "select distinct model from mart_reconciliation")  # the models run
     frames = []
     for row in results.iter_rows(named=True):
         kind, counts = _ATTRIBUTED_KIND[row["metric"]]
@@ -341,7 +347,6 @@ def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                 "end": row["window_end"],
             },
         ).pl()
-        models = query_frame(conn, "select distinct model from mart_attribution_credits")
         attributed = models.join(attributed, on="model", how="left").fill_null(0.0)
         n = row["treated_units"]
         measured, low, high = row["cuped_lift"] * n, row["low"] * n, row["high"] * n
