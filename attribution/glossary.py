@@ -72,6 +72,15 @@ GLOSSARY: dict[str, str] = {
     "configured fraction (default 90%) of Poisson-bootstrap replicates over opportunities with "
     "their journeys: how much the figure would move with another draw of deals like these. It "
     "does not cover the choice of model (compare the models for that).",
+    "calibrated model": "calibrated_<model> (opt-in, setting calibrated_models): the model's "
+    "credits with an experiment's tested channel (or campaign) scaled by measured incremental / "
+    "attributed on its treated units (the latest experiment per target; clipped at 0), the "
+    "credit removed given to the (baseline) pseudo-channel and, where the ratio exceeds 1, "
+    "taken from the journey's other touches; every journey still sums to 1. An estimate "
+    "bounded by one experiment's window and units, applied to every journey of every kind.",
+    "(baseline)": "The calibrated models' pseudo-channel: the credit an experiment says the "
+    "tested channel did not cause (what would have happened without it). Only in calibrated_ "
+    "models.",
     "date-only value": "A date without a time of day covers that whole day (in the company time "
     "zone): an event on 2026-03-15 includes that day's touches.",
 }

@@ -16,6 +16,7 @@ from attribution.crm.derive import (
     build_self_reported,
 )
 from attribution.engine import DuckDBEngine, Engine, as_engine
+from attribution.experiments.calibration import RATIO_SCHEMA, run_calibration
 from attribution.experiments.handoff import build_lift_tests_pymc, build_lift_tests_robyn
 from attribution.experiments.results import build_experiment_results, build_experiment_vs_attribution
 from attribution.ingest import (
@@ -28,7 +29,8 @@ from attribution.journeys import (
     build_journeys,
     build_null_paths,
 )
-from attribution.models import AttributionModel, ModelInput, attribute_wide, select_models
+from attribution.models import AttributionModel, ModelInput, attribute_wide, model_names, select_models
+from attribution.models.base import WIDE_KEY
 from attribution.models.markov import fit_markov
 from attribution.models.markov_chain import ChainCounts, count_transitions
 from attribution.models.markov_order import select_order
@@ -55,6 +57,7 @@ __all__ = [
     "count_rows",
     "input_files",
     "load_inputs",
+    "run_credits",
     "run_intervals",
     "run_markov",
     "run_models",
@@ -208,6 +211,27 @@ def run_models(
     return touch_rows * len(registry)
 
 
+def run_credits(
+    conn: duckdb.DuckDBPyConnection,
+    runner: duckdb.DuckDBPyConnection | Engine,
+    config: AttributionConfig,
+    models: Mapping[str, AttributionModel] | None = None,
+) -> pl.DataFrame:
+    """The credits step: run_models on `runner`, its tables mirrored into the DuckDB file
+    `conn`, then the calibrated models of `config.calibrated_models` added from the experiments
+    there (attribution.experiments.calibration) and mirrored again; return the calibration
+    ratios (empty without calibration). Needs mart_experiment_results for calibration."""
+    run_models(runner, config, models)
+    mirror(runner, conn, *STEP_OUTPUTS["credits"])
+    if not config.calibrated_models:
+        return pl.DataFrame(schema=RATIO_SCHEMA)
+    ratios = run_calibration(
+        conn, runner, config, batch_count(runner, BATCH_ROWS, "reads/credit_batch_rows.sql")
+    )
+    mirror(runner, conn, *STEP_OUTPUTS["credits"])
+    return ratios
+
+
 def run_order_selection(conn: duckdb.DuckDBPyConnection | Engine, config: AttributionConfig) -> int:
     """Score Markov orders 1-4 on held-out accounts per journey kind (models.markov_order);
     write `mart_markov_order_selection`; return its row count. Recommends, never changes, the
@@ -266,7 +290,7 @@ def _build_mart(engine: Engine, table: str, config: AttributionConfig) -> int:
             build_self_reported(conn, config)  # the loads ran one by one, not through load_inputs
     if "int_attribution_intervals" in sql and not engine.exists("int_attribution_intervals"):
         engine.write("int_attribution_intervals", pl.DataFrame(schema=INTERVAL_SCHEMA))
-    engine.create(table, sql, bind_config(sql, config, {"model_names": list(select_models(config))}))
+    engine.create(table, sql, bind_config(sql, config, {"model_names": model_names(config)}))
     return engine.count(table)
 
 
@@ -373,9 +397,12 @@ def run_pipeline(
     done("shapley")
     results["mart_markov_order_selection"] = run_order_selection(runner, config)
     done("order_selection")
+    tell("experiments")
+    results["mart_experiment_results"] = build_experiment_results(conn, config)
     tell("models")
-    results["mart_attribution_credits"] = run_models(runner, config)
-    done("credits")
+    run_credits(conn, runner, config)
+    models_run = [c for c in as_engine(runner).table_columns("int_attribution_credits") if c not in WIDE_KEY]
+    results["mart_attribution_credits"] = count_rows(runner, "int_attribution_credits") * len(models_run)
     tell("intervals")
     results["int_attribution_intervals"] = run_intervals(runner, config)
     done("intervals")
@@ -384,8 +411,7 @@ def run_pipeline(
     mirror(runner, conn, MART_TABLES)
     tell("velocity_intervals")
     results["mart_velocity_intervals"] = build_velocity_intervals(conn, config)
-    tell("experiments")
-    results["mart_experiment_results"] = build_experiment_results(conn, config)
+    tell("experiments_vs_attribution")
     results["mart_experiment_vs_attribution"] = build_experiment_vs_attribution(conn, config)
     results["mart_lift_tests_pymc"] = build_lift_tests_pymc(conn, config)
     results["mart_lift_tests_robyn"] = build_lift_tests_robyn(conn, config)

@@ -79,6 +79,7 @@ STEP_FILES: dict[str, tuple[str, ...]] = {
         "reads/batch_journey_touches.sql",
         "reads/batch_journey_values.sql",
         "reads/batch_milestone_touches.sql",
+        "reads/batch_calibration_credits.sql",
         "marts/mart_attribution_credits.sql",
     ),
     "intervals": (

@@ -93,6 +93,7 @@ class AttributionSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     fx_max_age_days: int | None = None
     company_timezone: str | None = None
     models: list[str] | None = None
+    calibrated_models: list[str] | None = None
     position_based_weights: dict[str, float] | None = None
     lead_touch_types: list[str] | None = None
     w_shaped_weights: dict[str, float] | None = None

@@ -103,6 +103,10 @@ class AttributionConfig:
     mapping: SourceMapping = field(default_factory=SourceMapping)
     # the models to run (empty: every model of the registry), in this order
     models: tuple[str, ...] = ()
+    # models to calibrate by the experiments (opt-in): each adds calibrated_<model>, its credits
+    # with a tested channel's (campaign's) credit scaled by measured / attributed, what that
+    # removes credited to a `(baseline)` pseudo-channel (attribution.experiments.calibration)
+    calibrated_models: tuple[str, ...] = ()
     # the rule-based models' weights by position (position_based, w_shaped, full_path, custom)
     weights: ModelWeights = field(default_factory=ModelWeights)
     # the lead-creation touch when the milestones input has no lead_created for the account
@@ -223,6 +227,10 @@ class AttributionConfig:
             raise ValueError(f"reporting_currency must be an ISO 4217 code, got {code!r}")
         object.__setattr__(self, "reporting_currency", code.upper())
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "calibrated_models", tuple(dict.fromkeys(self.calibrated_models)))
+        if self.models and set(self.calibrated_models) - set(self.models):
+            missing = ", ".join(sorted(set(self.calibrated_models) - set(self.models)))
+            raise ValueError(f"calibrated_models names model(s) the run does not run: {missing}")
         order = tuple(label.strip() for label in self.stage_order if label.strip())
         if len({column_key(label) for label in order}) != len(order):
             raise ValueError(f"stage_order names a stage twice: {self.stage_order!r}")

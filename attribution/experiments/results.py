@@ -5,6 +5,7 @@ from the run's opportunities at as-of."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from attribution.experiments.estimate import (
     minimum_detectable_effect,
     sample_ratio_p,
 )
+from attribution.models.base import WIDE_KEY
 from attribution.sql import query_frame
 
 __all__ = [
@@ -314,18 +316,24 @@ VS_ATTRIBUTION_SCHEMA: dict[str, Any] = {
 }
 
 
-def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def experiment_vs_attribution(
+    conn: duckdb.DuckDBPyConnection,
+    results: pl.DataFrame | None = None,
+    models: Sequence[str] | None = None,
+) -> pl.DataFrame:
     """One row per (experiment, model) of the primary metric: what the model attributes to the
     tested channel (or campaign) on the treated units' deals of the window, next to the
     measured incremental total (cuped lift x treated units) and its interval; the ratio
     measured / attributed with the interval's ratios, and whether the attributed figure lies
-    outside the measured interval. Reads mart_experiment_results, mart_attribution_credits and
-    mart_reconciliation (the models run)."""
-    results = query_frame(
-        conn,
-        "select * from mart_experiment_results where is_primary and low is not null order by experiment_id",
-    )
-    models = query_frame(conn, "select distinct model from mart_reconciliation")  # the models run
+    outside the measured interval. Reads the primary rows with an interval of `results`
+    (default: mart_experiment_results) and mart_attribution_credits, for `models` (default:
+    every model run, the wide credits' model columns)."""
+    if results is None:
+        results = query_frame(conn, "select * from mart_experiment_results")
+    results = results.filter(pl.col("is_primary") & pl.col("low").is_not_null()).sort("experiment_id")
+    if models is None:
+        models = [c for c in conn.table("int_attribution_credits").columns if c not in WIDE_KEY]
+    run = pl.DataFrame({"model": list(models)}, schema={"model": pl.String})
     frames = []
     for row in results.iter_rows(named=True):
         kind, counts = _ATTRIBUTED_KIND[row["metric"]]
@@ -338,6 +346,7 @@ def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             inner join stg_experiments as e on e.experiment_id = a.experiment_id
             where c.journey_kind = $kind and c.event_at between $start and $end
                 and (c.channel = e.channel or c.campaign = e.campaign)
+                and list_contains($models, c.model)
             group by c.model
             """,
             params={
@@ -345,9 +354,10 @@ def experiment_vs_attribution(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                 "kind": kind,
                 "start": row["window_start"],
                 "end": row["window_end"],
+                "models": list(models),
             },
         ).pl()
-        attributed = models.join(attributed, on="model", how="left").fill_null(0.0)
+        attributed = run.join(attributed, on="model", how="left").fill_null(0.0)
         n = row["treated_units"]
         measured, low, high = row["cuped_lift"] * n, row["low"] * n, row["high"] * n
         frames.append(

@@ -29,6 +29,7 @@ __all__ = [
     "attribute_wide",
     "conservation_errors",
     "merged_repeats",
+    "model_names",
     "select_models",
 ]
 
@@ -80,6 +81,12 @@ def select_models(config: AttributionConfig) -> dict[str, AttributionModel]:
             f"unknown model(s) {', '.join(unknown)} in the models setting; choose from {', '.join(MODELS)}"
         )
     return {name: MODELS[name] for name in dict.fromkeys(config.models)}
+
+
+def model_names(config: AttributionConfig) -> list[str]:
+    """The models a run writes credits for: `config.models` (every registered model when
+    empty), then calibrated_<model> for each of `config.calibrated_models`."""
+    return [*select_models(config), *(f"calibrated_{m}" for m in config.calibrated_models)]
 
 
 def attribute_wide(

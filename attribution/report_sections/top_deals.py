@@ -112,7 +112,7 @@ def top_deals(
     described = [
         f"{model} gives most to {frame['channel'][0]} ({frame['credit'][0] * 100:.0f}%)"
         for model, frame in leader.items()
-        if MODEL_SPECS[model].contrast
+        if model in MODEL_SPECS and MODEL_SPECS[model].contrast  # not a calibrated model
     ]
     reading = (
         f"The largest deal, {deals[0]['title']}: "

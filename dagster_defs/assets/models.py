@@ -14,9 +14,9 @@ from attribution.models import MODEL_DEFINITIONS, UnknownModelError, select_mode
 from attribution.pipeline import (
     ModelLimitError,
     mirror,
+    run_credits,
     run_intervals,
     run_markov,
-    run_models,
     run_order_selection,
     run_shapley,
 )
@@ -155,7 +155,8 @@ _INT_CREDITS = dg.AssetSpec(
     kinds={"duckdb", "polars"},
     # mart_markov_removal_effects: its blocking sanity check stops the credits (and every mart after
     # them) when the Markov fit is unsound, not only the exports
-    deps=step_deps("credits", "mart_markov_removal_effects"),
+    # mart_experiment_results: the calibrated models (setting calibrated_models) read its lifts
+    deps=step_deps("credits", "mart_markov_removal_effects", "mart_experiment_results"),
     description="One row per (journey_kind, opportunity, touch), wide: channel and one credit "
     "column per model run, named by the model (a `(none)` row with credit 1 for an empty "
     "journey); N models' credits in one row per touch.",
@@ -187,8 +188,10 @@ def attribution_credits(
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
     with duckdb.get_connection() as conn:
         runner = step_on_engine(conn, config)
-        run_models(runner, config, selected)
-        mirror(runner, conn, *STEP_OUTPUTS["credits"])
+        try:
+            ratios = run_credits(conn, runner, config, selected)
+        except UnknownModelError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
         yield dg.MaterializeResult(
             asset_key="int_attribution_credits", metadata=table_metadata(conn, "int_attribution_credits")
         )
@@ -197,6 +200,11 @@ def attribution_credits(
             metadata={
                 **table_metadata(conn, "mart_attribution_credits"),
                 "time_decay_half_life_days": dg.MetadataValue.float(config.time_decay_half_life_days),
+                **(
+                    {"calibration_ratios": dg.MetadataValue.md(markdown_table(ratios))}
+                    if config.calibrated_models
+                    else {}
+                ),
             },
         )
 

@@ -446,3 +446,55 @@ def test_one_run_has_one_as_of_when_none_is_set(tmp_path):
         }
     assert all(len(v) == 1 for v in as_ofs.values()), as_ofs
     assert len(set().union(*as_ofs.values())) == 1, as_ofs
+
+
+def test_a_calibrated_model_end_to_end(sample_dir, tmp_path):
+    # the sample plants a paid-social holdout: calibrated_linear scales linear's paid-social
+    # credit by what it measured, and every check (conservation, reconciliation) holds
+    database = tmp_path / "calibrated.duckdb"
+    defs = build_defs(
+        AttributionDuckDB(database=str(database)),
+        SourceFiles(
+            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
+            opportunities=str(sample_dir / "opportunities" / "*.csv"),
+            fx_rates=str(sample_dir / "fx_rates.csv"),
+            experiments=str(sample_dir / "experiments.csv"),
+            experiment_assignments=str(sample_dir / "experiment_assignments.csv"),
+        ),
+        AttributionSettings(
+            as_of=AS_OF.isoformat(), models=["linear", "last_touch"], calibrated_models=["linear"]
+        ),
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    (result,) = materialize_all(defs)
+    assert result.success
+    failed = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed]
+    assert failed == []
+    credits = next(
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.to_user_string() == "mart_attribution_credits"
+    )
+    assert "calibration_ratios" in credits.materialization.metadata
+    with duckdb.connect(str(database), read_only=True) as conn:
+        reconciled = dict(
+            conn.sql("select model, bool_and(is_reconciled) from mart_reconciliation group by 1").fetchall()
+        )
+        ratio, attributed, measured = conn.sql(
+            "select ratio, attributed, measured_incremental from mart_experiment_vs_attribution "
+            "where model = 'linear'"
+        ).fetchall()[0]
+        calibrated = conn.sql(
+            "select attributed from mart_experiment_vs_attribution where model = 'calibrated_linear'"
+        ).fetchall()[0][0]
+        baseline = conn.sql(
+            "select coalesce(sum(attributed_amount), 0) from mart_attribution_credits "
+            "where model = 'calibrated_linear' and channel = '(baseline)'"
+        ).fetchall()[0][0]
+    assert reconciled == {"linear": True, "last_touch": True, "calibrated_linear": True}
+    assert ratio == pytest.approx(measured / attributed)
+    if ratio < 1:  # only paid social's credit shrinks: calibrated attributes what was measured
+        assert calibrated == pytest.approx(measured)
+        assert baseline > 0
+    else:  # paid social takes from the other touches, never more than the deals
+        assert attributed < calibrated and baseline == 0
