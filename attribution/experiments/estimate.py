@@ -235,6 +235,12 @@ class RatioEstimate:
     low: float | None
     high: float | None
     decision: str
+    warning: str | None = None
+
+
+# a ratio's bootstrap needs this many units with a non-empty denominator (a closed deal, a won
+# deal) per arm: with 3 against 2 the percentile interval is narrow by accident and decided
+RATIO_MIN_UNITS = 10
 
 
 def estimate_ratio_lift(
@@ -247,13 +253,35 @@ def estimate_ratio_lift(
 ) -> RatioEstimate:
     """(treatment, control) numerators and denominators per unit -> the ratio of each arm, the
     difference, and the percentile interval of the difference over bootstrap replicates
-    (resampled units; a replicate with an empty denominator is left out)."""
+    (resampled units; a replicate with an empty denominator is left out). Fewer than
+    RATIO_MIN_UNITS units with a non-empty denominator in an arm: the ratios and the lift, no
+    interval, no decision, and a warning that says so."""
     ratios = [
         float(n.sum() / d.sum()) if d.sum() > 0 else None
         for n, d in zip(numerators, denominators, strict=True)
     ]
-    if ratios[0] is None or ratios[1] is None or min(d.size for d in denominators) < 2:
-        return RatioEstimate(ratios[0], ratios[1], None, None, None, "no_decision")
+    if ratios[0] is None or ratios[1] is None:
+        return RatioEstimate(
+            ratios[0],
+            ratios[1],
+            None,
+            None,
+            None,
+            "no_decision",
+            "an arm without a unit in the denominator: no ratio",
+        )
+    counted = [int((d > 0).sum()) for d in denominators]
+    if min(counted) < RATIO_MIN_UNITS:
+        return RatioEstimate(
+            ratios[0],
+            ratios[1],
+            ratios[0] - ratios[1],
+            None,
+            None,
+            "no_decision",
+            f"too few units in the denominator for an interval: {counted[0]} treated, {counted[1]} "
+            f"control ({RATIO_MIN_UNITS} per arm at least)",
+        )
     rng = np.random.default_rng(seed)
     draws = []
     for n, d in zip(numerators, denominators, strict=True):

@@ -269,7 +269,7 @@ def _ratio_row(
         "level": 1 - float(experiment["alpha"]),
         "decision_threshold": 0.0,
         "decision": estimate.decision,
-        "warnings": None if estimate.lift is not None else "an arm without a closed (won) deal: no ratio",
+        "warnings": estimate.warning,
     }
 
 

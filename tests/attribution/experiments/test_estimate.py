@@ -10,7 +10,11 @@ import pytest
 from scipy import stats
 
 from attribution.experiments import ArmOutcomes, DecisionRule, estimate_lift, minimum_detectable_effect
-from attribution.experiments.estimate import sample_ratio_p
+from attribution.experiments.estimate import (
+    RATIO_MIN_UNITS,
+    estimate_ratio_lift,
+    sample_ratio_p,
+)
 
 # three accounts per arm: pipeline in the test window (y) and the equal pre-period (x)
 TINY = ArmOutcomes(
@@ -110,3 +114,20 @@ def test_sample_ratio_mismatch_and_the_minimum_detectable_effect():
     mde = minimum_detectable_effect(pre, 100, 100)
     assert mde == pytest.approx((stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) * math.sqrt(2 / 100), rel=1e-6)
     assert minimum_detectable_effect(pre, 1, 100) is None
+
+
+def test_a_ratio_decides_only_with_enough_units_in_its_denominator():
+    # win rate: every unit has one closed deal; 12 of 20 treated won, 8 of 20 control: 0.6 and
+    # 0.4, lift 0.2 (by hand); the bootstrap interval holds it
+    won = (np.array([1.0] * 12 + [0.0] * 8), np.array([1.0] * 8 + [0.0] * 12))
+    closed = (np.ones(20), np.ones(20))
+    estimate = estimate_ratio_lift(won, closed, DecisionRule(), 0.1, 500, 3)
+    assert (estimate.treatment_ratio, estimate.control_ratio) == (0.6, 0.4)
+    assert estimate.lift == pytest.approx(0.2)
+    assert estimate.low < 0.2 < estimate.high and estimate.warning is None
+    # RATIO_MIN_UNITS - 1 control units with a closed deal (the rest have none): no decision
+    few = RATIO_MIN_UNITS - 1
+    closed = (np.ones(20), np.array([1.0] * few + [0.0] * (20 - few)))
+    thin = estimate_ratio_lift(won, closed, DecisionRule(), 0.1, 500, 3)
+    assert thin.decision == "no_decision" and thin.low is None
+    assert f"20 treated, {few} control" in (thin.warning or "")
