@@ -152,7 +152,7 @@ def run_calibration(
     query = {"credits": read_sql("reads/batch_calibration_credits.sql")}
 
     def calibrated(frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-        return calibrate_wide(frames["credits"], ratios, models)
+        return calibrate_wide(frames["credits"].drop("account_id"), ratios, models)
 
     engine.apply_by_group("int_calibrated_credits", query, calibrated, batches, "account_id")
     engine.create("int_attribution_credits", "select * from int_calibrated_credits")

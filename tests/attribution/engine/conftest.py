@@ -60,9 +60,15 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Capture
         sample / "fx_rates.csv",
         sample / "milestones.csv",
         sample / "spend.csv",
+        experiments=sample / "experiments.csv",
+        experiment_assignments=sample / "experiment_assignments.csv",
     )
+    # the sample's holdout experiment calibrates linear (sql/reads/batch_calibration_credits.sql)
     config = AttributionConfig.from_settings(
-        as_of=AS_OF, segment_columns=("segment", "region", "type"), interval_replicates=20
+        as_of=AS_OF,
+        segment_columns=("segment", "region", "type"),
+        interval_replicates=20,
+        calibrated_models=("linear",),
     )
     found: dict[str, list[Capture]] = {}
     with CapturingConnection(duckdb.connect(str(root / "contract.duckdb"))) as conn:

@@ -50,20 +50,25 @@ def both_runs(spark, tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, duckd
         sample / "milestones.csv",
         sample / "spend.csv",
         opportunity_history=sample / "opportunity_history.csv",
+        experiments=sample / "experiments.csv",
+        experiment_assignments=sample / "experiment_assignments.csv",
     )
-    # every journey kind: qualified (the stage history) and a milestone kind
+    # every journey kind: qualified (the stage history) and a milestone kind; a calibrated
+    # model (the sample's holdout experiment) rewrites the credits on the run's engine
     config = AttributionConfig.from_settings(
         as_of=AS_OF,
         segment_columns=("segment", "region"),
         interval_replicates=10,
         journey_kinds=("pipeline", "revenue", "qualified", "mql"),
+        calibrated_models=("linear",),
     )
     on_duckdb = duckdb.connect(str(root / "duckdb.duckdb"))
     run_pipeline(on_duckdb, sources, config)
     on_spark = duckdb.connect(str(root / "spark.duckdb"))
     steps: list[str] = []
     run_pipeline(on_spark, sources, replace(config), steps.append, engine=ShuffledSparkEngine(spark))
-    assert steps[-4:] == ["intervals", "marts", "velocity_intervals", "experiments"] and "hand_over" in steps
+    assert steps[-4:] == ["intervals", "marts", "velocity_intervals", "experiments_vs_attribution"]
+    assert "hand_over" in steps and steps.index("experiments") < steps.index("models")
     return on_duckdb, on_spark
 
 
