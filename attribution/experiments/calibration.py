@@ -101,6 +101,9 @@ def calibrate_wide(wide: pl.DataFrame, ratios: pl.DataFrame, models: Sequence[st
     1 (a ratio above 1 takes from the other channels), and one `(baseline)` row per journey
     that gives some away, holding what the factors removed (sum of credit x (1 - factor), at
     least 0; the base models' credits null there). Every calibrated journey sums to 1."""
+    # sums over a journey in one order whatever order the rows came in (another engine's
+    # batches arrive shuffled): the same bits on every engine
+    wide = wide.sort([*JOURNEY_KEY, "touchpoint_id"], nulls_last=True)
     scaled, removed = [], []
     for model in models:
         provisional = pl.col(model) * _factor(ratios, model)

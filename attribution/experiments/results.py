@@ -25,7 +25,7 @@ from attribution.experiments.estimate import (
     sample_ratio_p,
 )
 from attribution.models.base import WIDE_KEY
-from attribution.sql import query_frame
+from attribution.sql import define_macros, query_frame
 
 __all__ = [
     "EXPERIMENT_METRICS",
@@ -334,12 +334,15 @@ def experiment_vs_attribution(
     if models is None:
         models = [c for c in conn.table("int_attribution_credits").columns if c not in WIDE_KEY]
     run = pl.DataFrame({"model": list(models)}, schema={"model": pl.String})
+    define_macros(conn)  # summed exactly (to_picos): the same figure whatever the rows' order
     frames = []
     for row in results.iter_rows(named=True):
         kind, counts = _ATTRIBUTED_KIND[row["metric"]]
         attributed = conn.sql(
             f"""
-            select c.model, coalesce(sum({"c.credit" if counts else "c.attributed_amount"}), 0) as attributed
+            select c.model,
+                coalesce(from_picos(sum(to_picos({"c.credit" if counts else "c.attributed_amount"}))), 0)
+                    as attributed
             from mart_attribution_credits as c
             inner join stg_experiment_assignments as a
                 on a.unit_id = c.account_id and a.experiment_id = $experiment_id and a.arm = 'treatment'
