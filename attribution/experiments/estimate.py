@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special  # the distributions scipy.stats wraps, without its 0.7 s import
 
 __all__ = [
     "DECISIONS",
@@ -84,8 +84,8 @@ def _welch(
         + (var_c / control.size) ** 2 / (control.size - 1)
     )
     se = math.sqrt(se2)
-    half = float(stats.t.ppf(1 - alpha / 2, df)) * se
-    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    half = float(special.stdtrit(df, 1 - alpha / 2)) * se  # Student's t quantile
+    p = float(2 * special.stdtr(df, -abs(diff) / se))  # two-sided tail
     return diff - half, diff + half, p
 
 
@@ -209,7 +209,7 @@ def minimum_detectable_effect(
     if treated < 2 or control < 2 or pre_outcomes.size < 2:
         return None
     sd = float(pre_outcomes.std(ddof=1))
-    z = float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
+    z = float(special.ndtri(1 - alpha / 2) + special.ndtri(power))  # normal quantiles
     return z * sd * math.sqrt(1 / treated + 1 / control)
 
 
@@ -219,8 +219,12 @@ def sample_ratio_p(treated: int, control: int, control_share: float) -> float:
     total = treated + control
     if total == 0:
         return 1.0
-    expected = [total * (1 - control_share), total * control_share]
-    return float(stats.chisquare([treated, control], f_exp=expected).pvalue)
+    observed = np.array([treated, control], dtype=float)
+    expected = np.array([total * (1 - control_share), total * control_share])
+    if (expected == 0).any():  # an intended split of 0 or 1: any unit in the empty arm is a mismatch
+        return 1.0 if np.array_equal(observed == 0, expected == 0) else 0.0
+    # Pearson's chi-square with one degree of freedom (scipy.stats.chisquare's statistic)
+    return float(special.chdtrc(1, float(((observed - expected) ** 2 / expected).sum())))
 
 
 @dataclass(frozen=True)

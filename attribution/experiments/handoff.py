@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from attribution.config import AttributionConfig
 from attribution.engine import DuckDBEngine
@@ -48,7 +48,7 @@ def lift_tests(conn: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFr
     error (the interval's half-width over z at its level, x treated units); Robyn's liftAbs
     the same total, spend the window's, confidence the interval's level."""
     rows = query_frame(conn, _WINDOW_SPEND)
-    z = [float(stats.norm.ppf(0.5 + level / 2)) for level in rows["level"].to_list()]
+    z = [float(special.ndtri(0.5 + level / 2)) for level in rows["level"].to_list()]
     pymc = rows.select(
         experiment_id="experiment_id",
         channel="channel",
