@@ -11,7 +11,7 @@ import pytest
 
 from attribution.config import AttributionConfig
 from attribution.experiments.calibration import BASELINE_CHANNEL, RATIO_SCHEMA, calibrate_wide
-from attribution.pipeline import run_pipeline
+from attribution.pipeline import SourcePaths, run_pipeline
 from tests.attribution.experiments.test_results import CONFIG, _world
 
 
@@ -145,3 +145,48 @@ def test_the_calibrated_credit_follows_what_the_experiment_measured(calibrated_r
 def test_a_model_not_run_cannot_be_calibrated():
     with pytest.raises(ValueError, match="calibrated_models names model"):
         AttributionConfig.from_settings(models=["linear"], calibrated_models=["markov"])
+
+
+def test_no_planted_effect_moves_the_channel_s_credit_to_baseline(tmp_path):
+    # a sample world whose holdout planted nothing: the measured lift of paid social is near
+    # zero (clipped at 0 when negative), so calibrated_linear keeps r x its paid-social credit
+    # and gives the rest to (baseline); totals still reconcile and every journey sums to 1
+    from attribution.sample_data import write_sample
+    from attribution.sample_data.world import SampleSpec
+
+    sample = tmp_path / "sample"
+    write_sample(sample, SampleSpec(scale=0.2, seed=7, experiment_deals_per_account=0.0))
+    sources = SourcePaths(
+        sample / "touchpoints" / "*.csv",
+        sample / "opportunities" / "*.csv",
+        sample / "fx_rates.csv",
+        experiments=sample / "experiments.csv",
+        experiment_assignments=sample / "experiment_assignments.csv",
+    )
+    config = AttributionConfig.from_settings(
+        as_of=datetime(2026, 11, 30), interval_replicates=0, models=["linear"], calibrated_models=["linear"]
+    )
+    conn = duckdb.connect()
+    run_pipeline(conn, sources, config)
+    (ratio,) = conn.sql("select ratio from mart_experiment_vs_attribution where model = 'linear'").fetchall()[
+        0
+    ]
+    assert ratio < 1  # nothing planted: the experiment measures less than linear attributes
+    factor = max(ratio, 0.0)
+    linear, calibrated = (
+        conn.sql(
+            "select coalesce(sum(attributed_amount), 0) from mart_attribution_credits "
+            f"where journey_kind = 'pipeline' and model = '{model}' and channel = 'paid_social'"
+        ).fetchall()[0][0]
+        for model in ("linear", "calibrated_linear")
+    )
+    baseline = conn.sql(
+        "select sum(attributed_amount) from mart_attribution_credits "
+        "where journey_kind = 'pipeline' and model = 'calibrated_linear' and channel = '(baseline)'"
+    ).fetchall()[0][0]
+    # r < 1 takes from paid social only: what it loses is what (baseline) holds
+    assert calibrated == pytest.approx(factor * linear, rel=1e-9)
+    assert baseline == pytest.approx(linear - calibrated, rel=1e-9)
+    assert conn.sql("select bool_and(is_reconciled) from mart_reconciliation").fetchall()[0][0]
+    cuts = conn.sql("select count(*) from mart_reconciliation_cuts where not is_reconciled").fetchall()[0][0]
+    assert cuts == 0
