@@ -243,6 +243,9 @@ def test_browser_renders_the_graph_and_the_comparison(dagster_ui):
         )
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            # the UI's first page load compiles its asset graph: 30 s was too short on a busy
+            # 2-core machine (a CI run beside other work timed out on it)
+            page.set_default_navigation_timeout(90_000)
             page.goto(f"{dagster_ui}/asset-groups", wait_until="networkidle")
             for group in ("ingest", "journeys", "models", "reporting"):
                 page.get_by_text(group, exact=True).first.wait_for(timeout=30_000)
