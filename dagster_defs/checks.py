@@ -39,6 +39,8 @@ class Invariant:
     violations: Callable[[duckdb.DuckDBPyConnection], pl.DataFrame]
     blocking: bool = True
     warnings: Callable[[duckdb.DuckDBPyConnection], list[str]] | None = None
+    # tables its query reads beyond the asset (the check's step waits for their assets)
+    reads: tuple[str, ...] = ()
 
 
 INVARIANTS: tuple[Invariant, ...] = (
@@ -90,6 +92,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         "Per model and journey kind, attributed totals equal total pipeline / won revenue to the "
         "cent, and influenced <= total.",
         total_reconciliation_violations,
+        reads=("int_credits_by_channel",),
     ),
     Invariant(
         "mart_markov_removal_effects",
@@ -167,7 +170,13 @@ def asset_checks(name: str, invariants: Sequence[Invariant]) -> dg.AssetChecksDe
     """The Dagster checks of some invariants, one step (subsettable: a selection runs only
     its checks), on one connection."""
     specs = [
-        dg.AssetCheckSpec(i.name, asset=i.asset, blocking=i.blocking, description=i.description)
+        dg.AssetCheckSpec(
+            i.name,
+            asset=i.asset,
+            blocking=i.blocking,
+            description=i.description,
+            additional_deps=list(i.reads),
+        )
         for i in invariants
     ]
 
@@ -188,3 +197,13 @@ ASSET_CHECKS: Sequence[dg.AssetChecksDefinition] = tuple(
     asset_checks(group, [i for i in INVARIANTS if check_group(i) == group])
     for group in dict.fromkeys(check_group(i) for i in INVARIANTS)
 )
+
+
+def blocking_check_reads() -> dict[str, set[str]]:
+    """Asset -> what its blocking checks read beyond it: the assets downstream of it wait for
+    those checks, so for what they read (dagster_defs.assets.reporting.mart_steps)."""
+    reads: dict[str, set[str]] = {}
+    for invariant in INVARIANTS:
+        if invariant.blocking:
+            reads.setdefault(invariant.asset, set()).update(invariant.reads)
+    return reads

@@ -7,7 +7,7 @@ from dagster_duckdb import DuckDBResource
 
 from attribution.runfile import INPUTS, RunSpec, resolve_run
 from dagster_defs.assets import ingest, journeys, models, reporting
-from dagster_defs.checks import ASSET_CHECKS
+from dagster_defs.checks import ASSET_CHECKS, blocking_check_reads
 from dagster_defs.experiments import experiment_assignment_job
 from dagster_defs.resources import (
     AttributionDuckDB,
@@ -36,8 +36,17 @@ def build_defs(
     spec = run or resolve_run()
     # One process runs every step: DuckDB allows one writer per file, and a step process
     # costs ~3 s of start-up against ~0.5 s of work on the sample.
+    assets = dg.load_assets_from_modules([ingest, journeys, models, reporting])
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, journeys, models, reporting]),
+        assets=[
+            *assets,
+            # the marts as a few steps (reporting.mart_steps), placed among the other assets
+            *reporting.mart_steps(
+                reporting.MARTS,
+                [a for a in assets if isinstance(a, dg.AssetsDefinition)],
+                blocking_check_reads(),
+            ),
+        ],
         asset_checks=list(ASSET_CHECKS),
         jobs=[nightly_attribution_job, experiment_assignment_job],
         schedules=[nightly_schedule],

@@ -168,3 +168,17 @@ def test_markdown_metadata_escapes_every_value():
     # HTML and markdown syntax arrive as text
     assert "<script>" not in table and "&lt;script&gt;" in table
     assert "**" not in table and "[link]" not in table and "`" not in table
+
+
+def test_the_marts_run_in_a_few_steps_and_a_selection_runs_only_its_own(tmp_path):
+    from dagster_defs.assets import reporting
+
+    steps = [
+        a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and a.node_def.name.startswith("marts_")
+    ]
+    tables = sorted(m.table for m in reporting.MARTS)
+    # every mart is an asset of exactly one step, and there are far fewer steps than marts
+    assert sorted(k.to_user_string() for a in steps for k in a.keys) == tables
+    assert len(steps) <= len(tables) // 4
+    # a step with several marts is subsettable: the UI can materialize one of them alone
+    assert all(a.can_subset for a in steps if len(list(a.keys)) > 1)
