@@ -30,7 +30,6 @@ from attribution.journeys import (
     build_null_paths,
 )
 from attribution.models import AttributionModel, ModelInput, attribute_wide, model_names, select_models
-from attribution.models.base import WIDE_KEY
 from attribution.models.markov import fit_markov
 from attribution.models.markov_chain import ChainCounts, count_transitions
 from attribution.models.markov_order import select_order
@@ -401,8 +400,9 @@ def run_pipeline(
     results["mart_experiment_results"] = build_experiment_results(conn, config)
     tell("models")
     run_credits(conn, runner, config)
-    models_run = [c for c in as_engine(runner).table_columns("int_attribution_credits") if c not in WIDE_KEY]
-    results["mart_attribution_credits"] = count_rows(runner, "int_attribution_credits") * len(models_run)
+    results["mart_attribution_credits"] = count_rows(runner, "int_attribution_credits") * len(
+        model_names(config)
+    )
     tell("intervals")
     results["int_attribution_intervals"] = run_intervals(runner, config)
     done("intervals")

@@ -15,7 +15,7 @@ import polars as pl
 from attribution.config import AttributionConfig
 from attribution.engine import Engine, as_engine
 from attribution.experiments.results import experiment_vs_attribution
-from attribution.models import UnknownModelError
+from attribution.models import CALIBRATED_PREFIX, UnknownModelError
 from attribution.models.base import JOURNEY_KEY
 from attribution.sql import query_frame, read_sql, table_exists
 
@@ -28,7 +28,6 @@ __all__ = [
     "run_calibration",
 ]
 
-CALIBRATED_PREFIX = "calibrated_"  # attribution.models.model_names names them so
 BASELINE_CHANNEL = "(baseline)"
 RATIO_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "model": pl.String,
@@ -51,14 +50,11 @@ def calibration_ratios(conn: duckdb.DuckDBPyConnection, config: AttributionConfi
     is). Reads mart_experiment_results and the base models' credits."""
     if not config.calibrated_models or not table_exists(conn, "mart_experiment_results"):
         return pl.DataFrame(schema=RATIO_SCHEMA)
-    results = query_frame(
-        conn,
-        "select * from mart_experiment_results where is_primary and low is not null order by experiment_id",
-    )
-    compared = experiment_vs_attribution(conn, results, config.calibrated_models)
+    results = query_frame(conn, "select * from mart_experiment_results")
+    compared = experiment_vs_attribution(conn, results, config.calibrated_models)  # primary, measured
     if compared.is_empty():
         return pl.DataFrame(schema=RATIO_SCHEMA)
-    tested = results.select("experiment_id", "channel", "campaign", "window_end")
+    tested = results.filter("is_primary").select("experiment_id", "channel", "campaign", "window_end")
     return (
         compared.join(tested, on="experiment_id", how="inner")
         .select(

@@ -16,6 +16,7 @@ from attribution.models.base import CREDIT_COLUMNS, JOURNEY_KEY, WIDE_KEY, Attri
 from attribution.models.spec import ModelSpec
 
 __all__ = [
+    "CALIBRATED_PREFIX",
     "CREDIT_COLUMNS",
     "MERGEABLE_MODELS",
     "MODELS",
@@ -83,10 +84,14 @@ def select_models(config: AttributionConfig) -> dict[str, AttributionModel]:
     return {name: MODELS[name] for name in dict.fromkeys(config.models)}
 
 
+# a calibrated model's name: this before its model's (attribution.experiments.calibration)
+CALIBRATED_PREFIX = "calibrated_"
+
+
 def model_names(config: AttributionConfig) -> list[str]:
     """The models a run writes credits for: `config.models` (every registered model when
     empty), then calibrated_<model> for each of `config.calibrated_models`."""
-    return [*select_models(config), *(f"calibrated_{m}" for m in config.calibrated_models)]
+    return [*select_models(config), *(CALIBRATED_PREFIX + m for m in config.calibrated_models)]
 
 
 def attribute_wide(
