@@ -31,6 +31,27 @@ def sample_defs(sample_dir: Path, database: Path, export_dir: Path) -> dg.Defini
     )
 
 
+def core_defs(
+    sample_dir: Path, tmp_path: Path, database: str, settings: AttributionSettings, **inputs: str
+) -> tuple[dg.Definitions, Path]:
+    """The code location over the sample's touchpoints, opportunities and fx rates, plus
+    `inputs` (input -> its file in the sample), with these settings; and its DuckDB file."""
+    path = tmp_path / database
+    sources = SourceFiles(
+        touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
+        opportunities=str(sample_dir / "opportunities" / "*.csv"),
+        fx_rates=str(sample_dir / "fx_rates.csv"),
+        **{name: str(sample_dir / file) for name, file in inputs.items()},
+    )
+    defs = build_defs(
+        AttributionDuckDB(database=str(path)),
+        sources,
+        settings,
+        ExportTarget(directory=str(tmp_path / "exports")),
+    )
+    return defs, path
+
+
 @pytest.fixture(scope="module")
 def materialized(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("e2e")
@@ -362,16 +383,11 @@ def test_a_two_year_salesforce_export_end_to_end(tmp_path):
 
 def test_a_subset_of_models_end_to_end(sample_dir, tmp_path):
     # the models setting selects what runs; comparison, reconciliation and exports follow it
-    database = tmp_path / "subset.duckdb"
-    defs = build_defs(
-        AttributionDuckDB(database=str(database)),
-        SourceFiles(
-            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
-            opportunities=str(sample_dir / "opportunities" / "*.csv"),
-            fx_rates=str(sample_dir / "fx_rates.csv"),
-        ),
+    defs, database = core_defs(
+        sample_dir,
+        tmp_path,
+        "subset.duckdb",
         AttributionSettings(as_of=AS_OF.isoformat(), models=["position_based", "linear"]),
-        ExportTarget(directory=str(tmp_path / "exports")),
     )
     (result,) = materialize_all(defs)
     assert result.success
@@ -451,20 +467,16 @@ def test_one_run_has_one_as_of_when_none_is_set(tmp_path):
 def test_a_calibrated_model_end_to_end(sample_dir, tmp_path):
     # the sample plants a paid-social holdout: calibrated_linear scales linear's paid-social
     # credit by what it measured, and every check (conservation, reconciliation) holds
-    database = tmp_path / "calibrated.duckdb"
-    defs = build_defs(
-        AttributionDuckDB(database=str(database)),
-        SourceFiles(
-            touchpoints=str(sample_dir / "touchpoints" / "*.csv"),
-            opportunities=str(sample_dir / "opportunities" / "*.csv"),
-            fx_rates=str(sample_dir / "fx_rates.csv"),
-            experiments=str(sample_dir / "experiments.csv"),
-            experiment_assignments=str(sample_dir / "experiment_assignments.csv"),
-        ),
-        AttributionSettings(
-            as_of=AS_OF.isoformat(), models=["linear", "last_touch"], calibrated_models=["linear"]
-        ),
-        ExportTarget(directory=str(tmp_path / "exports")),
+    settings = AttributionSettings(
+        as_of=AS_OF.isoformat(), models=["linear", "last_touch"], calibrated_models=["linear"]
+    )
+    defs, database = core_defs(
+        sample_dir,
+        tmp_path,
+        "calibrated.duckdb",
+        settings,
+        experiments="experiments.csv",
+        experiment_assignments="experiment_assignments.csv",
     )
     (result,) = materialize_all(defs)
     assert result.success
