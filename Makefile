@@ -50,15 +50,12 @@ sample: install
 	@if $(PY) -m attribution.run_summary --is-sample; then \
 		test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample; fi
 
-# Every input is loaded in full, whatever its dates; one run materializes every asset.
-run: install sample $(DAGSTER_HOME)/dagster.yaml
-	@$(PY) -m attribution.run_summary
-	@$(DAGSTER) asset materialize -m dagster_defs --select '*' > $(DAGSTER_HOME)/last_run.log 2>&1 \
-		|| { grep -m1 -oP '(?<=events\.Failure: ).*' $(DAGSTER_HOME)/last_run.log \
-			|| tail -n 40 $(DAGSTER_HOME)/last_run.log; echo "run failed: see .dagster/last_run.log"; exit 1; }
-	@grep -c "STEP_SUCCESS" $(DAGSTER_HOME)/last_run.log | xargs -I{} echo "{} steps succeeded (assets and checks)"
-	@$(PY) -m attribution.report
-	@$(PY) -m attribution.run_summary --report-path
+# Every input is loaded in full, whatever its dates; one run materializes every asset. What the
+# run reads (and the sample, when it is what runs and is missing), then the run and its report
+# in one process: each start-up of the pipeline's modules costs 0.3-2.5 s.
+run: install $(DAGSTER_HOME)/dagster.yaml
+	@$(PY) -m attribution.run_summary --write-sample
+	@$(PY) -m dagster_defs.run
 
 # the terminal comparison and the HTML report (attribution_report.html next to the exports)
 report: install

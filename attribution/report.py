@@ -359,10 +359,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait", type=float, default=120.0, help="seconds to wait for a run that is writing")
     args = parser.parse_args(argv)
     with run_database(args.database, args.wait) as (conn, _):
-        _print_report(conn)
+        print_report(conn)
 
 
-def _print_report(conn: duckdb.DuckDBPyConnection) -> None:
+def print_report(conn: duckdb.DuckDBPyConnection) -> None:
     """Print the comparison, intervals, campaigns, totals and trust lines of a DuckDB file."""
     currency_rows = conn.sql("select distinct reporting_currency from stg_opportunities").fetchall()
     currency = currency_rows[0][0] if currency_rows else "USD"

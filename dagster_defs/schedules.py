@@ -12,7 +12,7 @@ SCHEDULE_TIMEZONE = os.environ.get("ATTRIBUTION_SCHEDULE_TZ", "UTC")
 
 nightly_attribution_job = dg.define_asset_job(
     name="nightly_attribution",
-    selection="*",
+    selection=dg.AssetSelection.all(),
     description="Ingest the whole of every input file (late touches and restated deals land), "
     "then journeys, models, marts and exports.",
 )
