@@ -55,6 +55,7 @@ MANIFEST = "manifest.json"
 # Excel's row limit: a CSV longer than this opens in no spreadsheet (the credits at ten
 # million touches are 37 million rows, 7 GB of CSV); such a table is exported as Parquet only
 CSV_MAX_ROWS = 1_048_576
+EXPORT_SORTED = "export_sorted_rows"  # one table's rows sorted once for its Parquet and CSV
 # a text cell a spreadsheet would read as a formula starts with one of these (OWASP, CSV
 # injection); the CSV exports prefix such a cell with a single quote
 FORMULA_PREFIX = "^[=+\\-@\t\r]"
@@ -108,9 +109,10 @@ def _prepare_folder(export_dir: Path) -> None:
         ) from exc
 
 
-def csv_safe_select(conn: duckdb.DuckDBPyConnection, table: str) -> str:
+def csv_safe_select(conn: duckdb.DuckDBPyConnection, table: str, ordered: bool = True) -> str:
     """A select of `table` whose text columns have every cell that a spreadsheet would run as
-    a formula (leading =, +, -, @, tab, carriage return) prefixed with a single quote."""
+    a formula (leading =, +, -, @, tab, carriage return) prefixed with a single quote; sorted
+    by every column unless `ordered` is False (the table's own order)."""
     columns = []
     for name, dtype, *_ in conn.sql(f'describe "{table}"').fetchall():
         quoted = '"' + str(name).replace('"', '""') + '"'
@@ -121,7 +123,7 @@ def csv_safe_select(conn: duckdb.DuckDBPyConnection, table: str) -> str:
             )
         else:
             columns.append(quoted)
-    return f'select {", ".join(columns)} from "{table}" order by all'
+    return f'select {", ".join(columns)} from "{table}"' + (" order by all" if ordered else "")
 
 
 def file_sha256(path: Path) -> str:
@@ -171,18 +173,26 @@ def _stage_files(
     skipped: dict[str, str] = {}
     try:
         for table in tables:
-            relation = conn.sql(f'select * from "{table}" order by all')
             rows = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
-            suffixes = ("parquet", "csv") if rows <= CSV_MAX_ROWS else ("parquet",)
             if rows > CSV_MAX_ROWS:
                 skipped[table] = f"{rows:,} rows: more than a spreadsheet holds ({CSV_MAX_ROWS:,})"
-            for suffix in suffixes:
+                writes = [("parquet", conn.sql(f'select * from "{table}" order by all'))]
+            else:
+                # sorted once for both files (a temporary table keeps its insertion order)
+                conn.execute(
+                    f'create or replace temp table {EXPORT_SORTED} as select * from "{table}" order by all'
+                )
+                writes = [
+                    ("parquet", conn.sql(f"select * from {EXPORT_SORTED}")),
+                    ("csv", conn.sql(csv_safe_select(conn, EXPORT_SORTED, ordered=False))),
+                ]
+            for suffix, relation in writes:
                 final = export_dir / f"{table}.{suffix}"
                 temporary = export_dir / f".{table}.{suffix}.tmp-{os.getpid()}"
                 if suffix == "parquet":
                     relation.write_parquet(str(temporary))
                 else:
-                    conn.sql(csv_safe_select(conn, table)).write_csv(str(temporary))
+                    relation.write_csv(str(temporary))
                 _fsync(temporary)
                 staged.append((temporary, final))
                 entries[final.name] = {"table": table, "rows": rows, "sha256": file_sha256(temporary)}
@@ -194,6 +204,8 @@ def _stage_files(
                 f"{export_dir}: writing the exports failed ({exc}); nothing was replaced"
             ) from exc
         raise
+    finally:
+        conn.execute(f"drop table if exists {EXPORT_SORTED}")
     try:
         for temporary, final in staged:
             os.replace(temporary, final)
