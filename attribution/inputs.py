@@ -143,6 +143,7 @@ def load_inputs(
         tell("touchpoints")
         results["touchpoints"] = load_touchpoints(conn, sources.touchpoints, config)
         results["contact_roles"] = load_source(conn, "contact_roles", sources.contact_roles, config)
+        tell("milestones")
         results["milestones"] = load_source(conn, "milestones", sources.milestones, config)
     else:
         results.update(_load_crm_objects(conn, sources, config, tell))
@@ -156,6 +157,7 @@ def load_inputs(
     )
     if results["opportunity_history"].staged_rows:  # the deals as they stood at as-of
         results["opportunities"] = _restage_opportunities(conn, config, results["opportunities"])
+    tell("spend")
     results["spend"] = load_source(conn, "spend", sources.spend, config)
     for source in ("experiments", "experiment_assignments"):
         tell(source)

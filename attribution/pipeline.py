@@ -375,7 +375,7 @@ def run_pipeline(
     DuckDB file (COLLECTED)."""
     tell = progress or (lambda _step: None)
     results: dict[str, int | LoadResult] = {}
-    results.update(load_inputs(conn, sources, config, tell))
+    results.update(load_inputs(conn, sources, config, lambda source: tell(f"ingest {source}")))
     runner = step_runner(conn, engine)
     if runner is not conn:
         tell("hand_over")
@@ -387,13 +387,16 @@ def run_pipeline(
     tell("journeys")
     results.update(build_journeys(runner, config))
     done("journeys")
+    tell("null_paths")
     results["int_null_path_touches"] = build_null_paths(runner, config)
     done("null_paths")
     tell("markov")
     results["int_markov_fractions"] = run_markov(runner, config)
     done("markov")
+    tell("shapley")
     results["int_shapley_fractions"] = run_shapley(runner)
     done("shapley")
+    tell("order_selection")
     results["mart_markov_order_selection"] = run_order_selection(runner, config)
     done("order_selection")
     tell("experiments")

@@ -27,25 +27,27 @@ from typing import Any
 import duckdb
 
 from attribution.config import AttributionConfig
+from attribution.contracts import SourcePaths
 from attribution.engine import Engine, engine_for
 from attribution.export import EXPORT_TABLES, export_marts
-from attribution.ingest import load_fx_rates, load_opportunities, load_source, load_touchpoints
-from attribution.journeys import build_journeys, build_null_paths
-from attribution.pipeline import (
-    build_marts,
-    hand_over,
-    mirror,
-    run_intervals,
-    run_markov,
-    run_models,
-    run_order_selection,
-    run_shapley,
-    step_runner,
-)
+from attribution.pipeline import run_pipeline
+from attribution.runfile import SAMPLE_SETTINGS
 from attribution.sample_data import SampleSpec, write_sample
-from attribution.steps import MART_TABLES, STEP_OUTPUTS
 
 OUT = Path(__file__).resolve().parent / "out"
+# the generator's one-file inputs (touchpoints/ and opportunities/ are folders of parts)
+SINGLE_FILE_INPUTS = (
+    "fx_rates",
+    "milestones",
+    "spend",
+    "opportunity_history",
+    "experiments",
+    "experiment_assignments",
+)
+# the pipeline's progress steps (attribution.pipeline.run_pipeline) that fit the models, and
+# the ones that bootstrap confidence intervals (measured apart from the pipeline)
+MODEL_STAGES = ("markov", "shapley", "models")
+INTERVAL_STAGES = ("intervals", "velocity_intervals")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -103,6 +105,11 @@ class PeakRss:
         self._thread.join()
         self.peak = max(self.peak, _rss_bytes())
 
+    def take_peak(self) -> int:
+        """The peak since the last call (or the start), the count restarted from now."""
+        peak, self.peak = max(self.peak, _rss_bytes()), _rss_bytes()
+        return peak
+
 
 @contextmanager
 def measured(rows: list[tuple[str, float, float]], stage: str) -> Iterator[None]:
@@ -110,12 +117,38 @@ def measured(rows: list[tuple[str, float, float]], stage: str) -> Iterator[None]
     with PeakRss() as rss:
         yield
     rows.append((stage, time.perf_counter() - started, rss.peak / 2**20))
-    print(f"  {stage:<28}{rows[-1][1]:9.2f} s{rows[-1][2]:10.0f} MiB", flush=True)
+    print(f"  {stage:<30}{rows[-1][1]:9.2f} s{rows[-1][2]:10.0f} MiB", flush=True)
+
+
+class StageClock:
+    """Times the stages a progress callback names: `tell(name)` ends the stage running (its
+    seconds and peak RSS appended to `rows`, one line printed) and starts `name`."""
+
+    def __init__(self, rows: list[tuple[str, float, float]]) -> None:
+        self.rows = rows
+        self.stage: str | None = None
+        self.started = 0.0
+        self.rss = PeakRss()
+
+    def tell(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self.stage is not None:
+            self.rows.append((self.stage, now - self.started, self.rss.take_peak() / 2**20))
+            print(f"  {self.stage:<30}{self.rows[-1][1]:9.2f} s{self.rows[-1][2]:10.0f} MiB", flush=True)
+        self.stage, self.started = stage, time.perf_counter()
+
+    def __enter__(self) -> StageClock:
+        self.rss.__enter__()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.tell("(end)")
+        self.rss.__exit__()
 
 
 def ensure_inputs(tier: Tier) -> Path:
     folder = OUT / tier.name / "inputs"
-    if not (folder / "milestones.parquet").exists():  # written last
+    if not (folder / "experiment_assignments.parquet").exists():  # written last
         started = time.perf_counter()
         counts = write_sample(folder, tier.spec(), "parquet")
         print(
@@ -181,7 +214,9 @@ def run_tier(
         f"tier {tier.name}: {touches:,} touches; floor (read + sort by account, time) {floor:.2f} s",
         flush=True,
     )
-    config = AttributionConfig(models=models, engine=engine)
+    # what make run enables on the sample: its journey kinds (pipeline, revenue, qualified,
+    # mql) and segment cuts, the stage funnel, spend, the holdout experiment and calibration
+    config = AttributionConfig.from_settings(SAMPLE_SETTINGS, models=models, engine=engine)
     rows: list[tuple[str, float, float]] = []
     on_spark = engine == "spark"
     spark: Engine | None = None
@@ -195,91 +230,44 @@ def run_tier(
             spark.frame("select 1 as one")
             fixed.append(time.perf_counter() - began)
         print(f"  spark per-query fixed cost (select 1, median of 10): {sorted(fixed)[5] * 1000:.0f} ms")
-    ingest: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = [
-        ("ingest fx_rates", lambda c: load_fx_rates(c, str(inputs / "fx_rates.parquet"), config)),
-        (
-            "ingest milestones",
-            lambda c: load_source(c, "milestones", str(inputs / "milestones.parquet"), config),
-        ),
-        (
-            "ingest opportunities",
-            lambda c: load_opportunities(c, str(inputs / "opportunities" / "*.parquet"), config),
-        ),
-        (
-            "ingest touchpoints",
-            lambda c: load_touchpoints(c, str(inputs / "touchpoints" / "*.parquet"), config),
-        ),
-    ]
-    # the steps after ingest run on the engine; on Spark each one's tables are mirrored into
-    # the DuckDB file as in a run (the copy is part of the step's time)
-    later: list[tuple[str, str | None, Callable[[Any], object]]] = [
-        ("journeys and their touches", "journeys", lambda r: build_journeys(r, config)),
-        ("markov null paths", "null_paths", lambda r: build_null_paths(r, config)),
-        ("markov chain", "markov", lambda r: run_markov(r, config)),
-        ("shapley", "shapley", run_shapley),
-        ("models (credits)", "credits", lambda r: run_models(r, config)),
-        ("markov order selection", "order_selection", lambda r: run_order_selection(r, config)),
-        ("confidence intervals", "intervals", lambda r: run_intervals(r, config)),
-        ("marts", None, lambda r: build_marts(r, config)),
-    ]
-    steps: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], object]]] = list(ingest)
-    if spark is not None:
-        handed = spark
-        steps.append(("hand-over to spark", lambda c: hand_over(c, handed, config)))
-
-    def on_engine(
-        step: Callable[[Any], object], outputs: str | None
-    ) -> Callable[[duckdb.DuckDBPyConnection], object]:
-        def run(conn: duckdb.DuckDBPyConnection) -> None:
-            runner = step_runner(conn, spark)
-            step(runner)
-            tables, views = STEP_OUTPUTS[outputs] if outputs else (MART_TABLES, ())
-            mirror(runner, conn, tables, views)
-
-        return run
-
-    steps.extend((name, on_engine(step, outputs)) for name, outputs, step in later)
-    steps.append(
-        ("exports (marts)", lambda c: export_marts(c, workdir / "exports", config, tables=_MART_EXPORTS))
+    sources = SourcePaths(
+        touchpoints=inputs / "touchpoints" / "*.parquet",
+        opportunities=inputs / "opportunities" / "*.parquet",
+        **{name: inputs / f"{name}.parquet" for name in SINGLE_FILE_INPUTS},
     )
-    if export_credits:  # the per-touch credits: 37M rows at L, measured apart
-        steps.append(
-            (
-                "export of the credits",
-                lambda c: export_marts(
-                    c, workdir / "credit_export", config, tables=("mart_attribution_credits",)
-                ),
-            )
-        )
     started = time.perf_counter()
     with PeakRss() as total_rss, connect(workdir / "attribution.duckdb", memory_limit) as conn:
-        for name, step in steps:
-            with measured(rows, name):
-                step(conn)
+        with StageClock(rows) as clock:
+            run_pipeline(conn, sources, config, progress=clock.tell, engine=spark)
+            clock.tell("exports (marts)")
+            export_marts(conn, workdir / "exports", config, tables=_MART_EXPORTS)
+            if export_credits:  # the per-touch credits: 37M rows at L, measured apart
+                clock.tell("export of the credits")
+                export_marts(conn, workdir / "credit_export", config, tables=("mart_attribution_credits",))
         total = time.perf_counter() - started
         journeys = conn.sql("select count(*) from int_journeys where is_converted").fetchall()[0][0]
-        markov_seconds = next(seconds for name, seconds, _ in rows if name.startswith("markov chain"))
-        seconds = dict((name, s) for name, s, _ in rows)
-        model_seconds = seconds["markov chain"] + seconds["shapley"] + seconds["models (credits)"]
-    apart = ("confidence intervals", "export of the credits", "spark session start")  # on their own
+    seconds = {name: s for name, s, _ in rows}
+    model_seconds = sum(seconds.get(name, 0.0) for name in MODEL_STAGES)
+    interval_seconds = sum(seconds.get(name, 0.0) for name in INTERVAL_STAGES)
+    apart = (*INTERVAL_STAGES, "export of the credits", "spark session start")  # on their own
     pipeline = sum(s for name, s, _ in rows if name not in apart)
     pipeline_peak = max(peak for name, _, peak in rows if name not in apart)
-    print(f"  {'total':<28}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
+    print(f"  {'total':<30}{total:9.2f} s{total_rss.peak / 2**20:10.0f} MiB")
     print(
         f"  pipeline (every stage but the intervals and the credit export): {pipeline:.2f} s = "
         f"{pipeline / floor:.1f} x floor, peak {pipeline_peak / 1024:.2f} GiB "
         f"(DuckDB memory_limit {memory_limit}); {touches / pipeline:,.0f} touches per second"
         + (" [engine spark local: peak RSS is the Python driver's, the JVM's is apart]" if on_spark else "")
     )
-    print(f"  journey-level Markov ({journeys:,} converted journeys): {markov_seconds:.2f} s")
+    print(f"  journey kinds {', '.join(config.journey_kinds)}: {journeys:,} converted journeys")
     print(
-        f"  confidence intervals ({config.intervals.replicates} replicates): "
-        f"{seconds['confidence intervals']:.2f} s = "
-        f"{seconds['confidence intervals'] / model_seconds:.2f} x the models ({model_seconds:.2f} s)"
+        f"  confidence intervals ({config.intervals.replicates} replicates, attribution and "
+        f"velocity): {interval_seconds:.2f} s = {interval_seconds / pipeline:.2f} x the pipeline, "
+        f"{interval_seconds / model_seconds:.2f} x the models ({model_seconds:.2f} s)"
     )
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {**dict((name, s) for name, s, _ in rows), "pipeline": pipeline, "floor": floor}
+    return {**seconds, "pipeline": pipeline, "intervals": interval_seconds, "floor": floor}
 
 
 def main(argv: list[str] | None = None) -> None:
