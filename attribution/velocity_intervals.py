@@ -35,30 +35,55 @@ VELOCITY_INTERVAL_SCHEMA: dict[str, type[pl.DataType]] = {
 _SUMS = ("deals", "won_deals", "closed_deals", "won_amount", "won_cycle_days")
 
 
-def _deal_shares(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """int_deal_credits with every deal whole under '(all channels)' and the five summed
-    measures of each row (deals, won, closed, won amount, won cycle days)."""
-    deals = query_frame(
-        conn,
-        "select opportunity_id, credited_by, channel, share, stage, pipeline_amount, cycle_days "
-        "from int_deal_credits",
-    )
-    whole = (
-        deals.group_by("opportunity_id", "credited_by")
-        .agg(pl.col("stage", "pipeline_amount", "cycle_days").first())
-        .with_columns(channel=pl.lit("(all channels)"), share=pl.lit(1.0))
-    )
-    rows = pl.concat([deals, whole.select(deals.columns)])
-    won = pl.col("stage") == "closed_won"
-    return rows.with_columns(
-        deals=pl.col("share"),
-        won_deals=pl.when(won).then(pl.col("share")).otherwise(0.0),
-        closed_deals=pl.when(pl.col("stage") != "open").then(pl.col("share")).otherwise(0.0),
-        won_amount=pl.when(won).then(pl.col("share") * pl.col("pipeline_amount")).otherwise(0.0),
-        won_cycle_days=pl.when(won)
-        .then(pl.col("share") * pl.col("cycle_days").fill_null(0.0))
-        .otherwise(0.0),
-    )
+# int_deal_credits with every deal whole under '(all channels)', as integer codes and the five
+# summed measures only (deals, won, closed, won amount, won cycle days): DuckDB joins the
+# codes, so no string column of the deals x models x channels rows reaches Python (6 GiB of
+# frames at 10M touches). `deal` numbers the opportunities in id order, `key` the
+# (credited_by, channel) pairs in their order.
+_DEAL_MEASURES = """
+with credits as (
+    select opportunity_id, credited_by, channel, share, stage, pipeline_amount, cycle_days
+    from int_deal_credits
+),
+rows as (
+    select * from credits
+    union all
+    select
+        opportunity_id, credited_by, '(all channels)' as channel, 1.0 as share,
+        any_value(stage), any_value(pipeline_amount), any_value(cycle_days)
+    from credits
+    group by opportunity_id, credited_by
+),
+deals as (
+    select opportunity_id, row_number() over (order by opportunity_id) - 1 as deal
+    from (select distinct opportunity_id from credits)
+),
+keys as (
+    select credited_by, channel, row_number() over (order by credited_by, channel) - 1 as key
+    from (select distinct credited_by, channel from rows)
+)
+select
+    deals.deal,
+    keys.key,
+    rows.share as deals,
+    case when rows.stage = 'closed_won' then rows.share else 0.0 end as won_deals,
+    case when rows.stage <> 'open' then rows.share else 0.0 end as closed_deals,
+    case when rows.stage = 'closed_won' then rows.share * rows.pipeline_amount else 0.0 end as won_amount,
+    case when rows.stage = 'closed_won' then rows.share * coalesce(rows.cycle_days, 0.0) else 0.0 end
+        as won_cycle_days
+from rows
+inner join deals using (opportunity_id)
+inner join keys using (credited_by, channel)
+"""
+_KEYS = """
+select credited_by, channel
+from (
+    select distinct credited_by, channel from int_deal_credits
+    union
+    select distinct credited_by, '(all channels)' from int_deal_credits
+)
+order by credited_by, channel
+"""
 
 
 def _figures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -92,17 +117,16 @@ def velocity_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfi
     deal size, sales cycle and velocity: the interval holding the figure in `level` of the
     replicates (interval_replicates, interval_seed; none without replicates or deals)."""
     replicates, level = config.intervals.replicates, config.intervals.level
-    rows = _deal_shares(conn)
-    if replicates == 0 or rows.is_empty():
+    measures = query_frame(conn, _DEAL_MEASURES)
+    if replicates == 0 or measures.is_empty():
         return pl.DataFrame(schema=VELOCITY_INTERVAL_SCHEMA)
-    ids = rows.select("opportunity_id").unique().sort("opportunity_id").with_row_index("deal")
-    keys = rows.select("credited_by", "channel").unique().sort("credited_by", "channel").with_row_index("key")
-    rows = rows.join(ids, on="opportunity_id").join(keys, on=["credited_by", "channel"])
+    keys = query_frame(conn, _KEYS)
+    deals = int(measures["deal"].max()) + 1
     # the pipeline credit intervals' weights: the same deal gets the same draws
-    blocks = poisson_blocks(config.intervals.seed, JOURNEY_KINDS.index("pipeline"), ids.height, replicates)
-    deal, key = rows["deal"].to_numpy().astype(np.int64), rows["key"].to_numpy().astype(np.int64)
+    blocks = poisson_blocks(config.intervals.seed, JOURNEY_KINDS.index("pipeline"), deals, replicates)
+    deal, key = measures["deal"].to_numpy().astype(np.int64), measures["key"].to_numpy().astype(np.int64)
     sums = {
-        name: weighted(incidence(key, deal, (keys.height, ids.height), rows[name].to_numpy()), blocks)
+        name: weighted(incidence(key, deal, (keys.height, deals), measures[name].to_numpy()), blocks)
         for name in _SUMS
     }
     frames = []
