@@ -121,10 +121,10 @@ def velocity_intervals(conn: duckdb.DuckDBPyConnection, config: AttributionConfi
     if replicates == 0 or measures.is_empty():
         return pl.DataFrame(schema=VELOCITY_INTERVAL_SCHEMA)
     keys = query_frame(conn, _KEYS)
-    deals = int(measures["deal"].max()) + 1
+    deal, key = measures["deal"].to_numpy().astype(np.int64), measures["key"].to_numpy().astype(np.int64)
+    deals = int(deal.max()) + 1
     # the pipeline credit intervals' weights: the same deal gets the same draws
     blocks = poisson_blocks(config.intervals.seed, JOURNEY_KINDS.index("pipeline"), deals, replicates)
-    deal, key = measures["deal"].to_numpy().astype(np.int64), measures["key"].to_numpy().astype(np.int64)
     sums = {
         name: weighted(incidence(key, deal, (keys.height, deals), measures[name].to_numpy()), blocks)
         for name in _SUMS
