@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import dagster as dg
@@ -10,7 +11,7 @@ import polars as pl
 
 from attribution.glossary import COLUMN_DESCRIPTIONS
 
-__all__ = ["markdown_table", "markdown_text", "table_metadata"]
+__all__ = ["markdown_rows", "markdown_table", "markdown_text", "table_metadata"]
 
 
 # characters markdown or HTML would read as syntax: written as entities, so a campaign
@@ -48,10 +49,15 @@ def _cell(value: Any) -> str:
 
 def markdown_table(frame: pl.DataFrame) -> str:
     """A frame as a GitHub-flavoured markdown table, every cell and header escaped."""
-    header = "| " + " | ".join(markdown_text(c) for c in frame.columns) + " |"
-    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    rows = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([header, rule, *rows])
+    return markdown_rows(frame.columns, frame.iter_rows())
+
+
+def markdown_rows(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows of values under these column names as a markdown table (see markdown_table)."""
+    header = "| " + " | ".join(markdown_text(c) for c in columns) + " |"
+    rule = "| " + " | ".join("---" for _ in columns) + " |"
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join([header, rule, *body])
 
 
 def table_metadata(
@@ -59,19 +65,19 @@ def table_metadata(
 ) -> dict[str, Any]:
     """Standard metadata of one of our tables (the name is ours, never user input); `row_count`
     when the caller knows it (a view that costs a full computation to count)."""
-    described = conn.sql(f'describe "{table}"').fetchall()
+    # the preview's relation carries the schema: no describe, no frame (two statements a table)
+    preview = conn.sql(f'select * from "{table}" limit {int(preview_rows)}')
     schema = dg.TableSchema(
         columns=[
-            dg.TableColumn(name=str(name), type=str(dtype), description=COLUMN_DESCRIPTIONS.get(str(name)))
-            for name, dtype, *_ in described
+            dg.TableColumn(name=name, type=str(dtype), description=COLUMN_DESCRIPTIONS.get(name))
+            for name, dtype in zip(preview.columns, preview.types, strict=True)
         ]
     )
     if row_count is None:
         row_count = int(conn.sql(f'select count(*) from "{table}"').fetchall()[0][0])
-    preview = conn.sql(f'select * from "{table}" limit {int(preview_rows)}').pl()
     return {
         "dagster/row_count": dg.MetadataValue.int(row_count),
         "dagster/column_schema": schema,
         "dagster/table_name": dg.MetadataValue.text(table),
-        "preview": dg.MetadataValue.md(markdown_table(preview)),
+        "preview": dg.MetadataValue.md(markdown_rows(preview.columns, preview.fetchall())),
     }
