@@ -13,6 +13,7 @@ L, 8 GB at XL) unless --memory-limit says otherwise.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import sys
@@ -266,7 +267,41 @@ def run_tier(
     )
     if not keep:
         shutil.rmtree(workdir, ignore_errors=True)
+    peaks = {name: peak / 1024 for name, _, peak in rows}
+    GROWTH.append((tier.name, engine, touches, {**seconds, "pipeline": pipeline, "floor": floor}, peaks))
     return {**seconds, "pipeline": pipeline, "intervals": interval_seconds, "floor": floor}
+
+
+# (tier, engine, touches, seconds by stage, peak GiB by stage) of every tier run, in order
+GROWTH: list[tuple[str, str, int, dict[str, float], dict[str, float]]] = []
+
+
+def _cell(run: tuple[str, str, int, dict[str, float], dict[str, float]], stage: str) -> str:
+    """'12.34 s 1.23 G' of one stage in one tier's run ('' when it did not run there)."""
+    if stage not in run[3]:
+        return ""
+    peak = run[4].get(stage)
+    return f"{run[3][stage]:.2f} s" + (f" {peak:.2f} G" if peak is not None else "")
+
+
+def growth_table(runs: list[tuple[str, str, int, dict[str, float], dict[str, float]]]) -> str:
+    """Seconds and peak GiB per stage and tier, and per stage the exponent of time against
+    touches between the two largest tiers (log(t2 / t1) / log(n2 / n1): 1 is linear; '*'
+    above 1.1)."""
+    if len(runs) < 2:
+        return ""
+    (_, _, n1, t1, _), (_, _, n2, t2, _) = sorted(runs, key=lambda run: run[2])[-2:]
+    stages = list(dict.fromkeys(stage for run in runs for stage in run[3]))
+    header = f"  {'stage':<30}" + "".join(f"{f'{run[0]} ({run[1]})':>18}" for run in runs)
+    lines = [header + f"{'exponent':>10}"]
+    for stage in stages:
+        cells = "".join(f"{_cell(run, stage):>18}" for run in runs)
+        exponent = ""
+        if t1.get(stage, 0) > 0 and t2.get(stage, 0) > 0 and n2 > n1:
+            value = math.log(t2[stage] / t1[stage]) / math.log(n2 / n1)
+            exponent = f"{value:9.2f}" + ("*" if value > 1.1 else " ")
+        lines.append(f"  {stage:<30}{cells}{exponent:>10}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -314,6 +349,12 @@ def main(argv: list[str] | None = None) -> None:
                     f"  {stage:<28}"
                     + "".join(f"{f.get(stage, float('nan')):10.2f}" for f in figures.values())
                 )
+    duckdb_runs = [run for run in GROWTH if run[1] == "duckdb"]
+    if len(duckdb_runs) > 1:
+        print(
+            "growth: seconds and peak GiB per stage and tier; exponent of time vs touches between the two largest"
+        )
+        print(growth_table(duckdb_runs))
     if args.markov:
         from bench.markov_compare import main as markov_main
 
