@@ -8,10 +8,11 @@ the pipeline costs 0.3-0.9 s on the sample."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -37,14 +38,21 @@ def main(argv: list[str] | None = None, defs: dg.Definitions | None = None) -> i
         print("DAGSTER_HOME is not set: make run sets it to .dagster/", file=sys.stderr)
         return 2
     log = args.log or Path(home) / LOG_FILE
-    with _output_to(log):
-        if defs is None:
-            from dagster_defs.definitions import defs as location  # resolves the run file
+    try:
+        with _output_to(log):
+            if defs is None:
+                from dagster_defs.definitions import defs as location  # resolves the run file
 
-            defs = location
-        job = defs.resolve_implicit_global_asset_job_def()
-        with dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(instance=instance, raise_on_error=False)
+                defs = location
+            job = defs.resolve_implicit_global_asset_job_def()
+            with dg.DagsterInstance.get() as instance:
+                result = job.execute_in_process(instance=instance, raise_on_error=False)
+    except Exception as exc:  # before any step: the instance ($DAGSTER_HOME), the log's folder
+        with contextlib.suppress(OSError), log.open("a") as out:
+            traceback.print_exc(file=out)
+        print(f"the run could not start: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}")
+        print(f"run failed: see {log}")
+        return 1
     if not result.success:
         print(_failure_message(result) or _tail(log, 40))
         print(f"run failed: see {log}")
@@ -59,7 +67,7 @@ def main(argv: list[str] | None = None, defs: dg.Definitions | None = None) -> i
     return 0
 
 
-@contextmanager
+@contextlib.contextmanager
 def _output_to(log: Path) -> Iterator[None]:
     """This process's stdout and stderr into `log` for the block: the file descriptors (what
     DuckDB or a subprocess writes) and Python's streams (Dagster's loggers write to

@@ -67,3 +67,14 @@ def test_without_dagster_home_it_says_so(monkeypatch, capfd):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     assert run.main([]) == 2
     assert "DAGSTER_HOME is not set" in capfd.readouterr().err
+
+
+def test_an_instance_that_cannot_start_is_said_in_one_line(sample_dir, tmp_path, dagster_home, capfd):
+    # a dagster.yaml Dagster refuses: the run stops before its first step
+    (dagster_home / "dagster.yaml").write_text("storage:\n  no_such_storage: {}\n")
+    defs, _ = core_defs(sample_dir, tmp_path, "run.duckdb", AttributionSettings(as_of=AS_OF.isoformat()))
+    assert run.main([], defs) == 1
+    out = capfd.readouterr().out.strip().splitlines()
+    assert out[0].startswith("the run could not start: ") and len(out) == 2, out
+    assert out[1] == f"run failed: see {dagster_home / run.LOG_FILE}"
+    assert "Traceback" in (dagster_home / run.LOG_FILE).read_text()
