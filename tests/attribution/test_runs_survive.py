@@ -97,7 +97,9 @@ def previous_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kill_at", ["fx_rates", "touchpoints", "journeys", "models", "marts", "export"])
+@pytest.mark.parametrize(
+    "kill_at", ["ingest fx_rates", "ingest touchpoints", "journeys", "models", "marts", "export"]
+)
 def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(
     sample_dir, tmp_path, reference, previous_run, kill_at
 ):
@@ -111,6 +113,8 @@ def test_kill_9_mid_run_leaves_a_readable_file_and_intact_exports(
         if f"step {kill_at} " in line:
             time.sleep(0.05)  # into the step, not at its edge
             break
+    else:
+        pytest.fail(f"the run never announced the step {kill_at!r}")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=60)
     process.stdout.close()
