@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DAGSTER := $(VENV)/bin/dagster
 export DAGSTER_HOME := $(CURDIR)/.dagster
-SAMPLE := data/sample/experiment_assignments.csv
 # A user's run: RUN_FILE=path/to/attribution.toml (or ATTRIBUTION_RUN_FILE, or an
 # attribution.toml here). Without one and without ATTRIBUTION_* inputs, the sample runs.
 ifdef RUN_FILE
@@ -45,10 +44,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster_home.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster_home.yaml $@
 
-# the sample is written only when it is what runs (no run file, no ATTRIBUTION_* inputs)
+# the sample is written only when it is what runs (no run file, no ATTRIBUTION_* inputs) and
+# one of its files is missing; the summary of what the run reads is printed with it
 sample: install
-	@if $(PY) -m attribution.run_summary --is-sample; then \
-		test -f $(SAMPLE) || $(PY) -m attribution.sample_data --out data/sample; fi
+	@$(PY) -m attribution.run_summary --write-sample
 
 # Every input is loaded in full, whatever its dates; one run materializes every asset. What the
 # run reads (and the sample, when it is what runs and is missing), then the run and its report

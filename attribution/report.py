@@ -136,6 +136,11 @@ def _label_inches(labels: Sequence[str], fontsize: float = 9.0) -> float:
     return max((len(label) for label in labels), default=0) * fontsize * 0.6 / 72
 
 
+def _label_margin(labels: Sequence[str]) -> float:
+    """The left margin (inches) the channel labels need, between 0.8 and 3 inches."""
+    return min(max(0.3 + _label_inches(labels), 0.8), 3.0)
+
+
 def _png(fig: Any) -> bytes:
     """A matplotlib figure as PNG bytes."""
     import io
@@ -154,7 +159,7 @@ def _draw_comparison_chart(tables: dict[str, pl.DataFrame], currency: str) -> by
     frames = {kind: tables[kind].filter(pl.col("channel") != "TOTAL") for kind in kinds}
     channels = [c for frame in frames.values() for c in frame["channel"].to_list()]
     model_labels = [c for frame in frames.values() for c in frame.columns if c != "channel"]
-    left = min(max(0.3 + _label_inches(channels), 0.8), 3.0)
+    left = _label_margin(channels)
     bottom = min(max(0.35 + _label_inches(model_labels) * 0.6, 0.8), 2.5)  # labels at 35 degrees
     width, height = 7.5, 6.0
     fig = Figure(figsize=(width * panels, height), dpi=80)
@@ -245,9 +250,7 @@ def interval_chart_png(frames: dict[str, pl.DataFrame]) -> bytes:
     labels = [c for kind in kinds for c in frames[kind]["channel"].to_list()]
     width, height = 7.5, 7.0
     fig = Figure(figsize=(width * panels, height), dpi=80)
-    boxes = _panel_layout(
-        panels, width, height, min(max(0.3 + _label_inches(labels), 0.8), 3.0), 0.2, 0.5, 0.45
-    )
+    boxes = _panel_layout(panels, width, height, _label_margin(labels), 0.2, 0.5, 0.45)
     colors = colormaps["tab10"]
     ax = None
     for (x, y, w, h), kind in zip(boxes, kinds, strict=False):

@@ -40,7 +40,14 @@ _SUMS = ("deals", "won_deals", "closed_deals", "won_amount", "won_cycle_days")
 # codes, so no string column of the deals x models x channels rows reaches Python (6 GiB of
 # frames at 10M touches). `deal` numbers the opportunities in id order, `key` the
 # (credited_by, channel) pairs in their order.
-_DEAL_MEASURES = """
+# the (credited_by, channel) pairs the bootstrap sums: every pair of a deal's credits and each
+# model's '(all channels)'
+_KEY_PAIRS = """
+select distinct credited_by, channel from int_deal_credits
+union
+select distinct credited_by, '(all channels)' from int_deal_credits
+"""
+_DEAL_MEASURES = f"""
 with credits as (
     select opportunity_id, credited_by, channel, share, stage, pipeline_amount, cycle_days
     from int_deal_credits
@@ -60,7 +67,7 @@ deals as (
 ),
 keys as (
     select credited_by, channel, row_number() over (order by credited_by, channel) - 1 as key
-    from (select distinct credited_by, channel from rows)
+    from ({_KEY_PAIRS})
 )
 select
     deals.deal,
@@ -75,15 +82,7 @@ from rows
 inner join deals using (opportunity_id)
 inner join keys using (credited_by, channel)
 """
-_KEYS = """
-select credited_by, channel
-from (
-    select distinct credited_by, channel from int_deal_credits
-    union
-    select distinct credited_by, '(all channels)' from int_deal_credits
-)
-order by credited_by, channel
-"""
+_KEYS = f"select credited_by, channel from ({_KEY_PAIRS}) order by credited_by, channel"
 
 
 def _figures(sums: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -111,13 +111,18 @@ class PeakRss:
         return peak
 
 
+def _record(rows: list[tuple[str, float, float]], stage: str, seconds: float, peak_bytes: int) -> None:
+    """Append a stage's (name, seconds, peak MiB) and print its line."""
+    rows.append((stage, seconds, peak_bytes / 2**20))
+    print(f"  {stage:<30}{seconds:9.2f} s{peak_bytes / 2**20:10.0f} MiB", flush=True)
+
+
 @contextmanager
 def measured(rows: list[tuple[str, float, float]], stage: str) -> Iterator[None]:
     started = time.perf_counter()
     with PeakRss() as rss:
         yield
-    rows.append((stage, time.perf_counter() - started, rss.peak / 2**20))
-    print(f"  {stage:<30}{rows[-1][1]:9.2f} s{rows[-1][2]:10.0f} MiB", flush=True)
+    _record(rows, stage, time.perf_counter() - started, rss.peak)
 
 
 class StageClock:
@@ -133,8 +138,7 @@ class StageClock:
     def tell(self, stage: str) -> None:
         now = time.perf_counter()
         if self.stage is not None:
-            self.rows.append((self.stage, now - self.started, self.rss.take_peak() / 2**20))
-            print(f"  {self.stage:<30}{self.rows[-1][1]:9.2f} s{self.rows[-1][2]:10.0f} MiB", flush=True)
+            _record(self.rows, self.stage, now - self.started, self.rss.take_peak())
         self.stage, self.started = stage, time.perf_counter()
 
     def __enter__(self) -> StageClock:
